@@ -1,0 +1,16 @@
+"""The run store: typed ORM tables, Alembic migrations and the ``RunStore`` queries."""
+
+from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Artifact, Run, RunEvent, RunStatus
+from .store import RunNotFound, RunPage, RunStore
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "TERMINAL_STATUSES",
+    "Artifact",
+    "Run",
+    "RunEvent",
+    "RunNotFound",
+    "RunPage",
+    "RunStatus",
+    "RunStore",
+]

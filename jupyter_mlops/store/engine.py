@@ -1,0 +1,109 @@
+"""Engines for the run store: SQLite tuned for many processes, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+SCHEMA_HEAD = "0001"
+"""Alembic head revision; ``tests/test_store.py`` checks it against the scripts."""
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+WRITE_OPTION = "mlops_write"
+"""Execution option marking a connection that will write (SQLite: BEGIN IMMEDIATE)."""
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys.
+
+    Runner processes, the server and CLI commands all write to one SQLite file at the
+    same time: WAL lets readers proceed during writes and the busy timeout turns lock
+    contention into waiting instead of "database is locked" errors.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy-issued BEGIN take effect (pysqlite's own handling is off).
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Writers take the write lock up front (IMMEDIATE), so two writers wait on the
+            # busy timeout instead of one failing on a lock upgrade with SQLITE_BUSY;
+            # readers stay deferred so they never queue behind writers (WAL).
+            if conn.get_execution_options().get(WRITE_OPTION):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:
+        return None
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[Any]:
+    """Serialize migrations between processes that open the store at the same moment."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+                yield conn
+            return
+        lock_path = Path(database + ".migrate.lock")
+        with lock_path.open("a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+                    yield conn
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+        return
+    key = zlib.crc32(b"jupyter-mlops-migrations")
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        yield conn
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply Alembic migrations up to ``revision`` (idempotent, process-safe)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with _migration_lock(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Upgrade only when needed: one cheap query on the common path."""
+    if current_revision(engine) != SCHEMA_HEAD:
+        upgrade(engine)
