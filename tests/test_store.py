@@ -124,9 +124,7 @@ def test_racing_terminal_transitions_record_exactly_one(store: RunStore) -> None
     winners = [s for s, ok in results if ok]
     assert len(winners) == 1
     assert store.require_run("race").status == winners[0].value
-    terminal_events = [
-        e for e in store.events("race") if e.status in {s.value for s in statuses}
-    ]
+    terminal_events = [e for e in store.events("race") if e.status in {s.value for s in statuses}]
     assert len(terminal_events) == 1
 
 
@@ -166,13 +164,27 @@ def test_progress_artifacts_environment_and_delete_cascade(store: RunStore) -> N
     assert (run.cells_done, run.current_cell) == (2, 2)
     assert [e.cell_index for e in store.events("r1", kind="cell")] == [0, 1]
     store.add_artifact(
-        Artifact(run_id="r1", name="output.ipynb", kind="notebook", sha256="b" * 64, size=10,
-                 content_type="application/x-ipynb+json", created_at=utcnow())
+        Artifact(
+            run_id="r1",
+            name="output.ipynb",
+            kind="notebook",
+            sha256="b" * 64,
+            size=10,
+            content_type="application/x-ipynb+json",
+            created_at=utcnow(),
+        )
     )
     # the same name again replaces, it does not duplicate
     store.add_artifact(
-        Artifact(run_id="r1", name="output.ipynb", kind="notebook", sha256="c" * 64, size=11,
-                 content_type="application/x-ipynb+json", created_at=utcnow())
+        Artifact(
+            run_id="r1",
+            name="output.ipynb",
+            kind="notebook",
+            sha256="c" * 64,
+            size=11,
+            content_type="application/x-ipynb+json",
+            created_at=utcnow(),
+        )
     )
     assert [(a.name, a.sha256[0]) for a in store.artifacts("r1")] == [("output.ipynb", "c")]
     store.set_environment("r1", {"python": {"version": "3.11"}, "packages": {"x": "1"}})

@@ -163,7 +163,9 @@ class RunStore:
         if status:
             query = query.where(Run.status.in_(list(status)))
         if notebook:
-            query = query.where(Run.notebook_path == notebook)
+            query = query.where(
+                or_(Run.notebook_path == notebook, Run.notebook_abspath == notebook)
+            )
         if tag:
             query = query.where(Run.id.in_(select(RunTag.run_id).where(RunTag.tag == tag)))
         if cursor:

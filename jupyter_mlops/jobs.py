@@ -1,0 +1,325 @@
+"""Submit, cancel, reproduce and delete runs: the one path every entry point takes.
+
+The REST handlers, the CLI and the scheduler all call :class:`JobService`, so a run
+made from the browser and one made from cron are recorded the same way. ``submit``
+validates everything (notebook, parameters, kernel, GPUs) before anything is written;
+a run row appears only together with its snapshot, and a failure after that point
+leaves a run with a terminal status and a reason, never a half-written run.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .backends import Backend, LaunchHandle, LocalBackend
+from .config import Settings
+from .processes import hostname, kill_tree, runner_alive
+from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
+from .store.types import utcnow
+
+log = logging.getLogger("jupyter_mlops.jobs")
+
+SEED_PARAMETER = "seed"
+MAX_SEED = 2**31 - 1
+
+
+class PathOutsideRoot(ValueError):
+    """The notebook is not inside the server's root directory."""
+
+
+class GPURequestError(ValueError):
+    """More GPUs asked for than this machine has."""
+
+
+class RunStateError(ValueError):
+    """The run is not in a state that allows the operation (e.g. deleting a running run)."""
+
+
+@dataclass
+class RunSpec:
+    """What to run. ``raw_parameters`` are CLI strings coerced to the declared types;
+    ``parameters`` are already typed (YAML file, REST JSON) and are type-checked."""
+
+    notebook: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    raw_parameters: Mapping[str, str] = field(default_factory=dict)
+    kernel: str | None = None
+    gpus: int = 0
+    timeout: float | None = None
+    tags: Sequence[str] = ()
+    seed: int | None = None
+    commit: bool = False
+    commit_message: str | None = None
+    source: str = "cli"
+
+
+@dataclass
+class Submission:
+    run: Run
+    handle: LaunchHandle | None
+
+
+def new_run_id() -> str:
+    """Time-ordered-ish, unique, short enough to type: 12 hex chars of a uuid4."""
+    return uuid.uuid4().hex[:12]
+
+
+class JobService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: RunStore,
+        backend: Backend | None = None,
+        *,
+        root_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.backend: Backend = backend or LocalBackend(settings, store)
+        self.root_dir = root_dir.resolve() if root_dir else None
+
+    # -- paths ----------------------------------------------------------------------------
+
+    def resolve_notebook(self, notebook: str) -> tuple[Path, str]:
+        """Absolute path and display path; with a root, the path must stay inside it."""
+        raw = Path(notebook).expanduser()
+        base = self.root_dir or Path.cwd()
+        path = (raw if raw.is_absolute() else base / raw).resolve()
+        if self.root_dir is not None:
+            try:
+                display = path.relative_to(self.root_dir).as_posix()
+            except ValueError:
+                raise PathOutsideRoot(
+                    f"{notebook!r} is outside the server's root directory {self.root_dir}"
+                ) from None
+        else:
+            display = str(path)
+        if path.suffix != ".ipynb":
+            from .notebook import NotebookError
+
+            raise NotebookError(f"{notebook!r} is not a notebook (expected a .ipynb file)")
+        return path, display
+
+    # -- submit ---------------------------------------------------------------------------
+
+    def submit(self, spec: RunSpec) -> Submission:
+        from .kernels import resolve_kernel
+        from .notebook import inspect_parameters, read_notebook, validate_parameters
+        from .snapshot import commit_notebook_to_branch, take_snapshot
+
+        path, display = self.resolve_notebook(spec.notebook)
+        nb = read_notebook(path)
+        declared = inspect_parameters(nb)
+        values: dict[str, Any] = {}
+        if spec.parameters:
+            values.update(validate_parameters(declared, spec.parameters, raw_strings=False))
+        if spec.raw_parameters:
+            values.update(validate_parameters(declared, spec.raw_parameters, raw_strings=True))
+        kernel = resolve_kernel(spec.kernel, nb)
+        seed = self._choose_seed(spec.seed, values)
+        if any(p.name == SEED_PARAMETER for p in declared):
+            values[SEED_PARAMETER] = seed
+        types = {p.name: p.type_name for p in declared}
+        cuda_devices = self._assign_gpus(spec.gpus)
+        if spec.timeout is not None and spec.timeout <= 0:
+            raise ValueError("timeout must be a positive number of seconds")
+
+        if spec.commit:
+            commit_notebook_to_branch(
+                path, spec.commit_message or f"Run {path.name} as a job (jupyter-mlops)"
+            )
+        run_id = new_run_id()
+        snapshot = take_snapshot(
+            path,
+            run_id,
+            private_repo_dir=self.settings.private_repo_dir,
+            message=f"jupyter-mlops run {run_id}: {display}",
+        )
+        run = Run(
+            id=run_id,
+            created_at=utcnow(),
+            source=spec.source,
+            backend=self.backend.name,
+            notebook_path=display,
+            notebook_abspath=str(path),
+            kernel_name=kernel,
+            gpus=spec.gpus,
+            cuda_visible_devices=cuda_devices,
+            timeout_s=spec.timeout,
+            seed=seed,
+            commit_sha=snapshot.commit,
+            snapshot_ref=snapshot.ref,
+            git_dir=snapshot.git_dir,
+            worktree=snapshot.worktree,
+            notebook_relpath=snapshot.notebook_relpath,
+            branch=snapshot.branch,
+            base_commit=snapshot.base_commit,
+            dirty=snapshot.dirty,
+            private_repo=snapshot.private,
+            cells_total=sum(1 for c in nb.cells if c.cell_type == "code") + (1 if values else 0),
+        )
+        return self._store_and_launch(
+            run,
+            params={k: (v, types.get(k, type(v).__name__)) for k, v in values.items()},
+            tags=spec.tags,
+        )
+
+    def _store_and_launch(
+        self, run: Run, *, params: Mapping[str, tuple[Any, str]], tags: Sequence[str]
+    ) -> Submission:
+        from .snapshot import delete_run_ref
+
+        try:
+            run = self.store.create_run(run, params=params, tags=tags)
+        except Exception:
+            delete_run_ref(run.git_dir, run.id)  # no row, no orphan ref
+            raise
+        try:
+            handle = self.backend.launch(run)
+        except Exception as err:
+            log.exception("could not launch run %s", run.id)
+            self.store.transition(
+                run.id, RunStatus.FAILED, reason=f"could not start the runner: {err}"
+            )
+            return Submission(self.store.require_run(run.id), None)
+        return Submission(self.store.require_run(run.id), handle)
+
+    def _choose_seed(self, seed: int | None, values: Mapping[str, Any]) -> int:
+        given = values.get(SEED_PARAMETER)
+        if seed is not None and given is not None and seed != given:
+            raise ValueError(f"--seed {seed} contradicts parameter seed={given!r}; give one")
+        chosen = seed if seed is not None else given
+        if chosen is None:
+            return secrets.randbelow(MAX_SEED)
+        if isinstance(chosen, bool) or not isinstance(chosen, int):
+            raise ValueError(f"seed must be an integer, got {chosen!r}")
+        return chosen
+
+    def _assign_gpus(self, count: int) -> str | None:
+        if count < 0:
+            raise GPURequestError("gpus must be 0 or more")
+        if count == 0:
+            return None
+        from .gpus import discover_gpus
+
+        gpus = discover_gpus()
+        if count > len(gpus):
+            have = ", ".join(f"{g.index}: {g.name}" for g in gpus) or "none"
+            raise GPURequestError(
+                f"the run asks for {count} GPU(s) but this machine has {len(gpus)} ({have})"
+            )
+        return ",".join(str(g.index) for g in gpus[:count])
+
+    # -- reproduce, cancel, delete -----------------------------------------------------------
+
+    def reproduce(self, run_id: str, *, source: str = "reproduce") -> Submission:
+        """Same commit, parameters, seed, kernel, GPUs, timeout and tags; new run id."""
+        from .snapshot import link_run_ref
+
+        original = self.store.require_run(run_id)
+        new_id = new_run_id()
+        ref = link_run_ref(original.git_dir, original.commit_sha, new_id)
+        run = Run(
+            id=new_id,
+            created_at=utcnow(),
+            source=source,
+            backend=self.backend.name,
+            reproduced_from=original.id,
+            snapshot_ref=ref,
+            cells_total=original.cells_total,
+            **{
+                name: getattr(original, name)
+                for name in (
+                    "notebook_path",
+                    "notebook_abspath",
+                    "kernel_name",
+                    "gpus",
+                    "cuda_visible_devices",
+                    "timeout_s",
+                    "seed",
+                    "commit_sha",
+                    "git_dir",
+                    "worktree",
+                    "notebook_relpath",
+                    "branch",
+                    "base_commit",
+                    "dirty",
+                    "private_repo",
+                )
+            },
+        )
+        import json
+
+        params = {p.name: (json.loads(p.value_json), p.type_name) for p in original.params}
+        return self._store_and_launch(run, params=params, tags=[t.tag for t in original.tags])
+
+    def cancel(self, run_id: str) -> Run:
+        run = self.store.require_run(run_id)
+        if RunStatus(run.status).is_terminal:
+            raise RunStateError(f"run {run_id} already ended ({run.status}); nothing to cancel")
+        self.store.request_cancel(run_id)
+        if self.store.transition(
+            run_id,
+            RunStatus.CANCELLED,
+            reason="cancelled before start",
+            allowed_from=[RunStatus.QUEUED],
+        ):
+            if run.runner_host == hostname() and runner_alive(run.runner_pid, run_id):
+                self.backend.cancel(run)
+            return self.store.require_run(run_id)
+        self.backend.cancel(self.store.require_run(run_id))
+        return self.store.require_run(run_id)
+
+    def delete(self, run_id: str) -> None:
+        """Remove a finished run: row, snapshot ref and run directory."""
+        from .snapshot import delete_run_ref
+
+        run = self.store.require_run(run_id)
+        if RunStatus(run.status) in ACTIVE_STATUSES:
+            raise RunStateError(f"run {run_id} is {run.status}; cancel it before deleting")
+        self.store.delete_run(run_id)
+        try:
+            delete_run_ref(run.git_dir, run_id)
+        except Exception:
+            log.warning("could not delete ref %s in %s", run.snapshot_ref, run.git_dir)
+        shutil.rmtree(self.settings.runs_dir / run_id, ignore_errors=True)
+
+    # -- lost runs ----------------------------------------------------------------------------
+
+    def reconcile(self) -> list[str]:
+        """Mark runs whose runner died as lost (with a reason); returns their ids.
+
+        On this host a dead runner pid is proof enough; for runs elsewhere (another
+        machine sharing the store) only a heartbeat older than ``lost_after`` is.
+        """
+        lost: list[str] = []
+        now = utcnow()
+        here = hostname()
+        for run in self.store.active_runs():
+            last_sign = run.heartbeat_at or run.created_at
+            age = (now - last_sign).total_seconds()
+            if run.runner_host == here:
+                if runner_alive(run.runner_pid, run.id):
+                    continue
+                if run.runner_pid is None and age < self.settings.lost_after:
+                    continue  # being launched right now
+                reason = f"runner process {run.runner_pid} died without recording a final status"
+            else:
+                if age < self.settings.lost_after:
+                    continue
+                reason = (
+                    f"no heartbeat from the runner on {run.runner_host or 'an unknown host'} "
+                    f"for {age:.0f} s"
+                )
+            if run.runner_host == here:
+                kill_tree(run.kernel_pid)
+            if self.store.transition(run.id, RunStatus.LOST, reason=reason, current_cell=None):
+                lost.append(run.id)
+        return lost

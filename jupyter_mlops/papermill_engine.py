@@ -1,0 +1,125 @@
+"""A papermill engine that reports progress to the run store instead of re-saving.
+
+papermill's default engine writes the whole output notebook before and after every
+cell (tens of milliseconds per cell on large notebooks). This engine keeps
+papermill's parameterization and nbclient execution, but its execution manager only
+records "cell i started/finished" through the runner's reporter, saves the notebook
+at most every ``autosave_seconds`` (so a long run still has a recent copy), and tells
+the runner the kernel's pid so cancel and timeout can kill its process tree.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from nbclient.util import run_sync
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, NotebookExecutionManager
+from papermill.iorw import write_ipynb
+
+
+class Reporter(Protocol):
+    def cell_started(self, index: int) -> None: ...
+    def cell_finished(self, index: int, started: float, ok: bool) -> None: ...
+
+
+def make_engine(
+    *,
+    output_path: Path,
+    reporter: Reporter,
+    on_kernel_started: Callable[[int | None], None],
+    on_nb: Callable[[Any], None],
+    on_cell: Callable[[int | None], None],
+    autosave_seconds: float,
+) -> type[NBClientEngine]:
+    """Build an engine class bound to one run's callbacks (papermill wants a class)."""
+
+    class RunExecutionManager(NotebookExecutionManager):  # type: ignore[misc]
+        def __init__(self, nb: Any, **kwargs: Any) -> None:
+            super().__init__(nb, **kwargs)
+            self._started: dict[int, float] = {}
+            self._last_save = time.monotonic()
+            on_nb(self.nb)
+
+        def save(self, **kwargs: Any) -> None:
+            if time.monotonic() - self._last_save >= autosave_seconds:
+                self.force_save()
+
+        def force_save(self) -> None:
+            write_ipynb(self.nb, str(output_path))
+            self._last_save = time.monotonic()
+
+        def autosave_cell(self) -> None:
+            self.save()
+
+        def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+            super().cell_start(cell, cell_index, **kwargs)
+            if cell.cell_type == "code" and cell_index is not None:
+                self._started[cell_index] = time.monotonic()
+                on_cell(cell_index)
+                reporter.cell_started(cell_index)
+
+        def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+            super().cell_complete(cell, cell_index, **kwargs)
+            if cell_index is not None and cell_index in self._started:
+                ok = cell.metadata.papermill.get("status") != self.FAILED
+                reporter.cell_finished(cell_index, self._started.pop(cell_index), ok)
+
+    class RunNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
+        async def async_start_new_kernel(self, **kwargs: Any) -> None:
+            await super().async_start_new_kernel(**kwargs)
+            provisioner = getattr(self.km, "provisioner", None)
+            on_kernel_started(getattr(provisioner, "pid", None))
+
+        start_new_kernel = run_sync(async_start_new_kernel)
+
+    class RunEngine(NBClientEngine):  # type: ignore[misc]
+        @classmethod
+        def execute_notebook(
+            cls,
+            nb: Any,
+            kernel_name: str,
+            output_path: str | None = None,
+            progress_bar: bool = False,
+            log_output: bool = False,
+            autosave_cell_every: int = 30,
+            **kwargs: Any,
+        ) -> Any:
+            nb_man = RunExecutionManager(
+                nb, output_path=None, progress_bar=False, log_output=log_output
+            )
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man: Any,
+            kernel_name: str,
+            log_output: bool = False,
+            start_timeout: int = 60,
+            execution_timeout: float | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            kwargs.pop("input_path", None)
+            kwargs.pop("timeout", None)
+            kwargs.pop("startup_timeout", None)
+            client = RunNotebookClient(
+                nb_man,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log_output=log_output,
+                **kwargs,
+            )
+            return client.execute()
+
+    return RunEngine

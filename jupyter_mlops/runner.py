@@ -1,0 +1,461 @@
+"""Execute one run in its own process: ``python -m jupyter_mlops.runner <run-id>``.
+
+The runner is started detached (own session) by a backend, so it outlives the
+JupyterLab server or CLI that submitted it. It owns the run from ``queued`` to
+exactly one terminal status:
+
+1. claim the run (``queued -> starting``), materialize its git snapshot into the run
+   directory, so edits to the live notebook change nothing;
+2. execute it with papermill on the chosen kernel through an engine of ours that
+   records cell progress and timings (batched off the execution thread) instead of
+   re-writing the notebook after every cell;
+3. keep a heartbeat, honour cancellation (signal or store flag) and the timeout by
+   killing the kernel's whole process tree;
+4. store the executed notebook, its HTML rendering and the runner log as artifacts,
+   and only then record the terminal status, so a finished run is never half written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._imports import skip_slow_jsonschema_formats
+from .artifacts import ArtifactStore, guess_content_type
+from .config import ENV_RUN_ID, ENV_SEED, Settings
+from .processes import hostname, kill_tree
+from .store import Artifact, Run, RunStatus, RunStore
+from .store.types import utcnow
+
+log = logging.getLogger("jupyter_mlops.runner")
+
+OUTPUT_NOTEBOOK = "output.ipynb"
+OUTPUT_HTML = "output.html"
+RUNNER_LOG = "runner.log"
+SOURCE_DIR = "src"
+AUTOSAVE_SECONDS = 30.0
+PROGRESS_BATCH_SECONDS = 0.25
+
+EXIT_CODES = {
+    RunStatus.SUCCEEDED: 0,
+    RunStatus.FAILED: 1,
+    RunStatus.CANCELLED: 3,
+    RunStatus.TIMED_OUT: 4,
+    RunStatus.LOST: 5,
+}
+
+
+@dataclass
+class Outcome:
+    status: RunStatus
+    reason: str | None = None
+    error: dict[str, Any] = field(default_factory=dict)
+
+
+class ProgressReporter(threading.Thread):
+    """Writes heartbeats and batched cell progress; watches the store's cancel flag.
+
+    The cell hooks only append to a list under a lock (microseconds), so recording
+    progress adds nothing measurable to a cell; this thread turns that into at most a
+    few transactions per second.
+    """
+
+    def __init__(
+        self, store: RunStore, run_id: str, interval: float, on_cancel: Callable[[], None]
+    ) -> None:
+        super().__init__(name="mlops-progress", daemon=True)
+        self.store = store
+        self.run_id = run_id
+        self.interval = interval
+        self.on_cancel = on_cancel
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._pending: list[dict[str, Any]] = []
+        self._cells_done = 0
+        self._current: int | None = None
+        self._dirty = False
+
+    def cell_started(self, index: int) -> None:
+        with self._lock:
+            self._current = index
+            self._dirty = True
+        self._wake.set()
+
+    def cell_finished(self, index: int, started: float, ok: bool) -> None:
+        duration = time.monotonic() - started
+        with self._lock:
+            self._cells_done += 1
+            self._current = None
+            self._dirty = True
+            self._pending.append(
+                {
+                    "at": utcnow(),
+                    "cell_index": index,
+                    "duration_s": duration,
+                    "status": "ok" if ok else "error",
+                }
+            )
+        self._wake.set()
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._dirty:
+                return
+            events, self._pending = self._pending, []
+            done, current, self._dirty = self._cells_done, self._current, False
+        self.store.record_progress(
+            self.run_id, cells_done=done, current_cell=current, cell_events=events
+        )
+
+    def run(self) -> None:
+        last_beat = 0.0
+        while not self._stopping.is_set():
+            woke = self._wake.wait(self.interval)
+            if self._stopping.is_set():
+                break
+            try:
+                if woke:
+                    self._wake.clear()
+                    time.sleep(PROGRESS_BATCH_SECONDS)  # gather a burst of fast cells
+                    self.flush()
+                    last_beat = time.monotonic()
+                if time.monotonic() - last_beat >= self.interval:
+                    self.store.heartbeat(self.run_id)
+                    last_beat = time.monotonic()
+                    run = self.store.get_run(self.run_id)
+                    if run is not None and run.cancel_requested:
+                        self.on_cancel()
+            except Exception:  # the store may be briefly unavailable; keep beating
+                log.exception("progress/heartbeat write failed; will retry")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self.join(timeout=10)
+        self.flush()
+
+
+class Runner:
+    """Runs one stored run to its terminal status."""
+
+    def __init__(self, settings: Settings, run_id: str, store: RunStore | None = None) -> None:
+        self.settings = settings
+        self.run_id = run_id
+        self.store = store or RunStore.from_settings(settings)
+        self.artifacts = ArtifactStore(settings.resolved_artifact_root)
+        self.run_dir = settings.runs_dir / run_id
+        self.kernel_pid: int | None = None
+        self._stop_reason: RunStatus | None = None
+        self._stop_lock = threading.Lock()
+        self._executed_nb: Any = None
+        self._current_cell: int | None = None
+
+    # -- stopping: cancel and timeout ---------------------------------------------------
+
+    def request_stop(self, why: RunStatus) -> None:
+        """Cancel or time out: remember why, then kill the kernel's whole tree."""
+        with self._stop_lock:
+            if self._stop_reason is None:
+                self._stop_reason = why
+        log.info("stopping run %s: %s", self.run_id, why.value)
+        kill_tree(self.kernel_pid)
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        self.request_stop(RunStatus.CANCELLED)
+
+    def on_kernel_started(self, pid: int | None) -> None:
+        self.kernel_pid = pid
+        self.store.update_run(self.run_id, kernel_pid=pid)
+        if self._stop_reason is not None:  # cancelled while the kernel was starting
+            kill_tree(pid)
+
+    # -- the run ------------------------------------------------------------------------
+
+    def execute(self) -> RunStatus:
+        run = self.store.get_run(self.run_id)
+        if run is None:
+            log.error("run %s is not in the store", self.run_id)
+            return RunStatus.LOST
+        if run.cancel_requested:
+            self.store.transition(self.run_id, RunStatus.CANCELLED, reason="cancelled before start")
+            return RunStatus.CANCELLED
+        claimed = self.store.transition(
+            self.run_id,
+            RunStatus.STARTING,
+            allowed_from=[RunStatus.QUEUED],
+            started_at=utcnow(),
+            runner_pid=os.getpid(),
+            runner_host=hostname(),
+            run_dir=str(self.run_dir),
+        )
+        if not claimed:
+            log.warning("run %s was not queued any more; nothing to do", self.run_id)
+            current = self.store.require_run(self.run_id)
+            return RunStatus(current.status)
+
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        reporter = ProgressReporter(
+            self.store,
+            self.run_id,
+            self.settings.heartbeat_interval,
+            on_cancel=lambda: self.request_stop(RunStatus.CANCELLED),
+        )
+        reporter.start()
+        timer = None
+        if run.timeout_s:
+            timer = threading.Timer(run.timeout_s, self.request_stop, args=(RunStatus.TIMED_OUT,))
+            timer.daemon = True
+            timer.start()
+        env_thread = threading.Thread(target=self._capture_environment, args=(run,), daemon=True)
+        try:
+            notebook = self._materialize(run)
+            env_thread.start()
+            outcome = self._execute_notebook(run, notebook, reporter)
+        except Exception as err:  # anything before or around papermill: record, don't die
+            log.exception("run %s failed outside the notebook", self.run_id)
+            outcome = Outcome(
+                RunStatus.FAILED,
+                reason=f"runner error: {type(err).__name__}: {err}",
+                error={
+                    "error_ename": type(err).__name__,
+                    "error_evalue": str(err),
+                    "error_traceback": traceback.format_exc(),
+                },
+            )
+        finally:
+            if timer is not None:
+                timer.cancel()
+            kill_tree(self.kernel_pid)  # nothing the notebook started outlives the run
+            reporter.stop()
+        if env_thread.is_alive() or env_thread.ident is not None:
+            env_thread.join(timeout=60)
+        self._store_outputs(run)
+        self.store.transition(
+            self.run_id, outcome.status, reason=outcome.reason, current_cell=None, **outcome.error
+        )
+        log.info("run %s: %s", self.run_id, outcome.status.value)
+        return outcome.status
+
+    def _materialize(self, run: Run) -> Path:
+        from .snapshot import materialize
+
+        source = self.run_dir / SOURCE_DIR
+        materialize(run.git_dir, run.commit_sha, source)
+        notebook = source / run.notebook_relpath
+        if not notebook.is_file():
+            raise FileNotFoundError(
+                f"{run.notebook_relpath} is not in snapshot {run.commit_sha[:12]}"
+            )
+        return notebook
+
+    def _capture_environment(self, run: Run) -> None:
+        try:
+            from .environment import capture_environment
+            from .kernels import kernel_python
+
+            data = capture_environment(
+                kernel_name=run.kernel_name,
+                kernel_python=kernel_python(run.kernel_name),
+                extra={
+                    "seed": run.seed,
+                    "gpus_requested": run.gpus,
+                    "git": {
+                        "commit": run.commit_sha,
+                        "ref": run.snapshot_ref,
+                        "branch": run.branch,
+                        "base_commit": run.base_commit,
+                        "dirty": run.dirty,
+                        "private_repo": run.private_repo,
+                        "notebook": run.notebook_relpath,
+                    },
+                },
+                cache_dir=self.settings.cache_dir,
+            )
+            self.store.set_environment(self.run_id, data)
+        except Exception as err:
+            log.exception("environment capture failed")
+            self.store.set_environment(self.run_id, {"error": f"{type(err).__name__}: {err}"})
+
+    def _kernel_environment(self, run: Run) -> None:
+        """What the kernel inherits: seed, run id, and only the GPUs granted to the run."""
+        os.environ[ENV_SEED] = str(run.seed)
+        os.environ[ENV_RUN_ID] = run.id
+        os.environ["PYTHONHASHSEED"] = str(run.seed % (2**32))
+        os.environ["CUDA_VISIBLE_DEVICES"] = run.cuda_visible_devices or ""
+
+    def _execute_notebook(self, run: Run, notebook: Path, reporter: ProgressReporter) -> Outcome:
+        skip_slow_jsonschema_formats()
+        import nbformat
+        import papermill
+        from nbclient.exceptions import DeadKernelError
+        from papermill.engines import papermill_engines
+        from papermill.exceptions import PapermillExecutionError
+
+        from .papermill_engine import make_engine
+
+        self._kernel_environment(run)
+        parameters = {p.name: json.loads(p.value_json) for p in run.params}
+        output = self.run_dir / OUTPUT_NOTEBOOK
+        engine_name = f"mlops-{self.run_id}"
+        papermill_engines.register(
+            engine_name,
+            make_engine(
+                output_path=output,
+                reporter=reporter,
+                on_kernel_started=self.on_kernel_started,
+                on_nb=self._remember_nb,
+                on_cell=self._remember_cell,
+                autosave_seconds=AUTOSAVE_SECONDS,
+            ),
+        )
+        self.store.transition(self.run_id, RunStatus.RUNNING, allowed_from=[RunStatus.STARTING])
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=parameters,
+                kernel_name=run.kernel_name,
+                engine_name=engine_name,
+                cwd=str(notebook.parent),
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                start_timeout=120,
+                shutdown_kernel="immediate",
+            )
+            return Outcome(RunStatus.SUCCEEDED)
+        except PapermillExecutionError as err:
+            if self._stop_reason is not None:
+                return self._stopped_outcome()
+            return Outcome(
+                RunStatus.FAILED,
+                reason=f"cell {err.cell_index} raised {err.ename}: {err.evalue}",
+                error={
+                    "error_cell_index": err.cell_index,
+                    "error_ename": err.ename,
+                    "error_evalue": err.evalue,
+                    "error_traceback": _strip_ansi("\n".join(err.traceback)),
+                },
+            )
+        except DeadKernelError as err:
+            self._write_partial(nbformat, output)
+            if self._stop_reason is not None:
+                return self._stopped_outcome()
+            return Outcome(
+                RunStatus.FAILED,
+                reason=f"the kernel died while executing cell {self._current_cell}",
+                error={
+                    "error_cell_index": self._current_cell,
+                    "error_ename": "DeadKernelError",
+                    "error_evalue": str(err) or "kernel died",
+                },
+            )
+        except Exception as err:
+            self._write_partial(nbformat, output)
+            if self._stop_reason is not None:
+                return self._stopped_outcome()
+            raise err
+
+    def _remember_nb(self, nb: Any) -> None:
+        self._executed_nb = nb
+
+    def _remember_cell(self, index: int | None) -> None:
+        self._current_cell = index
+
+    def _stopped_outcome(self) -> Outcome:
+        assert self._stop_reason is not None
+        if self._stop_reason is RunStatus.TIMED_OUT:
+            return Outcome(RunStatus.TIMED_OUT, reason="the run exceeded its timeout")
+        return Outcome(RunStatus.CANCELLED, reason="cancelled by request")
+
+    def _write_partial(self, nbformat: Any, output: Path) -> None:
+        """Keep what ran before the kernel died or was killed."""
+        if self._executed_nb is not None:
+            try:
+                nbformat.write(self._executed_nb, str(output))
+            except Exception:
+                log.exception("could not write the partial notebook")
+
+    # -- artifacts ----------------------------------------------------------------------
+
+    def _store_outputs(self, run: Run) -> None:
+        output = self.run_dir / OUTPUT_NOTEBOOK
+        if output.exists():
+            self._add_artifact(output, OUTPUT_NOTEBOOK, "notebook")
+            try:
+                html = self._render_html(output)
+                self._add_artifact(html, OUTPUT_HTML, "html")
+            except Exception:
+                log.exception("HTML rendering failed")
+        log_file = self.run_dir / RUNNER_LOG
+        if log_file.exists():
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+            self._add_artifact(log_file, RUNNER_LOG, "log")
+
+    def _render_html(self, notebook: Path) -> Path:
+        import nbformat
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter()
+        body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
+        target = notebook.with_suffix(".html")
+        target.write_text(body, encoding="utf-8")
+        return target
+
+    def _add_artifact(self, path: Path, name: str, kind: str) -> None:
+        sha, size = self.artifacts.put_file(path)
+        self.store.add_artifact(
+            Artifact(
+                run_id=self.run_id,
+                name=name,
+                kind=kind,
+                sha256=sha,
+                size=size,
+                content_type=guess_content_type(name),
+                created_at=utcnow(),
+            )
+        )
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m jupyter_mlops.runner RUN_ID", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    runner = Runner(Settings.from_env(), args[0])
+    try:
+        status = runner.execute()
+    except BaseException as err:  # a bug of ours must still end the run, never leave it running
+        log.exception("runner crashed")
+        kill_tree(runner.kernel_pid)
+        runner.store.transition(
+            runner.run_id, RunStatus.FAILED, reason=f"runner crashed: {type(err).__name__}: {err}"
+        )
+        return 1
+    return EXIT_CODES.get(status, 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

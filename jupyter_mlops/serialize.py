@@ -1,0 +1,122 @@
+"""JSON views of runs, shared by the CLI (``--json``) and the REST API."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from .store import Artifact, Run, RunEvent, RunStatus
+from .store.types import utcnow
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def duration_seconds(run: Run) -> float | None:
+    if run.started_at is None:
+        return None
+    end = run.finished_at or (None if RunStatus(run.status).is_terminal else utcnow())
+    return (end - run.started_at).total_seconds() if end else None
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    """What a list row needs."""
+    return {
+        "id": run.id,
+        "status": run.status,
+        "status_reason": run.status_reason,
+        "notebook": run.notebook_path,
+        "kernel": run.kernel_name,
+        "created_at": iso(run.created_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "duration_s": duration_seconds(run),
+        "cells_done": run.cells_done,
+        "cells_total": run.cells_total,
+        "current_cell": run.current_cell,
+        "parameters": {p.name: json.loads(p.value_json) for p in run.params},
+        "tags": [t.tag for t in run.tags],
+        "seed": run.seed,
+        "gpus": run.gpus,
+        "commit": run.commit_sha,
+        "reproduced_from": run.reproduced_from,
+        "source": run.source,
+    }
+
+
+def artifact_dict(artifact: Artifact) -> dict[str, Any]:
+    return {
+        "name": artifact.name,
+        "kind": artifact.kind,
+        "size": artifact.size,
+        "sha256": artifact.sha256,
+        "content_type": artifact.content_type,
+        "created_at": iso(artifact.created_at),
+        "meta": artifact.meta,
+    }
+
+
+def event_dict(event: RunEvent) -> dict[str, Any]:
+    return {
+        "at": iso(event.at),
+        "kind": event.kind,
+        "status": event.status,
+        "cell_index": event.cell_index,
+        "duration_s": event.duration_s,
+        "message": event.message,
+    }
+
+
+def run_detail(
+    run: Run,
+    *,
+    events: list[RunEvent],
+    artifacts: list[Artifact],
+    environment: dict[str, Any] | None,
+    metrics: dict[str, float],
+) -> dict[str, Any]:
+    """Everything about one run."""
+    detail = run_summary(run)
+    detail.update(
+        {
+            "parameter_types": {p.name: p.type_name for p in run.params},
+            "timeout_s": run.timeout_s,
+            "cuda_visible_devices": run.cuda_visible_devices,
+            "snapshot": {
+                "commit": run.commit_sha,
+                "ref": run.snapshot_ref,
+                "git_dir": run.git_dir,
+                "worktree": run.worktree,
+                "notebook": run.notebook_relpath,
+                "branch": run.branch,
+                "base_commit": run.base_commit,
+                "dirty": run.dirty,
+                "private_repo": run.private_repo,
+            },
+            "runner": {
+                "pid": run.runner_pid,
+                "host": run.runner_host,
+                "kernel_pid": run.kernel_pid,
+                "heartbeat_at": iso(run.heartbeat_at),
+                "run_dir": run.run_dir,
+            },
+            "error": (
+                {
+                    "cell_index": run.error_cell_index,
+                    "ename": run.error_ename,
+                    "evalue": run.error_evalue,
+                    "traceback": run.error_traceback,
+                }
+                if run.error_ename
+                else None
+            ),
+            "status_history": [event_dict(e) for e in events if e.kind == "status"],
+            "cells": [event_dict(e) for e in events if e.kind == "cell"],
+            "artifacts": [artifact_dict(a) for a in artifacts],
+            "environment": environment,
+            "metrics": metrics,
+        }
+    )
+    return detail
