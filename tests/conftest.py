@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import uuid
@@ -23,7 +24,12 @@ from jupyter_mlops.config import Settings
 
 HERE = Path(__file__).parent
 NOTEBOOKS = HERE / "notebooks"
-PG_PORT = int(os.environ.get("JUPYTER_MLOPS_TEST_PG_PORT", "55432"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -54,6 +60,7 @@ def postgres_server() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL binaries not found; .ci/run must install postgresql")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    port = int(os.environ.get("JUPYTER_MLOPS_TEST_PG_PORT") or _free_port())
     datadir = Path(tempfile.mkdtemp(prefix="mlops-pg-"))
     if os.geteuid() == 0:
         shutil.chown(datadir, "postgres", "postgres")
@@ -68,13 +75,13 @@ def postgres_server() -> Iterator[str]:
     subprocess.run(
         _as_postgres(
             f"{bindir}/pg_ctl -D {datadir} -l {datadir}/server.log "
-            f"-o '-c listen_addresses=127.0.0.1 -p {PG_PORT} -k /tmp -c fsync=off "
+            f"-o '-c listen_addresses=127.0.0.1 -p {port} -k {datadir} -c fsync=off "
             f"-c max_connections=300' -w start >/dev/null"
         ),
         check=True,
     )
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/postgres"
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
             _as_postgres(f"{bindir}/pg_ctl -D {datadir} -m immediate stop >/dev/null"),
