@@ -9,6 +9,7 @@ leaves a run with a terminal status and a reason, never a half-written run.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import shutil
@@ -224,6 +225,7 @@ class JobService:
         from .snapshot import link_run_ref
 
         original = self.store.require_run(run_id)
+        cuda_devices = self._assign_gpus(original.gpus)  # this machine's GPUs, checked first
         new_id = new_run_id()
         ref = link_run_ref(original.git_dir, original.commit_sha, new_id)
         run = Run(
@@ -234,6 +236,7 @@ class JobService:
             reproduced_from=original.id,
             snapshot_ref=ref,
             cells_total=original.cells_total,
+            cuda_visible_devices=cuda_devices,
             **{
                 name: getattr(original, name)
                 for name in (
@@ -241,7 +244,6 @@ class JobService:
                     "notebook_abspath",
                     "kernel_name",
                     "gpus",
-                    "cuda_visible_devices",
                     "timeout_s",
                     "seed",
                     "commit_sha",
@@ -255,8 +257,6 @@ class JobService:
                 )
             },
         )
-        import json
-
         params = {p.name: (json.loads(p.value_json), p.type_name) for p in original.params}
         return self._store_and_launch(run, params=params, tags=[t.tag for t in original.tags])
 
