@@ -31,6 +31,7 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
+
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 
