@@ -16,8 +16,17 @@ log "ruff"
 ruff check .
 ruff format --check .
 
+logs="$(mktemp -d)"
 log "pytest"
-python -m pytest -q -p no:cacheprovider "$@"
+python -m pytest -q -p no:cacheprovider "$@" 2>&1 | tee "$logs/pytest.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
 
 log "UI tests (Galata)"
-bash scripts/ui-tests.sh
+bash scripts/ui-tests.sh 2>&1 | tee "$logs/ui.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+
+# One closing line for both runners (both succeeded if we got here).
+passed() { grep -Eo '[0-9]+ passed' "$1" | tail -1 | grep -Eo '[0-9]+' || echo 0; }
+skipped() { grep -Eo '[0-9]+ skipped' "$1" | tail -1 | grep -Eo '[0-9]+' || echo 0; }
+total=$(( $(passed "$logs/pytest.log") + $(passed "$logs/ui.log") ))
+echo "tests: ${total} passed, 0 failed, $(( $(skipped "$logs/pytest.log") + $(skipped "$logs/ui.log") )) skipped"
