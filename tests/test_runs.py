@@ -373,3 +373,18 @@ def test_runner_survives_the_process_that_started_it(
     store = RunStore.from_settings(settings)
     wait_until(lambda: RunStatus(store.require_run(run_id).status).is_terminal, timeout=120)
     assert store.require_run(run_id).status == "succeeded"
+
+
+def test_gpus_set_cuda_visible_devices_for_the_kernel(
+    service: JobService, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake two-GPU inventory (CI has no GPU): the kernel sees exactly the granted ones."""
+    monkeypatch.setenv("JUPYTER_MLOPS_FAKE_GPUS", "FakeGPU-A,FakeGPU-B")
+    run = wait_for(
+        service, service.submit(RunSpec(notebook=str(project / "notebooks/params.ipynb"), gpus=2))
+    )
+    assert run.status == "succeeded", run.status_reason
+    assert run.cuda_visible_devices == "0,1"
+    assert "cuda '0,1'" in all_output_text(executed_notebook(service, run.id))
+    with pytest.raises(ValueError, match="asks for 3 GPU"):
+        service.submit(RunSpec(notebook=str(project / "notebooks/params.ipynb"), gpus=3))
