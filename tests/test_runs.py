@@ -173,6 +173,22 @@ def _pids(directory: Path) -> tuple[int, int]:
     )
 
 
+def start_slow_run(
+    service: JobService, project: Path, tmp_path: Path
+) -> tuple[Submission, int, int]:
+    """Submit slow.ipynb and wait until its kernel has started a child process."""
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    sub = service.submit(
+        RunSpec(
+            notebook=str(project / "notebooks/slow.ipynb"), parameters={"pid_dir": str(pid_dir)}
+        )
+    )
+    wait_until(lambda: (pid_dir / "child.pid").exists())
+    kernel_pid, child_pid = _pids(pid_dir)
+    return sub, kernel_pid, child_pid
+
+
 def _dead(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
@@ -183,15 +199,7 @@ def _dead(pid: int) -> bool:
 def test_cancel_mid_run_kills_kernel_and_children(
     service: JobService, project: Path, tmp_path: Path
 ) -> None:
-    pid_dir = tmp_path / "pids"
-    pid_dir.mkdir()
-    sub = service.submit(
-        RunSpec(
-            notebook=str(project / "notebooks/slow.ipynb"), parameters={"pid_dir": str(pid_dir)}
-        )
-    )
-    wait_until(lambda: (pid_dir / "child.pid").exists())
-    kernel_pid, child_pid = _pids(pid_dir)
+    sub, kernel_pid, child_pid = start_slow_run(service, project, tmp_path)
     assert not _dead(child_pid)
     service.cancel(sub.run.id)
     run = wait_for(service, sub, timeout=60)
@@ -226,15 +234,7 @@ def test_cancel_queued_run_before_it_starts(
 def test_runner_killed_with_sigkill_ends_as_lost(
     service: JobService, project: Path, tmp_path: Path
 ) -> None:
-    pid_dir = tmp_path / "pids"
-    pid_dir.mkdir()
-    sub = service.submit(
-        RunSpec(
-            notebook=str(project / "notebooks/slow.ipynb"), parameters={"pid_dir": str(pid_dir)}
-        )
-    )
-    wait_until(lambda: (pid_dir / "child.pid").exists())
-    kernel_pid, child_pid = _pids(pid_dir)
+    sub, kernel_pid, child_pid = start_slow_run(service, project, tmp_path)
     runner_pid = service.store.require_run(sub.run.id).runner_pid
     assert runner_pid is not None
     os.kill(runner_pid, signal.SIGKILL)
