@@ -151,11 +151,13 @@ def _wait_for_run(app: MLOpsBaseApp, run_id: str, handle: Any, progress: bool) -
 
 class RunApp(MLOpsBaseApp):
     name = "jupyter-mlops-run"
-    description = """Run a notebook as a job: snapshot it into git, execute it with papermill
-in a detached process, and record everything in the run store.
-
-  jupyter mlops run train.ipynb -p lr 0.01 -p epochs 3 --wait
-"""
+    description = (
+        "Run a notebook as a job: snapshot it into git, execute it with papermill in a "
+        "detached process, and record everything in the run store. Parameters: "
+        "-p NAME VALUE (repeatable; converted to the type declared in the notebook's "
+        "'parameters' cell) or -f params.yaml. Example: jupyter mlops run train.ipynb "
+        "-p lr 0.01 -p epochs 3 --wait"
+    )
     aliases = {
         **MLOpsBaseApp.aliases,
         "kernel": "RunApp.kernel",
@@ -526,11 +528,10 @@ class DbApp(JupyterApp):
 class MLOpsApp(JupyterApp):
     name = "jupyter-mlops"
     version = __version__
-    description = """jupyter-mlops: notebooks as reproducible, tracked jobs.
-
-  jupyter mlops run NOTEBOOK [-p NAME VALUE ...] [--wait]
-  jupyter mlops runs | show ID | cancel ID | reproduce ID | delete ID | db upgrade
-"""
+    description = (
+        "jupyter-mlops: notebooks as reproducible, tracked jobs. "
+        "Start with: jupyter mlops run NOTEBOOK [-p NAME VALUE ...] --wait"
+    )
     subcommands = {
         "run": (RunApp, "Run a notebook as a job."),
         "runs": (RunsApp, "List runs."),
