@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,27 @@ class MLOpsState:
     def __init__(self, settings: Settings, root_dir: Path) -> None:
         from ..jobs import JobService
         from ..store import RunStore
+        from .events import EventHub
 
         self.settings = settings
         self.store = RunStore.from_settings(settings)
         self.jobs = JobService(settings, self.store, root_dir=root_dir)
+        self.events = EventHub(self.store)
+
+
+def _warm_up() -> None:
+    """Pay the one-time costs of the submit path (nbformat's schema validator, kernel
+    specs, the snapshot module) in the background, not in the first user's request."""
+    try:
+        from nbformat.validator import get_validator
+
+        from .. import snapshot  # noqa: F401
+        from ..kernels import list_kernelspecs
+
+        get_validator(version=4, version_minor=5)
+        list_kernelspecs()
+    except Exception:  # only an optimisation
+        pass
 
 
 class MLOpsExtensionApp(ExtensionApp):
@@ -40,6 +58,7 @@ class MLOpsExtensionApp(ExtensionApp):
             self.log.warning("jupyter-mlops: marked %d run(s) lost: %s", len(lost), lost)
         self.settings.update({"mlops": self.state})
         self._start_upkeep()
+        threading.Thread(target=_warm_up, name="mlops-warm-up", daemon=True).start()
         self.log.info(
             "jupyter-mlops: run store %s",
             self.state.store.engine.url.render_as_string(hide_password=True),
@@ -48,7 +67,8 @@ class MLOpsExtensionApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         from .handlers import handlers
 
-        self.handlers.extend(handlers(self.serverapp.base_url))
+        # ExtensionApp prefixes every pattern with the server's base_url itself.
+        self.handlers.extend(handlers("/"))
 
     async def _reconcile(self) -> None:
         """Periodically mark runs whose runner died as lost (in a thread: it queries)."""
@@ -73,4 +93,5 @@ class MLOpsExtensionApp(ExtensionApp):
         if getattr(self, "_upkeep", None) is not None:
             self._upkeep.stop()
         if self.state is not None:
+            await self.state.events.stop()
             self.state.store.close()

@@ -1,48 +1,327 @@
-"""REST handlers. Every one is authenticated and authorized through jupyter-server,
-runs store work in a thread (never on the event loop) and answers errors as JSON."""
+"""REST handlers under ``/mlops/api/`` (described in ``openapi.yaml`` next to this file).
+
+Every handler is authenticated and authorized through jupyter-server (resource
+``mlops``; submitting and reproducing, which execute code, need the ``execute``
+action), does store, git and file work in a thread (never on the event loop) and
+answers errors as JSON ``{"message", "status"}``, never with a traceback:
+
+* 400: malformed body or query, invalid notebook, parameters, kernel, GPUs, snapshot
+* 403: a path outside the server's root (or with ``..``), or not authorized
+* 404: unknown run, artifact or notebook file
+* 409: the run's state forbids the operation (cancel a finished run, delete an active one)
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+import os
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
+from tornado.iostream import StreamClosedError
 
 from .. import __version__
+from ..artifacts import ArtifactStore
+from ..jobs import GPURequestError, PathOutsideRoot, RunSpec, RunStateError
+from ..kernels import KernelNotFound
+from ..notebook import NotebookError, ParameterError
 from ..serialize import run_detail, run_summary
-from ..store import RunNotFound, RunStatus
+from ..snapshot import SnapshotError
+from ..store import Artifact, RunNotFound, RunStatus
+from .events import StreamEvent
+from .queries import ParamFilter, search_runs
 
 T = TypeVar("T")
 AUTH_RESOURCE = "mlops"
+CHUNK = 256 * 1024
+MAX_LIMIT = 500
+MAX_SEED = 2**63 - 1
+OUTPUT_NOTEBOOK = "output.ipynb"  # names the runner stores (jupyter_mlops.runner)
+OUTPUT_HTML = "output.html"
+SANDBOX_CSP = "sandbox allow-scripts allow-popups; frame-ancestors 'self'"
+"""Run outputs are untrusted HTML: shown in a unique origin, they cannot reach the API."""
+
+
+class APIError(tornado.web.HTTPError):
+    """An HTTP error whose message is shown to the client, with optional extra fields."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(status, "%s", message)
+        self.message = message
+        self.extra = extra
+
+
+class NotFound(LookupError):
+    """An artifact or notebook file that does not exist."""
+
+
+ERROR_STATUS: tuple[tuple[type[BaseException], int], ...] = (
+    (PathOutsideRoot, 403),
+    (RunStateError, 409),
+    (RunNotFound, 404),
+    (NotFound, 404),
+    (ParameterError, 400),
+    (NotebookError, 400),
+    (KernelNotFound, 400),
+    (GPURequestError, 400),
+    (SnapshotError, 400),
+)
+
+
+def api_error(err: BaseException, *, value_errors: bool = False) -> APIError | None:
+    """The HTTP answer for a known error of the run machinery (None: a bug, so a 500)."""
+    for kind, status in ERROR_STATUS:
+        if isinstance(err, kind):
+            if isinstance(err, ParameterError):
+                return APIError(status, str(err), problems=err.problems)
+            return APIError(status, str(err))
+    if value_errors and isinstance(err, ValueError):
+        return APIError(400, str(err))
+    return None
 
 
 class MLOpsHandler(APIHandler):
     auth_resource = AUTH_RESOURCE
+    endpoint: ClassVar[bool] = True
+    """False for the catch-all 404 route, which ``openapi.yaml`` does not describe."""
 
     @property
     def mlops(self) -> Any:
         return self.settings["mlops"]
 
-    async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(fn, *args)
+    async def blocking(self, fn: Callable[..., T], *args: Any, value_errors: bool = False) -> T:
+        """Run ``fn`` in a thread; known errors become JSON answers with their status."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except Exception as err:
+            answer = api_error(err, value_errors=value_errors)
+            if answer is None:
+                raise
+            raise answer from None
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        """JSON errors with a message; never a traceback in the response."""
+        """JSON errors with a message; never a traceback, not even in debug mode."""
         self.set_header("Content-Type", "application/json")
         message = self._reason
+        reply: dict[str, Any] = {}
         exc_info = kwargs.get("exc_info")
         if exc_info:
             err = exc_info[1]
-            if isinstance(err, tornado.web.HTTPError) and err.log_message:
+            if isinstance(err, APIError):
+                message = err.message
+                reply.update(err.extra)
+            elif isinstance(err, tornado.web.HTTPError) and err.log_message:
                 message = err.log_message % err.args if err.args else err.log_message
-        self.finish(json.dumps({"message": message, "status": status_code}))
+        reply.update({"message": message, "status": status_code})
+        self.finish(json.dumps(reply))
 
-    def fail(self, status: int, message: str) -> tornado.web.HTTPError:
-        return tornado.web.HTTPError(status, "%s", message)
+    def fail(self, status: int, message: str) -> APIError:
+        return APIError(status, message)
+
+    def run_url(self, run_id: str) -> str:
+        from jupyter_server.utils import url_path_join
+
+        return url_path_join(self.base_url, "mlops", "api", "runs", run_id)
+
+    def send_json(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data, default=str))
+
+    # -- request parsing ----------------------------------------------------------------
+
+    def json_body(self) -> dict[str, Any]:
+        body = self.request.body
+        if not body:
+            raise self.fail(400, "the request body must be a JSON object")
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise self.fail(400, f"the request body is not valid JSON: {err}") from None
+        if not isinstance(data, dict):
+            raise self.fail(400, f"the request body must be a JSON object, not {_json_type(data)}")
+        return data
+
+    def notebook_arg(self, raw: Any, field: str) -> str:
+        """A notebook path relative to the server root: no ``..``, no NUL, .ipynb."""
+        if not isinstance(raw, str) or not raw.strip():
+            raise self.fail(400, f"{field} must be a non-empty path relative to the server root")
+        if "\x00" in raw:
+            raise self.fail(400, f"{field} must not contain NUL characters")
+        if ".." in PurePosixPath(raw.replace("\\", "/")).parts:
+            raise self.fail(403, f"{field} {raw!r} must not contain '..': paths stay in the root")
+        return raw.lstrip("/")
+
+    def resolve_existing_notebook(self, relpath: str) -> tuple[Path, str]:
+        """(absolute path, display path) of a notebook file in the root (in a thread)."""
+        path, display = self.mlops.jobs.resolve_notebook(relpath)
+        if not path.is_file():
+            raise NotFound(f"no notebook file {display!r} in the server's root directory")
+        return path, display
+
+    # -- artifacts ----------------------------------------------------------------------
+
+    def artifact_store(self) -> ArtifactStore:
+        return ArtifactStore(self.mlops.settings.resolved_artifact_root)
+
+    async def load_artifact(self, run_id: str, name: str, what: str | None = None) -> Artifact:
+        store = self.mlops.store
+
+        def load() -> Artifact:
+            run = store.require_run(run_id)
+            artifact = store.get_artifact(run_id, name)
+            if artifact is None:
+                label = what or f"artifact {name!r}"
+                extra = "" if RunStatus(run.status).is_terminal else " yet"
+                raise NotFound(f"run {run_id} has no {label}{extra} (status: {run.status})")
+            return artifact
+
+        return await self.blocking(load)
+
+    async def stream_artifact(
+        self, artifact: Artifact, *, content_type: str, disposition: str | None
+    ) -> None:
+        """Send the artifact's bytes in chunks, read in a thread; never all in memory."""
+        etag = f'"{artifact.sha256}"'
+        self.set_header("Etag", etag)
+        self.set_header("Cache-Control", "private, no-cache")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        if etag in [t.strip() for t in self.request.headers.get("If-None-Match", "").split(",")]:
+            self.set_status(304)
+            self.finish()
+            return
+        try:
+            stream: BinaryIO = await asyncio.to_thread(self.artifact_store().open, artifact.sha256)
+        except (OSError, ValueError):
+            raise self.fail(
+                404, f"the bytes of artifact {artifact.name!r} are missing from the artifact store"
+            ) from None
+        try:
+            size = os.fstat(stream.fileno()).st_size
+            self.set_header("Content-Type", content_type)
+            self.set_header("Content-Length", str(size))
+            if disposition:
+                self.set_header("Content-Disposition", disposition)
+            while chunk := await asyncio.to_thread(stream.read, CHUNK):
+                self.write(chunk)
+                await self.flush()
+        except StreamClosedError:
+            return  # the client went away
+        finally:
+            stream.close()
+        self.finish(set_content_type=content_type)
+
+    @property
+    def content_security_policy(self) -> str:
+        csp = getattr(self, "sandboxed_csp", None)
+        return csp if csp else super().content_security_policy
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def content_disposition(kind: str, name: str) -> str:
+    """``attachment; filename="x.pt"; filename*=UTF-8''x.pt`` (RFC 6266, any file name)."""
+    base = PurePosixPath(name).name or "artifact"
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", base)
+    quoted = urllib.parse.quote(base, safe="")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quoted}"
+
+
+# -- submit request -------------------------------------------------------------------
+
+SUBMIT_FIELDS = (
+    "notebook",
+    "parameters",
+    "kernel",
+    "gpus",
+    "timeout",
+    "tags",
+    "seed",
+    "commit",
+    "commit_message",
+)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_submit(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Type-check the submit body; a ValueError names the offending field."""
+    unknown = sorted(set(body) - set(SUBMIT_FIELDS))
+    if unknown:
+        raise ValueError(
+            f"unknown field(s) {', '.join(unknown)}; accepted: {', '.join(SUBMIT_FIELDS)}"
+        )
+    spec: dict[str, Any] = {}
+    parameters = body.get("parameters")
+    if parameters is not None and not isinstance(parameters, dict):
+        raise ValueError(
+            f"parameters must be a JSON object of name -> value, not {_json_type(parameters)}"
+        )
+    spec["parameters"] = parameters or {}
+    kernel = body.get("kernel")
+    if kernel is not None and not isinstance(kernel, str):
+        raise ValueError(f"kernel must be a kernel name (string), not {_json_type(kernel)}")
+    spec["kernel"] = kernel or None
+    gpus = body.get("gpus", 0)
+    if gpus is None:
+        gpus = 0
+    if not _is_int(gpus) or gpus < 0:
+        raise ValueError(f"gpus must be an integer >= 0, got {json.dumps(gpus)}")
+    spec["gpus"] = gpus
+    timeout = body.get("timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+    ):
+        raise ValueError(
+            f"timeout must be a positive number of seconds or null, got {json.dumps(timeout)}"
+        )
+    spec["timeout"] = float(timeout) if timeout is not None else None
+    tags = body.get("tags")
+    if tags is None:
+        tags = []
+    if not isinstance(tags, list) or not all(
+        isinstance(t, str) and t.strip() and len(t) <= 255 for t in tags
+    ):
+        raise ValueError("tags must be an array of non-empty strings (at most 255 characters)")
+    spec["tags"] = [t.strip() for t in tags]
+    seed = body.get("seed")
+    if seed is not None and (not _is_int(seed) or not 0 <= seed <= MAX_SEED):
+        raise ValueError(f"seed must be an integer from 0 to 2**63-1 or null, got {seed!r}")
+    spec["seed"] = seed
+    commit = body.get("commit", False)
+    if commit is None:
+        commit = False
+    if not isinstance(commit, bool):
+        raise ValueError(f"commit must be true or false, not {_json_type(commit)}")
+    spec["commit"] = commit
+    message = body.get("commit_message")
+    if message is not None and not isinstance(message, str):
+        raise ValueError(f"commit_message must be a string, not {_json_type(message)}")
+    spec["commit_message"] = message or None
+    return spec
+
+
+# -- handlers ------------------------------------------------------------------------------
 
 
 class HealthHandler(MLOpsHandler):
@@ -50,38 +329,61 @@ class HealthHandler(MLOpsHandler):
     @authorized
     async def get(self) -> None:
         runs = await self.blocking(self.mlops.store.count_runs)
-        self.finish({"status": "ok", "version": __version__, "runs": runs})
+        self.send_json({"status": "ok", "version": __version__, "runs": runs})
 
 
 class RunsHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        statuses = self.get_arguments("status")
+        statuses = [s for arg in self.get_arguments("status") for s in arg.split(",") if s]
         valid = {s.value for s in RunStatus}
-        if any(s not in valid for s in statuses):
-            raise self.fail(400, f"unknown status in {statuses}; choose from {sorted(valid)}")
+        bad = [s for s in statuses if s not in valid]
+        if bad:
+            raise self.fail(400, f"unknown status {', '.join(bad)}; choose from {sorted(valid)}")
         try:
             limit = int(self.get_argument("limit", "50"))
         except ValueError:
             raise self.fail(400, "limit must be an integer") from None
-        if not 1 <= limit <= 500:
-            raise self.fail(400, "limit must be between 1 and 500")
-
-        def query() -> Any:
-            return self.mlops.store.list_runs(
-                status=statuses or None,
-                notebook=self.get_argument("notebook", None),
-                tag=self.get_argument("tag", None),
-                limit=limit,
-                cursor=self.get_argument("cursor", None),
-            )
-
+        if not 1 <= limit <= MAX_LIMIT:
+            raise self.fail(400, f"limit must be between 1 and {MAX_LIMIT}")
         try:
-            page = await self.blocking(query)
+            params = [ParamFilter.parse(p) for p in self.get_arguments("param")]
         except ValueError as err:
             raise self.fail(400, str(err)) from None
-        self.finish({"runs": [run_summary(r) for r in page.runs], "next_cursor": page.next_cursor})
+        store = self.mlops.store
+        filters = {
+            "status": statuses,
+            "notebook": self.get_argument("notebook", None) or None,
+            "tags": [t for t in self.get_arguments("tag") if t],
+            "params": params,
+            "text": self.get_argument("q", "").strip() or None,
+            "limit": limit,
+            "cursor": self.get_argument("cursor", None) or None,
+        }
+
+        def query() -> dict[str, Any]:
+            page = search_runs(store, **filters)
+            return {"runs": [run_summary(r) for r in page.runs], "next_cursor": page.next_cursor}
+
+        self.send_json(await self.blocking(query, value_errors=True))
+
+    @tornado.web.authenticated
+    @authorized("execute")
+    async def post(self) -> None:
+        body = self.json_body()
+        try:
+            fields = parse_submit(body)
+        except ValueError as err:
+            raise self.fail(400, str(err)) from None
+        if "notebook" not in body:
+            raise self.fail(400, "notebook is required (a path relative to the server root)")
+        relpath = self.notebook_arg(body["notebook"], "notebook")
+        await self.blocking(self.resolve_existing_notebook, relpath)
+        spec = RunSpec(notebook=relpath, source="ui", **fields)
+        submission = await self.blocking(self.mlops.jobs.submit, spec, value_errors=True)
+        self.set_header("Location", self.run_url(submission.run.id))
+        self.send_json(run_summary(submission.run), status=201)
 
 
 class RunHandler(MLOpsHandler):
@@ -99,19 +401,223 @@ class RunHandler(MLOpsHandler):
                 metrics=store.latest_metrics(run_id),
             )
 
+        self.send_json(await self.blocking(load))
+
+    @tornado.web.authenticated
+    @authorized
+    async def delete(self, run_id: str) -> None:
+        await self.blocking(self.mlops.jobs.delete, run_id)
+        self.mlops.events.publish([StreamEvent("run_deleted", {"id": run_id})])
+        self.set_status(204)
+        self.finish()
+
+
+class CancelHandler(MLOpsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        run = await self.blocking(self.mlops.jobs.cancel, run_id)
+        self.send_json(run_summary(run))
+
+
+class ReproduceHandler(MLOpsHandler):
+    @tornado.web.authenticated
+    @authorized("execute")
+    async def post(self, run_id: str) -> None:
+        submission = await self.blocking(self.mlops.jobs.reproduce, run_id)
+        self.set_header("Location", self.run_url(submission.run.id))
+        self.send_json(run_summary(submission.run), status=201)
+
+
+class ArtifactHandler(MLOpsHandler):
+    sandboxed_csp = SANDBOX_CSP
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str, name: str) -> None:
+        artifact = await self.load_artifact(run_id, name)
+        inline = self.get_argument("inline", "0").lower() in ("1", "true", "yes")
+        await self.stream_artifact(
+            artifact,
+            content_type=artifact.content_type or "application/octet-stream",
+            disposition=content_disposition("inline" if inline else "attachment", artifact.name),
+        )
+
+
+class ExecutedNotebookHandler(MLOpsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        artifact = await self.load_artifact(run_id, OUTPUT_NOTEBOOK, "executed notebook")
+        await self.stream_artifact(artifact, content_type="application/json", disposition=None)
+
+
+class HTMLHandler(MLOpsHandler):
+    sandboxed_csp = SANDBOX_CSP
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        artifact = await self.load_artifact(run_id, OUTPUT_HTML, "HTML rendering")
+        await self.stream_artifact(
+            artifact, content_type="text/html; charset=utf-8", disposition=None
+        )
+
+
+class NotebookParametersHandler(MLOpsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        relpath = self.notebook_arg(self.get_argument("path", ""), "path")
+
+        def inspect() -> dict[str, Any]:
+            from ..notebook import (
+                inspect_parameters,
+                notebook_kernel_name,
+                parameters_cell_index,
+                read_notebook,
+            )
+
+            path, display = self.resolve_existing_notebook(relpath)
+            nb = read_notebook(path)
+            return {
+                "path": display,
+                "parameters": [p.to_dict() for p in inspect_parameters(nb)],
+                "kernel": notebook_kernel_name(nb),
+                "has_parameters_cell": parameters_cell_index(nb) is not None,
+            }
+
+        self.send_json(await self.blocking(inspect))
+
+
+class KernelsHandler(MLOpsHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        def inventory() -> dict[str, Any]:
+            from ..gpus import discover_gpus
+            from ..kernels import DEFAULT_KERNEL, list_kernelspecs
+
+            specs = list_kernelspecs()
+            return {
+                "kernels": [
+                    {
+                        "name": name,
+                        "display_name": spec["display_name"],
+                        "language": spec["language"],
+                    }
+                    for name, spec in specs.items()
+                ],
+                "default_kernel": DEFAULT_KERNEL,
+                "gpus": [g.to_dict() for g in discover_gpus()],
+            }
+
+        self.send_json(await self.blocking(inventory))
+
+
+def format_event(event: StreamEvent) -> str:
+    lines = [f"event: {event.event}"]
+    if event.id is not None:
+        lines.append(f"id: {event.id}")
+    lines.append(f"data: {json.dumps(event.data, default=str)}")
+    return "\n".join(lines) + "\n\n"
+
+
+class EventsHandler(MLOpsHandler):
+    """Server-sent events: ``run`` (a run summary) whenever a run's status or progress
+    changes, ``run_deleted`` (``{"id"}``), and a keepalive comment every ``keepalive`` s."""
+
+    keepalive: ClassVar[float] = 15.0
+    retry_ms: ClassVar[int] = 2000
+    _track_activity = False  # an open stream is not user activity (idle culling)
+    _subscriber: Any = None
+    _closed = False
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        last_id_text = self.request.headers.get("Last-Event-ID") or self.get_argument(
+            "last_event_id", ""
+        )
         try:
-            detail = await self.blocking(load)
-        except RunNotFound as err:
-            raise self.fail(404, str(err)) from None
-        self.finish(json.dumps(detail, default=str))
+            last_id = int(last_id_text) if last_id_text else None
+        except ValueError:
+            raise self.fail(400, "Last-Event-ID must be an integer event id") from None
+        hub = self.mlops.events
+        subscriber, position = await hub.subscribe()
+        self._subscriber = subscriber
+        try:
+            self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.set_header("Cache-Control", "no-cache")
+            self.set_header("X-Accel-Buffering", "no")
+            self.write(f"retry: {self.retry_ms}\n: connected at event {position}\n\n")
+            await self.flush()
+            if last_id is not None:
+                for event in await hub.replay(last_id, position):
+                    self.write(format_event(event))
+                await self.flush()
+            while True:
+                try:
+                    event = await asyncio.wait_for(subscriber.queue.get(), self.keepalive)
+                except asyncio.TimeoutError:
+                    self.write(": keepalive\n\n")
+                    await self.flush()
+                    continue
+                if event is None:
+                    break
+                self.write(format_event(event))
+                while not subscriber.queue.empty():  # send what piled up in one flush
+                    event = subscriber.queue.get_nowait()
+                    if event is None:
+                        break
+                    self.write(format_event(event))
+                await self.flush()
+                if event is None:
+                    break
+        except StreamClosedError:
+            return
+        finally:
+            hub.unsubscribe(subscriber)
+        if not self._closed:
+            self.finish(set_content_type="text/event-stream; charset=utf-8")
+
+    def on_connection_close(self) -> None:
+        self._closed = True
+        if self._subscriber is not None:
+            self._subscriber.close()
+        super().on_connection_close()
+
+
+class NotFoundHandler(MLOpsHandler):
+    """JSON 404 for any other path under ``/mlops/api/`` (not an endpoint, not in the spec)."""
+
+    endpoint: ClassVar[bool] = False
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if not self.current_user:
+            raise self.fail(403, "authentication required")
+        raise self.fail(404, f"no such endpoint: {self.request.path}")
 
 
 def handlers(base_url: str) -> list[tuple[str, type[MLOpsHandler]]]:
     from jupyter_server.utils import url_path_join
 
     api = url_path_join(base_url, "mlops", "api")
-    return [
-        (url_path_join(api, "health"), HealthHandler),
-        (url_path_join(api, "runs"), RunsHandler),
-        (url_path_join(api, r"runs/(?P<run_id>[0-9a-f]{1,32})"), RunHandler),
+    run = r"runs/(?P<run_id>[0-9a-f]{1,32})"
+    routes: list[tuple[str, type[MLOpsHandler]]] = [
+        ("health", HealthHandler),
+        ("runs", RunsHandler),
+        (run, RunHandler),
+        (f"{run}/cancel", CancelHandler),
+        (f"{run}/reproduce", ReproduceHandler),
+        (f"{run}/artifacts/(?P<name>.+)", ArtifactHandler),
+        (f"{run}/notebook", ExecutedNotebookHandler),
+        (f"{run}/html", HTMLHandler),
+        ("notebooks/parameters", NotebookParametersHandler),
+        ("kernels", KernelsHandler),
+        ("events", EventsHandler),
+    ]
+    return [(url_path_join(api, path), handler) for path, handler in routes] + [
+        (url_path_join(api, "(?P<rest>.*)"), NotFoundHandler)
     ]

@@ -1,0 +1,107 @@
+"""The REST list query: ``RunStore.list_runs`` plus parameter and text filters.
+
+It keeps the store's order and cursor format exactly (newest first, keyset pagination
+on ``(created_at, id)``), so it can move into :class:`~jupyter_mlops.store.RunStore`
+unchanged once the store grows these filters.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..store import Run, RunPage, RunStore
+from ..store.models import RunParam, RunTag
+from ..store.store import _decode_cursor, _encode_cursor
+
+
+@dataclass(frozen=True)
+class ParamFilter:
+    """``name:value``: the run's parameter ``name`` equals the JSON ``value``."""
+
+    name: str
+    value: Any
+
+    @classmethod
+    def parse(cls, text: str) -> ParamFilter:
+        """``lr:0.5`` -> 0.5, ``layers:[1,2]`` -> [1, 2]; text that is not JSON is a
+        string (``name:baseline``); quote it to match a string that looks like JSON
+        (``name:"3"``)."""
+        name, sep, raw = text.partition(":")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"param filter {text!r} must look like name:value (e.g. lr:0.5)")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        return cls(name, value)
+
+    def json_forms(self) -> list[str]:
+        """Every ``value_json`` text that means this value (``1`` and ``1.0`` are equal)."""
+        value = self.value
+        forms = {json.dumps(value)}
+        if isinstance(value, int) and not isinstance(value, bool):
+            forms.add(json.dumps(float(value)))
+        elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            forms.add(json.dumps(int(value)))
+        return sorted(forms)
+
+
+def search_runs(
+    store: RunStore,
+    *,
+    status: Sequence[str] = (),
+    notebook: str | None = None,
+    tags: Sequence[str] = (),
+    params: Sequence[ParamFilter] = (),
+    text: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> RunPage:
+    """Runs matching every filter: any of ``status``, all of ``tags`` and ``params``, and
+    ``text`` as a case-insensitive substring of the notebook path, the id or a tag."""
+    query = select(Run).options(selectinload(Run.params), selectinload(Run.tags))
+    if status:
+        query = query.where(Run.status.in_(list(status)))
+    if notebook:
+        query = query.where(or_(Run.notebook_path == notebook, Run.notebook_abspath == notebook))
+    for tag in tags:
+        query = query.where(Run.id.in_(select(RunTag.run_id).where(RunTag.tag == tag)))
+    for param in params:
+        query = query.where(
+            Run.id.in_(
+                select(RunParam.run_id).where(
+                    RunParam.name == param.name, RunParam.value_json.in_(param.json_forms())
+                )
+            )
+        )
+    if text:
+        query = query.where(
+            or_(
+                Run.notebook_path.icontains(text, autoescape=True),
+                Run.id.icontains(text, autoescape=True),
+                Run.id.in_(
+                    select(RunTag.run_id).where(RunTag.tag.icontains(text, autoescape=True))
+                ),
+            )
+        )
+    if cursor:
+        created_at, run_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Run.created_at < created_at,
+                and_(Run.created_at == created_at, Run.id < run_id),
+            )
+        )
+    query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
+    with store.reading() as session:
+        runs = list(session.scalars(query).all())
+    next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
+    return RunPage(runs=runs[:limit], next_cursor=next_cursor)
