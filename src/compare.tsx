@@ -1,0 +1,370 @@
+/**
+ * Compare runs side by side: run facts, parameters and metrics, with the rows
+ * whose values differ highlighted.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { IRunDetail, JSONValue, MLOpsClient } from './api';
+import {
+  basename,
+  formatDuration,
+  formatValue,
+  runSeconds,
+  shortSha
+} from './format';
+import { IRunChange, RunsModel } from './model';
+import { StatusBadge } from './components';
+
+/** One row of the comparison table. */
+export interface ICompareRow {
+  key: string;
+  label: string;
+  section: 'run' | 'parameters' | 'metrics';
+  /** Display text per run ('' when the run has no value). */
+  values: string[];
+  /** Whether the run keeps the notebook's default (parameters only). */
+  defaults: boolean[];
+  differs: boolean;
+}
+
+/**
+ * The rows of a comparison of `runs`: run facts, then the union of their
+ * parameters, then the union of their metrics.
+ */
+export function compareRows(
+  runs: IRunDetail[],
+  trans: TranslationBundle
+): ICompareRow[] {
+  const rows: ICompareRow[] = [];
+  const add = (
+    section: ICompareRow['section'],
+    key: string,
+    label: string,
+    values: string[],
+    defaults: boolean[] = values.map(() => false)
+  ) => {
+    const distinct = new Set(
+      values.map((v, i) => (defaults[i] ? '\0default' : v))
+    );
+    rows.push({
+      key,
+      label,
+      section,
+      values,
+      defaults,
+      differs: distinct.size > 1
+    });
+  };
+  add(
+    'run',
+    'notebook',
+    trans.__('Notebook'),
+    runs.map(r => r.notebook)
+  );
+  add(
+    'run',
+    'kernel',
+    trans.__('Kernel'),
+    runs.map(r => r.kernel)
+  );
+  add(
+    'run',
+    'commit',
+    trans.__('Commit'),
+    runs.map(r => shortSha(r.commit))
+  );
+  add(
+    'run',
+    'seed',
+    trans.__('Seed'),
+    runs.map(r => String(r.seed))
+  );
+  add(
+    'run',
+    'gpus',
+    trans.__('GPUs'),
+    runs.map(r => String(r.gpus))
+  );
+  add(
+    'run',
+    'tags',
+    trans.__('Tags'),
+    runs.map(r => r.tags.join(', '))
+  );
+  const durations = runs.map(r => formatDuration(runSeconds(r)));
+  rows.push({
+    key: 'duration',
+    label: trans.__('Duration'),
+    section: 'run',
+    values: durations,
+    defaults: runs.map(() => false),
+    differs: false
+  });
+
+  const paramNames: string[] = [];
+  for (const run of runs) {
+    for (const name of Object.keys(run.parameters)) {
+      if (!paramNames.includes(name)) {
+        paramNames.push(name);
+      }
+    }
+  }
+  for (const name of paramNames) {
+    const has = runs.map(r =>
+      Object.prototype.hasOwnProperty.call(r.parameters, name)
+    );
+    add(
+      'parameters',
+      `param:${name}`,
+      name,
+      runs.map((r, i) =>
+        has[i]
+          ? formatValue(r.parameters[name] as JSONValue)
+          : trans.__('default')
+      ),
+      has.map(h => !h)
+    );
+  }
+
+  const metricNames: string[] = [];
+  for (const run of runs) {
+    for (const name of Object.keys(run.metrics ?? {})) {
+      if (!metricNames.includes(name)) {
+        metricNames.push(name);
+      }
+    }
+  }
+  for (const name of metricNames.sort()) {
+    add(
+      'metrics',
+      `metric:${name}`,
+      name,
+      runs.map(r =>
+        r.metrics && name in r.metrics ? String(r.metrics[name]) : '—'
+      )
+    );
+  }
+  return rows;
+}
+
+function CompareView(props: {
+  runs: IRunDetail[];
+  error: string | null;
+  loading: boolean;
+  trans: TranslationBundle;
+  onOpen: (id: string) => void;
+}): JSX.Element {
+  const { runs, trans } = props;
+  const [onlyDiffs, setOnlyDiffs] = React.useState(false);
+  if (!runs.length) {
+    return (
+      <div className="jp-mlops-compare">
+        {props.error ? (
+          <div className="jp-mlops-panel-error" role="alert">
+            {props.error}
+          </div>
+        ) : (
+          <p className="jp-mlops-hint" role="status">
+            {props.loading
+              ? trans.__('Loading…')
+              : trans.__('No runs to compare.')}
+          </p>
+        )}
+      </div>
+    );
+  }
+  const rows = compareRows(runs, trans);
+  const sections: Array<[ICompareRow['section'], string]> = [
+    ['run', trans.__('Run')],
+    ['parameters', trans.__('Parameters')],
+    ['metrics', trans.__('Metrics')]
+  ];
+  const diffCount = rows.filter(
+    r => r.differs && r.section === 'parameters'
+  ).length;
+  return (
+    <div className="jp-mlops-compare">
+      <div className="jp-mlops-compare-toolbar">
+        <span>
+          {trans._n('%1 parameter differs', '%1 parameters differ', diffCount)}
+        </span>
+        <label className="jp-mlops-checkbox-label">
+          <input
+            type="checkbox"
+            checked={onlyDiffs}
+            onChange={e => setOnlyDiffs(e.target.checked)}
+          />
+          {trans.__('Only differences')}
+        </label>
+      </div>
+      {props.error && (
+        <div className="jp-mlops-panel-error" role="alert">
+          {props.error}
+        </div>
+      )}
+      <table className="jp-mlops-table jp-mlops-compare-table">
+        <thead>
+          <tr>
+            <th scope="col">{trans.__('Run')}</th>
+            {runs.map(run => (
+              <th scope="col" key={run.id} data-run-id={run.id}>
+                <button
+                  type="button"
+                  className="jp-mlops-linkbutton"
+                  title={trans.__('Open run %1', run.id)}
+                  onClick={() => props.onOpen(run.id)}
+                >
+                  {basename(run.notebook)} · {run.id.slice(0, 8)}
+                </button>
+                <StatusBadge status={run.status} trans={trans} />
+              </th>
+            ))}
+          </tr>
+        </thead>
+        {sections.map(([section, title]) => {
+          const sectionRows = rows.filter(
+            r => r.section === section && (!onlyDiffs || r.differs)
+          );
+          if (!sectionRows.length) {
+            return null;
+          }
+          return (
+            <tbody key={section} data-section={section}>
+              <tr className="jp-mlops-compare-section">
+                <th scope="colgroup" colSpan={runs.length + 1}>
+                  {title}
+                </th>
+              </tr>
+              {sectionRows.map(row => (
+                <tr
+                  key={row.key}
+                  data-row={row.key}
+                  className={row.differs ? 'jp-mlops-diff' : undefined}
+                  aria-label={
+                    row.differs
+                      ? trans.__('%1 (differs)', row.label)
+                      : undefined
+                  }
+                >
+                  <th scope="row">{row.label}</th>
+                  {row.values.map((value, i) => (
+                    <td
+                      key={runs[i].id}
+                      className={
+                        row.defaults[i] ? 'jp-mlops-default' : undefined
+                      }
+                    >
+                      {value}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          );
+        })}
+      </table>
+    </div>
+  );
+}
+
+/**
+ * The Compare widget (put in a `MainAreaWidget`).
+ */
+export class CompareWidget extends ReactWidget {
+  constructor(options: CompareWidget.IOptions) {
+    super();
+    this._options = options;
+    this.ids = [...options.ids];
+    this.addClass('jp-mlops-compare-widget');
+    this.addClass('jp-mlops-root');
+    options.model.runChanged.connect(this._onRunChanged, this);
+    void this.reload();
+  }
+
+  readonly ids: string[];
+
+  async reload(): Promise<void> {
+    const generation = ++this._generation;
+    this._loading = true;
+    this.update();
+    const results = await Promise.all(
+      this.ids.map(id =>
+        this._options.client.getRun(id).then(
+          value => ({ value, reason: null as unknown }),
+          (reason: unknown) => ({ value: null, reason })
+        )
+      )
+    );
+    if (generation !== this._generation || this.isDisposed) {
+      return;
+    }
+    const runs: IRunDetail[] = [];
+    const errors: string[] = [];
+    results.forEach((result, i) => {
+      if (result.value) {
+        runs.push(result.value);
+      } else {
+        errors.push(`${this.ids[i]}: ${RunsModel.errorMessage(result.reason)}`);
+      }
+    });
+    this._runs = runs;
+    this._error = errors.length ? errors.join('\n') : null;
+    this._loading = false;
+    this.update();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._options.model.runChanged.disconnect(this._onRunChanged, this);
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+    }
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <CompareView
+        runs={this._runs}
+        error={this._error}
+        loading={this._loading}
+        trans={this._options.trans}
+        onOpen={this._options.onOpen}
+      />
+    );
+  }
+
+  private _onRunChanged(_: RunsModel, change: IRunChange): void {
+    if (!this.ids.includes(change.id)) {
+      return;
+    }
+    if (this._timer !== null) {
+      window.clearTimeout(this._timer);
+    }
+    this._timer = window.setTimeout(() => {
+      this._timer = null;
+      void this.reload();
+    }, 500);
+  }
+
+  private _options: CompareWidget.IOptions;
+  private _runs: IRunDetail[] = [];
+  private _error: string | null = null;
+  private _loading = false;
+  private _generation = 0;
+  private _timer: number | null = null;
+}
+
+export namespace CompareWidget {
+  export interface IOptions {
+    ids: string[];
+    client: MLOpsClient;
+    model: RunsModel;
+    trans: TranslationBundle;
+    onOpen: (id: string) => void;
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * The side panel: run history, newest first, with live status, filters,
+ * paging and a selection for Compare.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+import {
+  clearIcon,
+  ReactWidget,
+  refreshIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import * as React from 'react';
+
+import { IRunSummary, isActive, RUN_STATUSES, RunStatus } from './api';
+import { basename, formatAgo, formatTime, statusLabel } from './format';
+import { RunsModel } from './model';
+import { ParamsGlance, Progress, StatusBadge, useTicker } from './components';
+
+interface IPanelProps {
+  model: RunsModel;
+  trans: TranslationBundle;
+  onOpen: (id: string) => void;
+  onCompare: (ids: string[]) => void;
+}
+
+/** The status filter's choices: every status, and "active" (queued, starting, running). */
+const ACTIVE_FILTER = 'active';
+const FAILED_FILTER = 'problems';
+
+function statusFilterValue(status: RunStatus[]): string {
+  if (!status.length) {
+    return '';
+  }
+  if (status.length === 3 && status.every(s => isActive(s))) {
+    return ACTIVE_FILTER;
+  }
+  if (
+    status.length === 3 &&
+    ['failed', 'timed_out', 'lost'].every(s => status.includes(s as RunStatus))
+  ) {
+    return FAILED_FILTER;
+  }
+  return status[0];
+}
+
+function statusesOf(value: string): RunStatus[] {
+  if (!value) {
+    return [];
+  }
+  if (value === ACTIVE_FILTER) {
+    return ['queued', 'starting', 'running'];
+  }
+  if (value === FAILED_FILTER) {
+    return ['failed', 'timed_out', 'lost'];
+  }
+  return [value as RunStatus];
+}
+
+/** A text filter that applies after the user pauses typing (or on Enter). */
+function FilterInput(props: {
+  id: string;
+  label: string;
+  placeholder: string;
+  value: string;
+  list?: string[];
+  onApply: (value: string) => void;
+}): JSX.Element {
+  const [text, setText] = React.useState(props.value);
+  const timer = React.useRef<number | null>(null);
+  React.useEffect(() => setText(props.value), [props.value]);
+  React.useEffect(
+    () => () => {
+      if (timer.current !== null) {
+        window.clearTimeout(timer.current);
+      }
+    },
+    []
+  );
+  const apply = (value: string) => {
+    if (timer.current !== null) {
+      window.clearTimeout(timer.current);
+      timer.current = null;
+    }
+    if (value !== props.value) {
+      props.onApply(value);
+    }
+  };
+  const listId = props.list ? `${props.id}-list` : undefined;
+  return (
+    <label className="jp-mlops-filter" htmlFor={props.id}>
+      <span className="jp-mlops-filter-label">{props.label}</span>
+      <input
+        id={props.id}
+        type="search"
+        className="jp-mod-styled jp-mlops-input"
+        placeholder={props.placeholder}
+        value={text}
+        list={listId}
+        onChange={e => {
+          const value = e.target.value;
+          setText(value);
+          if (timer.current !== null) {
+            window.clearTimeout(timer.current);
+          }
+          timer.current = window.setTimeout(() => apply(value), 400);
+        }}
+        onKeyDown={e => {
+          if (e.key === 'Enter') {
+            apply(text);
+          }
+        }}
+        onBlur={() => apply(text)}
+      />
+      {props.list && (
+        <datalist id={listId}>
+          {props.list.map(v => (
+            <option key={v} value={v} />
+          ))}
+        </datalist>
+      )}
+    </label>
+  );
+}
+
+function RunRow(props: {
+  run: IRunSummary;
+  selected: boolean;
+  now: number;
+  trans: TranslationBundle;
+  onOpen: (id: string) => void;
+  onSelect: (id: string, selected: boolean) => void;
+}): JSX.Element {
+  const { run, trans } = props;
+  const name = basename(run.notebook);
+  return (
+    <li
+      className={`jp-mlops-run${props.selected ? ' jp-mod-selected' : ''}`}
+      data-run-id={run.id}
+      data-status={run.status}
+    >
+      <input
+        type="checkbox"
+        className="jp-mlops-run-select"
+        checked={props.selected}
+        aria-label={trans.__('Select run %1 (%2) to compare', run.id, name)}
+        onChange={e => props.onSelect(run.id, e.target.checked)}
+      />
+      <button
+        type="button"
+        className="jp-mlops-run-open"
+        title={trans.__('Open run %1', run.id)}
+        onClick={() => props.onOpen(run.id)}
+      >
+        <span className="jp-mlops-run-line">
+          <span className="jp-mlops-run-notebook" title={run.notebook}>
+            {name}
+          </span>
+          <StatusBadge
+            status={run.status}
+            reason={run.status_reason}
+            trans={trans}
+          />
+        </span>
+        <span className="jp-mlops-run-line jp-mlops-run-meta">
+          <span
+            className="jp-mlops-run-when"
+            title={formatTime(run.created_at)}
+          >
+            {formatAgo(run.created_at, trans, props.now)}
+          </span>
+          <Progress run={run} now={props.now} trans={trans} />
+        </span>
+        {(Object.keys(run.parameters).length > 0 || run.tags.length > 0) && (
+          <span className="jp-mlops-run-line jp-mlops-run-extra">
+            <ParamsGlance parameters={run.parameters} />
+            {run.tags.map(tag => (
+              <span key={tag} className="jp-mlops-tag">
+                {tag}
+              </span>
+            ))}
+          </span>
+        )}
+      </button>
+    </li>
+  );
+}
+
+function RunsPanelView(props: IPanelProps): JSX.Element {
+  const { model, trans } = props;
+  const runs = model.runs;
+  const anyActive = runs.some(r => isActive(r.status));
+  const now = useTicker(true, anyActive ? 1000 : 30000);
+  const filters = model.filters;
+  const selected = model.selected;
+  const hasFilters =
+    !!filters.notebook ||
+    !!filters.tag ||
+    !!filters.q ||
+    filters.status.length > 0;
+  const connection =
+    model.connection === 'stream'
+      ? trans.__('live')
+      : model.connection === 'polling'
+        ? trans.__('polling every %1 s', model.refreshInterval)
+        : '';
+
+  return (
+    <div className="jp-mlops-panel-inner">
+      <div className="jp-mlops-panel-header">
+        <h2 className="jp-mlops-panel-title">{trans.__('Runs')}</h2>
+        <span
+          className={`jp-mlops-connection jp-mlops-connection-${model.connection}`}
+          title={trans.__('How the list learns about changes')}
+        >
+          {connection}
+        </span>
+        <ToolbarButtonComponent
+          icon={refreshIcon}
+          tooltip={trans.__('Refresh the run list')}
+          onClick={() => void model.refresh()}
+          className="jp-mlops-refresh"
+        />
+      </div>
+      <div className="jp-mlops-filters" role="search">
+        <FilterInput
+          id="jp-mlops-filter-q"
+          label={trans.__('Search')}
+          placeholder={trans.__('notebook, run id or tag')}
+          value={filters.q}
+          onApply={q => void model.setFilters({ q })}
+        />
+        <FilterInput
+          id="jp-mlops-filter-notebook"
+          label={trans.__('Notebook')}
+          placeholder={trans.__('exact path')}
+          value={filters.notebook}
+          list={model.notebooks}
+          onApply={notebook => void model.setFilters({ notebook })}
+        />
+        <div className="jp-mlops-filter-row">
+          <label className="jp-mlops-filter" htmlFor="jp-mlops-filter-status">
+            <span className="jp-mlops-filter-label">{trans.__('Status')}</span>
+            <select
+              id="jp-mlops-filter-status"
+              className="jp-mod-styled jp-mlops-input"
+              value={statusFilterValue(filters.status)}
+              onChange={e =>
+                void model.setFilters({ status: statusesOf(e.target.value) })
+              }
+            >
+              <option value="">{trans.__('all')}</option>
+              <option value={ACTIVE_FILTER}>{trans.__('active')}</option>
+              <option value={FAILED_FILTER}>
+                {trans.__('failed, timed out or lost')}
+              </option>
+              {RUN_STATUSES.map(s => (
+                <option key={s} value={s}>
+                  {statusLabel(s, trans)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <FilterInput
+            id="jp-mlops-filter-tag"
+            label={trans.__('Tag')}
+            placeholder={trans.__('tag')}
+            value={filters.tag}
+            list={model.tags}
+            onApply={tag => void model.setFilters({ tag })}
+          />
+        </div>
+        {hasFilters && (
+          <button
+            type="button"
+            className="jp-mlops-linkbutton"
+            onClick={() => void model.clearFilters()}
+          >
+            {trans.__('Clear filters')}
+          </button>
+        )}
+      </div>
+      <div className="jp-mlops-selection" aria-live="polite">
+        <span>
+          {selected.length
+            ? trans._n('%1 run selected', '%1 runs selected', selected.length)
+            : trans.__('Select runs to compare them')}
+        </span>
+        <button
+          type="button"
+          className="jp-Button jp-mod-styled jp-mod-accept jp-mlops-compare"
+          disabled={selected.length < 2}
+          onClick={() => props.onCompare([...selected])}
+        >
+          {trans.__('Compare')}
+        </button>
+        {selected.length > 0 && (
+          <ToolbarButtonComponent
+            icon={clearIcon}
+            tooltip={trans.__('Clear the selection')}
+            onClick={() => model.clearSelection()}
+          />
+        )}
+      </div>
+      {model.error && (
+        <div className="jp-mlops-panel-error" role="alert">
+          {model.error}
+        </div>
+      )}
+      <ul className="jp-mlops-runlist" aria-label={trans.__('Run history')}>
+        {runs.map(run => (
+          <RunRow
+            key={run.id}
+            run={run}
+            now={now}
+            trans={trans}
+            selected={selected.includes(run.id)}
+            onOpen={props.onOpen}
+            onSelect={(id, on) => model.setSelected(id, on)}
+          />
+        ))}
+      </ul>
+      {!runs.length && !model.loading && !model.error && (
+        <p className="jp-mlops-empty">
+          {hasFilters
+            ? trans.__('No run matches these filters.')
+            : trans.__(
+                'No runs yet. Open a notebook and use "Run as job" to start one.'
+              )}
+        </p>
+      )}
+      {model.hasMore && (
+        <button
+          type="button"
+          className="jp-Button jp-mod-styled jp-mlops-loadmore"
+          disabled={model.loading}
+          onClick={() => void model.loadMore()}
+        >
+          {trans.__('Load more')}
+        </button>
+      )}
+      {model.loading && !runs.length && (
+        <div className="jp-mlops-loading" role="status">
+          {trans.__('Loading…')}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The run history side panel.
+ */
+export class RunsPanel extends ReactWidget {
+  constructor(options: RunsPanel.IOptions) {
+    super();
+    this._props = options;
+    this.addClass('jp-mlops-panel');
+    this.addClass('jp-mlops-root');
+    options.model.changed.connect(this._onChanged, this);
+  }
+
+  /** Called whenever the panel becomes visible (starts live updates lazily). */
+  onShown: (() => void) | null = null;
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.onShown?.();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._props.model.changed.disconnect(this._onChanged, this);
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    return <RunsPanelView {...this._props} />;
+  }
+
+  private _onChanged(): void {
+    this.update();
+  }
+
+  private _props: IPanelProps;
+}
+
+export namespace RunsPanel {
+  export type IOptions = IPanelProps;
+}

@@ -1,0 +1,205 @@
+/**
+ * Helpers of the jupyter-mlops Galata tests: notebooks to upload, and the
+ * steps every test repeats (open a notebook, fill the Run as job dialog,
+ * wait for a run to reach a status).
+ */
+import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
+
+/**
+ * Galata mocks `/api/kernels` with a regex that also matches our
+ * `/mlops/api/kernels`; send ours to the server (routes added later win).
+ */
+export async function unmockMLOpsAPI(
+  page: IJupyterLabPageFixture
+): Promise<void> {
+  await page.route(/\/mlops\/api\//, route => route.continue());
+}
+
+/** Seconds a run may take here (2 cores: ~3-5 s; generous for CI). */
+export const RUN_TIMEOUT = 90_000;
+
+type CellSpec = { source: string; tags?: string[] };
+
+/** An nbformat v4 notebook with code cells. */
+export function notebook(cells: CellSpec[]): string {
+  return JSON.stringify(
+    {
+      cells: cells.map((cell, i) => ({
+        cell_type: 'code',
+        execution_count: null,
+        id: `cell-${i}`,
+        metadata: cell.tags ? { tags: cell.tags } : {},
+        outputs: [],
+        source: cell.source
+      })),
+      metadata: {
+        kernelspec: {
+          display_name: 'Python 3 (ipykernel)',
+          language: 'python',
+          name: 'python3'
+        },
+        language_info: { name: 'python' }
+      },
+      nbformat: 4,
+      nbformat_minor: 5
+    },
+    null,
+    1
+  );
+}
+
+/** A notebook with typed parameters and a result that depends on them. */
+export const TRAIN_NOTEBOOK = notebook([
+  {
+    source: [
+      'lr = 0.1  # learning rate',
+      'epochs: int = 3  # passes over the data',
+      'name = "baseline"',
+      'shuffle = True',
+      'layers = [32, 16]'
+    ].join('\n'),
+    tags: ['parameters']
+  },
+  {
+    source: 'print(f"trained {name}: lr={lr} epochs={epochs} layers={layers}")'
+  },
+  { source: 'score = lr * epochs\nscore' }
+]);
+
+/** A notebook whose second cell raises. */
+export const FAILING_NOTEBOOK = notebook([
+  { source: 'threshold = 1', tags: ['parameters'] },
+  { source: 'x = 1' },
+  {
+    source: 'raise ValueError(f"loss diverged above threshold {threshold}")'
+  }
+]);
+
+/** A notebook that runs for ten minutes unless cancelled. */
+export const SLOW_NOTEBOOK = notebook([
+  { source: 'seconds = 600', tags: ['parameters'] },
+  { source: 'import time\ntime.sleep(seconds)' }
+]);
+
+/** Upload a notebook into the test's directory; returns its path. */
+export async function putNotebook(
+  page: IJupyterLabPageFixture,
+  tmpPath: string,
+  name: string,
+  content: string
+): Promise<string> {
+  const path = `${tmpPath}/${name}`;
+  await page.contents.uploadContent(content, 'text', path);
+  return path;
+}
+
+/** The Run as job dialog. */
+export function runDialog(page: IJupyterLabPageFixture): Locator {
+  return page.locator('.jp-Dialog.jp-mlops-runjob-dialog');
+}
+
+/**
+ * Open a notebook and its Run as job dialog from the notebook toolbar.
+ * JupyterLab may mark a freshly opened notebook as modified (kernel metadata);
+ * the "Save before running?" question is then answered with "Save and run".
+ */
+export async function openRunDialog(
+  page: IJupyterLabPageFixture,
+  path: string
+): Promise<Locator> {
+  await page.notebook.openByPath(path);
+  await page
+    .locator('.jp-NotebookPanel-toolbar .jp-mlops-toolbar-run')
+    .first()
+    .click();
+  const dialog = runDialog(page);
+  const savePrompt = page
+    .locator('.jp-Dialog')
+    .filter({ hasText: 'Save before running?' });
+  await expect(dialog.or(savePrompt)).toBeVisible();
+  if (await savePrompt.isVisible()) {
+    await savePrompt.getByRole('button', { name: 'Save and run' }).click();
+  }
+  await expect(dialog).toBeVisible();
+  await expect(dialog.locator('.jp-mlops-runform')).toBeVisible();
+  return dialog;
+}
+
+/** Click Run in the dialog and return the new run's id (from the side panel). */
+export async function submitDialog(
+  page: IJupyterLabPageFixture
+): Promise<void> {
+  const dialog = runDialog(page);
+  const run = dialog.locator('.jp-Dialog-button.jp-mod-accept');
+  await expect(run).toBeEnabled();
+  await run.click();
+  await expect(dialog).toHaveCount(0, { timeout: 30_000 });
+}
+
+/** Open the run history side panel. */
+export async function openRunsPanel(
+  page: IJupyterLabPageFixture
+): Promise<Locator> {
+  await page.sidebar.openTab('jupyter-mlops-runs');
+  const panel = page.locator('#jupyter-mlops-runs');
+  await expect(panel).toBeVisible();
+  return panel;
+}
+
+/** The panel's rows of runs of the notebook `name`, newest first. */
+export function runRows(panel: Locator, name: string): Locator {
+  return panel.locator('.jp-mlops-run').filter({
+    has: panel.page().locator('.jp-mlops-run-notebook', { hasText: name })
+  });
+}
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out', 'lost'];
+
+/**
+ * Wait until the row (or detail) shows `status`; fail at once, with the
+ * status, when the run ends in another one.
+ */
+export async function waitForStatus(
+  row: Locator,
+  status: string | RegExp,
+  timeout = RUN_TIMEOUT
+): Promise<void> {
+  const want = typeof status === 'string' ? new RegExp(`^${status}$`) : status;
+  const deadline = Date.now() + timeout;
+  let seen: string | null = null;
+  while (Date.now() < deadline) {
+    seen = await row
+      .getAttribute('data-status', {
+        timeout: Math.max(1, deadline - Date.now())
+      })
+      .catch(() => null);
+    if (seen !== null && want.test(seen)) {
+      return;
+    }
+    if (seen !== null && TERMINAL.includes(seen)) {
+      const title = await row
+        .locator('.jp-mlops-badge')
+        .first()
+        .getAttribute('title')
+        .catch(() => null);
+      throw new Error(
+        `the run ended "${seen}" (${title ?? 'no reason'}), expected ${status}`
+      );
+    }
+    await row.page().waitForTimeout(250);
+  }
+  throw new Error(
+    `the run is "${seen}" after ${timeout} ms, expected ${status}`
+  );
+}
+
+/** Submit a run through the REST API (faster set-up for tests about other views). */
+export async function submitByAPI(
+  page: IJupyterLabPageFixture,
+  body: Record<string, unknown>
+): Promise<{ id: string; status: string }> {
+  const response = await page.request.post('/mlops/api/runs', { data: body });
+  expect(response.status(), await response.text()).toBe(201);
+  return (await response.json()) as { id: string; status: string };
+}
