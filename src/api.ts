@@ -119,6 +119,23 @@ export type RunStatus =
   | 'lost';
 
 /** Every run status, in lifecycle order. */
+/**
+ * `GET runs/{id}/diff/{other}`: what changed in the code between two snapshots.
+ */
+export interface ISnapshotDiff {
+  base: string;
+  other: string;
+  base_commit: string;
+  other_commit: string;
+  same_repository: boolean;
+  /** Same tree in both snapshots; null when they live in different repositories. */
+  same_code: boolean | null;
+  files: Array<{ status: string; path: string }>;
+  /** nbdime diff of the notebooks' sources; '' when identical. */
+  notebook_diff: string | null;
+  error?: string;
+}
+
 export const RUN_STATUSES: ReadonlyArray<RunStatus> = [
   'queued',
   'starting',
@@ -423,6 +440,15 @@ export class MLOpsClient {
     return this._request<IRunSummary>(`runs/${encodeURIComponent(id)}/cancel`, {
       method: 'POST'
     });
+  }
+
+  /**
+   * Code difference between two runs' snapshots.
+   */
+  diffRuns(baseId: string, otherId: string): Promise<ISnapshotDiff> {
+    return this._request<ISnapshotDiff>(
+      `runs/${encodeURIComponent(baseId)}/diff/${encodeURIComponent(otherId)}`
+    );
   }
 
   reproduceRun(id: string): Promise<IRunSummary> {

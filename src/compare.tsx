@@ -6,7 +6,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IRunDetail, JSONValue, MLOpsClient } from './api';
+import { IRunDetail, ISnapshotDiff, JSONValue, MLOpsClient } from './api';
 import {
   basename,
   formatDuration,
@@ -149,11 +149,96 @@ export function compareRows(
   return rows;
 }
 
+/**
+ * The code difference of each other run against the first one (nbdime on the
+ * notebooks' sources, git for the other project files).
+ */
+function CodeDiffs(props: {
+  runs: IRunDetail[];
+  client: MLOpsClient;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { runs, client, trans } = props;
+  const [diffs, setDiffs] = React.useState<
+    Array<{ other: string; diff: ISnapshotDiff | null; error: string | null }>
+  >([]);
+  const key = runs.map(r => r.id).join(',');
+  React.useEffect(() => {
+    let alive = true;
+    const base = runs[0];
+    void Promise.all(
+      runs.slice(1).map(other =>
+        client.diffRuns(base.id, other.id).then(
+          diff => ({ other: other.id, diff, error: null }),
+          (reason: unknown) => ({
+            other: other.id,
+            diff: null,
+            error: RunsModel.errorMessage(reason)
+          })
+        )
+      )
+    ).then(results => {
+      if (alive) {
+        setDiffs(results);
+      }
+    });
+    return () => {
+      alive = false;
+    };
+  }, [key]);
+  if (runs.length < 2) {
+    return null;
+  }
+  return (
+    <section className="jp-mlops-compare-code" aria-label={trans.__('Code')}>
+      <h3>{trans.__('Code (against %1)', runs[0].id.slice(0, 8))}</h3>
+      {diffs.map(({ other, diff, error }) => (
+        <div key={other} className="jp-mlops-code-diff" data-run-id={other}>
+          <h4>{other.slice(0, 8)}</h4>
+          {error && (
+            <div className="jp-mlops-panel-error" role="alert">
+              {error}
+            </div>
+          )}
+          {diff && diff.same_code === true && (
+            <p className="jp-mlops-same-code">{trans.__('Same code.')}</p>
+          )}
+          {diff && diff.same_code !== true && (
+            <>
+              {diff.files.length > 0 && (
+                <ul className="jp-mlops-diff-files">
+                  {diff.files.map(f => (
+                    <li key={f.path}>
+                      <code>{f.status}</code> {f.path}
+                    </li>
+                  ))}
+                </ul>
+              )}
+              {diff.notebook_diff ? (
+                <pre className="jp-mlops-notebook-diff">
+                  {diff.notebook_diff}
+                </pre>
+              ) : (
+                <p>
+                  {diff.notebook_diff === ''
+                    ? trans.__('The notebook is the same.')
+                    : (diff.error ?? trans.__('No notebook diff available.'))}
+                </p>
+              )}
+            </>
+          )}
+        </div>
+      ))}
+    </section>
+  );
+}
+
 function CompareView(props: {
   runs: IRunDetail[];
   error: string | null;
   loading: boolean;
   trans: TranslationBundle;
+  client: MLOpsClient;
   onOpen: (id: string) => void;
 }): JSX.Element {
   const { runs, trans } = props;
@@ -265,6 +350,7 @@ function CompareView(props: {
           );
         })}
       </table>
+      <CodeDiffs runs={runs} client={props.client} trans={trans} />
     </div>
   );
 }
@@ -333,6 +419,7 @@ export class CompareWidget extends ReactWidget {
         error={this._error}
         loading={this._loading}
         trans={this._options.trans}
+        client={this._options.client}
         onOpen={this._options.onOpen}
       />
     );

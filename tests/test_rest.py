@@ -496,6 +496,20 @@ async def test_submit_run_inspect_download_reproduce_delete(api: Any, mlops: Any
     assert again["parameters"] == run["parameters"] and again["tags"] == run["tags"]
     again_detail = await wait_for_status(api, again["id"], TERMINAL)
     assert again_detail["status"] == "succeeded", again_detail["status_reason"]
+    diff = (
+        await api(
+            "GET",
+            f"/runs/{run['id']}/diff/{again['id']}",
+            spec_path="/runs/{run_id}/diff/{other_id}",
+        )
+    ).data
+    assert diff["same_code"] is True and diff["files"] == [] and diff["notebook_diff"] == ""
+    await api(
+        "GET",
+        f"/runs/{run['id']}/diff/abc999",
+        expect=404,
+        spec_path="/runs/{run_id}/diff/{other_id}",
+    )
 
     await api("DELETE", f"/runs/{again['id']}", expect=204, spec_path="/runs/{run_id}")
     await api("GET", f"/runs/{again['id']}", expect=404, spec_path="/runs/{run_id}")

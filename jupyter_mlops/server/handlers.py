@@ -429,6 +429,22 @@ class ReproduceHandler(MLOpsHandler):
         self.send_json(run_summary(submission.run), status=201)
 
 
+class RunDiffHandler(MLOpsHandler):
+    """Code difference between two runs' snapshots (for the compare view)."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str, other_id: str) -> None:
+        from ..diffing import snapshot_diff
+
+        store = self.mlops.store
+
+        def compare() -> dict[str, Any]:
+            return snapshot_diff(store.require_run(run_id), store.require_run(other_id))
+
+        self.send_json(await self.blocking(compare))
+
+
 class ArtifactHandler(MLOpsHandler):
     sandboxed_csp = SANDBOX_CSP
 
@@ -611,6 +627,7 @@ def handlers(base_url: str) -> list[tuple[str, type[MLOpsHandler]]]:
         (run, RunHandler),
         (f"{run}/cancel", CancelHandler),
         (f"{run}/reproduce", ReproduceHandler),
+        (f"{run}/diff/(?P<other_id>[0-9a-f]{{1,32}})", RunDiffHandler),
         (f"{run}/artifacts/(?P<name>.+)", ArtifactHandler),
         (f"{run}/notebook", ExecutedNotebookHandler),
         (f"{run}/html", HTMLHandler),

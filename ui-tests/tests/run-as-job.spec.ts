@@ -271,6 +271,13 @@ test.describe('Run as job', () => {
       tags: ['a'],
       seed: 1
     });
+    // the second run executes edited code: the compare view must show the change
+    await putNotebook(
+      page,
+      tmpPath,
+      'train.ipynb',
+      TRAIN_NOTEBOOK.replace('score = lr * epochs', 'score = lr * epochs * 2')
+    );
     const b = await submitByAPI(page, {
       notebook: path,
       parameters: { lr: 0.01, epochs: 4 },
@@ -299,6 +306,11 @@ test.describe('Run as job', () => {
     await expect(epochs.locator('td')).toHaveText(['default', '4']);
     const seed = table.locator('tr[data-row="seed"]');
     await expect(seed).not.toHaveClass(/jp-mlops-diff/);
+    const code = page.locator(`.jp-mlops-code-diff[data-run-id="${b.id}"]`);
+    await expect(code.locator('.jp-mlops-notebook-diff')).toContainText(
+      '+score = lr * epochs * 2'
+    );
+    await expect(code.locator('.jp-mlops-diff-files')).toContainText('train.ipynb');
     await page.screenshot({ path: SHOTS + '/compare.png' });
     await page.theme.setDarkTheme();
     await page.screenshot({ path: SHOTS + '/compare-dark.png' });
