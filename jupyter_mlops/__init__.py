@@ -1,8 +1,10 @@
 """jupyter-mlops: turn notebooks into reproducible, tracked jobs.
 
 Importing this package must stay cheap: it is imported by every runner process,
-by the CLI and, later, inside kernels for tracking. Heavy modules (papermill,
-jupyter_server, sqlalchemy) are imported where they are used.
+by the CLI and inside kernels for tracking. Heavy modules (papermill,
+jupyter_server, sqlalchemy, torch) are imported where they are used; the tracking API
+(``jupyter_mlops.log_metric`` etc., see :mod:`jupyter_mlops.tracking`) is re-exported
+lazily.
 """
 
 from __future__ import annotations
@@ -25,4 +27,34 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     return [{"module": "jupyter_mlops", "app": MLOpsExtensionApp}]
 
 
-__all__ = ["__version__"]
+_TRACKING_API = (
+    "current_run_id",
+    "end_run",
+    "flush",
+    "load_model",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_model",
+    "log_params",
+    "seed_everything",
+    "set_tags",
+)
+
+
+def __getattr__(name: str) -> Any:
+    """``jupyter_mlops.log_metric`` & co., imported on first use (PEP 562)."""
+    if name in _TRACKING_API:
+        from . import tracking
+
+        value = getattr(tracking, name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_TRACKING_API])
+
+
+__all__ = ["__version__", *_TRACKING_API]

@@ -9,14 +9,17 @@ Exit codes scripts can rely on: 0 the run succeeded (or the command did its job)
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from jupyter_core.application import JupyterApp
-from traitlets import Bool, Float, Int, List, Unicode
+from traitlets import Bool, Enum, Float, Int, List, Unicode
 
 from . import __version__
 from .config import MLOps, Settings
@@ -484,6 +487,144 @@ class DeleteApp(MLOpsBaseApp):
         return EXIT_OK
 
 
+class MetricsApp(MLOpsBaseApp):
+    name = "jupyter-mlops-metrics"
+    description = (
+        "Print or export a run's metric series, every key when none is given. "
+        "Usage: jupyter mlops metrics RUN_ID [KEY] [--format csv|json] [--max-points N] "
+        "[-o FILE]. CSV columns: key,step,value. --max-points N downsamples each series "
+        "in the store to at most N points, keeping each bucket's smallest and largest "
+        "value; 0 (the default) exports every point."
+    )
+    aliases = {
+        **MLOpsBaseApp.aliases,
+        "format": "MetricsApp.format",
+        "max-points": "MetricsApp.max_points",
+        "o": "MetricsApp.output",
+        "output": "MetricsApp.output",
+    }
+    flags = {"json": ({"MetricsApp": {"format": "json"}}, "Same as --format json.")}
+
+    format = Enum(["csv", "json"], default_value="csv", help="Output format.").tag(config=True)
+    max_points = Int(0, help="Downsample to at most this many points; 0: all.").tag(config=True)
+    output = Unicode("", help="Write to this file instead of standard output.").tag(config=True)
+
+    def run(self) -> int:
+        if not 1 <= len(self.extra_args) <= 2:
+            _fail(f"expected a run id and optionally a metric key, got {self.extra_args}")
+        if self.max_points < 0:
+            _fail("--max-points must be 0 (all points) or more")
+        run_id = self.resolve_id(self.extra_args[0])
+        store = self.store
+        keys = store.metric_keys(run_id)
+        if len(self.extra_args) == 2:
+            key = self.extra_args[1]
+            if key not in keys:
+                _fail(f"run {run_id} has no metric {key!r}; it has: {', '.join(keys) or 'none'}")
+            keys = [key]
+        series = [store.metric_series(run_id, key, self.max_points or None) for key in keys]
+        if self.output:
+            with Path(self.output).open("w", encoding="utf-8", newline="") as stream:
+                _write_series(stream, run_id, series, self.format)
+        else:
+            with _quiet_broken_pipe():
+                _write_series(sys.stdout, run_id, series, self.format)
+        return EXIT_OK
+
+
+@contextlib.contextmanager
+def _quiet_broken_pipe() -> Iterator[None]:
+    """``... | head``: the reader went away; stop writing without a traceback."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail
+
+
+def _write_series(stream: Any, run_id: str, series: list[dict[str, Any]], fmt: str) -> None:
+    if fmt == "json":
+        payload = {
+            "run_id": run_id,
+            "metrics": [
+                {**s, "points": [[step, _json_number(v)] for step, v in s["points"]]}
+                for s in series
+            ],
+        }
+        json.dump(payload, stream)
+        stream.write("\n")
+        return
+    import csv
+
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(["key", "step", "value"])
+    for s in series:
+        writer.writerows((s["key"], step, repr(v)) for step, v in s["points"])
+
+
+def _json_number(value: float) -> float | None:
+    return None if value != value else value  # NaN is not JSON: null
+
+
+class ArtifactsGetApp(MLOpsBaseApp):
+    name = "jupyter-mlops-artifacts-get"
+    description = (
+        "Copy one artifact of a run to a file, streamed in chunks. Usage: jupyter mlops "
+        "artifacts get RUN_ID NAME -o PATH (PATH a directory: the artifact's file name "
+        "in it; no -o or -o -: standard output)."
+    )
+    aliases = {
+        **MLOpsBaseApp.aliases,
+        "o": "ArtifactsGetApp.output",
+        "output": "ArtifactsGetApp.output",
+    }
+    output = Unicode("", help="Destination file; empty or '-': standard output.").tag(config=True)
+
+    def run(self) -> int:
+        import shutil
+
+        from .artifacts import CHUNK, ArtifactStore
+
+        if len(self.extra_args) != 2:
+            _fail(f"expected a run id and an artifact name, got {self.extra_args}")
+        run_id = self.resolve_id(self.extra_args[0])
+        name = self.extra_args[1]
+        artifact = self.store.get_artifact(run_id, name)
+        if artifact is None:
+            names = [a.name for a in self.store.artifacts(run_id)]
+            _fail(f"run {run_id} has no artifact {name!r}; it has: {', '.join(names) or 'none'}")
+        blobs = ArtifactStore(self.settings.resolved_artifact_root)
+        if not blobs.exists(artifact.sha256):
+            print(f"error: the bytes of {name!r} ({artifact.sha256}) are missing", file=sys.stderr)
+            return EXIT_FAILED
+        with blobs.open(artifact.sha256) as src:
+            if self.output in ("", "-"):
+                with _quiet_broken_pipe():
+                    shutil.copyfileobj(src, sys.stdout.buffer, CHUNK)
+                    sys.stdout.buffer.flush()
+            else:
+                target = Path(self.output)
+                if target.is_dir():
+                    target = target / Path(name).name
+                with target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, CHUNK)
+                print(f"{name} -> {target} ({artifact.size} bytes)", file=sys.stderr)
+        return EXIT_OK
+
+
+class ArtifactsApp(JupyterApp):
+    name = "jupyter-mlops-artifacts"
+    description = "A run's artifacts: jupyter mlops artifacts get RUN_ID NAME -o PATH"
+    subcommands = {"get": (ArtifactsGetApp, "Copy one artifact of a run to a file.")}
+
+    def start(self) -> None:
+        if self.subapp is None:
+            self.print_subcommands()
+            self.exit(EXIT_USAGE)
+        self.subapp.start()
+
+
 class DbUpgradeApp(MLOpsBaseApp):
     name = "jupyter-mlops-db-upgrade"
     description = "Apply the run store's migrations (also done automatically on start)."
@@ -539,7 +680,17 @@ class MLOpsApp(JupyterApp):
         "cancel": (CancelApp, "Cancel a run."),
         "reproduce": (ReproduceApp, "Run a run again exactly."),
         "delete": (DeleteApp, "Delete a finished run."),
+        "metrics": (MetricsApp, "Print or export a run's metric series (csv, json)."),
+        "artifacts": (ArtifactsApp, "A run's artifacts (get)."),
         "db": (DbApp, "Run store maintenance (upgrade, current)."),
+        "schedule": (
+            "jupyter_mlops.scheduling.cli.ScheduleApp",
+            "Cron schedules (add, list, show, pause, resume, delete, run-now).",
+        ),
+        "scheduler": (
+            "jupyter_mlops.scheduling.cli.SchedulerApp",
+            "Fire due schedules until stopped (SIGTERM).",
+        ),
     }
 
     def start(self) -> None:

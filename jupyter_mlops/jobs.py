@@ -16,13 +16,17 @@ import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .artifacts import ArtifactStore
 from .backends import Backend, LaunchHandle, LocalBackend
 from .config import Settings
+from .gc import collect_garbage
 from .processes import hostname, kill_tree, runner_alive
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
+from .store.store import LOGGED_PARAM_TYPE
 from .store.types import utcnow
 
 log = logging.getLogger("jupyter_mlops.jobs")
@@ -59,6 +63,38 @@ class RunSpec:
     commit: bool = False
     commit_message: str | None = None
     source: str = "cli"
+    branch: str | None = None
+    """Run the notebook as committed at the head of this branch (GitOps), not the working
+    copy: the file on disk is neither read nor needed."""
+    schedule_id: str | None = None
+    scheduled_for: datetime | None = None
+    """The schedule and slot (due instant) this run was fired for."""
+    run_id: str | None = None
+    """Use this id instead of a new one (the scheduler chooses it when it claims a slot)."""
+    display_path: str | None = None
+    """Record the notebook under this path (a schedule's runs show the schedule's path,
+    whichever scheduler process fired them)."""
+
+
+def read_branch_notebook(path: Path, branch: str) -> tuple[Any, Any]:
+    """(:class:`~jupyter_mlops.snapshot.BranchHead`, notebook) of ``path`` as committed at the
+    head of ``branch``; errors name the branch, not a temporary file."""
+    import tempfile
+
+    from .notebook import NotebookError, read_notebook
+    from .snapshot import read_file_at, resolve_branch
+
+    head = resolve_branch(path, branch)
+    data = read_file_at(head.git_dir, head.commit, head.notebook_relpath)
+    with tempfile.TemporaryDirectory(prefix="jupyter-mlops-branch-") as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_bytes(data)
+        try:
+            nb = read_notebook(copy)
+        except NotebookError as err:
+            where = f"{head.notebook_relpath} on branch {branch!r} ({head.commit[:12]})"
+            raise NotebookError(str(err).replace(str(copy), where)) from None
+    return head, nb
 
 
 @dataclass
@@ -113,10 +149,17 @@ class JobService:
     def submit(self, spec: RunSpec) -> Submission:
         from .kernels import resolve_kernel
         from .notebook import inspect_parameters, read_notebook, validate_parameters
-        from .snapshot import commit_notebook_to_branch, take_snapshot
+        from .snapshot import commit_notebook_to_branch, snapshot_branch, take_snapshot
 
         path, display = self.resolve_notebook(spec.notebook)
-        nb = read_notebook(path)
+        display = spec.display_path or display
+        if spec.branch is not None and spec.commit:
+            raise ValueError("a run from a branch cannot also commit the working copy")
+        head = None
+        if spec.branch is not None:
+            head, nb = read_branch_notebook(path, spec.branch)
+        else:
+            nb = read_notebook(path)
         declared = inspect_parameters(nb)
         values: dict[str, Any] = {}
         if spec.parameters:
@@ -136,13 +179,16 @@ class JobService:
             commit_notebook_to_branch(
                 path, spec.commit_message or f"Run {path.name} as a job (jupyter-mlops)"
             )
-        run_id = new_run_id()
-        snapshot = take_snapshot(
-            path,
-            run_id,
-            private_repo_dir=self.settings.private_repo_dir,
-            message=f"jupyter-mlops run {run_id}: {display}",
-        )
+        run_id = spec.run_id or new_run_id()
+        if head is not None:
+            snapshot = snapshot_branch(path, head.branch, run_id, commit=head.commit)
+        else:
+            snapshot = take_snapshot(
+                path,
+                run_id,
+                private_repo_dir=self.settings.private_repo_dir,
+                message=f"jupyter-mlops run {run_id}: {display}",
+            )
         run = Run(
             id=run_id,
             created_at=utcnow(),
@@ -165,6 +211,8 @@ class JobService:
             dirty=snapshot.dirty,
             private_repo=snapshot.private,
             cells_total=sum(1 for c in nb.cells if c.cell_type == "code") + (1 if values else 0),
+            schedule_id=spec.schedule_id,
+            scheduled_for=spec.scheduled_for,
         )
         return self._store_and_launch(
             run,
@@ -225,6 +273,11 @@ class JobService:
         from .snapshot import link_run_ref
 
         original = self.store.require_run(run_id)
+        if not original.commit_sha:
+            raise RunStateError(
+                f"run {run_id} was logged interactively and has no snapshot to reproduce; "
+                "run the notebook as a job to make it reproducible"
+            )
         cuda_devices = self._assign_gpus(original.gpus)  # this machine's GPUs, checked first
         new_id = new_run_id()
         ref = link_run_ref(original.git_dir, original.commit_sha, new_id)
@@ -257,7 +310,11 @@ class JobService:
                 )
             },
         )
-        params = {p.name: (json.loads(p.value_json), p.type_name) for p in original.params}
+        params = {  # the job's parameters; values the notebook logged are results
+            p.name: (json.loads(p.value_json), p.type_name)
+            for p in original.params
+            if p.type_name != LOGGED_PARAM_TYPE
+        }
         return self._store_and_launch(run, params=params, tags=[t.tag for t in original.tags])
 
     def cancel(self, run_id: str) -> Run:
@@ -284,7 +341,13 @@ class JobService:
         run = self.store.require_run(run_id)
         if RunStatus(run.status) in ACTIVE_STATUSES:
             raise RunStateError(f"run {run_id} is {run.status}; cancel it before deleting")
+        digests = {a.sha256 for a in self.store.artifacts(run_id)}
         self.store.delete_run(run_id)
+        try:
+            blobs = ArtifactStore(self.settings.resolved_artifact_root)
+            collect_garbage(self.store, blobs, digests)
+        except Exception:
+            log.warning("could not collect the artifacts of run %s", run_id, exc_info=True)
         try:
             delete_run_ref(run.git_dir, run_id)
         except Exception:

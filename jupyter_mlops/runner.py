@@ -220,6 +220,10 @@ class Runner:
             timer.start()
         env_thread = threading.Thread(target=self._capture_environment, args=(run,), daemon=True)
         try:
+            # Import the execution stack here, in the main thread, before the environment
+            # thread imports parts of it: concurrent first imports of one package can see a
+            # partially initialized module (jupyter_client.manager was seen doing that).
+            _import_execution_stack()
             notebook = self._materialize(run)
             env_thread.start()
             outcome = self._execute_notebook(run, notebook, reporter)
@@ -306,7 +310,7 @@ class Runner:
         from .papermill_engine import make_engine
 
         self._kernel_environment(run)
-        parameters = {p.name: json.loads(p.value_json) for p in run.params}
+        parameters = notebook_parameters(run)
         output = self.run_dir / OUTPUT_NOTEBOOK
         engine_name = f"mlops-{self.run_id}"
         papermill_engines.register(
@@ -428,6 +432,23 @@ class Runner:
                 created_at=utcnow(),
             )
         )
+
+
+def _import_execution_stack() -> None:
+    skip_slow_jsonschema_formats()
+    import jupyter_client.manager  # noqa: F401
+    import papermill  # noqa: F401
+
+
+def notebook_parameters(run: Run) -> dict[str, Any]:
+    """The values injected into the notebook: the job's parameters, not the ones the
+    notebook itself logged with ``log_params`` (those are results, and their names need
+    not be valid Python identifiers)."""
+    from .store.store import LOGGED_PARAM_TYPE
+
+    return {
+        p.name: json.loads(p.value_json) for p in run.params if p.type_name != LOGGED_PARAM_TYPE
+    }
 
 
 def _strip_ansi(text: str) -> str:

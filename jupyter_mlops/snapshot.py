@@ -35,6 +35,7 @@ from pathlib import Path
 __all__ = [
     "DIR_REF_PREFIX",
     "RUN_REF_PREFIX",
+    "BranchHead",
     "Snapshot",
     "SnapshotError",
     "commit_notebook_to_branch",
@@ -42,6 +43,8 @@ __all__ = [
     "link_run_ref",
     "materialize",
     "read_file_at",
+    "resolve_branch",
+    "snapshot_branch",
     "take_snapshot",
 ]
 
@@ -638,6 +641,114 @@ def commit_notebook_to_branch(notebook_path: Path, message: str) -> str:
             _git(["rm", "--cached", "-q", "--", relpath], cwd=top, env=env, check=False)
         raise
     return _out(_git(["rev-parse", "--verify", "HEAD^{commit}"], cwd=top))
+
+
+# --------------------------------------------------------------------------------------------
+# branch heads (GitOps: run what is committed, not what is on disk)
+
+
+@dataclass(frozen=True)
+class BranchHead:
+    """Where a notebook lives on a branch: the branch's head commit and the notebook's path
+    in it (relative to the repository's top level, POSIX separators)."""
+
+    branch: str
+    ref: str
+    commit: str
+    git_dir: str
+    worktree: str
+    notebook_relpath: str
+
+
+def _existing_parent(path: Path) -> Path:
+    start = path.parent
+    while not start.is_dir():
+        if start.parent == start:
+            raise SnapshotError(f"no directory of {path} exists")
+        start = start.parent
+    return start
+
+
+def resolve_branch(notebook_path: Path, branch: str) -> BranchHead:
+    """The head of ``branch`` in the repository that holds ``notebook_path``.
+
+    The notebook must exist in the branch's head commit; it need not exist in the working
+    copy (a schedule that runs a branch keeps working when the file is deleted on disk).
+    ``branch`` is a local branch name, or a remote-tracking one such as ``origin/main``.
+    Raises :class:`SnapshotError` for a path outside any repository, an unknown or invalid
+    branch, or a notebook that is not on the branch.
+    """
+    if not isinstance(branch, str) or not branch.strip():
+        raise SnapshotError("the branch name is empty")
+    branch = branch.strip()
+    path = Path(notebook_path).expanduser().absolute()
+    start = _existing_parent(path)
+    repo = _discover(start)
+    if repo is None:
+        raise SnapshotError(
+            f"{path} is not inside a git repository, so it cannot run from branch {branch!r}"
+        )
+    top = repo.toplevel
+    try:
+        relpath = (start.resolve() / path.relative_to(start)).relative_to(top).as_posix()
+    except ValueError as exc:
+        raise SnapshotError(f"notebook {path} is not inside its repository {top}") from exc
+    valid = _git(["check-ref-format", "--branch", branch], cwd=top, check=False)
+    if valid.returncode != 0 or branch.startswith("-"):
+        raise SnapshotError(f"{branch!r} is not a valid branch name")
+    for ref in (f"refs/heads/{branch}", f"refs/remotes/{branch}"):
+        proc = _git(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], cwd=top, check=False)
+        if proc.returncode == 0 and _out(proc):
+            commit = _out(proc)
+            break
+    else:
+        names = _out(
+            _git(["for-each-ref", "--format=%(refname:short)", "refs/heads"], cwd=top)
+        ).split()
+        raise SnapshotError(
+            f"unknown branch {branch!r} in {top} (branches: {', '.join(names) or 'none'})"
+        )
+    found = _git(["cat-file", "-e", f"{commit}:{relpath}"], cwd=top, check=False)
+    if found.returncode != 0:
+        raise SnapshotError(
+            f"{relpath} does not exist on branch {branch!r} (head {commit[:12]}); "
+            "commit it to the branch first"
+        )
+    return BranchHead(
+        branch=branch,
+        ref=ref,
+        commit=commit,
+        git_dir=str(repo.common_dir),
+        worktree=str(top),
+        notebook_relpath=relpath,
+    )
+
+
+def snapshot_branch(
+    notebook_path: Path, branch: str, run_id: str, *, commit: str | None = None
+) -> Snapshot:
+    """Point ``refs/mlops/runs/<run_id>`` at the head commit of ``branch``: the run executes
+    exactly what is committed there, whatever the working copy holds.
+
+    No new commit is made (the snapshot *is* the branch's commit, so ``dirty`` is False).
+    ``commit`` pins the head resolved earlier by :func:`resolve_branch` (e.g. the commit whose
+    notebook was validated), so a push in between cannot change what runs.
+    """
+    head = resolve_branch(notebook_path, branch)
+    target = commit or head.commit
+    ref = _run_ref(run_id)
+    _create_ref(["--git-dir", head.git_dir], ref, target)
+    return Snapshot(
+        commit=target,
+        ref=ref,
+        git_dir=head.git_dir,
+        worktree=head.worktree,
+        notebook_relpath=head.notebook_relpath,
+        branch=head.branch,
+        base_commit=target,
+        dirty=False,
+        private=False,
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Instance
+from traitlets import Bool, Float, Instance
 
 from ..config import MLOps, Settings
 
@@ -47,7 +47,19 @@ class MLOpsExtensionApp(ExtensionApp):
     classes = [MLOps]
     state = Instance(MLOpsState, allow_none=True)
 
+    run_scheduler = Bool(
+        True,
+        help="Fire due cron schedules from this server (an asyncio task). Any number of "
+        "servers and `jupyter mlops scheduler` processes may share a store: each slot "
+        "fires once.",
+    ).tag(config=True)
+    scheduler_misfire_grace = Float(
+        60.0, help="A slot seen later than this many seconds is missed (catch-up policy)."
+    ).tag(config=True)
+
     _upkeep: Any = None
+    _scheduler: Any = None
+    _scheduler_task: Any = None
 
     def initialize_settings(self) -> None:
         settings = MLOps(parent=self.serverapp).settings()
@@ -58,6 +70,7 @@ class MLOpsExtensionApp(ExtensionApp):
             self.log.warning("jupyter-mlops: marked %d run(s) lost: %s", len(lost), lost)
         self.settings.update({"mlops": self.state})
         self._start_upkeep()
+        self._init_schedules()
         threading.Thread(target=_warm_up, name="mlops-warm-up", daemon=True).start()
         self.log.info(
             "jupyter-mlops: run store %s",
@@ -66,9 +79,44 @@ class MLOpsExtensionApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         from .handlers import handlers
+        from .schedule_handlers import schedule_handlers
 
         # ExtensionApp prefixes every pattern with the server's base_url itself.
+        # Schedule routes first: handlers() ends with the API's catch-all 404.
+        self.handlers.extend(schedule_handlers("/"))
         self.handlers.extend(handlers("/"))
+
+    def _init_schedules(self) -> None:
+        """The schedule service for the REST API and, unless disabled, the scheduler loop.
+
+        The loop submits through a job service without the root restriction: a schedule
+        was checked against the root when it was created, and a slot must not run or fail
+        depending on which scheduler sharing the store happened to claim it."""
+        from tornado.ioloop import IOLoop
+
+        from ..jobs import JobService
+        from ..scheduling import Scheduler, ScheduleService
+        from ..store.schedules import ScheduleStore
+
+        assert self.state is not None
+        scheduler = None
+        if self.run_scheduler:
+            jobs = JobService(self.state.settings, self.state.store, self.state.jobs.backend)
+            scheduler = Scheduler(
+                ScheduleStore(self.state.store),
+                jobs.submit,
+                misfire_grace=self.scheduler_misfire_grace,
+            )
+            self._scheduler = scheduler
+            IOLoop.current().add_callback(self._start_scheduler)
+        service = ScheduleService(
+            self.state.jobs, on_change=scheduler.wake if scheduler is not None else None
+        )
+        self.settings.update({"mlops_schedules": service, "mlops_scheduler": scheduler})
+
+    def _start_scheduler(self) -> None:
+        if self._scheduler is not None and not self._scheduler.stopping:
+            self._scheduler_task = asyncio.ensure_future(self._scheduler.run_async())
 
     async def _reconcile(self) -> None:
         """Periodically mark runs whose runner died as lost (in a thread: it queries)."""
@@ -92,6 +140,13 @@ class MLOpsExtensionApp(ExtensionApp):
     async def stop_extension(self) -> None:
         if getattr(self, "_upkeep", None) is not None:
             self._upkeep.stop()
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            if self._scheduler_task is not None:
+                try:
+                    await asyncio.wait_for(self._scheduler_task, timeout=30)
+                except Exception:
+                    self.log.exception("jupyter-mlops: stopping the scheduler failed")
         if self.state is not None:
             await self.state.events.stop()
             self.state.store.close()

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0003"
 """Alembic head revision; ``tests/test_store.py`` checks it against the scripts."""
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -68,19 +68,41 @@ def current_revision(engine: Engine) -> str | None:
 
 
 @contextlib.contextmanager
+def _sqlite_migration_connection(engine: Engine) -> Iterator[Any]:
+    """A write transaction with foreign keys off, checked before they go back on.
+
+    SQLite cannot ALTER most things, so Alembic's batch mode copies a table and drops
+    the old one; with foreign keys on, dropping ``runs`` would cascade-delete every
+    child row (metrics, events, artifacts...). The pragma is ignored inside a
+    transaction, so it is set on the raw connection before BEGIN.
+    """
+    with engine.execution_options(**{WRITE_OPTION: True}).connect() as conn:
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise RuntimeError(f"migration broke foreign keys: {problems[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+@contextlib.contextmanager
 def _migration_lock(engine: Engine) -> Iterator[Any]:
     """Serialize migrations between processes that open the store at the same moment."""
     if engine.dialect.name == "sqlite":
         database = engine.url.database
         if not database or database == ":memory:":
-            with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+            with _sqlite_migration_connection(engine) as conn:
                 yield conn
             return
         lock_path = Path(database + ".migrate.lock")
         with lock_path.open("a") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
-                with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+                with _sqlite_migration_connection(engine) as conn:
                     yield conn
             finally:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)

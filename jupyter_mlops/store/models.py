@@ -117,6 +117,12 @@ class Run(Base):
     error_evalue: Mapped[str | None] = mapped_column(Text)
     error_traceback: Mapped[str | None] = mapped_column(Text)
 
+    schedule_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("schedules.id", ondelete="SET NULL"), index=True
+    )
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The schedule's slot (its due instant) this run was fired for; None for run-now."""
+
     params: Mapped[list[RunParam]] = relationship(
         back_populates="run",
         cascade="all, delete-orphan",
@@ -176,7 +182,12 @@ class RunEvent(Base):
 
 
 class Metric(Base):
-    """One logged metric point."""
+    """One logged metric point. ``value`` is NULL for NaN (SQLite cannot store NaN).
+
+    Several points may share a step (nothing logged is dropped). Points are written only
+    through ``RunStore.log_metrics_batch``, which keeps ``latest_metrics`` and
+    ``metric_rollups`` in step with this table in the same transaction.
+    """
 
     __tablename__ = "metrics"
     __table_args__ = (Index("ix_metrics_run_id_key_step", "run_id", "key", "step"),)
@@ -185,7 +196,7 @@ class Metric(Base):
     run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     step: Mapped[int] = mapped_column(BigInteger)
-    value: Mapped[float] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -199,8 +210,37 @@ class LatestMetric(Base):
     )
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     step: Mapped[int] = mapped_column(BigInteger)
-    value: Mapped[float] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)  # NULL: NaN
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MetricRollup(Base):
+    """Min/max summaries of a metric series over fixed step buckets, at several widths.
+
+    Level ``l`` buckets steps by ``step >> (3 * l)`` (widths 8, 64, 512, ... 8**13), and
+    each row keeps the point count, the first and last step, and the points with the
+    smallest and largest value (so spikes survive downsampling). Serving a chart then
+    reads at most a few thousand rows of one level instead of scanning every point:
+    a full scan of 1,000,000 points alone costs 70-110 ms on SQLite, a GROUP BY over
+    them 220-340 ms. Maintained by ``RunStore.log_metrics_batch`` only.
+    """
+
+    __tablename__ = "metric_rollups"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    run_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    first_step: Mapped[int] = mapped_column(BigInteger)
+    last_step: Mapped[int] = mapped_column(BigInteger)
+    min_step: Mapped[int | None] = mapped_column(BigInteger)  # NULL: only NaN so far
+    min_value: Mapped[float | None] = mapped_column(Float)
+    max_step: Mapped[int | None] = mapped_column(BigInteger)
+    max_value: Mapped[float | None] = mapped_column(Float)
 
 
 class Artifact(Base):
@@ -232,3 +272,71 @@ class Environment(Base):
     )
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class Schedule(Base):
+    """A notebook run on a cron schedule (evaluated in ``timezone``), from the working copy
+    or from the head of a git branch at fire time."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (Index("ix_schedules_active_next_fire_at", "active", "next_fire_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    notebook_path: Mapped[str] = mapped_column(Text)
+    notebook_abspath: Mapped[str] = mapped_column(Text)
+    branch: Mapped[str | None] = mapped_column(String(255))
+    """None: the working copy as it is at fire time; else the branch's head commit."""
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    kernel_name: Mapped[str | None] = mapped_column(String(255))
+    gpus: Mapped[int] = mapped_column(Integer, default=0)
+    timeout_s: Mapped[float | None] = mapped_column(Float)
+    tags: Mapped[list[str]] = mapped_column(JSONType)
+
+    cron: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    catchup: Mapped[str] = mapped_column(String(8), default="skip")  # skip | once | all
+    max_catchup: Mapped[int] = mapped_column(Integer, default=10)
+    concurrency: Mapped[str] = mapped_column(String(8), default="allow")  # allow|skip|queue
+
+    next_fire_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_fired_slot: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_run_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class ScheduleFire(Base):
+    """One claimed (schedule, slot): the primary key is what makes a slot fire exactly once.
+
+    The run id is chosen when the slot is claimed, in the same transaction, so a claim whose
+    scheduler died before submitting is found (no run with that id) and recorded as a failed
+    run with that very id; a late submit then collides with it instead of running twice.
+    """
+
+    __tablename__ = "schedule_fires"
+    __table_args__ = (Index("ix_schedule_fires_state_claimed_at", "state", "claimed_at"),)
+
+    schedule_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))  # pending | waiting | done | skipped
+    holder: Mapped[str] = mapped_column(String(255))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerLease(Base):
+    """A named lease (one holder until ``expires_at``) for scheduler housekeeping that
+    needs a single leader; firing itself never depends on it."""
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

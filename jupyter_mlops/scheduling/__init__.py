@@ -1,0 +1,23 @@
+"""Cron schedules: DST-correct fire times, the exactly-once scheduler loop, the service
+the CLI and REST API use to manage schedules.
+
+* :mod:`.cron` — cron expressions evaluated in the schedule's IANA time zone;
+* :mod:`.scheduler` — :class:`Scheduler`, the loop (in the server and stand-alone);
+* :mod:`.service` — :class:`ScheduleService`, validation and CRUD;
+* :mod:`jupyter_mlops.store.schedules` — the queries, including the per-slot claims.
+"""
+
+from .cron import CronError, CronSchedule
+from .scheduler import Scheduler, plan_fires
+from .service import ScheduleError, ScheduleService, ScheduleSpec, schedule_dict
+
+__all__ = [
+    "CronError",
+    "CronSchedule",
+    "ScheduleError",
+    "ScheduleService",
+    "ScheduleSpec",
+    "Scheduler",
+    "plan_fires",
+    "schedule_dict",
+]

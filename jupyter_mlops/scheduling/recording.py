@@ -1,0 +1,83 @@
+"""A submit that records runs without executing anything, for tests and benchmarks.
+
+``recording_submit(store)`` stands in for ``JobService.submit`` in a :class:`Scheduler`:
+each fire becomes a terminal run row linked to its schedule and slot (``created_at`` is
+the moment of the submit, so ``created_at - scheduled_for`` is the firing delay). Many
+scheduler processes on one store can then be checked for exactly-once firing in seconds.
+
+``python -m jupyter_mlops.scheduling.recording DB_URL HOLDER [POLL_INTERVAL]`` runs such a
+scheduler until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Any
+
+from sqlalchemy import insert
+
+from ..jobs import RunSpec, new_run_id
+from ..store import Run, RunStatus, RunStore
+from ..store.types import utcnow
+
+RECORDED_REASON = "recorded by a test scheduler: nothing was executed"
+
+
+def recording_submit(store: RunStore, *, status: RunStatus = RunStatus.SUCCEEDED) -> Any:
+    """``status``: what the recorded runs say (an active one, e.g. RUNNING, lets tests
+    exercise the concurrency policies)."""
+
+    def submit(spec: RunSpec) -> str:
+        now = utcnow()
+        run_id = spec.run_id or new_run_id()
+        row = dict(
+            id=run_id,
+            created_at=now,
+            finished_at=now if status.is_terminal else None,
+            status=status.value,
+            status_reason=RECORDED_REASON,
+            source=spec.source,
+            backend="record",
+            notebook_path=spec.notebook,
+            notebook_abspath=spec.notebook,
+            kernel_name=spec.kernel or "",
+            seed=0,
+            commit_sha="",
+            snapshot_ref="",
+            git_dir="",
+            worktree="",
+            notebook_relpath="",
+            branch=spec.branch,
+            schedule_id=spec.schedule_id,
+            scheduled_for=spec.scheduled_for,
+            cells_total=0,
+        )
+        with store.writing() as session:  # Core: cheap, so the scheduler's cost shows
+            session.connection().execute(insert(Run.__table__), [row])
+        return run_id
+
+    return submit
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ..store.schedules import ScheduleStore
+    from .scheduler import Scheduler
+
+    args = sys.argv[1:] if argv is None else argv
+    url, holder = args[0], args[1]
+    poll = float(args[2]) if len(args) > 2 else 1.0
+    logging.basicConfig(level=logging.WARNING, format=f"{holder} %(levelname)s %(message)s")
+    store = RunStore(url)
+    scheduler = Scheduler(ScheduleStore(store), recording_submit(store), holder=holder)
+    scheduler.poll_interval = poll
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
+    signal.signal(signal.SIGINT, lambda *_: scheduler.stop())
+    print("ready", flush=True)
+    scheduler.run()
+    store.close()
+
+
+if __name__ == "__main__":
+    main()

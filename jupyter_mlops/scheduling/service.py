@@ -1,0 +1,366 @@
+"""Create, change and inspect schedules: the one path the CLI and the REST API take.
+
+Everything is validated before anything is written: the cron expression and time zone,
+the notebook (inside the server root when there is one; on the branch for a branch
+schedule), its parameters against the notebook's declared ones, the kernel, GPUs, the
+timeout and the policies. A schedule that is stored can fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..jobs import JobService, RunSpec, Submission, new_run_id
+from ..serialize import iso
+from ..store.models import Schedule
+from ..store.schedules import ScheduleNotFound, ScheduleStore
+from ..store.types import utcnow
+from .cron import CronError, CronSchedule, local_zone_name
+from .scheduler import cron_for
+
+CATCHUP_POLICIES = ("skip", "once", "all")
+CONCURRENCY_POLICIES = ("allow", "skip", "queue")
+MAX_CATCHUP_LIMIT = 1000
+
+
+class ScheduleError(ValueError):
+    """Invalid schedule input; the message says what and how to fix it."""
+
+
+@dataclass
+class ScheduleSpec:
+    """What to schedule. ``raw_parameters`` are CLI strings coerced to the declared types;
+    ``parameters`` are typed (REST JSON) and only checked."""
+
+    notebook: str
+    cron: str
+    timezone: str | None = None
+    branch: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    raw_parameters: Mapping[str, str] = field(default_factory=dict)
+    kernel: str | None = None
+    gpus: int = 0
+    timeout: float | None = None
+    tags: Sequence[str] = ()
+    catchup: str = "skip"
+    max_catchup: int = 10
+    concurrency: str = "allow"
+    name: str | None = None
+    active: bool = True
+
+
+EDITABLE = frozenset(f.name for f in fields(ScheduleSpec)) - {"raw_parameters"}
+
+
+def schedule_dict(schedule: Schedule, last_run_status: str | None = None) -> dict[str, Any]:
+    """The JSON view of a schedule (CLI ``--json`` and REST)."""
+    return {
+        "id": schedule.id,
+        "name": schedule.name,
+        "notebook": schedule.notebook_path,
+        "source": "branch" if schedule.branch else "working_copy",
+        "branch": schedule.branch,
+        "cron": schedule.cron,
+        "timezone": schedule.timezone,
+        "parameters": dict(schedule.parameters or {}),
+        "kernel": schedule.kernel_name,
+        "gpus": schedule.gpus,
+        "timeout_s": schedule.timeout_s,
+        "tags": list(schedule.tags or []),
+        "active": schedule.active,
+        "catchup": schedule.catchup,
+        "max_catchup": schedule.max_catchup,
+        "concurrency": schedule.concurrency,
+        "created_at": iso(schedule.created_at),
+        "updated_at": iso(schedule.updated_at),
+        "next_fire_at": iso(schedule.next_fire_at) if schedule.active else None,
+        "last_fired_slot": iso(schedule.last_fired_slot),
+        "last_run_id": schedule.last_run_id,
+        "last_run_status": last_run_status,
+    }
+
+
+class ScheduleService:
+    """Schedules over a :class:`JobService` (its store, root directory and kernels)."""
+
+    def __init__(
+        self,
+        jobs: JobService,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.jobs = jobs
+        self.schedules = ScheduleStore(jobs.store)
+        self.clock = clock
+        self.on_change = on_change
+
+    # -- validation -----------------------------------------------------------------------
+
+    def validate(self, spec: ScheduleSpec) -> dict[str, Any]:
+        """Check everything; return the schedule's column values (nothing is written)."""
+        from ..kernels import resolve_kernel
+        from ..notebook import inspect_parameters, read_notebook, validate_parameters
+        from ..snapshot import SnapshotError
+
+        tz_name = spec.timezone.strip() if spec.timezone else local_zone_name()
+        cron = CronSchedule.parse(spec.cron, tz_name)
+        if not isinstance(spec.notebook, str) or not spec.notebook.strip():
+            raise ScheduleError("the notebook path is empty")
+        path, display = self.jobs.resolve_notebook(spec.notebook)
+        branch = spec.branch.strip() if isinstance(spec.branch, str) else spec.branch
+        if branch == "":
+            branch = None
+        if branch is not None:
+            from ..jobs import read_branch_notebook
+
+            try:
+                _, nb = read_branch_notebook(path, branch)
+            except SnapshotError as err:
+                raise ScheduleError(str(err)) from None
+        else:
+            if not path.exists():
+                raise ScheduleError(f"notebook {display!r} does not exist")
+            nb = read_notebook(path)
+        declared = inspect_parameters(nb)
+        values: dict[str, Any] = {}
+        if spec.parameters:
+            values.update(validate_parameters(declared, spec.parameters, raw_strings=False))
+        if spec.raw_parameters:
+            values.update(validate_parameters(declared, spec.raw_parameters, raw_strings=True))
+        kernel = spec.kernel or None
+        resolve_kernel(kernel, nb)
+        gpus = spec.gpus
+        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
+            raise ScheduleError(f"gpus must be a whole number, 0 or more (got {gpus!r})")
+        timeout = spec.timeout
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
+        ):
+            raise ScheduleError(f"timeout must be a positive number of seconds (got {timeout!r})")
+        if spec.catchup not in CATCHUP_POLICIES:
+            raise ScheduleError(
+                f"unknown catch-up policy {spec.catchup!r}; choose one of "
+                f"{', '.join(CATCHUP_POLICIES)}"
+            )
+        max_catchup = spec.max_catchup
+        if (
+            isinstance(max_catchup, bool)
+            or not isinstance(max_catchup, int)
+            or not 1 <= max_catchup <= MAX_CATCHUP_LIMIT
+        ):
+            raise ScheduleError(
+                f"max_catchup must be a whole number from 1 to {MAX_CATCHUP_LIMIT} "
+                f"(got {max_catchup!r})"
+            )
+        if spec.concurrency not in CONCURRENCY_POLICIES:
+            raise ScheduleError(
+                f"unknown concurrency policy {spec.concurrency!r}; choose one of "
+                f"{', '.join(CONCURRENCY_POLICIES)}"
+            )
+        tags = list(spec.tags or [])
+        if not all(isinstance(t, str) and t.strip() and len(t) <= 255 for t in tags):
+            raise ScheduleError("tags must be non-empty strings of at most 255 characters")
+        name = spec.name.strip() if isinstance(spec.name, str) and spec.name.strip() else None
+        if name is None:
+            name = Path(display).stem + (f"@{branch}" if branch else "")
+        if len(name) > 255:
+            raise ScheduleError("the name is longer than 255 characters")
+        if not isinstance(spec.active, bool):
+            raise ScheduleError("active must be true or false")
+        return {
+            "name": name,
+            "notebook_path": display,
+            "notebook_abspath": str(path),
+            "branch": branch,
+            "parameters": values,
+            "kernel_name": kernel,
+            "gpus": gpus,
+            "timeout_s": float(timeout) if timeout is not None else None,
+            "tags": sorted(set(t.strip() for t in tags)),
+            "cron": spec.cron.strip(),
+            "timezone": cron.tz_name,
+            "catchup": spec.catchup,
+            "max_catchup": max_catchup,
+            "concurrency": spec.concurrency,
+            "active": spec.active,
+        }
+
+    def _spec_of(self, schedule: Schedule) -> ScheduleSpec:
+        return ScheduleSpec(
+            notebook=schedule.notebook_abspath,
+            cron=schedule.cron,
+            timezone=schedule.timezone,
+            branch=schedule.branch,
+            parameters=dict(schedule.parameters or {}),
+            kernel=schedule.kernel_name,
+            gpus=schedule.gpus,
+            timeout=schedule.timeout_s,
+            tags=list(schedule.tags or []),
+            catchup=schedule.catchup,
+            max_catchup=schedule.max_catchup,
+            concurrency=schedule.concurrency,
+            name=schedule.name,
+            active=schedule.active,
+        )
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    # -- commands -----------------------------------------------------------------------
+
+    def create(self, spec: ScheduleSpec) -> Schedule:
+        values = self.validate(spec)
+        now = self.clock()
+        schedule = Schedule(
+            id=new_run_id(),
+            created_at=now,
+            updated_at=now,
+            next_fire_at=cron_for(values["cron"], values["timezone"]).next_after(now),
+            **values,
+        )
+        created = self.schedules.create(schedule)
+        self._changed()
+        return created
+
+    def update(self, schedule_id: str, changes: Mapping[str, Any]) -> Schedule:
+        """Edit fields (names as in :class:`ScheduleSpec`); the whole schedule is validated
+        again unless only ``active`` or ``name`` change. A new cron expression or time zone
+        starts from the next slot after now; resuming applies the catch-up policy to the
+        slots missed while paused."""
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise ScheduleError(f"cannot change {', '.join(sorted(unknown))}")
+        current = self.schedules.require(schedule_id)
+        light = set(changes) <= {"active", "name"}
+        if light:
+            values: dict[str, Any] = {}
+            if "name" in changes:
+                name = changes["name"]
+                if not isinstance(name, str) or not name.strip() or len(name) > 255:
+                    raise ScheduleError("the name must be 1 to 255 characters")
+                values["name"] = name.strip()
+            if "active" in changes:
+                if not isinstance(changes["active"], bool):
+                    raise ScheduleError("active must be true or false")
+                values["active"] = changes["active"]
+        else:
+            spec = replace(self._spec_of(current), **dict(changes))
+            if "notebook" not in changes:
+                spec.notebook = current.notebook_abspath
+            values = self.validate(spec)
+        retime = (values.get("cron", current.cron), values.get("timezone", current.timezone)) != (
+            current.cron,
+            current.timezone,
+        )
+
+        def compute(row: Schedule) -> dict[str, Any]:
+            out = dict(values)
+            now = self.clock()
+            if retime or row.next_fire_at is None:
+                after = max(now, row.last_fired_slot) if row.last_fired_slot else now
+                out["next_fire_at"] = cron_for(
+                    out.get("cron", row.cron), out.get("timezone", row.timezone)
+                ).next_after(after)
+            return out
+
+        updated = self.schedules.update(schedule_id, compute)
+        self._changed()
+        return updated
+
+    def pause(self, schedule_id: str) -> Schedule:
+        return self.update(schedule_id, {"active": False})
+
+    def resume(self, schedule_id: str) -> Schedule:
+        return self.update(schedule_id, {"active": True})
+
+    def delete(self, schedule_id: str) -> None:
+        self.schedules.delete(schedule_id)
+        self._changed()
+
+    def run_now(self, schedule_id: str, source: str = "schedule") -> Submission:
+        """Run the schedule's notebook once, now (not a slot: ``scheduled_for`` is None;
+        the concurrency policy does not apply to an explicit request)."""
+        schedule = self.schedules.require(schedule_id)
+        submission = self.jobs.submit(
+            RunSpec(
+                notebook=schedule.notebook_abspath,
+                display_path=schedule.notebook_path,
+                parameters=dict(schedule.parameters or {}),
+                kernel=schedule.kernel_name,
+                gpus=schedule.gpus,
+                timeout=schedule.timeout_s,
+                tags=list(schedule.tags or []),
+                source=source,
+                branch=schedule.branch,
+                schedule_id=schedule.id,
+            )
+        )
+        self.schedules.set_last_run(schedule.id, submission.run.id)
+        return submission
+
+    # -- views --------------------------------------------------------------------------
+
+    def resolve_id(self, key: str) -> str:
+        return self.schedules.resolve_id(key)
+
+    def list(self) -> list[dict[str, Any]]:
+        return [schedule_dict(s, status) for s, status in self.schedules.list()]
+
+    def get(self, schedule_id: str) -> dict[str, Any]:
+        schedule = self.schedules.require(schedule_id)
+        return schedule_dict(schedule, self.schedules.last_run_status(schedule))
+
+    def detail(self, schedule_id: str, *, upcoming: int = 5, history: int = 20) -> dict[str, Any]:
+        """The schedule, its next few fire times, its recent slots and runs."""
+        schedule = self.schedules.require(schedule_id)
+        out = schedule_dict(schedule, self.schedules.last_run_status(schedule))
+        cron = cron_for(schedule.cron, schedule.timezone)
+        times: list[str] = []
+        cursor = schedule.next_fire_at or self.clock()
+        if schedule.active and schedule.next_fire_at is not None:
+            times.append(iso(cursor) or "")
+        while len(times) < upcoming:
+            cursor = cron.next_after(cursor)
+            times.append(iso(cursor) or "")
+        out["upcoming"] = times
+        out["fires"] = [
+            {
+                "slot": iso(f.slot),
+                "state": f.state,
+                "run_id": f.run_id if f.state != "skipped" else None,
+                "run_status": f.run_status,
+                "reason": f.reason,
+                "holder": f.holder,
+                "claimed_at": iso(f.claimed_at),
+            }
+            for f in self.schedules.fires(schedule.id, limit=history)
+        ]
+        out["runs"] = [
+            {
+                "id": r.id,
+                "status": r.status,
+                "status_reason": r.status_reason,
+                "scheduled_for": iso(r.scheduled_for),
+                "created_at": iso(r.created_at),
+            }
+            for r in self.schedules.runs_of(schedule.id, limit=history)
+        ]
+        return out
+
+
+__all__ = [
+    "CATCHUP_POLICIES",
+    "CONCURRENCY_POLICIES",
+    "CronError",
+    "ScheduleError",
+    "ScheduleNotFound",
+    "ScheduleService",
+    "ScheduleSpec",
+    "schedule_dict",
+]
