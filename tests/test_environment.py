@@ -44,6 +44,27 @@ def capture(**kwargs: Any) -> dict[str, Any]:
     return capture_environment(**kwargs)
 
 
+def capture_in_fresh_process(cache_dir: Path | None) -> dict[str, Any]:
+    """Capture from a new interpreter: the torch cache path is only taken where torch
+    has not been imported yet, and other tests in this process may have imported it."""
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from jupyter_mlops.environment import capture_environment\n"
+        "cache = None if sys.argv[1] == '-' else Path(sys.argv[1])\n"
+        "env = capture_environment(kernel_name='python3', kernel_python=sys.executable,"
+        " cache_dir=cache)\n"
+        "print(json.dumps(env['torch']))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(cache_dir) if cache_dir else "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {"torch": json.loads(out.stdout)}
+
+
 # ----------------------------------------------------------------------------- secrets
 
 
@@ -172,14 +193,14 @@ def test_capture_current_interpreter(shared_cache: Path, monkeypatch: pytest.Mon
 
 @pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
 def test_torch_section_and_cache(tmp_path: Path) -> None:
-    cold = capture(cache_dir=tmp_path)
+    cold = capture_in_fresh_process(tmp_path)
     torch = cold["torch"]
     assert torch["version"] == importlib.metadata.version("torch")
     assert {"cuda", "cudnn", "cuda_available", "device_count", "devices"} <= set(torch)
     assert torch["cache"] == "miss"
     (cache_file,) = tmp_path.glob("torch-*.json")
     mtime = cache_file.stat().st_mtime_ns
-    warm = capture(cache_dir=tmp_path)
+    warm = capture_in_fresh_process(tmp_path)
     assert warm["torch"]["cache"] == "hit"
     assert warm["torch"]["version"] == torch["version"]
     assert warm["torch"]["cuda"] == torch["cuda"]
@@ -187,7 +208,7 @@ def test_torch_section_and_cache(tmp_path: Path) -> None:
     assert warm["torch"]["device_count"] == torch["device_count"]
     assert cache_file.stat().st_mtime_ns == mtime
     assert list(tmp_path.glob("torch-*.json")) == [cache_file]
-    uncached = capture(cache_dir=None)
+    uncached = capture_in_fresh_process(None)
     assert uncached["torch"]["cache"] == "disabled"
     assert uncached["torch"]["version"] == torch["version"]
 
