@@ -191,6 +191,11 @@ export interface IRunSummary {
   reproduced_from: string | null;
   /** `ui`, `cli`, `schedule`, `reproduce`, ... */
   source: string;
+  /**
+   * Latest values of the metric keys asked for with `metrics` in
+   * `GET runs` (absent otherwise, and in event-stream summaries).
+   */
+  metrics?: Record<string, number | null>;
 }
 
 /** One status change or cell progress event of a run. */
@@ -257,7 +262,8 @@ export interface IRunDetail extends IRunSummary {
   cells: IRunEvent[];
   artifacts: IArtifact[];
   environment: JSONObject | null;
-  metrics: Record<string, number>;
+  /** Latest value of each logged metric (null for NaN or infinite). */
+  metrics: Record<string, number | null>;
 }
 
 /** One page of `GET runs`. */
@@ -277,7 +283,54 @@ export interface IRunQuery {
   param?: string[];
   /** Case-insensitive substring of the notebook path, run id or a tag. */
   q?: string;
+  /** Metric keys whose latest values each run should carry (`metrics`). */
+  metrics?: string[];
 }
+
+/** One metric key of a run (`GET runs/{id}/metrics`). */
+export interface IMetricKey {
+  key: string;
+  /** Value at the highest step (null for NaN or infinite). */
+  latest: number | null;
+  /** The highest step logged. */
+  step: number;
+  at: string | null;
+  total_points: number;
+  first_step: number;
+  last_step: number;
+  min: number | null;
+  max: number | null;
+}
+
+/** `GET runs/{id}/metrics`. */
+export interface IRunMetrics {
+  run_id: string;
+  status: RunStatus;
+  keys: IMetricKey[];
+}
+
+/** A `[step, value]` point; value null for NaN or infinite. */
+export type MetricPoint = [number, number | null];
+
+/** One metric series of one run, in step order, maybe downsampled. */
+export interface IMetricSeries {
+  run_id: string;
+  key: string;
+  total_points: number;
+  /** Whether `points` is a min/max-per-bucket selection of the series. */
+  downsampled: boolean;
+  points: MetricPoint[];
+}
+
+/** `GET metrics?run=&key=`: one series per (run, key). */
+export interface IMetricSeriesSet {
+  max_points: number;
+  series: IMetricSeries[];
+}
+
+/** Most runs and keys one `GET metrics` request may name. */
+export const MAX_SERIES_RUNS = 50;
+export const MAX_SERIES_KEYS = 20;
 
 /** Type of a notebook parameter as inferred by the server. */
 export type ParameterType =
@@ -421,6 +474,9 @@ export class MLOpsClient {
     if (query.q) {
       add('q', query.q);
     }
+    for (const key of query.metrics ?? []) {
+      add('metrics', key);
+    }
     const search = params.length ? `?${params.join('&')}` : '';
     return this._request<IRunPage>(`runs${search}`);
   }
@@ -462,6 +518,43 @@ export class MLOpsClient {
     await this._request<void>(`runs/${encodeURIComponent(id)}`, {
       method: 'DELETE'
     });
+  }
+
+  /** The metric keys of a run, with latest values and series totals. */
+  runMetrics(id: string): Promise<IRunMetrics> {
+    return this._request<IRunMetrics>(`runs/${encodeURIComponent(id)}/metrics`);
+  }
+
+  /** One metric series of a run (the key may contain `/`). */
+  metricSeries(
+    id: string,
+    key: string,
+    maxPoints?: number
+  ): Promise<IMetricSeries & { max_points: number }> {
+    const encoded = key.split('/').map(encodeURIComponent).join('/');
+    const search = maxPoints ? `?max_points=${maxPoints}` : '';
+    return this._request<IMetricSeries & { max_points: number }>(
+      `runs/${encodeURIComponent(id)}/metrics/${encoded}${search}`
+    );
+  }
+
+  /**
+   * Series of several runs and keys in one request (at most
+   * {@link MAX_SERIES_RUNS} runs and {@link MAX_SERIES_KEYS} keys).
+   */
+  metricSeriesSet(
+    runIds: string[],
+    keys: string[],
+    maxPoints?: number
+  ): Promise<IMetricSeriesSet> {
+    const params = [
+      ...runIds.map(id => `run=${encodeURIComponent(id)}`),
+      ...keys.map(key => `key=${encodeURIComponent(key)}`)
+    ];
+    if (maxPoints) {
+      params.push(`max_points=${maxPoints}`);
+    }
+    return this._request<IMetricSeriesSet>(`metrics?${params.join('&')}`);
   }
 
   /** The executed notebook (nbformat v4 JSON). */

@@ -1,6 +1,7 @@
 /**
  * Compare runs side by side: run facts, parameters and metrics, with the rows
- * whose values differ highlighted.
+ * whose values differ highlighted, metric plots overlaid across the runs, and
+ * the code difference of their snapshots.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
@@ -16,6 +17,8 @@ import {
 } from './format';
 import { IRunChange, RunsModel } from './model';
 import { StatusBadge } from './components';
+import { formatMetric } from './chart';
+import { CompareMetrics } from './metrics';
 
 /** One row of the comparison table. */
 export interface ICompareRow {
@@ -142,7 +145,7 @@ export function compareRows(
       `metric:${name}`,
       name,
       runs.map(r =>
-        r.metrics && name in r.metrics ? String(r.metrics[name]) : '—'
+        r.metrics && name in r.metrics ? formatMetric(r.metrics[name]) : '—'
       )
     );
   }
@@ -237,6 +240,7 @@ function CompareView(props: {
   runs: IRunDetail[];
   error: string | null;
   loading: boolean;
+  version: number;
   trans: TranslationBundle;
   client: MLOpsClient;
   onOpen: (id: string) => void;
@@ -350,6 +354,12 @@ function CompareView(props: {
           );
         })}
       </table>
+      <CompareMetrics
+        runs={runs}
+        client={props.client}
+        trans={trans}
+        version={props.version}
+      />
       <CodeDiffs runs={runs} client={props.client} trans={trans} />
     </div>
   );
@@ -396,6 +406,7 @@ export class CompareWidget extends ReactWidget {
       }
     });
     this._runs = runs;
+    this._version++;
     this._error = errors.length ? errors.join('\n') : null;
     this._loading = false;
     this.update();
@@ -418,6 +429,7 @@ export class CompareWidget extends ReactWidget {
         runs={this._runs}
         error={this._error}
         loading={this._loading}
+        version={this._version}
         trans={this._options.trans}
         client={this._options.client}
         onOpen={this._options.onOpen}
@@ -442,6 +454,7 @@ export class CompareWidget extends ReactWidget {
   private _runs: IRunDetail[] = [];
   private _error: string | null = null;
   private _loading = false;
+  private _version = 0;
   private _generation = 0;
   private _timer: number | null = null;
 }

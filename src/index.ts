@@ -6,6 +6,7 @@ import {
 import {
   Dialog,
   ICommandPalette,
+  IThemeManager,
   MainAreaWidget,
   Notification,
   showDialog,
@@ -15,6 +16,7 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
@@ -23,13 +25,22 @@ import { IHealth, IRunSummary, MLOpsAPIError, MLOpsClient } from './api';
 import { RunJobBody, RunJobDialog } from './runAsJob';
 import { basename } from './format';
 import { mlopsIcon } from './icons';
-import { RunsModel } from './model';
+import { DEFAULT_SORT, IRunSort, parseColumns, RunsModel } from './model';
 import { CompareWidget } from './compare';
+import { notifyThemeChanged } from './chart';
 import { IRunActions, RunDetailWidget } from './runDetail';
 import { RunsPanel } from './runsPanel';
+import {
+  notifyScheduleCreated,
+  SchedulesModel,
+  SchedulesPanel,
+  schedulesIcon
+} from './schedules';
+import { SchedulesClient } from './schedulesApi';
 
 export * from './api';
 export { RunsModel } from './model';
+export { RunMetrics } from './metrics';
 
 /**
  * Plugin id; also the id of the settings schema in `schema/plugin.json`.
@@ -38,6 +49,9 @@ export const PLUGIN_ID = 'jupyter-mlops:plugin';
 
 /** Id of the run history side panel. */
 export const PANEL_ID = 'jupyter-mlops-runs';
+
+/** Id of the schedules side panel. */
+export const SCHEDULES_PANEL_ID = 'jupyter-mlops-schedules';
 
 /** Command ids. */
 export namespace CommandIDs {
@@ -53,12 +67,23 @@ export namespace CommandIDs {
   export const compareRuns = 'mlops:compare-runs';
   /** Reload the run list. */
   export const refreshRuns = 'mlops:refresh-runs';
+  /** Show the schedules panel. */
+  export const showSchedules = 'mlops:show-schedules';
 }
 
 /** Shape of the `GET /mlops/api/health` answer (kept for compatibility). */
 export type IHealthResponse = IHealth;
 
 const NOTEBOOK_SELECTOR = '.jp-DirListing-item[data-file-type="notebook"]';
+
+/** State database key of the side panel's metric columns and sort. */
+const PANEL_STATE_KEY = `${PLUGIN_ID}:runs-panel`;
+
+/** What the side panel remembers across reloads. */
+interface IPanelState {
+  columns: string[];
+  sort: IRunSort;
+}
 
 /**
  * The jupyter-mlops front-end plugin.
@@ -74,7 +99,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     ILayoutRestorer,
     IDefaultFileBrowser,
-    IDocumentManager
+    IDocumentManager,
+    IStateDB,
+    IThemeManager
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -83,7 +110,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     fileBrowser: IDefaultFileBrowser | null,
-    docManager: IDocumentManager | null
+    docManager: IDocumentManager | null,
+    state: IStateDB | null,
+    themeManager: IThemeManager | null
   ): void => {
     console.log('JupyterLab extension jupyter-mlops is activated!');
     const trans = (translator ?? nullTranslator).load('jupyter_mlops');
@@ -103,20 +132,35 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     // -- settings --------------------------------------------------------------------
+    /**
+     * The metric columns live in the settings when the schema has a
+     * `metricColumns` property, else (and the sort always) in the state
+     * database, so they survive reloads either way.
+     */
+    let columnSettings: ISettingRegistry.ISettings | null = null;
+    const saved: IPanelState = { columns: [], sort: { ...DEFAULT_SORT } };
     if (settingRegistry) {
       const apply = (settings: ISettingRegistry.ISettings) => {
         const composite = settings.composite as {
           refreshInterval?: number;
           defaultKernel?: string;
           pageSize?: number;
+          metricColumns?: string[];
         };
         model.refreshInterval = composite.refreshInterval ?? 5;
         model.pageSize = composite.pageSize ?? 25;
         defaultKernel = composite.defaultKernel ?? '';
+        if (columnSettings && Array.isArray(composite.metricColumns)) {
+          saved.columns = parseColumns(composite.metricColumns);
+          void model.setMetricColumns(saved.columns);
+        }
       };
       settingRegistry
         .load(plugin.id)
         .then(settings => {
+          if (settings.schema.properties?.metricColumns) {
+            columnSettings = settings;
+          }
           apply(settings);
           settings.changed.connect(apply);
         })
@@ -124,6 +168,54 @@ const plugin: JupyterFrontEndPlugin<void> = {
           console.error('Failed to load settings for jupyter-mlops.', reason);
         });
     }
+    if (state) {
+      state
+        .fetch(PANEL_STATE_KEY)
+        .then(value => {
+          const stored = (value ?? {}) as Partial<IPanelState>;
+          if (!columnSettings && Array.isArray(stored.columns)) {
+            saved.columns = parseColumns(stored.columns);
+            void model.setMetricColumns(saved.columns);
+          }
+          if (stored.sort && typeof stored.sort.key === 'string') {
+            saved.sort = { ...stored.sort };
+            model.setSort(stored.sort);
+          }
+        })
+        .catch(reason => {
+          console.warn(
+            'jupyter-mlops: could not restore the panel state',
+            reason
+          );
+        });
+    }
+    model.changed.connect(() => {
+      const columns = [...model.metricColumns];
+      const sort = { ...model.sort };
+      const columnsChanged = columns.join('\n') !== saved.columns.join('\n');
+      const sortChanged =
+        sort.key !== saved.sort.key || sort.order !== saved.sort.order;
+      if (!columnsChanged && !sortChanged) {
+        return;
+      }
+      saved.columns = columns;
+      saved.sort = sort;
+      if (columnsChanged && columnSettings) {
+        void columnSettings.set('metricColumns', columns).catch(reason => {
+          console.warn('jupyter-mlops: could not save the columns', reason);
+        });
+      }
+      if (state) {
+        const value = {
+          columns: columnSettings ? [] : columns,
+          sort: { key: sort.key, order: sort.order }
+        };
+        void state.save(PANEL_STATE_KEY, value).catch(reason => {
+          console.warn('jupyter-mlops: could not save the panel state', reason);
+        });
+      }
+    });
+    themeManager?.themeChanged.connect(() => notifyThemeChanged());
 
     // -- run detail and compare widgets ----------------------------------------------------
     const runTracker = new WidgetTracker<MainAreaWidget<RunDetailWidget>>({
@@ -360,14 +452,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
         info,
         kernels,
         defaultKernel,
-        trans
+        trans,
+        scheduling: true
       });
       const dialog = new RunJobDialog({
         body,
         trans,
-        submit: request => client.submitRun(request)
+        submit: request => client.submitRun(request),
+        createSchedule: request => schedulesModel.client.create(request)
       });
       await dialog.launch();
+      const schedule = dialog.schedule;
+      if (schedule) {
+        schedulesModel.add(schedule);
+        notifyScheduleCreated(schedule, trans, () =>
+          shell.activateById(SCHEDULES_PANEL_ID)
+        );
+      }
       const run = dialog.run;
       if (run) {
         ensureStarted();
@@ -507,6 +608,46 @@ const plugin: JupyterFrontEndPlugin<void> = {
     panel.title.caption = trans.__('Job runs');
     panel.onShown = ensureStarted;
     shell.add(panel, 'left', { rank: 650 });
+
+    // -- schedules panel -----------------------------------------------------------------
+    const schedulesModel = new SchedulesModel({
+      client: new SchedulesClient(app.serviceManager.serverSettings)
+    });
+    const schedulesPanel = new SchedulesPanel({
+      model: schedulesModel,
+      trans,
+      onOpen: id => void openRun(id),
+      onRunStarted: (run, schedule) => {
+        ensureStarted();
+        model.upsert(run);
+        showRunNotification(
+          trans.__(
+            'Run %1 of schedule "%2" started.',
+            run.id.slice(0, 8),
+            schedule.name
+          ),
+          run
+        );
+      }
+    });
+    schedulesPanel.id = SCHEDULES_PANEL_ID;
+    schedulesPanel.title.icon = schedulesIcon;
+    schedulesPanel.title.caption = trans.__('Job schedules');
+    schedulesPanel.onShown = ensureStarted;
+    shell.add(schedulesPanel, 'left', { rank: 651 });
+    model.runChanged.connect((_, change) =>
+      schedulesModel.onRunChanged(change.run, change.id)
+    );
+    commands.addCommand(CommandIDs.showSchedules, {
+      label: trans.__('Show Job Schedules'),
+      caption: trans.__('Show the cron schedules of notebooks'),
+      execute: () => shell.activateById(SCHEDULES_PANEL_ID)
+    });
+    palette?.addItem({
+      command: CommandIDs.showSchedules,
+      category: trans.__('MLOps')
+    });
+    restorer?.add(schedulesPanel, SCHEDULES_PANEL_ID);
 
     if (restorer) {
       restorer.add(panel, PANEL_ID);

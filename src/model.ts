@@ -1,7 +1,10 @@
 /**
  * The run history model: one page-by-page list of runs, its filters, a
  * selection (for Compare) and live updates from the server-sent event stream,
- * with a polling fallback when the stream is not available.
+ * with a polling fallback when the stream is not available. It also holds
+ * the metric columns of the list (latest values of chosen keys, kept fresh
+ * for active runs) and the order of the loaded runs (sorting is done here, on
+ * the loaded runs: the server pages newest first).
  *
  * Views (the side panel, run details) subscribe to its signals; they never
  * call the REST API for the list themselves.
@@ -12,6 +15,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   IRunDeleted,
   IRunSummary,
+  isActive,
   MLOpsAPIError,
   MLOpsClient,
   RunStatus
@@ -41,9 +45,74 @@ export interface IRunChange {
   run: IRunSummary | null;
 }
 
+/** How the loaded runs are ordered: by creation (`key` '') or by a metric. */
+export interface IRunSort {
+  /** '' for the creation time, else a metric column's key. */
+  key: string;
+  order: 'asc' | 'desc';
+}
+
+/** Newest first: the server's order. */
+export const DEFAULT_SORT: IRunSort = { key: '', order: 'desc' };
+
+/** Most metric columns (the server's limit). */
+export const MAX_METRIC_COLUMNS = 20;
+
 const EMPTY_FILTERS: IRunFilters = { notebook: '', status: [], tag: '', q: '' };
 const MAX_LIMIT = 500;
 const STREAM_RETRY_MS = 30000;
+/** Active runs whose column values are refreshed per tick. */
+const MAX_LIVE_METRIC_RUNS = 10;
+
+/**
+ * Metric column keys from user text: comma-separated, trimmed, without
+ * duplicates or empty ones, at most {@link MAX_METRIC_COLUMNS}.
+ */
+export function parseColumns(text: string | ReadonlyArray<string>): string[] {
+  const parts = typeof text === 'string' ? text.split(',') : text;
+  const keys: string[] = [];
+  for (const part of parts) {
+    const key = part.trim();
+    if (key && !keys.includes(key) && key.length <= 255) {
+      keys.push(key);
+    }
+  }
+  return keys.slice(0, MAX_METRIC_COLUMNS);
+}
+
+/**
+ * The runs in `sort` order. By a metric: runs without a value (not logged,
+ * or NaN) come last in either order; ties keep the newest first.
+ */
+export function sortRuns(
+  runs: ReadonlyArray<IRunSummary>,
+  sort: IRunSort
+): IRunSummary[] {
+  const sorted = [...runs].sort(compareNewestFirst);
+  if (!sort.key) {
+    return sort.order === 'asc' ? sorted.reverse() : sorted;
+  }
+  const sign = sort.order === 'asc' ? 1 : -1;
+  const value = (run: IRunSummary): number | null => {
+    const v = run.metrics?.[sort.key];
+    return typeof v === 'number' && isFinite(v) ? v : null;
+  };
+  return sorted
+    .map((run, index) => ({ run, index, value: value(run) }))
+    .sort((a, b) => {
+      if (a.value === null || b.value === null) {
+        return a.value === b.value
+          ? a.index - b.index
+          : a.value === null
+            ? 1
+            : -1;
+      }
+      return a.value !== b.value
+        ? sign * (a.value - b.value)
+        : a.index - b.index;
+    })
+    .map(item => item.run);
+}
 
 /** Rank of a status in a run's life, to tell an older summary from a newer one. */
 const STATUS_RANK: Record<RunStatus, number> = {
@@ -183,6 +252,56 @@ export class RunsModel implements IDisposable {
     return this._selected;
   }
 
+  /** Metric keys shown as columns (latest value per run). */
+  get metricColumns(): ReadonlyArray<string> {
+    return this._metricColumns;
+  }
+
+  /** How the loaded runs are ordered. */
+  get sort(): Readonly<IRunSort> {
+    return this._sort;
+  }
+
+  /** The loaded runs in {@link sort} order. */
+  get sortedRuns(): IRunSummary[] {
+    return sortRuns(this._runs, this._sort);
+  }
+
+  /**
+   * Show the latest values of these metric keys as columns (reloads the list
+   * with them). A sort by a key that is no longer a column is reset.
+   */
+  async setMetricColumns(keys: ReadonlyArray<string>): Promise<void> {
+    const columns = parseColumns(keys);
+    if (columns.join('\n') === this._metricColumns.join('\n')) {
+      return;
+    }
+    const added = columns.some(k => !this._metricColumns.includes(k));
+    this._metricColumns = columns;
+    if (this._sort.key && !columns.includes(this._sort.key)) {
+      this._sort = { ...DEFAULT_SORT };
+    }
+    this._syncMetricTimer();
+    this._changed.emit();
+    if (added && this._started) {
+      await this.refresh();
+    }
+  }
+
+  /** Order the loaded runs. */
+  setSort(sort: IRunSort): void {
+    const key =
+      sort.key && this._metricColumns.includes(sort.key) ? sort.key : '';
+    const next: IRunSort = {
+      key,
+      order: sort.order === 'asc' ? 'asc' : 'desc'
+    };
+    if (next.key !== this._sort.key || next.order !== this._sort.order) {
+      this._sort = next;
+      this._changed.emit();
+    }
+  }
+
   /** Notebooks seen in the loaded runs (for the notebook filter). */
   get notebooks(): string[] {
     return [...new Set(this._runs.map(r => r.notebook))].sort();
@@ -210,6 +329,7 @@ export class RunsModel implements IDisposable {
    * Load the first page and start listening to the event stream.
    */
   async start(): Promise<void> {
+    this._started = true;
     this._connect();
     await this.refresh();
   }
@@ -248,7 +368,9 @@ export class RunsModel implements IDisposable {
       }
       const runs = page.runs.map(run => {
         const seen = this._eventsDuringRequest.get(run.id);
-        return seen && isNewer(seen, run) ? seen : run;
+        return seen && isNewer(seen, run)
+          ? { ...seen, metrics: run.metrics ?? seen.metrics }
+          : run;
       });
       const previous = new Map(this._runs.map(r => [r.id, r]));
       this._runs = runs;
@@ -326,6 +448,19 @@ export class RunsModel implements IDisposable {
       if (isNewer(current, run)) {
         return; // a late, older summary
       }
+      if (!run.metrics && current.metrics) {
+        // Event summaries carry no metric values: keep the known ones.
+        run = { ...run, metrics: current.metrics };
+      }
+      if (
+        this._metricColumns.length &&
+        isActive(current.status) &&
+        !isActive(run.status)
+      ) {
+        // It ended: fetch its final values once the last points are in.
+        const id = run.id;
+        window.setTimeout(() => void this._updateMetricValues([id]), 1000);
+      }
       const runs = [...this._runs];
       if (matchesFilters(run, this._filters)) {
         runs[index] = run;
@@ -387,6 +522,8 @@ export class RunsModel implements IDisposable {
     this._isDisposed = true;
     this._disconnect();
     this._stopPolling();
+    this._metricColumns = [];
+    this._syncMetricTimer();
     if (this._retryTimer !== null) {
       window.clearTimeout(this._retryTimer);
       this._retryTimer = null;
@@ -410,8 +547,76 @@ export class RunsModel implements IDisposable {
       status: f.status.length ? f.status : undefined,
       notebook: f.notebook.trim() || undefined,
       tag: f.tag.trim() ? [f.tag.trim()] : undefined,
-      q: f.q.trim() || undefined
+      q: f.q.trim() || undefined,
+      metrics: this._metricColumns.length ? [...this._metricColumns] : undefined
     };
+  }
+
+  /** While there are metric columns, refresh the values of active runs. */
+  private _syncMetricTimer(): void {
+    const want = this._metricColumns.length > 0 && !this._isDisposed;
+    if (want && this._metricTimer === null) {
+      this._metricTimer = window.setInterval(
+        () => {
+          if (typeof document !== 'undefined' && document.hidden) {
+            return;
+          }
+          const active = this._runs
+            .filter(r => isActive(r.status))
+            .slice(0, MAX_LIVE_METRIC_RUNS)
+            .map(r => r.id);
+          if (active.length) {
+            void this._updateMetricValues(active);
+          }
+        },
+        Math.max(2, Math.min(this._refreshInterval, 5)) * 1000
+      );
+    } else if (!want && this._metricTimer !== null) {
+      window.clearInterval(this._metricTimer);
+      this._metricTimer = null;
+    }
+  }
+
+  /** Fetch the column values of these runs (one small request per run). */
+  private async _updateMetricValues(ids: string[]): Promise<void> {
+    const columns = [...this._metricColumns];
+    if (!columns.length || this._isDisposed) {
+      return;
+    }
+    const results = await Promise.all(
+      ids.map(id =>
+        this.client.runMetrics(id).then(
+          info => ({ id, info }),
+          () => ({ id, info: null })
+        )
+      )
+    );
+    if (this._isDisposed) {
+      return;
+    }
+    let changed = false;
+    for (const { id, info } of results) {
+      const index = this._runs.findIndex(r => r.id === id);
+      if (!info || index < 0) {
+        continue;
+      }
+      const values: Record<string, number | null> = {};
+      for (const key of info.keys) {
+        if (columns.includes(key.key)) {
+          values[key.key] = key.latest;
+        }
+      }
+      const run = this._runs[index];
+      if (JSON.stringify(values) !== JSON.stringify(run.metrics ?? {})) {
+        const runs = [...this._runs];
+        runs[index] = { ...run, metrics: values };
+        this._runs = runs;
+        changed = true;
+      }
+    }
+    if (changed) {
+      this._changed.emit();
+    }
   }
 
   private _setLoading(loading: boolean): void {
@@ -527,6 +732,10 @@ export class RunsModel implements IDisposable {
     }
   }
 
+  private _metricColumns: string[] = [];
+  private _sort: IRunSort = { ...DEFAULT_SORT };
+  private _metricTimer: number | null = null;
+  private _started = false;
   private _runs: IRunSummary[] = [];
   private _nextCursor: string | null = null;
   private _filters: IRunFilters = { ...EMPTY_FILTERS };

@@ -19,6 +19,14 @@ import {
   JSONValue,
   MLOpsAPIError
 } from './api';
+import {
+  checkScheduleForm,
+  initialScheduleState,
+  IScheduleFormState,
+  ScheduleSection,
+  scheduleRequest
+} from './scheduleForm';
+import { ISchedule, IScheduleRequest } from './schedulesApi';
 
 // -- values ------------------------------------------------------------------------
 
@@ -300,6 +308,8 @@ interface IFormProps {
   trans: TranslationBundle;
   onChange: (state: IRunFormState) => void;
   onRendered: () => void;
+  /** More sections after Execution (the schedule section). */
+  extra?: JSX.Element | null;
 }
 
 function typeLabel(param: IParameter): string {
@@ -631,6 +641,7 @@ function RunJobForm(props: IFormProps): JSX.Element {
           )}
         </div>
       </fieldset>
+      {props.extra}
       {submitting && (
         <div className="jp-mlops-hint" role="status">
           {trans.__('Submitting…')}
@@ -708,8 +719,45 @@ export class RunJobBody extends ReactWidget {
     return this._submitting;
   }
 
+  /** Whether the form creates a schedule instead of a run. */
+  get scheduling(): boolean {
+    return !!this._options.scheduling && this._schedule.enabled;
+  }
+
+  /** Problems of the schedule section (none when not scheduling). */
+  scheduleErrors(): Record<string, string> {
+    return this.scheduling
+      ? checkScheduleForm(this._schedule, this._options.trans)
+      : {};
+  }
+
+  /** The schedule to create for a valid run request, or null when not scheduling. */
+  scheduleRequest(request: ISubmitRequest): IScheduleRequest | null {
+    return this.scheduling ? scheduleRequest(request, this._schedule) : null;
+  }
+
   protected render(): JSX.Element {
     const { errors } = this.check();
+    const scheduleErrors = this.scheduleErrors();
+    const trans = this._options.trans;
+    const extra = this._options.scheduling ? (
+      <ScheduleSection
+        state={this._schedule}
+        errors={scheduleErrors}
+        serverError={this.scheduling ? this._serverError : null}
+        ignored={[
+          ...(this._state.seed.trim() ? [trans.__('seed')] : []),
+          ...(this._state.commit ? [trans.__('commit to the branch')] : [])
+        ]}
+        disabled={this._submitting}
+        trans={trans}
+        onChange={schedule => {
+          this._schedule = schedule;
+          this._serverError = null; // it was about the previous values
+          this.update();
+        }}
+      />
+    ) : null;
     return (
       <RunJobForm
         notebook={this._options.notebook}
@@ -718,18 +766,21 @@ export class RunJobBody extends ReactWidget {
         state={this._state}
         errors={errors}
         problems={this._problems}
-        serverError={this._serverError}
+        serverError={this.scheduling ? null : this._serverError}
         submitting={this._submitting}
-        trans={this._options.trans}
+        trans={trans}
         onChange={state => {
           this._state = state;
           this.update();
         }}
         onRendered={() =>
           this.onValidity?.(
-            !this._submitting && Object.keys(errors).length === 0
+            !this._submitting &&
+              Object.keys(errors).length === 0 &&
+              Object.keys(scheduleErrors).length === 0
           )
         }
+        extra={extra}
       />
     );
   }
@@ -739,6 +790,7 @@ export class RunJobBody extends ReactWidget {
   private _serverError: string | null = null;
   private _problems: Record<string, string> = {};
   private _submitting = false;
+  private _schedule: IScheduleFormState = initialScheduleState();
 }
 
 export namespace RunJobBody {
@@ -748,6 +800,8 @@ export namespace RunJobBody {
     kernels: IKernels;
     defaultKernel?: string;
     trans: TranslationBundle;
+    /** Offer "Run on a schedule" (needs `createSchedule` in the dialog). */
+    scheduling?: boolean;
   }
 }
 
@@ -777,7 +831,18 @@ export class RunJobDialog extends Dialog<void> {
     this._jobBody = options.body;
     this._buttonList = buttons;
     this._submit = options.submit;
-    this._jobBody.onValidity = valid => this._setAcceptEnabled(valid);
+    this._createSchedule = options.createSchedule ?? null;
+    this._jobBody.onValidity = valid => {
+      this._setAcceptEnabled(valid);
+      this._setAcceptLabel(
+        this._jobBody.scheduling ? trans.__('Schedule') : trans.__('Run')
+      );
+    };
+  }
+
+  /** The schedule created, once the dialog closed with Schedule. */
+  get schedule(): ISchedule | null {
+    return this._schedule;
   }
 
   /** The run created by the submit, once the dialog closed with Run. */
@@ -799,6 +864,26 @@ export class RunJobDialog extends Dialog<void> {
       this._jobBody.update();
       return;
     }
+    const scheduled = this._jobBody.scheduleRequest(request);
+    if (scheduled && this._createSchedule) {
+      if (Object.keys(this._jobBody.scheduleErrors()).length) {
+        this._jobBody.update();
+        return;
+      }
+      this._jobBody.setSubmitting(true);
+      this._createSchedule(scheduled)
+        .then(schedule => {
+          this._schedule = schedule;
+          this._jobBody.setSubmitting(false);
+          this._checkValidation();
+          super.resolve(index);
+        })
+        .catch(error => {
+          this._jobBody.setSubmitting(false);
+          this._jobBody.setServerError(error);
+        });
+      return;
+    }
     this._jobBody.setSubmitting(true);
     this._submit(request)
       .then(run => {
@@ -815,6 +900,15 @@ export class RunJobDialog extends Dialog<void> {
       });
   }
 
+  private _setAcceptLabel(label: string): void {
+    const node = this.node.querySelector<HTMLElement>(
+      '.jp-Dialog-footer .jp-mod-accept .jp-Dialog-buttonLabel'
+    );
+    if (node && node.textContent !== label) {
+      node.textContent = label;
+    }
+  }
+
   private _setAcceptEnabled(enabled: boolean): void {
     const node = this.node.querySelector<HTMLButtonElement>(
       '.jp-Dialog-footer .jp-mod-accept'
@@ -828,6 +922,9 @@ export class RunJobDialog extends Dialog<void> {
   private _buttonList: ReadonlyArray<Dialog.IButton>;
   private _submit: (request: ISubmitRequest) => Promise<IRunSummary>;
   private _run: IRunSummary | null = null;
+  private _createSchedule:
+    ((request: IScheduleRequest) => Promise<ISchedule>) | null;
+  private _schedule: ISchedule | null = null;
 }
 
 export namespace RunJobDialog {
@@ -835,5 +932,7 @@ export namespace RunJobDialog {
     body: RunJobBody;
     trans: TranslationBundle;
     submit: (request: ISubmitRequest) => Promise<IRunSummary>;
+    /** Create a schedule instead (when the body offers scheduling). */
+    createSchedule?: (request: IScheduleRequest) => Promise<ISchedule>;
   }
 }

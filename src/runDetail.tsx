@@ -4,9 +4,17 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
-import { IArtifact, IRunDetail, IRunEvent, isActive, MLOpsClient } from './api';
+import {
+  IArtifact,
+  IRunDetail,
+  IRunEvent,
+  isActive,
+  JSONValue,
+  MLOpsClient
+} from './api';
 import {
   basename,
   formatBytes,
@@ -18,6 +26,10 @@ import {
 } from './format';
 import { IRunChange, RunsModel } from './model';
 import { Progress, StatusBadge, useTicker } from './components';
+import { RunMetrics, RunMetricsView } from './metrics';
+
+/** Milliseconds between metric refreshes while the run is going. */
+export const METRICS_LIVE_MS = 2000;
 
 /** Names the runner gives the executed notebook and its HTML rendering. */
 export const OUTPUT_HTML = 'output.html';
@@ -48,6 +60,7 @@ interface IDetailProps {
   actions: IRunActions;
   onRefresh: () => void;
   runId: string;
+  metrics: RunMetrics;
 }
 
 function Section(props: {
@@ -107,6 +120,72 @@ function Timeline(props: {
   );
 }
 
+/** `12,345` */
+function formatCount(value: JSONValue | undefined): string | null {
+  return typeof value === 'number' ? value.toLocaleString('en-US') : null;
+}
+
+/**
+ * What an artifact's `meta` says, shortly: for a model (`log_model`) the
+ * architecture, parameter counts, dtypes and torch version; the rest on hover.
+ */
+export function ArtifactMeta(props: {
+  artifact: IArtifact;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { artifact, trans } = props;
+  const meta = artifact.meta ?? {};
+  const hidden = new Set(['sha256']);
+  const title = Object.entries(meta)
+    .filter(([k]) => !hidden.has(k))
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join('\n');
+  if (artifact.kind !== 'model') {
+    return title ? (
+      <span className="jp-mlops-artifact-meta" title={title}>
+        {artifact.content_type}
+      </span>
+    ) : (
+      <span className="jp-mlops-artifact-meta">{artifact.content_type}</span>
+    );
+  }
+  const architecture =
+    typeof meta.architecture === 'string' ? meta.architecture : null;
+  const qualname =
+    typeof meta.qualname === 'string'
+      ? meta.qualname
+      : architecture?.split('.').pop();
+  const params = formatCount(meta.parameters);
+  const trainable =
+    meta.trainable_parameters !== meta.parameters
+      ? formatCount(meta.trainable_parameters)
+      : null;
+  const dtypes = Array.isArray(meta.dtypes) ? meta.dtypes.join(', ') : null;
+  const torch =
+    typeof meta.torch_version === 'string' ? meta.torch_version : null;
+  return (
+    <span
+      className="jp-mlops-artifact-meta jp-mlops-model-meta"
+      title={title}
+      data-architecture={architecture ?? undefined}
+    >
+      {qualname && (
+        <code className="jp-mlops-model-arch" title={architecture ?? ''}>
+          {qualname}
+        </code>
+      )}
+      {params && (
+        <span className="jp-mlops-model-params">
+          {trans.__('%1 parameters', params)}
+          {trainable ? ` (${trans.__('%1 trainable', trainable)})` : ''}
+        </span>
+      )}
+      {dtypes && <span>{dtypes}</span>}
+      {torch && <span>{trans.__('torch %1', torch)}</span>}
+    </span>
+  );
+}
+
 function Artifacts(props: {
   runId: string;
   artifacts: IArtifact[];
@@ -124,6 +203,7 @@ function Artifacts(props: {
           <th scope="col">{trans.__('Name')}</th>
           <th scope="col">{trans.__('Kind')}</th>
           <th scope="col">{trans.__('Size')}</th>
+          <th scope="col">{trans.__('Details')}</th>
           <th scope="col">{trans.__('Created')}</th>
         </tr>
       </thead>
@@ -141,6 +221,9 @@ function Artifacts(props: {
             </td>
             <td>{a.kind}</td>
             <td>{formatBytes(a.size)}</td>
+            <td>
+              <ArtifactMeta artifact={a} trans={trans} />
+            </td>
             <td>{formatTime(a.created_at)}</td>
           </tr>
         ))}
@@ -179,7 +262,6 @@ function RunDetailView(props: IDetailProps): JSX.Element {
   const active = isActive(run.status);
   const html = run.artifacts.find(a => a.name === OUTPUT_HTML);
   const params = Object.entries(run.parameters);
-  const metrics = Object.entries(run.metrics ?? {});
   const snapshot = run.snapshot;
   return (
     <div
@@ -257,6 +339,8 @@ function RunDetailView(props: IDetailProps): JSX.Element {
       {run.status_reason && (
         <p className="jp-mlops-status-reason">{run.status_reason}</p>
       )}
+
+      <RunMetricsView metrics={props.metrics} active={active} trans={trans} />
 
       {run.error && (
         <Section title={trans.__('Error')} className="jp-mlops-error-section">
@@ -384,15 +468,6 @@ function RunDetailView(props: IDetailProps): JSX.Element {
           />
         </Section>
 
-        {metrics.length > 0 && (
-          <Section title={trans.__('Metrics')}>
-            <KeyValues
-              className="jp-mlops-metrics"
-              rows={metrics.map(([k, v]) => [k, <code key={k}>{v}</code>])}
-            />
-          </Section>
-        )}
-
         <Section title={trans.__('Status history')}>
           <Timeline events={run.status_history} trans={trans} />
         </Section>
@@ -453,9 +528,17 @@ export class RunDetailWidget extends ReactWidget {
     this._options = options;
     this.addClass('jp-mlops-detail-widget');
     this.addClass('jp-mlops-root');
+    this.metrics = new RunMetrics({
+      client: options.client,
+      runId: options.runId
+    });
+    this.metrics.changed.connect(this._onMetricsChanged, this);
     options.model.runChanged.connect(this._onRunChanged, this);
     void this.reload();
   }
+
+  /** The run's metric keys and series (refreshed live while it runs). */
+  readonly metrics: RunMetrics;
 
   readonly runId: string;
 
@@ -474,8 +557,11 @@ export class RunDetailWidget extends ReactWidget {
       if (generation !== this._generation || this.isDisposed) {
         return;
       }
+      const wasActive = this._detail ? isActive(this._detail.status) : false;
       this._detail = detail;
       this._error = null;
+      void this.metrics.refresh();
+      this._updateLive(wasActive);
     } catch (error) {
       if (generation !== this._generation || this.isDisposed) {
         return;
@@ -511,7 +597,19 @@ export class RunDetailWidget extends ReactWidget {
     if (this._timer !== null) {
       window.clearTimeout(this._timer);
     }
+    this._stopLive();
+    if (this._finalTimer !== null) {
+      window.clearTimeout(this._finalTimer);
+    }
+    this.metrics.dispose();
     super.dispose();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (this._liveTimer !== null) {
+      void this.metrics.refresh();
+    }
   }
 
   protected render(): JSX.Element {
@@ -540,6 +638,7 @@ export class RunDetailWidget extends ReactWidget {
         client={client}
         trans={trans}
         actions={wrapped}
+        metrics={this.metrics}
         onRefresh={() => void this.reload()}
       />
     );
@@ -569,7 +668,44 @@ export class RunDetailWidget extends ReactWidget {
     }, 250);
   }
 
+  private _onMetricsChanged(): void {
+    this.update();
+  }
+
+  /**
+   * While the run is going, refresh its metrics every {@link METRICS_LIVE_MS}
+   * (metric points come without events; skipped while hidden). When it has
+   * just ended, refresh once more a little later for the last flushed points.
+   */
+  private _updateLive(wasActive: boolean): void {
+    const active = !!this._detail && isActive(this._detail.status);
+    if (active && this._liveTimer === null) {
+      this._liveTimer = window.setInterval(() => {
+        if (this.isVisible) {
+          void this.metrics.refresh();
+        }
+      }, METRICS_LIVE_MS);
+    } else if (!active) {
+      this._stopLive();
+      if (wasActive && this._finalTimer === null) {
+        this._finalTimer = window.setTimeout(() => {
+          this._finalTimer = null;
+          void this.metrics.refresh();
+        }, 1500);
+      }
+    }
+  }
+
+  private _stopLive(): void {
+    if (this._liveTimer !== null) {
+      window.clearInterval(this._liveTimer);
+      this._liveTimer = null;
+    }
+  }
+
   private _options: RunDetailWidget.IOptions;
+  private _liveTimer: number | null = null;
+  private _finalTimer: number | null = null;
   private _detail: IRunDetail | null = null;
   private _error: string | null = null;
   private _busy: string | null = null;

@@ -1,6 +1,7 @@
 /**
  * The side panel: run history, newest first, with live status, filters,
- * paging and a selection for Compare.
+ * paging, a selection for Compare, and metric columns (latest value of
+ * chosen keys) by which the loaded runs can be sorted.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import {
@@ -14,7 +15,8 @@ import * as React from 'react';
 
 import { IRunSummary, isActive, RUN_STATUSES, RunStatus } from './api';
 import { basename, formatAgo, formatTime, statusLabel } from './format';
-import { RunsModel } from './model';
+import { DEFAULT_SORT, IRunSort, parseColumns, RunsModel } from './model';
+import { formatMetric } from './chart';
 import { ParamsGlance, Progress, StatusBadge, useTicker } from './components';
 
 interface IPanelProps {
@@ -123,8 +125,96 @@ function FilterInput(props: {
   );
 }
 
+/** The next sort when a column header is clicked: ascending, descending, off. */
+export function nextSort(sort: IRunSort, key: string): IRunSort {
+  if (sort.key !== key) {
+    return { key, order: 'asc' };
+  }
+  return sort.order === 'asc' ? { key, order: 'desc' } : { ...DEFAULT_SORT };
+}
+
+/** Headers of the metric columns; a click sorts the loaded runs by one. */
+function MetricHeader(props: {
+  columns: ReadonlyArray<string>;
+  sort: IRunSort;
+  trans: TranslationBundle;
+  onSort: (sort: IRunSort) => void;
+}): JSX.Element {
+  const { columns, sort, trans } = props;
+  return (
+    <div
+      className="jp-mlops-metric-header"
+      role="toolbar"
+      aria-label={trans.__('Sort runs by a metric')}
+      style={{
+        gridTemplateColumns: `repeat(${columns.length}, minmax(0, 1fr))`
+      }}
+    >
+      {columns.map(key => {
+        const active = sort.key === key;
+        const arrow = active ? (sort.order === 'asc' ? ' ▲' : ' ▼') : '';
+        const next = nextSort(sort, key);
+        return (
+          <button
+            key={key}
+            type="button"
+            className={`jp-mlops-metric-sort${active ? ' jp-mod-active' : ''}`}
+            data-metric={key}
+            data-order={active ? sort.order : undefined}
+            aria-pressed={active}
+            title={
+              next.key
+                ? next.order === 'asc'
+                  ? trans.__('Sort by %1, smallest first', key)
+                  : trans.__('Sort by %1, largest first', key)
+                : trans.__('Back to newest first')
+            }
+            onClick={() => props.onSort(next)}
+          >
+            <span className="jp-mlops-metric-sort-label">{key}</span>
+            {arrow}
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+/** The latest values of the metric columns of one run. */
+function MetricCells(props: {
+  run: IRunSummary;
+  columns: ReadonlyArray<string>;
+}): JSX.Element {
+  const { run, columns } = props;
+  return (
+    <span
+      className="jp-mlops-run-line jp-mlops-run-metrics"
+      style={{
+        gridTemplateColumns: `repeat(${columns.length}, minmax(0, 1fr))`
+      }}
+    >
+      {columns.map(key => {
+        const has = !!run.metrics && key in run.metrics;
+        const value = has ? run.metrics![key] : undefined;
+        return (
+          <span
+            key={key}
+            className="jp-mlops-metric-cell"
+            data-metric={key}
+            data-value={has ? String(value) : undefined}
+            title={has ? `${key} = ${value === null ? 'NaN' : value}` : key}
+          >
+            {has ? formatMetric(value) : '—'}
+          </span>
+        );
+      })}
+    </span>
+  );
+}
+
 function RunRow(props: {
   run: IRunSummary;
+  columns: ReadonlyArray<string>;
   selected: boolean;
   now: number;
   trans: TranslationBundle;
@@ -181,6 +271,9 @@ function RunRow(props: {
             ))}
           </span>
         )}
+        {props.columns.length > 0 && (
+          <MetricCells run={run} columns={props.columns} />
+        )}
       </button>
     </li>
   );
@@ -188,7 +281,8 @@ function RunRow(props: {
 
 function RunsPanelView(props: IPanelProps): JSX.Element {
   const { model, trans } = props;
-  const runs = model.runs;
+  const runs = model.sortedRuns;
+  const columns = model.metricColumns;
   const anyActive = runs.some(r => isActive(r.status));
   const now = useTicker(true, anyActive ? 1000 : 30000);
   const filters = model.filters;
@@ -279,6 +373,13 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
             {trans.__('Clear filters')}
           </button>
         )}
+        <FilterInput
+          id="jp-mlops-columns"
+          label={trans.__('Columns')}
+          placeholder={trans.__('metric keys, e.g. loss, val/accuracy')}
+          value={columns.join(', ')}
+          onApply={text => void model.setMetricColumns(parseColumns(text))}
+        />
       </div>
       <div className="jp-mlops-selection" aria-live="polite">
         <span>
@@ -307,11 +408,20 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
           {model.error}
         </div>
       )}
+      {columns.length > 0 && runs.length > 0 && (
+        <MetricHeader
+          columns={columns}
+          sort={model.sort}
+          trans={trans}
+          onSort={sort => model.setSort(sort)}
+        />
+      )}
       <ul className="jp-mlops-runlist" aria-label={trans.__('Run history')}>
         {runs.map(run => (
           <RunRow
             key={run.id}
             run={run}
+            columns={columns}
             now={now}
             trans={trans}
             selected={selected.includes(run.id)}

@@ -29,6 +29,7 @@ from openapi_spec_validator import validate as validate_spec
 
 from jupyter_mlops.processes import kill_tree
 from jupyter_mlops.server.handlers import EventsHandler, handlers
+from jupyter_mlops.server.schedule_handlers import schedule_handlers
 
 from .conftest import NOTEBOOKS, git
 
@@ -49,7 +50,7 @@ def spec_routes() -> dict[str, set[str]]:
 def server_routes() -> dict[str, type[tornado.web.RequestHandler]]:
     """``handlers()`` as OpenAPI path templates (``runs/(?P<run_id>...)`` -> ``/runs/{run_id}``)."""
     routes = {}
-    for pattern, handler in handlers("/"):
+    for pattern, handler in [*schedule_handlers("/"), *handlers("/")]:
         if not handler.endpoint:
             continue
         path = pattern.removeprefix("/mlops/api")

@@ -9,22 +9,28 @@ answers errors as JSON ``{"message", "status"}``, never with a traceback:
 * 403: a path outside the server's root (or with ``..``), or not authorized
 * 404: unknown run, artifact or notebook file
 * 409: the run's state forbids the operation (cancel a finished run, delete an active one)
+
+Metric series are read downsampled (``RunStore.metric_series``: at most ``max_points``
+points per series, min and max of each bucket kept); NaN and infinite values are sent as
+``null``, since JSON has no such numbers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import re
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, ClassVar, TypeVar
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
+from sqlalchemy import func, select
 from tornado.iostream import StreamClosedError
 
 from .. import __version__
@@ -32,9 +38,11 @@ from ..artifacts import ArtifactStore
 from ..jobs import GPURequestError, PathOutsideRoot, RunSpec, RunStateError
 from ..kernels import KernelNotFound
 from ..notebook import NotebookError, ParameterError
-from ..serialize import run_detail, run_summary
+from ..serialize import iso, run_detail, run_summary
 from ..snapshot import SnapshotError
 from ..store import Artifact, RunNotFound, RunStatus
+from ..store.models import LatestMetric, MetricRollup
+from ..store.store import ROLLUP_LEVELS
 from .events import StreamEvent
 from .queries import ParamFilter, search_runs
 
@@ -43,6 +51,12 @@ AUTH_RESOURCE = "mlops"
 CHUNK = 256 * 1024
 MAX_LIMIT = 500
 MAX_SEED = 2**63 - 1
+DEFAULT_POINTS = 1000
+MAX_POINTS = 100_000
+MAX_OVERLAY_RUNS = 50
+MAX_OVERLAY_KEYS = 20
+MAX_METRIC_COLUMNS = 20
+MAX_KEY_LENGTH = 255
 OUTPUT_NOTEBOOK = "output.ipynb"  # names the runner stores (jupyter_mlops.runner)
 OUTPUT_HTML = "output.html"
 SANDBOX_CSP = "sandbox allow-scripts allow-popups; frame-ancestors 'self'"
@@ -321,6 +335,120 @@ def parse_submit(body: Mapping[str, Any]) -> dict[str, Any]:
     return spec
 
 
+# -- metrics ---------------------------------------------------------------------------------
+
+
+def _json_number(value: float | None) -> float | None:
+    """A metric value for JSON: NaN and infinities (which JSON cannot carry) are null."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def split_values(raw: Iterable[str], *, commas: bool = True) -> list[str]:
+    """Repeated (and, with ``commas``, comma-separated) query values, stripped, empty ones
+    dropped, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for arg in raw:
+        for item in arg.split(",") if commas else [arg]:
+            item = item.strip()
+            if item:
+                seen[item] = None
+    return list(seen)
+
+
+def check_keys(keys: Sequence[str], field: str, limit: int) -> None:
+    if len(keys) > limit:
+        raise ValueError(f"at most {limit} {field} values, got {len(keys)}")
+    for key in keys:
+        if len(key) > MAX_KEY_LENGTH:
+            raise ValueError(f"{field} {key[:40]!r}... is longer than {MAX_KEY_LENGTH} characters")
+
+
+def parse_max_points(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_POINTS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"max_points must be an integer, got {raw!r}") from None
+    if not 2 <= value <= MAX_POINTS:
+        raise ValueError(f"max_points must be between 2 and {MAX_POINTS}, got {value}")
+    return value
+
+
+def metric_summaries(store: Any, run_id: str) -> list[dict[str, Any]]:
+    """Every metric key of a run: its latest point and the totals of its series (one
+    query on ``latest_metrics`` and one on the top level of ``metric_rollups``)."""
+    L, R = LatestMetric, MetricRollup
+    with store.reading() as session:
+        latest = session.execute(
+            select(L.key, L.step, L.value, L.at).where(L.run_id == run_id).order_by(L.key)
+        ).all()
+        totals = {
+            key: (count, first, last, low, high)
+            for key, count, first, last, low, high in session.execute(
+                select(
+                    R.key,
+                    func.sum(R.count),
+                    func.min(R.first_step),
+                    func.max(R.last_step),
+                    func.min(R.min_value),
+                    func.max(R.max_value),
+                )
+                .where(R.run_id == run_id, R.level == ROLLUP_LEVELS[-1])
+                .group_by(R.key)
+            ).all()
+        }
+    keys = []
+    for key, step, value, at in latest:
+        count, first, last, low, high = totals.get(key, (0, step, step, None, None))
+        keys.append(
+            {
+                "key": key,
+                "latest": _json_number(value),
+                "step": step,
+                "at": iso(at),
+                "total_points": int(count or 0),
+                "first_step": first,
+                "last_step": last,
+                "min": _json_number(low),
+                "max": _json_number(high),
+            }
+        )
+    return keys
+
+
+def series_dict(run_id: str, series: Mapping[str, Any]) -> dict[str, Any]:
+    """``RunStore.metric_series`` as JSON: ``points`` are ``[step, value or null]``."""
+    return {
+        "run_id": run_id,
+        "key": series["key"],
+        "total_points": series["total_points"],
+        "downsampled": series["downsampled"],
+        "points": [[int(step), _json_number(value)] for step, value in series["points"]],
+    }
+
+
+def latest_values(
+    store: Any, run_ids: Sequence[str], keys: Sequence[str]
+) -> dict[str, dict[str, float | None]]:
+    """{run id: {key: latest value}} for the given runs and keys (one query)."""
+    L = LatestMetric
+    values: dict[str, dict[str, float | None]] = {run_id: {} for run_id in run_ids}
+    if not run_ids or not keys:
+        return values
+    with store.reading() as session:
+        rows = session.execute(
+            select(L.run_id, L.key, L.value).where(
+                L.run_id.in_(list(run_ids)), L.key.in_(list(keys))
+            )
+        ).all()
+    for run_id, key, value in rows:
+        values[run_id][key] = _json_number(value)
+    return values
+
+
 # -- handlers ------------------------------------------------------------------------------
 
 
@@ -351,6 +479,11 @@ class RunsHandler(MLOpsHandler):
             params = [ParamFilter.parse(p) for p in self.get_arguments("param")]
         except ValueError as err:
             raise self.fail(400, str(err)) from None
+        columns = split_values(self.get_arguments("metrics"))
+        try:
+            check_keys(columns, "metrics", MAX_METRIC_COLUMNS)
+        except ValueError as err:
+            raise self.fail(400, str(err)) from None
         store = self.mlops.store
         filters = {
             "status": statuses,
@@ -364,7 +497,12 @@ class RunsHandler(MLOpsHandler):
 
         def query() -> dict[str, Any]:
             page = search_runs(store, **filters)
-            return {"runs": [run_summary(r) for r in page.runs], "next_cursor": page.next_cursor}
+            runs = [run_summary(r) for r in page.runs]
+            if columns:
+                values = latest_values(store, [r["id"] for r in runs], columns)
+                for run in runs:
+                    run["metrics"] = values[run["id"]]
+            return {"runs": runs, "next_cursor": page.next_cursor}
 
         self.send_json(await self.blocking(query, value_errors=True))
 
@@ -398,7 +536,9 @@ class RunHandler(MLOpsHandler):
                 events=store.events(run_id),
                 artifacts=store.artifacts(run_id),
                 environment=store.environment(run_id),
-                metrics=store.latest_metrics(run_id),
+                metrics={
+                    key: _json_number(value) for key, value in store.latest_metrics(run_id).items()
+                },
             )
 
         self.send_json(await self.blocking(load))
@@ -531,6 +671,83 @@ class KernelsHandler(MLOpsHandler):
         self.send_json(await self.blocking(inventory))
 
 
+class RunMetricsHandler(MLOpsHandler):
+    """The metric keys of a run, each with its latest value and series totals."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        store = self.mlops.store
+
+        def load() -> dict[str, Any]:
+            run = store.require_run(run_id)
+            return {
+                "run_id": run.id,
+                "status": run.status,
+                "keys": metric_summaries(store, run.id),
+            }
+
+        self.send_json(await self.blocking(load))
+
+
+class MetricSeriesHandler(MLOpsHandler):
+    """One metric series of a run, downsampled to at most ``max_points`` points."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str, key: str) -> None:
+        try:
+            max_points = parse_max_points(self.get_argument("max_points", None))
+        except ValueError as err:
+            raise self.fail(400, str(err)) from None
+        store = self.mlops.store
+
+        def load() -> dict[str, Any]:
+            store.require_run(run_id)
+            series = store.metric_series(run_id, key, max_points)
+            if not series["total_points"] and key not in store.metric_keys(run_id):
+                raise NotFound(f"run {run_id} has no metric {key!r}")
+            return {**series_dict(run_id, series), "max_points": max_points}
+
+        self.send_json(await self.blocking(load))
+
+
+class MetricsHandler(MLOpsHandler):
+    """Series of several runs and keys in one request (overlays, live refresh)."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        run_ids = split_values(self.get_arguments("run"))
+        keys = split_values(self.get_arguments("key"), commas=False)
+        try:
+            max_points = parse_max_points(self.get_argument("max_points", None))
+            if not run_ids:
+                raise ValueError("give at least one run (run=<id>, repeatable)")
+            if not keys:
+                raise ValueError("give at least one metric key (key=<key>, repeatable)")
+            check_keys(run_ids, "run", MAX_OVERLAY_RUNS)
+            check_keys(keys, "key", MAX_OVERLAY_KEYS)
+        except ValueError as err:
+            raise self.fail(400, str(err)) from None
+        bad = [r for r in run_ids if not re.fullmatch(r"[0-9a-f]{1,32}", r)]
+        if bad:
+            raise self.fail(404, f"no run with id {bad[0]!r}")
+        store = self.mlops.store
+
+        def load() -> dict[str, Any]:
+            for run_id in run_ids:
+                store.require_run(run_id)
+            series = [
+                series_dict(run_id, store.metric_series(run_id, key, max_points))
+                for run_id in run_ids
+                for key in keys
+            ]
+            return {"max_points": max_points, "series": series}
+
+        self.send_json(await self.blocking(load))
+
+
 def format_event(event: StreamEvent) -> str:
     lines = [f"event: {event.event}"]
     if event.id is not None:
@@ -631,6 +848,9 @@ def handlers(base_url: str) -> list[tuple[str, type[MLOpsHandler]]]:
         (f"{run}/artifacts/(?P<name>.+)", ArtifactHandler),
         (f"{run}/notebook", ExecutedNotebookHandler),
         (f"{run}/html", HTMLHandler),
+        (f"{run}/metrics", RunMetricsHandler),
+        (f"{run}/metrics/(?P<key>.+)", MetricSeriesHandler),
+        ("metrics", MetricsHandler),
         ("notebooks/parameters", NotebookParametersHandler),
         ("kernels", KernelsHandler),
         ("events", EventsHandler),

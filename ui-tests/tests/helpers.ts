@@ -82,6 +82,35 @@ export const SLOW_NOTEBOOK = notebook([
   { source: 'import time\ntime.sleep(seconds)' }
 ]);
 
+/**
+ * A notebook that logs `loss` (a decaying, wiggling curve times `scale`)
+ * and `acc` for `steps` steps, sleeping `pause` seconds after each.
+ */
+export const LOSS_NOTEBOOK = notebook([
+  { source: 'steps = 40\npause = 0.25\nscale = 1.0', tags: ['parameters'] },
+  {
+    source: [
+      'import math',
+      'import time',
+      '',
+      'from jupyter_mlops import log_metric',
+      '',
+      'for i in range(steps):',
+      '    log_metric("loss", scale * (math.exp(-i / 12) + 0.03 * math.sin(i)))',
+      '    log_metric("acc", i / steps)',
+      '    time.sleep(pause)'
+    ].join('\n')
+  }
+]);
+
+/** Points a metric chart (`.jp-mlops-chart`) draws now (0 when absent). */
+export async function chartPoints(chart: Locator): Promise<number> {
+  const value = await chart
+    .getAttribute('data-points', { timeout: 1000 })
+    .catch(() => null);
+  return value === null ? 0 : Number(value);
+}
+
 /** Upload a notebook into the test's directory; returns its path. */
 export async function putNotebook(
   page: IJupyterLabPageFixture,

@@ -310,7 +310,9 @@ test.describe('Run as job', () => {
     await expect(code.locator('.jp-mlops-notebook-diff')).toContainText(
       '+score = lr * epochs * 2'
     );
-    await expect(code.locator('.jp-mlops-diff-files')).toContainText('train.ipynb');
+    await expect(code.locator('.jp-mlops-diff-files')).toContainText(
+      'train.ipynb'
+    );
     await page.screenshot({ path: SHOTS + '/compare.png' });
     await page.theme.setDarkTheme();
     await page.screenshot({ path: SHOTS + '/compare-dark.png' });
