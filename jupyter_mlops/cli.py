@@ -47,6 +47,9 @@ class MLOpsBaseApp(JupyterApp):
     aliases = {
         "db-url": "MLOps.db_url",
         "data-dir": "MLOps.data_dir",
+        "backend": "MLOps.backend",
+        "dask-scheduler": "MLOps.dask_scheduler_address",
+        "max-concurrent-runs": "MLOps.max_concurrent_runs",
         "log-level": "Application.log_level",
     }
     flags: dict[str, Any] = {}
@@ -302,7 +305,7 @@ class RunsApp(MLOpsBaseApp):
             tag=self.tag or None,
             limit=self.limit,
         )
-        rows = [run_summary(r) for r in page.runs]
+        rows = [run_summary(r) for r in page.runs]  # list_runs set the queue positions
         if self.json_output:
             print(json.dumps(rows, indent=2))
             return EXIT_OK
@@ -315,10 +318,13 @@ def _table(rows: list[dict[str, Any]]) -> str:
     lines = []
     for r in rows:
         params = ", ".join(f"{k}={json.dumps(v)}" for k, v in r["parameters"].items())
+        status = r["status"]
+        if r.get("queue_position"):
+            status += f" #{r['queue_position']}"
         lines.append(
             [
                 r["id"],
-                r["status"],
+                status,
                 r["notebook"],
                 (r["created_at"] or "")[:19].replace("T", " "),
                 f"{r['duration_s']:.1f}s" if r["duration_s"] is not None else "",
@@ -344,8 +350,10 @@ class ShowApp(MLOpsBaseApp):
         self.jobs().reconcile()
         run_id = self.resolve_id(self.one_argument("run id"))
         store = self.store
+        run = store.require_run(run_id)
+        store.annotate_queue_positions([run])
         detail = run_detail(
-            store.require_run(run_id),
+            run,
             events=store.events(run_id),
             artifacts=store.artifacts(run_id),
             environment=store.environment(run_id),
@@ -362,11 +370,15 @@ def _format_detail(d: dict[str, Any]) -> str:
     snap = d["snapshot"]
     out = [
         f"run        {d['id']}",
-        f"status     {d['status']}" + (f" ({d['status_reason']})" if d["status_reason"] else ""),
+        f"status     {d['status']}"
+        + (f" (position {d['queue_position']} in the queue)" if d.get("queue_position") else "")
+        + (f" ({d['status_reason']})" if d["status_reason"] else ""),
         f"notebook   {d['notebook']}",
         f"kernel     {d['kernel']}",
         f"seed       {d['seed']}",
         f"gpus       {d['gpus']} (CUDA_VISIBLE_DEVICES={d['cuda_visible_devices'] or ''!s})",
+        f"runner     {d['runner']['backend']} on {d['runner']['host'] or '-'}"
+        f" pid {d['runner']['pid'] or '-'}",
         f"timeout    {d['timeout_s'] or 'none'}",
         f"created    {d['created_at']}",
         f"started    {d['started_at'] or '-'}",
@@ -431,6 +443,9 @@ def _format_environment(env: dict[str, Any]) -> list[str]:
     gpus = env.get("gpus")
     if gpus is not None:
         lines.append(f"  gpus       {json.dumps(gpus)[:200]}")
+    kernel_cuda = env.get("kernel_cuda")
+    if kernel_cuda:
+        lines.append(f"  used CUDA  {json.dumps(kernel_cuda)[:200]}")
     packages = env.get("packages") or {}
     if packages:
         lines.append(f"  packages   {len(packages)} installed (--json lists them)")

@@ -21,13 +21,24 @@ from pathlib import Path
 from typing import Any
 
 from .artifacts import ArtifactStore
-from .backends import Backend, LaunchHandle, LocalBackend
+from .backends import Backend, LaunchHandle, LocalBackend, make_backend
+from .backends.queue import mark_lost, reconcile_runs
 from .config import Settings
 from .gc import collect_garbage
-from .processes import hostname, kill_tree, runner_alive
+from .gpus import GPURequestError
+from .processes import hostname
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
 from .store.store import LOGGED_PARAM_TYPE
 from .store.types import utcnow
+
+__all__ = [
+    "GPURequestError",  # defined in .gpus, raised here at submit
+    "JobService",
+    "PathOutsideRoot",
+    "RunSpec",
+    "RunStateError",
+    "Submission",
+]
 
 log = logging.getLogger("jupyter_mlops.jobs")
 
@@ -37,10 +48,6 @@ MAX_SEED = 2**31 - 1
 
 class PathOutsideRoot(ValueError):
     """The notebook is not inside the server's root directory."""
-
-
-class GPURequestError(ValueError):
-    """More GPUs asked for than this machine has."""
 
 
 class RunStateError(ValueError):
@@ -119,8 +126,9 @@ class JobService:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.backend: Backend = backend or LocalBackend(settings, store)
+        self.backend: Backend = backend or make_backend(settings, store)
         self.root_dir = root_dir.resolve() if root_dir else None
+        self._local: LocalBackend | None = None
 
     # -- paths ----------------------------------------------------------------------------
 
@@ -171,7 +179,7 @@ class JobService:
         if any(p.name == SEED_PARAMETER for p in declared):
             values[SEED_PARAMETER] = seed
         types = {p.name: p.type_name for p in declared}
-        cuda_devices = self._assign_gpus(spec.gpus)
+        self._check_gpus(spec.gpus)
         if spec.timeout is not None and spec.timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds")
 
@@ -198,7 +206,6 @@ class JobService:
             notebook_abspath=str(path),
             kernel_name=kernel,
             gpus=spec.gpus,
-            cuda_visible_devices=cuda_devices,
             timeout_s=spec.timeout,
             seed=seed,
             commit_sha=snapshot.commit,
@@ -225,7 +232,10 @@ class JobService:
     ) -> Submission:
         from .snapshot import delete_run_ref
 
+        prepare = getattr(self.backend, "prepare", None)
         try:
+            if prepare is not None:
+                prepare(run)
             run = self.store.create_run(run, params=params, tags=tags)
         except Exception:
             delete_run_ref(run.git_dir, run.id)  # no row, no orphan ref
@@ -251,20 +261,14 @@ class JobService:
             raise ValueError(f"seed must be an integer, got {chosen!r}")
         return chosen
 
-    def _assign_gpus(self, count: int) -> str | None:
-        if count < 0:
+    def _check_gpus(self, count: int) -> None:
+        """Refuse at submit a GPU request that could never be met. Which devices a run gets
+        is decided when it leaves the queue (its runner claims free ones)."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise GPURequestError("gpus must be 0 or more")
-        if count == 0:
-            return None
-        from .gpus import discover_gpus
-
-        gpus = discover_gpus()
-        if count > len(gpus):
-            have = ", ".join(f"{g.index}: {g.name}" for g in gpus) or "none"
-            raise GPURequestError(
-                f"the run asks for {count} GPU(s) but this machine has {len(gpus)} ({have})"
-            )
-        return ",".join(str(g.index) for g in gpus[:count])
+        check = getattr(self.backend, "check_gpus", None)
+        if check is not None:
+            check(count)
 
     # -- reproduce, cancel, delete -----------------------------------------------------------
 
@@ -278,7 +282,7 @@ class JobService:
                 f"run {run_id} was logged interactively and has no snapshot to reproduce; "
                 "run the notebook as a job to make it reproducible"
             )
-        cuda_devices = self._assign_gpus(original.gpus)  # this machine's GPUs, checked first
+        self._check_gpus(original.gpus)  # this machine's GPUs, checked first
         new_id = new_run_id()
         ref = link_run_ref(original.git_dir, original.commit_sha, new_id)
         run = Run(
@@ -289,7 +293,6 @@ class JobService:
             reproduced_from=original.id,
             snapshot_ref=ref,
             cells_total=original.cells_total,
-            cuda_visible_devices=cuda_devices,
             **{
                 name: getattr(original, name)
                 for name in (
@@ -317,21 +320,35 @@ class JobService:
         }
         return self._store_and_launch(run, params=params, tags=[t.tag for t in original.tags])
 
+    def _backend_for(self, run: Run) -> Backend | None:
+        """The backend that can reach a run's runner (it may differ from the one this
+        service launches with: a local run listed by a server configured for Dask)."""
+        if run.backend == self.backend.name:
+            return self.backend
+        if run.backend == "local":
+            if self._local is None:
+                self._local = LocalBackend(self.settings, self.store)
+            return self._local
+        return None  # the store's cancel flag reaches the runner wherever it is
+
     def cancel(self, run_id: str) -> Run:
         run = self.store.require_run(run_id)
         if RunStatus(run.status).is_terminal:
             raise RunStateError(f"run {run_id} already ended ({run.status}); nothing to cancel")
         self.store.request_cancel(run_id)
+        backend = self._backend_for(run)
         if self.store.transition(
             run_id,
             RunStatus.CANCELLED,
             reason="cancelled before start",
             allowed_from=[RunStatus.QUEUED],
         ):
-            if run.runner_host == hostname() and runner_alive(run.runner_pid, run_id):
-                self.backend.cancel(run)
+            # a runner waiting for a slot exits at once (it would also see the status)
+            if backend is not None:
+                backend.cancel(run)
             return self.store.require_run(run_id)
-        self.backend.cancel(self.store.require_run(run_id))
+        if backend is not None:
+            backend.cancel(self.store.require_run(run_id))
         return self.store.require_run(run_id)
 
     def delete(self, run_id: str) -> None:
@@ -360,29 +377,27 @@ class JobService:
         """Mark runs whose runner died as lost (with a reason); returns their ids.
 
         On this host a dead runner pid is proof enough; for runs elsewhere (another
-        machine sharing the store) only a heartbeat older than ``lost_after`` is.
+        machine sharing the store, a Dask worker) only a heartbeat older than
+        ``lost_after`` is. The backend may know more (a Dask task that erred, a scheduler
+        that no longer has a queued run's task).
         """
-        lost: list[str] = []
-        now = utcnow()
-        here = hostname()
-        for run in self.store.active_runs():
-            last_sign = run.heartbeat_at or run.created_at
-            age = (now - last_sign).total_seconds()
-            if run.runner_host == here:
-                if runner_alive(run.runner_pid, run.id):
-                    continue
-                if run.runner_pid is None and age < self.settings.lost_after:
-                    continue  # being launched right now
-                reason = f"runner process {run.runner_pid} died without recording a final status"
-            else:
-                if age < self.settings.lost_after:
-                    continue
-                reason = (
-                    f"no heartbeat from the runner on {run.runner_host or 'an unknown host'} "
-                    f"for {age:.0f} s"
-                )
-            if run.runner_host == here:
-                kill_tree(run.kernel_pid)
-            if self.store.transition(run.id, RunStatus.LOST, reason=reason, current_cell=None):
-                lost.append(run.id)
+        lost = reconcile_runs(self.store, self.settings)
+        check = getattr(self.backend, "reconcile", None)
+        if check is not None:
+            try:
+                found = check([r for r in self.store.active_runs() if r.id not in lost])
+            except Exception:
+                log.warning("backend %s could not check its runs", self.backend.name, exc_info=True)
+                found = {}
+            here = hostname()
+            for run_id, reason in found.items():
+                run = self.store.get_run(run_id)
+                if run is not None and mark_lost(self.store, run, reason, here=here):
+                    lost.append(run_id)
         return lost
+
+    def close(self) -> None:
+        """Release what the backend holds (a Dask client, a LocalCluster it started)."""
+        close = getattr(self.backend, "close", None)
+        if close is not None:
+            close()

@@ -10,11 +10,15 @@ the kernel's Python, not of the server's.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_KERNEL",
     "KernelNotFound",
+    "kernel_cuda_info",
     "kernel_python",
     "list_kernelspecs",
     "resolve_kernel",
@@ -158,3 +163,142 @@ def kernel_python(name: str) -> str | None:
         if _PYTHON_NAME.match(os.path.basename(arg)) and nxt == "-m" and os.path.isabs(arg):
             return arg
     return None
+
+
+# -- which kernels can use CUDA ---------------------------------------------------------------
+
+CUDA_PROBE_TIMEOUT_S = 120.0
+_CUDA_MARKER = "__JUPYTER_MLOPS_CUDA__"
+# Runs with the kernel's interpreter (any Python 3). Without torch it imports nothing heavy
+# and reports where packages live, so installing torch later invalidates the cache.
+_CUDA_PROBE = r"""
+import json, os, sys, sysconfig, importlib.util
+watch = []
+for key in ("purelib", "platlib"):
+    path = sysconfig.get_paths().get(key)
+    if path and os.path.isdir(path) and path not in watch:
+        watch.append(path)
+out = {"cuda": False, "devices": [], "torch": None, "cuda_version": None,
+       "python": sys.executable}
+spec = importlib.util.find_spec("torch")
+if spec is not None:
+    try:
+        import torch
+        out["torch"] = str(torch.__version__)
+        out["cuda_version"] = getattr(torch.version, "cuda", None)
+        location = os.path.dirname(torch.__file__)
+        watch.append(location)
+        if torch.cuda.is_available():
+            out["cuda"] = True
+            for i in range(torch.cuda.device_count()):
+                p = torch.cuda.get_device_properties(i)
+                out["devices"].append({"index": i, "name": p.name,
+                                       "total_memory": int(p.total_memory),
+                                       "capability": "%d.%d" % (p.major, p.minor)})
+    except Exception as exc:
+        out["error"] = "%s: %s" % (type(exc).__name__, exc)
+stamps = []
+for path in watch:
+    try:
+        stamps.append([path, os.stat(path).st_mtime_ns])
+    except OSError:
+        pass
+out["watch"] = stamps
+print("__JUPYTER_MLOPS_CUDA__" + json.dumps(out))
+"""
+
+
+def _kernel_env(resource_dir: str) -> dict[str, str]:
+    """The ``env`` of a kernelspec (what the kernel itself would get on top of ours)."""
+    try:
+        spec = json.loads((Path(resource_dir) / "kernel.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    env = spec.get("env") if isinstance(spec, dict) else None
+    return {str(k): str(v) for k, v in env.items()} if isinstance(env, dict) else {}
+
+
+def _cache_valid(data: dict[str, Any]) -> bool:
+    for path, mtime in data.get("watch") or []:
+        try:
+            if os.stat(path).st_mtime_ns != mtime:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def kernel_cuda_info(
+    name: str, *, cache_dir: Path | str | None = None, refresh: bool = False
+) -> dict[str, Any] | None:
+    """Whether kernel ``name`` can use CUDA: ``{"cuda": bool, "devices": [...], "torch":
+    version or None, "cuda_version": ..., "cached": bool}``; ``None`` for a kernel whose
+    Python cannot be known (another language, a wrapper command).
+
+    Found by running the kernel's interpreter with a tiny torch probe (with the
+    kernelspec's ``env``), which takes seconds when torch is installed, so the answer is
+    cached per kernelspec and interpreter in ``cache_dir`` (default: the data directory's
+    ``cache``) and reused until the interpreter's site-packages or torch change. Devices
+    are those CUDA shows this process's environment (``CUDA_VISIBLE_DEVICES`` applies).
+    Each device: ``{"index", "name", "total_memory", "capability"}``. A failed probe gives
+    ``"cuda": False`` with an ``"error"`` (not cached). Blocking: call it from a thread.
+    Raises :class:`KernelNotFound` for an unknown kernel.
+    """
+    specs = list_kernelspecs()
+    spec = specs.get(name)
+    if spec is None:
+        raise KernelNotFound(f"Kernel '{name}' is not installed.\n" + _installed_listing(specs))
+    python = kernel_python(name)
+    if python is None:
+        return None
+    if cache_dir is None:
+        from .config import default_data_dir
+
+        cache_dir = default_data_dir() / "cache"
+    key_fields = [name, spec["resource_dir"], os.path.abspath(python), os.path.realpath(python)]
+    key = hashlib.sha256(json.dumps(key_fields).encode()).hexdigest()[:32]
+    cache = Path(cache_dir) / f"kernel-cuda-{key}.json"
+    if not refresh:
+        with contextlib.suppress(OSError, ValueError):
+            cached = json.loads(cache.read_text(encoding="utf-8"))
+            if isinstance(cached, dict) and _cache_valid(cached):
+                return _public(cached, cached=True)
+    data = _probe_cuda(python, _kernel_env(spec["resource_dir"]))
+    if "error" not in data:
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, cache)
+    return _public(data, cached=False)
+
+
+def _public(data: dict[str, Any], *, cached: bool) -> dict[str, Any]:
+    out = {k: v for k, v in data.items() if k not in ("watch", "python")}
+    out["cached"] = cached
+    return out
+
+
+def _probe_cuda(python: str, kernel_env: dict[str, str]) -> dict[str, Any]:
+    env = {**os.environ, **kernel_env}
+    try:
+        with tempfile.TemporaryDirectory(prefix="mlops-cuda-probe-") as tmp:
+            proc = subprocess.run(
+                [python, "-c", _CUDA_PROBE],
+                capture_output=True,
+                text=True,
+                timeout=CUDA_PROBE_TIMEOUT_S,
+                cwd=tmp,
+                env=env,
+                check=False,
+            )
+    except (OSError, subprocess.SubprocessError) as err:
+        return {"cuda": False, "devices": [], "error": f"{type(err).__name__}: {err}"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(_CUDA_MARKER):
+            try:
+                return dict(json.loads(line[len(_CUDA_MARKER) :]))
+            except ValueError:
+                break
+    tail = (proc.stderr or proc.stdout).strip()[-300:]
+    return {"cuda": False, "devices": [], "error": f"probe exited {proc.returncode}: {tail}"}

@@ -6,10 +6,17 @@ papermill's parameterization and nbclient execution, but its execution manager o
 records "cell i started/finished" through the runner's reporter, saves the notebook
 at most every ``autosave_seconds`` (so a long run still has a recent copy), and tells
 the runner the kernel's pid so cancel and timeout can kill its process tree.
+
+After the last cell, while the kernel still runs, one silent request asks it which CUDA
+device it used (only when the notebook imported torch; CUDA is never initialized by the
+question itself), so the run's environment record names the GPU the code actually ran on.
 """
 
 from __future__ import annotations
 
+import ast
+import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +26,52 @@ from nbclient.util import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager
 from papermill.iorw import write_ipynb
+
+log = logging.getLogger("jupyter_mlops.papermill_engine")
+
+KERNEL_PROBE_TIMEOUT_S = 10.0
+
+# A user expression: evaluated in the kernel after the notebook, without output, history
+# or an execution count. Plain Python 3 for any kernel; imports nothing the notebook did
+# not import, and never initializes CUDA (``is_initialized`` first).
+CUDA_PROBE_EXPRESSION = (
+    "(lambda sys, os, json: json.dumps("
+    "(lambda t: {'torch_imported': False} if t is None else (lambda c: {"
+    "'torch_imported': True, 'torch_version': str(t.__version__), "
+    "'cuda_initialized': bool(c.is_initialized()), "
+    "'device_count': c.device_count() if c.is_initialized() else None, "
+    "'device': c.current_device() if c.is_initialized() else None, "
+    "'device_name': c.get_device_name(c.current_device()) if c.is_initialized() else None, "
+    "'max_memory_allocated': int(c.max_memory_allocated()) if c.is_initialized() else None, "
+    "'cuda_visible_devices': os.environ.get('CUDA_VISIBLE_DEVICES')"
+    "})(t.cuda))(sys.modules.get('torch'))))"
+    "(__import__('sys'), __import__('os'), __import__('json'))"
+)
+
+
+def physical_device(info: dict[str, Any]) -> str | None:
+    """The machine's device behind the kernel's current CUDA device (CUDA_VISIBLE_DEVICES
+    maps ``cuda:i`` to its i-th entry)."""
+    device = info.get("device")
+    if device is None:
+        return None
+    visible = [v.strip() for v in (info.get("cuda_visible_devices") or "").split(",")]
+    visible = [v for v in visible if v]
+    if not visible:
+        return str(device)
+    return visible[device] if 0 <= device < len(visible) else None
+
+
+def parse_probe_reply(reply: Any) -> dict[str, Any]:
+    content = (reply or {}).get("content", {})
+    result = (content.get("user_expressions") or {}).get("mlops_cuda") or {}
+    if result.get("status") != "ok":
+        return {"error": f"{result.get('ename', 'no reply')}: {result.get('evalue', '')}".strip()}
+    text = result.get("data", {}).get("text/plain", "")
+    info = json.loads(ast.literal_eval(text))
+    if info.get("cuda_initialized"):
+        info["physical_device"] = physical_device(info)
+    return info
 
 
 class Reporter(Protocol):
@@ -34,6 +87,7 @@ def make_engine(
     on_nb: Callable[[Any], None],
     on_cell: Callable[[int | None], None],
     autosave_seconds: float,
+    on_kernel_probe: Callable[[dict[str, Any]], None] | None = None,
 ) -> type[NBClientEngine]:
     """Build an engine class bound to one run's callbacks (papermill wants a class)."""
 
@@ -75,6 +129,35 @@ def make_engine(
             on_kernel_started(getattr(provisioner, "pid", None))
 
         start_new_kernel = run_sync(async_start_new_kernel)
+
+        def papermill_execute_cells(self) -> None:
+            super().papermill_execute_cells()  # a failing cell returns; a dead kernel raises
+            if on_kernel_probe is not None:
+                self._probe_kernel()
+
+        def _probe_kernel(self) -> None:
+            """Ask the still-running kernel which CUDA device it used (best effort)."""
+            assert on_kernel_probe is not None
+            saved = self.timeout
+            try:
+                spec = getattr(self.km, "kernel_spec", None)
+                if (
+                    self.kc is None
+                    or (getattr(spec, "language", "") or "python").lower() != "python"
+                ):
+                    return  # the question is Python code
+                self.timeout = KERNEL_PROBE_TIMEOUT_S
+                msg_id = self.kc.execute(
+                    "",
+                    silent=True,
+                    store_history=False,
+                    user_expressions={"mlops_cuda": CUDA_PROBE_EXPRESSION},
+                )
+                on_kernel_probe(parse_probe_reply(self.wait_for_reply(msg_id)))
+            except Exception as err:  # a dead or busy kernel: nothing to record
+                log.info("kernel CUDA probe failed: %s", err)
+            finally:
+                self.timeout = saved
 
     class RunEngine(NBClientEngine):  # type: ignore[misc]
         @classmethod

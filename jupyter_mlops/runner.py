@@ -4,13 +4,16 @@ The runner is started detached (own session) by a backend, so it outlives the
 JupyterLab server or CLI that submitted it. It owns the run from ``queued`` to
 exactly one terminal status:
 
-1. claim the run (``queued -> starting``), materialize its git snapshot into the run
-   directory, so edits to the live notebook change nothing;
+1. wait in ``queued`` for a slot (concurrency and GPUs, see
+   :mod:`jupyter_mlops.backends.queue`), claim it (``queued -> starting``, with the granted
+   GPUs), materialize its git snapshot into the run directory, so edits to the live
+   notebook change nothing;
 2. execute it with papermill on the chosen kernel through an engine of ours that
    records cell progress and timings (batched off the execution thread) instead of
    re-writing the notebook after every cell;
-3. keep a heartbeat, honour cancellation (signal or store flag) and the timeout by
-   killing the kernel's whole process tree;
+3. keep a heartbeat, sample system metrics (CPU, memory, GPU), honour cancellation
+   (signal or store flag) and the timeout by killing the kernel's whole process tree; on
+   a Dask worker, end the run as lost when the worker process dies;
 4. store the executed notebook, its HTML rendering and the runner log as artifacts,
    and only then record the terminal status, so a finished run is never half written.
 """
@@ -32,7 +35,7 @@ from typing import Any
 
 from ._imports import skip_slow_jsonschema_formats
 from .artifacts import ArtifactStore, guess_content_type
-from .config import ENV_RUN_ID, ENV_SEED, Settings
+from .config import ENV_PARENT_PID, ENV_RUN_ID, ENV_SEED, Settings
 from .processes import hostname, kill_tree
 from .store import Artifact, Run, RunStatus, RunStore
 from .store.types import utcnow
@@ -71,13 +74,19 @@ class ProgressReporter(threading.Thread):
     """
 
     def __init__(
-        self, store: RunStore, run_id: str, interval: float, on_cancel: Callable[[], None]
+        self,
+        store: RunStore,
+        run_id: str,
+        interval: float,
+        on_cancel: Callable[[], None],
+        on_beat: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(name="mlops-progress", daemon=True)
         self.store = store
         self.run_id = run_id
         self.interval = interval
         self.on_cancel = on_cancel
+        self.on_beat = on_beat
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -120,6 +129,7 @@ class ProgressReporter(threading.Thread):
 
     def run(self) -> None:
         last_beat = 0.0
+        last_check = time.monotonic()
         while not self._stopping.is_set():
             woke = self._wake.wait(self.interval)
             if self._stopping.is_set():
@@ -133,8 +143,12 @@ class ProgressReporter(threading.Thread):
                 if time.monotonic() - last_beat >= self.interval:
                     self.store.heartbeat(self.run_id)
                     last_beat = time.monotonic()
-                    run = self.store.get_run(self.run_id)
-                    if run is not None and run.cancel_requested:
+                if time.monotonic() - last_check >= self.interval:
+                    # also during a burst of fast cells, whose flushes replace the beats
+                    last_check = time.monotonic()
+                    if self.on_beat is not None:
+                        self.on_beat()
+                    if self.store.cancel_requested(self.run_id):
                         self.on_cancel()
             except Exception:  # the store may be briefly unavailable; keep beating
                 log.exception("progress/heartbeat write failed; will retry")
@@ -160,16 +174,34 @@ class Runner:
         self._stop_lock = threading.Lock()
         self._executed_nb: Any = None
         self._current_cell: int | None = None
+        self._stop_message: str | None = None
+        self._wake = threading.Event()
+        self._kernel_cuda: dict[str, Any] | None = None
+        parent = os.environ.get(ENV_PARENT_PID, "")
+        self.parent_pid: int | None = int(parent) if parent.isdigit() else None
 
     # -- stopping: cancel and timeout ---------------------------------------------------
 
-    def request_stop(self, why: RunStatus) -> None:
-        """Cancel or time out: remember why, then kill the kernel's whole tree."""
+    def request_stop(self, why: RunStatus, message: str | None = None) -> None:
+        """Cancel, time out or lose the run: remember why, then kill the kernel's tree."""
         with self._stop_lock:
             if self._stop_reason is None:
                 self._stop_reason = why
-        log.info("stopping run %s: %s", self.run_id, why.value)
+                self._stop_message = message
+        log.info("stopping run %s: %s", self.run_id, message or why.value)
+        self._wake.set()
         kill_tree(self.kernel_pid)
+
+    def parent_gone(self) -> str | None:
+        """On a Dask worker: why the run cannot go on when the worker process is gone."""
+        if self.parent_pid is None or os.getppid() == self.parent_pid:
+            return None
+        return f"the Dask worker process {self.parent_pid} on {hostname()} running this run died"
+
+    def _check_parent(self) -> None:
+        message = self.parent_gone()
+        if message is not None:
+            self.request_stop(RunStatus.LOST, message)
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
         self.request_stop(RunStatus.CANCELLED)
@@ -190,29 +222,22 @@ class Runner:
         if run.cancel_requested:
             self.store.transition(self.run_id, RunStatus.CANCELLED, reason="cancelled before start")
             return RunStatus.CANCELLED
-        claimed = self.store.transition(
-            self.run_id,
-            RunStatus.STARTING,
-            allowed_from=[RunStatus.QUEUED],
-            started_at=utcnow(),
-            runner_pid=os.getpid(),
-            runner_host=hostname(),
-            run_dir=str(self.run_dir),
-        )
-        if not claimed:
-            log.warning("run %s was not queued any more; nothing to do", self.run_id)
-            current = self.store.require_run(self.run_id)
-            return RunStatus(current.status)
-
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        not_started = self._wait_for_slot(run)
+        if not_started is not None:
+            return not_started
+        run = self.store.require_run(self.run_id)
+
         reporter = ProgressReporter(
             self.store,
             self.run_id,
             self.settings.heartbeat_interval,
             on_cancel=lambda: self.request_stop(RunStatus.CANCELLED),
+            on_beat=self._check_parent if self.parent_pid is not None else None,
         )
         reporter.start()
+        sampler = self._system_metrics(run)
         timer = None
         if run.timeout_s:
             timer = threading.Timer(run.timeout_s, self.request_stop, args=(RunStatus.TIMED_OUT,))
@@ -241,16 +266,95 @@ class Runner:
         finally:
             if timer is not None:
                 timer.cancel()
+            if sampler is not None:
+                sampler.stop()
             kill_tree(self.kernel_pid)  # nothing the notebook started outlives the run
             reporter.stop()
         if env_thread.is_alive() or env_thread.ident is not None:
             env_thread.join(timeout=60)
+        if self._kernel_cuda is not None:
+            try:
+                self.store.update_environment(self.run_id, {"kernel_cuda": self._kernel_cuda})
+            except Exception:
+                log.exception("could not record the kernel's CUDA device")
         self._store_outputs(run)
         self.store.transition(
             self.run_id, outcome.status, reason=outcome.reason, current_cell=None, **outcome.error
         )
         log.info("run %s: %s", self.run_id, outcome.status.value)
         return outcome.status
+
+    def _wait_for_slot(self, run: Run) -> RunStatus | None:
+        """Wait in ``queued`` until a slot is claimed (None), or return the status the run
+        ended with while waiting (cancelled, or already claimed or ended elsewhere)."""
+        from .backends.queue import SlotWaiter, policy_for
+
+        original_host = run.runner_host
+        self.store.set_queued_runner(self.run_id, pid=os.getpid(), host=hostname())
+        waiter = SlotWaiter(
+            self.store,
+            self.run_id,
+            policy_for(run, self.settings),
+            settings=self.settings,
+            stop_reason=self._wait_stop_reason,
+            near_head=_import_execution_stack,
+            wake=self._wake,
+        )
+        claim = waiter.wait(
+            runner_pid=os.getpid(), runner_host=hostname(), run_dir=str(self.run_dir)
+        )
+        if claim.claimed:
+            log.info("run %s claimed a slot (GPUs: %s)", self.run_id, claim.devices or "none")
+            return None
+        if claim.status is None:
+            log.error("run %s disappeared from the store while queued", self.run_id)
+            return RunStatus.LOST
+        if claim.status != RunStatus.QUEUED.value:
+            log.info("run %s is %s; nothing to do", self.run_id, claim.status)
+            return RunStatus(claim.status)
+        if claim.impossible:
+            self.store.transition(
+                self.run_id,
+                RunStatus.FAILED,
+                reason=claim.impossible,
+                allowed_from=[RunStatus.QUEUED],
+            )
+        elif waiter.stopped is not None and self._stop_reason is RunStatus.LOST:
+            # The Dask worker died before the run started: leave it queued for Dask to
+            # schedule again, as it was before this runner took it.
+            self.store.set_queued_runner(self.run_id, pid=None, host=original_host)
+            log.warning("run %s: %s before it started; left queued", self.run_id, waiter.stopped)
+            return RunStatus.QUEUED
+        else:  # cancelled (flag or signal) while waiting; same words as JobService.cancel
+            self.store.transition(
+                self.run_id,
+                RunStatus.CANCELLED,
+                reason="cancelled before start",
+                allowed_from=[RunStatus.QUEUED],
+            )
+        return RunStatus(self.store.require_run(self.run_id).status)
+
+    def _wait_stop_reason(self) -> str | None:
+        if self._stop_reason is None:
+            self._check_parent()
+        if self._stop_reason is None:
+            return None
+        return self._stop_message or self._stop_reason.value
+
+    def _system_metrics(self, run: Run) -> Any:
+        interval = self.settings.system_metrics_interval
+        if not interval or interval <= 0:
+            return None
+        from .gpus import fake_inventory, parse_devices
+        from .system_metrics import SystemMetricsSampler
+
+        fake = fake_inventory(self.settings.gpu_inventory) is not None
+        devices = [] if fake else parse_devices(run.cuda_visible_devices)
+        sampler = SystemMetricsSampler(
+            self.store, self.run_id, interval, lambda: self.kernel_pid, devices
+        )
+        sampler.start()
+        return sampler
 
     def _materialize(self, run: Run) -> Path:
         from .snapshot import materialize
@@ -275,6 +379,13 @@ class Runner:
                 extra={
                     "seed": run.seed,
                     "gpus_requested": run.gpus,
+                    "gpus_assigned": run.cuda_visible_devices,
+                    "backend": run.backend,
+                    "queue_wait_s": (
+                        (run.started_at - run.created_at).total_seconds()
+                        if run.started_at
+                        else None
+                    ),
                     "git": {
                         "commit": run.commit_sha,
                         "ref": run.snapshot_ref,
@@ -298,6 +409,8 @@ class Runner:
         os.environ[ENV_RUN_ID] = run.id
         os.environ["PYTHONHASHSEED"] = str(run.seed % (2**32))
         os.environ["CUDA_VISIBLE_DEVICES"] = run.cuda_visible_devices or ""
+        if run.cuda_visible_devices:  # NVML's indices (granted by the queue) are PCI order
+            os.environ["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
 
     def _execute_notebook(self, run: Run, notebook: Path, reporter: ProgressReporter) -> Outcome:
         skip_slow_jsonschema_formats()
@@ -322,6 +435,7 @@ class Runner:
                 on_nb=self._remember_nb,
                 on_cell=self._remember_cell,
                 autosave_seconds=AUTOSAVE_SECONDS,
+                on_kernel_probe=self._remember_kernel_cuda,
             ),
         )
         self.store.transition(self.run_id, RunStatus.RUNNING, allowed_from=[RunStatus.STARTING])
@@ -372,6 +486,9 @@ class Runner:
                 return self._stopped_outcome()
             raise err
 
+    def _remember_kernel_cuda(self, info: dict[str, Any]) -> None:
+        self._kernel_cuda = info
+
     def _remember_nb(self, nb: Any) -> None:
         self._executed_nb = nb
 
@@ -382,6 +499,8 @@ class Runner:
         assert self._stop_reason is not None
         if self._stop_reason is RunStatus.TIMED_OUT:
             return Outcome(RunStatus.TIMED_OUT, reason="the run exceeded its timeout")
+        if self._stop_reason is RunStatus.LOST:
+            return Outcome(RunStatus.LOST, reason=self._stop_message or "the runner lost its host")
         return Outcome(RunStatus.CANCELLED, reason="cancelled by request")
 
     def _write_partial(self, nbformat: Any, output: Path) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .store import Artifact, Run, RunEvent, RunStatus
+from .store.store import QUEUE_POSITION_ATTR
 from .store.types import utcnow
 
 
@@ -21,8 +22,15 @@ def duration_seconds(run: Run) -> float | None:
     return (end - run.started_at).total_seconds() if end else None
 
 
-def run_summary(run: Run) -> dict[str, Any]:
-    """What a list row needs."""
+def run_summary(run: Run, *, queue_position: int | None = None) -> dict[str, Any]:
+    """What a list row needs.
+
+    ``queue_position`` (queued runs only; 1 = next to start) is taken from the argument, or
+    from the run when :meth:`RunStore.annotate_queue_positions` set it (``list_runs`` does,
+    with one query per page); otherwise it is null.
+    """
+    if queue_position is None and run.status == RunStatus.QUEUED.value:
+        queue_position = getattr(run, QUEUE_POSITION_ATTR, None)
     return {
         "id": run.id,
         "status": run.status,
@@ -43,6 +51,9 @@ def run_summary(run: Run) -> dict[str, Any]:
         "commit": run.commit_sha,
         "reproduced_from": run.reproduced_from,
         "source": run.source,
+        "queue_position": queue_position if run.status == RunStatus.QUEUED.value else None,
+        "schedule_id": run.schedule_id,
+        "scheduled_for": iso(run.scheduled_for),
     }
 
 
@@ -96,6 +107,7 @@ def run_detail(
                 "private_repo": run.private_repo,
             },
             "runner": {
+                "backend": run.backend,
                 "pid": run.runner_pid,
                 "host": run.runner_host,
                 "kernel_pid": run.kernel_pid,

@@ -16,6 +16,16 @@ class LaunchHandle(Protocol):
 
 
 class Backend(Protocol):
+    """Where runners execute. ``name`` is recorded on every run (``runs.backend``).
+
+    Required: ``launch`` and ``cancel``. Optional (looked up with ``getattr``, so older
+    backends keep working): ``check_gpus(count)`` refuses at submit a request that can
+    never run (raise :class:`~jupyter_mlops.gpus.GPURequestError`), ``prepare(run)``
+    fills fields of a new run before its row is written, ``reconcile(runs)`` returns
+    {run id: reason} for active runs of this backend it knows to be lost, and ``close()``
+    releases what the backend holds (a Dask client or cluster).
+    """
+
     name: str
 
     def launch(self, run: Run) -> LaunchHandle | None:

@@ -4,6 +4,10 @@ Each runner is started in a new session with its output in the run directory, so
 survives the JupyterLab server or CLI that launched it (closing a terminal or
 restarting the server sends it nothing). While the launcher lives, a daemon thread
 reaps the child so no zombies pile up in a long-running server.
+
+The runner is started at once, also when every slot is taken: it waits in ``queued``
+for its turn (see :mod:`jupyter_mlops.backends.queue`), so the queue needs no process
+of its own and works the same for runs submitted from the CLI and from JupyterLab.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import threading
 from pathlib import Path
 
 from ..config import Settings
+from ..gpus import check_gpu_request, usable_gpus
 from ..processes import hostname, runner_alive
 from ..store import Run, RunStore
 
@@ -29,6 +34,14 @@ class LocalBackend:
     def __init__(self, settings: Settings, store: RunStore) -> None:
         self.settings = settings
         self.store = store
+
+    def check_gpus(self, count: int) -> None:
+        """Refuse more GPUs than this machine has (waiting would never end)."""
+        check_gpu_request(count, usable_gpus(self.settings.gpu_inventory) if count else [])
+
+    def prepare(self, run: Run) -> None:
+        """A local run queues for this host's slots from the moment it exists."""
+        run.runner_host = hostname()
 
     def launch(self, run: Run) -> subprocess.Popen[bytes]:
         run_dir = self.settings.runs_dir / run.id
@@ -46,7 +59,7 @@ class LocalBackend:
                 start_new_session=True,
                 close_fds=True,
             )
-        self.store.update_run(run.id, runner_pid=proc.pid, runner_host=hostname())
+        self.store.set_queued_runner(run.id, pid=proc.pid, host=hostname())
         threading.Thread(target=proc.wait, name=f"reap-{run.id}", daemon=True).start()
         return proc
 

@@ -149,4 +149,5 @@ class MLOpsExtensionApp(ExtensionApp):
                     self.log.exception("jupyter-mlops: stopping the scheduler failed")
         if self.state is not None:
             await self.state.events.stop()
+            await asyncio.to_thread(self.state.jobs.close)
             self.state.store.close()

@@ -89,12 +89,13 @@ def latest_position(store: RunStore) -> Position:
         return _position(session, session.scalar(select(func.max(RunEvent.id))))
 
 
-def _run_events(session: Session, newest: dict[str, int]) -> list[StreamEvent]:
+def _run_events(store: RunStore, session: Session, newest: dict[str, int]) -> list[StreamEvent]:
     runs = session.scalars(
         select(Run)
         .where(Run.id.in_(list(newest)))
         .options(selectinload(Run.params), selectinload(Run.tags))
     ).all()
+    store.annotate_queue_positions(runs)
     return sorted(
         (StreamEvent("run", run_summary(run), newest[run.id]) for run in runs),
         key=lambda e: e.id or 0,
@@ -130,7 +131,7 @@ def changed_runs(store: RunStore, since: Position) -> tuple[Position, list[Strea
             return since, []
         latest = session.scalar(select(func.max(RunEvent.id)))
         position = _position(session, latest)
-        return position, _run_events(session, newest) if newest else []
+        return position, _run_events(store, session, newest) if newest else []
 
 
 def replay(store: RunStore, after: int, upto: int) -> list[StreamEvent]:
@@ -145,7 +146,7 @@ def replay(store: RunStore, after: int, upto: int) -> list[StreamEvent]:
             .tuples()
             .all()
         )
-        return _run_events(session, newest) if newest else []
+        return _run_events(store, session, newest) if newest else []
 
 
 class EventHub:

@@ -497,6 +497,7 @@ class RunsHandler(MLOpsHandler):
 
         def query() -> dict[str, Any]:
             page = search_runs(store, **filters)
+            store.annotate_queue_positions(page.runs)
             runs = [run_summary(r) for r in page.runs]
             if columns:
                 values = latest_values(store, [r["id"] for r in runs], columns)
@@ -665,7 +666,7 @@ class KernelsHandler(MLOpsHandler):
                     for name, spec in specs.items()
                 ],
                 "default_kernel": DEFAULT_KERNEL,
-                "gpus": [g.to_dict() for g in discover_gpus()],
+                "gpus": [g.to_dict() for g in discover_gpus(self.mlops.settings.gpu_inventory)],
             }
 
         self.send_json(await self.blocking(inventory))

@@ -1,0 +1,241 @@
+"""The run queue: slots for concurrent runs and GPUs, kept in the run store.
+
+Design
+------
+There is no queue process. The run store is the queue and its only source of truth, so
+a run submitted from the CLI and one submitted from JupyterLab (two processes, maybe two
+servers on one PostgreSQL store) wait in the same line:
+
+* ``submit`` writes the run as ``queued`` and starts its runner at once;
+* the runner waits in ``queued``, polling the store; when :meth:`RunStore.claim_slot`
+  finds a free slot for it, it claims the slot in one locked transaction (count the
+  host's active runs and the GPUs they hold, compare-and-set ``queued -> starting`` with
+  the granted devices) and runs;
+* a slot is free again as soon as its run has any terminal status (succeeded, failed,
+  cancelled, timed out, lost): slots are counted from statuses, never released by hand,
+  so no path can leak one.
+
+Why runners that wait rather than a dispatcher: nothing has to stay up for the queue to
+move (a CLI submit with no server, a server restart while runs wait), each run keeps the
+environment of the process that submitted it, and cancelling a queued run is just its
+status change (its waiting runner sees it and exits). The price is one idle process per
+queued run (about 45 MB, mostly SQLAlchemy) polling the store; polls are read-only and
+spaced by queue position (the head polls every 0.2 s, deep positions every few seconds),
+and only a poll that finds a free slot takes the write lock.
+
+Order is first come, first served (``created_at``, then id) within a pool, the local
+backend's runs of one host. A run at the head that asks for more GPUs than are free holds
+back the runs behind it, even CPU-only ones that would fit: simple, predictable, and
+never starves a large request. The head runner also checks that the runs holding slots
+are alive, so a runner killed with SIGKILL frees its slot (as ``lost``) without waiting
+for a server to reconcile.
+
+Dask runs are scheduled by Dask (worker threads, ``resources={"GPU": n}``); on the
+worker their runner only takes GPU devices from the host's free ones (same store
+accounting, no FIFO, no concurrency limit).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import psutil
+
+from ..config import Settings
+from ..gpus import usable_gpus
+from ..processes import hostname, kill_tree, runner_alive
+from ..store import Run, RunStatus, RunStore
+from ..store.store import SlotClaim
+from ..store.types import utcnow
+
+log = logging.getLogger("jupyter_mlops.queue")
+
+POLL_MIN_S = 0.2
+POLL_MAX_S = 5.0
+SWEEP_EVERY_S = 3.0
+DASK_QUEUE_PREFIX = "dask:"
+"""``runner_host`` of a run waiting in a Dask scheduler's queue: ``dask:<address>``."""
+DASK_LOCAL_PREFIX = "dask-local:"
+"""``runner_host`` of a run waiting in the queue of a LocalCluster that a process started
+for itself: ``dask-local:<host>:<pid>``; when that process is gone, so is the cluster."""
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """How a runner on this host may claim a slot."""
+
+    host: str
+    max_concurrent: int | None
+    gpu_indices: list[int] = field(default_factory=list)
+    fifo: bool = True
+
+
+def policy_for(run: Run, settings: Settings) -> QueuePolicy:
+    gpus = [g.index for g in usable_gpus(settings.gpu_inventory)] if run.gpus else []
+    if run.backend == "local":
+        return QueuePolicy(hostname(), settings.max_concurrent_runs, gpus, fifo=True)
+    return QueuePolicy(hostname(), None, gpus, fifo=False)
+
+
+def poll_interval(position: int | None) -> float:
+    return min(POLL_MAX_S, POLL_MIN_S * max(1, position or 1))
+
+
+class SlotWaiter:
+    """Wait in ``queued`` until :meth:`RunStore.claim_slot` grants a slot.
+
+    ``stop_reason()`` returning a text ends the wait early (a signal, a dead Dask worker);
+    ``near_head()`` is called once, when the run is among the next ``max_concurrent`` to
+    start, so the runner can import its execution stack while it still waits.
+    """
+
+    def __init__(
+        self,
+        store: RunStore,
+        run_id: str,
+        policy: QueuePolicy,
+        *,
+        settings: Settings,
+        stop_reason: Callable[[], str | None] = lambda: None,
+        near_head: Callable[[], None] = lambda: None,
+        wake: threading.Event | None = None,
+    ) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.policy = policy
+        self.settings = settings
+        self.stop_reason = stop_reason
+        self.near_head = near_head
+        self.wake = wake or threading.Event()
+        self.stopped: str | None = None
+
+    def wait(self, **fields: object) -> SlotClaim:
+        beat_every = max(self.settings.heartbeat_interval, self.settings.lost_after / 3)
+        last_beat = time.monotonic()
+        last_sweep = 0.0
+        warmed = False
+        said = None
+        while True:
+            self.stopped = self.stop_reason()
+            if self.stopped is not None:
+                return SlotClaim(False, RunStatus.QUEUED.value)
+            p = self.policy
+            probe = self.store.claim_slot(
+                self.run_id,
+                host=p.host,
+                max_concurrent=p.max_concurrent,
+                gpu_indices=p.gpu_indices,
+                fifo=p.fifo,
+                dry_run=True,
+            )
+            if probe.status != RunStatus.QUEUED.value or probe.cancel_requested:
+                return probe
+            if probe.impossible:
+                return probe
+            if probe.ready:
+                claim = self.store.claim_slot(
+                    self.run_id,
+                    host=p.host,
+                    max_concurrent=p.max_concurrent,
+                    gpu_indices=p.gpu_indices,
+                    fifo=p.fifo,
+                    **fields,
+                )
+                if claim.claimed or claim.status != RunStatus.QUEUED.value:
+                    return claim
+                probe = claim  # another runner took the slot first; keep waiting
+            if probe.waiting_for != said and probe.waiting_for:
+                log.info("run %s queued: waiting for %s", self.run_id, probe.waiting_for)
+                said = probe.waiting_for
+            position = probe.position or 1
+            if not warmed and position <= max(1, p.max_concurrent or 1):
+                warmed = True
+                self.near_head()
+            now = time.monotonic()
+            if position <= 2 and now - last_sweep >= SWEEP_EVERY_S:
+                last_sweep = now
+                try:
+                    lost = reconcile_host(self.store, self.settings)
+                    if lost:
+                        log.warning("marked run(s) lost (runner died): %s", lost)
+                        continue
+                except Exception:
+                    log.exception("checking the runs holding slots failed")
+            if now - last_beat >= beat_every:
+                last_beat = now
+                self.store.queued_heartbeat(self.run_id)
+            self.wake.wait(poll_interval(position))
+            self.wake.clear()
+
+
+# -- lost runs ------------------------------------------------------------------------------
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str | None:
+    """Why an active run is lost (its runner is gone), or None while it may be alive.
+
+    On this host a dead runner pid is proof enough; for runs elsewhere (another machine
+    sharing the store, a Dask worker) only a heartbeat older than ``lost_after`` is. A run
+    still in a Dask scheduler's queue has no runner yet: it is lost only when the process
+    that owned its LocalCluster is gone (the Dask backend checks external schedulers).
+    """
+    host = run.runner_host or ""
+    last_sign = run.heartbeat_at or run.created_at
+    age = (now - last_sign).total_seconds()
+    if host.startswith(DASK_LOCAL_PREFIX):
+        owner_host, _, pid_text = host[len(DASK_LOCAL_PREFIX) :].rpartition(":")
+        if owner_host != here or not pid_text.isdigit() or _pid_alive(int(pid_text)):
+            return None
+        return (
+            f"the process {pid_text} that started its Dask LocalCluster exited before the "
+            "run started"
+        )
+    if host.startswith(DASK_QUEUE_PREFIX):
+        return None
+    if host == here:
+        if runner_alive(run.runner_pid, run.id):
+            return None
+        if run.runner_pid is None and age < lost_after:
+            return None  # being launched right now
+        when = " while the run was queued" if run.status == RunStatus.QUEUED.value else ""
+        return f"runner process {run.runner_pid} died{when} without recording a final status"
+    if age < lost_after:
+        return None
+    return f"no heartbeat from the runner on {run.runner_host or 'an unknown host'} for {age:.0f} s"
+
+
+def mark_lost(store: RunStore, run: Run, reason: str, *, here: str) -> bool:
+    if run.runner_host == here:
+        kill_tree(run.kernel_pid)  # nothing the notebook started outlives its runner
+    return store.transition(run.id, RunStatus.LOST, reason=reason, current_cell=None)
+
+
+def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = False) -> list[str]:
+    """Mark active runs whose runner died as lost (with a reason); returns their ids.
+    ``host_only``: only runs whose runner is (or was) on this host."""
+    lost: list[str] = []
+    now = utcnow()
+    here = hostname()
+    for run in store.active_runs():
+        if host_only and run.runner_host != here:
+            continue
+        reason = lost_reason(run, here=here, now=now, lost_after=settings.lost_after)
+        if reason is not None and mark_lost(store, run, reason, here=here):
+            lost.append(run.id)
+    return lost
+
+
+def reconcile_host(store: RunStore, settings: Settings) -> list[str]:
+    return reconcile_runs(store, settings, host_only=True)
