@@ -155,7 +155,29 @@ def _wait_for_run(app: MLOpsBaseApp, run_id: str, handle: Any, progress: bool) -
     return STATUS_EXIT.get(run.status, EXIT_FAILED)
 
 
-class RunApp(MLOpsBaseApp):
+class SubmittingApp(MLOpsBaseApp):
+    """Commands that start a run (run, reproduce, schedule run-now): they print the new
+    run's id and, with ``--wait``, follow it and exit with its status."""
+
+    flags = {
+        **_JSON_FLAG,
+        "wait": (
+            {"SubmittingApp": {"wait": True}},
+            "Wait for the run to end; exit with its status.",
+        ),
+        "no-progress": ({"SubmittingApp": {"progress": False}}, "No progress bar with --wait."),
+    }
+    wait = Bool(False).tag(config=True)
+    progress = Bool(True).tag(config=True)
+
+    def follow(self, submission: Any) -> int:
+        """The exit code: OK once submitted, or the run's own status with ``--wait``."""
+        if not self.wait:
+            return EXIT_OK
+        return _wait_for_run(self, submission.run.id, submission.handle, self.progress)
+
+
+class RunApp(SubmittingApp):
     name = "jupyter-mlops-run"
     description = (
         "Run a notebook as a job: snapshot it into git, execute it with papermill in a "
@@ -177,13 +199,11 @@ class RunApp(MLOpsBaseApp):
         "m": "RunApp.commit_message",
     }
     flags = {
-        **_JSON_FLAG,
-        "wait": ({"RunApp": {"wait": True}}, "Wait for the run to end; exit with its status."),
+        **SubmittingApp.flags,
         "commit": (
             {"RunApp": {"commit": True}},
             "Also commit the notebook to the current branch (explicit; off by default).",
         ),
-        "no-progress": ({"RunApp": {"progress": False}}, "No progress bar with --wait."),
     }
 
     kernel = Unicode("", help="Kernel name (default: the notebook's kernel).").tag(config=True)
@@ -192,10 +212,8 @@ class RunApp(MLOpsBaseApp):
     tags = List(Unicode(), help="Tags for the run (repeatable).").tag(config=True)
     seed = Int(-1, help="Seed (default: drawn and recorded).").tag(config=True)
     parameters_file = Unicode("", help="YAML or JSON file of parameters.").tag(config=True)
-    wait = Bool(False).tag(config=True)
     commit = Bool(False).tag(config=True)
     commit_message = Unicode("", help="Message for --commit.").tag(config=True)
-    progress = Bool(True).tag(config=True)
 
     raw_parameters: dict[str, str]
 
@@ -244,9 +262,9 @@ class RunApp(MLOpsBaseApp):
             print(json.dumps(run_summary(run), indent=2))
         else:
             print(run.id)
-        if not self.wait:
-            return EXIT_OK if run.status != "failed" else EXIT_FAILED
-        return _wait_for_run(self, run.id, submission.handle, self.progress)
+        if not self.wait and run.status == "failed":  # the runner could not even start
+            return EXIT_FAILED
+        return self.follow(submission)
 
 
 def _fail_usage(message: str) -> None:
@@ -471,24 +489,15 @@ class CancelApp(MLOpsBaseApp):
         return EXIT_OK
 
 
-class ReproduceApp(MLOpsBaseApp):
+class ReproduceApp(SubmittingApp):
     name = "jupyter-mlops-reproduce"
     description = "Run again: same commit, parameters, seed and kernel; a new linked run."
-    flags = {
-        **_JSON_FLAG,
-        "wait": ({"ReproduceApp": {"wait": True}}, "Wait for the new run to end."),
-        "no-progress": ({"ReproduceApp": {"progress": False}}, "No progress bar."),
-    }
-    wait = Bool(False).tag(config=True)
-    progress = Bool(True).tag(config=True)
 
     def run(self) -> int:
         run_id = self.resolve_id(self.one_argument("run id"))
         submission = self.jobs().reproduce(run_id)
         print(submission.run.id)
-        if not self.wait:
-            return EXIT_OK
-        return _wait_for_run(self, submission.run.id, submission.handle, self.progress)
+        return self.follow(submission)
 
 
 class DeleteApp(MLOpsBaseApp):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from jupyter_core.application import JupyterApp
 from traitlets import Bool, Float, Int, List, Unicode
 
-from ..cli import _JSON_FLAG, EXIT_OK, EXIT_USAGE, MLOpsBaseApp, _fail, _wait_for_run
+from ..cli import _JSON_FLAG, EXIT_OK, EXIT_USAGE, MLOpsBaseApp, SubmittingApp, _fail
 
 
 class ScheduleBaseApp(MLOpsBaseApp):
@@ -264,24 +264,16 @@ class ScheduleDeleteApp(ScheduleBaseApp):
         return EXIT_OK
 
 
-class ScheduleRunNowApp(ScheduleBaseApp):
+class ScheduleRunNowApp(SubmittingApp, ScheduleBaseApp):
     name = "jupyter-mlops-schedule-run-now"
     description = "Run a schedule's notebook once, now (prints the run id)."
-    flags = {
-        **_JSON_FLAG,
-        "wait": ({"ScheduleRunNowApp": {"wait": True}}, "Wait for the run; exit with its status."),
-        "no-progress": ({"ScheduleRunNowApp": {"progress": False}}, "No progress bar."),
-    }
-    wait = Bool(False).tag(config=True)
-    progress = Bool(True).tag(config=True)
+    flags = dict(SubmittingApp.flags)
 
     def run(self) -> int:
         service = self.service()
         submission = service.run_now(self.schedule_id(service), "cli")
         print(submission.run.id)
-        if not self.wait:
-            return EXIT_OK
-        return _wait_for_run(self, submission.run.id, submission.handle, self.progress)
+        return self.follow(submission)
 
 
 class ScheduleApp(JupyterApp):
