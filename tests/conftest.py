@@ -146,3 +146,25 @@ def project(tmp_path: Path) -> Path:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "initial")
     return repo
+
+
+def mlops(
+    *args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """``jupyter mlops ARGS`` as a user would type it: a new process, text output."""
+    return subprocess.run(
+        ["jupyter", "mlops", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def env(data_dir: Path) -> dict[str, str]:
+    """The environment of a CLI process: this data dir, no other jupyter-mlops settings."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
+    e["JUPYTER_MLOPS_DATA_DIR"] = str(data_dir)
+    return e

@@ -3,31 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from .conftest import fresh_pg_database, git
-
-
-def mlops(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 180):
-    return subprocess.run(
-        ["jupyter", "mlops", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=timeout,
-    )
-
-
-@pytest.fixture
-def env(data_dir: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
-    e["JUPYTER_MLOPS_DATA_DIR"] = str(data_dir)
-    return e
+from .conftest import fresh_pg_database, git, mlops
 
 
 def show(run_id: str, env: dict[str, str]) -> dict:

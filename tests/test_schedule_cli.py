@@ -4,7 +4,6 @@ real processes, real exit codes, a real run fired by the stand-alone scheduler."
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -19,23 +18,7 @@ from jupyter_mlops.processes import kill_tree
 from jupyter_mlops.store import RunStatus, RunStore
 from jupyter_mlops.store.schedules import ScheduleStore
 
-
-def mlops(*args: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 180):
-    return subprocess.run(
-        ["jupyter", "mlops", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=timeout,
-    )
-
-
-@pytest.fixture
-def env(data_dir: Path) -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
-    e["JUPYTER_MLOPS_DATA_DIR"] = str(data_dir)
-    return e
+from .conftest import mlops
 
 
 def schedule_json(key: str, env: dict[str, str]) -> dict:
