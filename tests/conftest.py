@@ -133,6 +133,15 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+def init_repo(root: Path) -> None:
+    """Make ``root`` a git repository on ``main`` with one commit of everything in it."""
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test User")
+    git(root, "config", "user.email", "test@example.com")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A real git repository holding the fixture notebooks, one commit on ``main``."""
@@ -140,11 +149,7 @@ def project(tmp_path: Path) -> Path:
     shutil.copytree(NOTEBOOKS, repo / "notebooks")
     (repo / "helpers.py").write_text("ANSWER = 42\n")
     (repo / ".gitignore").write_text("*.tmp\n")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.name", "Test User")
-    git(repo, "config", "user.email", "test@example.com")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "initial")
+    init_repo(repo)
     return repo
 
 

@@ -31,7 +31,7 @@ from jupyter_mlops.processes import kill_tree
 from jupyter_mlops.server.handlers import EventsHandler, handlers
 from jupyter_mlops.server.schedule_handlers import schedule_handlers
 
-from .conftest import NOTEBOOKS, git
+from .conftest import NOTEBOOKS, init_repo
 
 SPEC_PATH = Path(__file__).parent.parent / "jupyter_mlops" / "server" / "openapi.yaml"
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
@@ -145,11 +145,7 @@ def jp_server_config(jp_root_dir: Path, mlops_data: Path, tmp_path: Path) -> dic
     outside = tmp_path / "outside.ipynb"
     shutil.copy(NOTEBOOKS / "trivial.ipynb", outside)
     (root / "link.ipynb").symlink_to(outside)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
+    init_repo(root)
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}},
         "MLOps": {"heartbeat_interval": 0.5, "lost_after": 10.0},

@@ -39,7 +39,7 @@ from jupyter_mlops.store import Run, RunStatus, RunStore
 from jupyter_mlops.store.models import Schedule, ScheduleFire
 from jupyter_mlops.store.schedules import ScheduleStore
 
-from .conftest import NOTEBOOKS, fresh_pg_database, git
+from .conftest import NOTEBOOKS, fresh_pg_database, git, init_repo
 from .test_runs import all_output_text, executed_notebook
 
 UTC = timezone.utc
@@ -731,11 +731,7 @@ def jp_server_config(
     monkeypatch.delenv("JUPYTER_MLOPS_DB_URL", raising=False)
     root = jp_root_dir
     shutil.copytree(NOTEBOOKS, root / "notebooks")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
+    init_repo(root)
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}},
         "MLOps": {"heartbeat_interval": 0.5, "lost_after": 10.0},
