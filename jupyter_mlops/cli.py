@@ -102,6 +102,8 @@ class MLOpsBaseApp(JupyterApp):
         raise NotImplementedError
 
 
+FINISHING_POLL_S = 0.05
+
 _JSON_FLAG = {"json": ({"MLOpsBaseApp": {"json_output": True}}, "Print JSON.")}
 
 
@@ -129,8 +131,11 @@ def _wait_for_run(app: MLOpsBaseApp, run_id: str, handle: Any, progress: bool) -
                     exited = None
             else:
                 time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
             run = store.require_run(run_id)
+            # Back off to 2 reads a second while cells run; once the last cell is done
+            # only artifacts remain, so look every 50 ms to return as soon as it ends.
+            last_cell_done = bool(run.cells_total) and run.cells_done >= (run.cells_total or 0)
+            delay = FINISHING_POLL_S if last_cell_done else min(delay * 1.5, 0.5)
             if bar is not None and (run.status, run.cells_done) != (last_status, last_cells):
                 bar.total = run.cells_total
                 bar.n = run.cells_done

@@ -13,15 +13,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("jupyter_mlops.kernels")
 
 __all__ = [
     "DEFAULT_KERNEL",
@@ -52,7 +55,7 @@ def list_kernelspecs() -> dict[str, dict[str, Any]]:
     """
     from jupyter_client.kernelspec import KernelSpecManager  # lazy: ~80 ms of imports
 
-    manager = KernelSpecManager(kernel_dirs=_kernel_dirs())
+    manager = KernelSpecManager(kernel_dirs=kernel_dirs())
     specs: dict[str, dict[str, Any]] = {}
     for name, resource_dir in sorted(manager.find_kernel_specs().items()):
         try:
@@ -73,7 +76,7 @@ def list_kernelspecs() -> dict[str, dict[str, Any]]:
     return specs
 
 
-def _kernel_dirs() -> list[str]:
+def kernel_dirs() -> list[str]:
     """The directories ``KernelSpecManager`` searches by default, computed without IPython.
 
     Its default adds ``<ipython dir>/kernels`` by importing ``IPython.paths``, which imports
@@ -302,3 +305,25 @@ def _probe_cuda(python: str, kernel_env: dict[str, str]) -> dict[str, Any]:
                 break
     tail = (proc.stderr or proc.stdout).strip()[-300:]
     return {"cuda": False, "devices": [], "error": f"probe exited {proc.returncode}: {tail}"}
+
+
+def kernels_cuda_info(
+    names: Iterable[str], *, cache_dir: Path | str | None = None
+) -> dict[str, dict[str, Any] | None]:
+    """:func:`kernel_cuda_info` for several kernels at once, probing in parallel (each
+    uncached probe is a Python process importing torch: seconds). A kernel that
+    disappeared meanwhile, or whose probe failed outright, maps to ``None``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(name: str) -> dict[str, Any] | None:
+        try:
+            return kernel_cuda_info(name, cache_dir=cache_dir)
+        except Exception as err:  # KernelNotFound, or a probe that could not start
+            log.info("kernel %s: CUDA probe skipped: %s", name, err)
+            return None
+
+    unique = list(dict.fromkeys(names))
+    if not unique:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(4, len(unique))) as pool:
+        return dict(zip(unique, pool.map(one, unique), strict=True))

@@ -88,8 +88,16 @@ def make_engine(
     on_cell: Callable[[int | None], None],
     autosave_seconds: float,
     on_kernel_probe: Callable[[dict[str, Any]], None] | None = None,
+    kernel_manager: Any = None,
+    on_cells_done: Callable[[], None] | None = None,
 ) -> type[NBClientEngine]:
-    """Build an engine class bound to one run's callbacks (papermill wants a class)."""
+    """Build an engine class bound to one run's callbacks (papermill wants a class).
+
+    With ``kernel_manager`` (an ``AsyncKernelManager`` whose kernel the runner already
+    started), the client connects to that kernel and shuts it down at the end, as it
+    would one it started itself. ``on_cells_done`` is called after the last cell, while
+    the kernel still runs.
+    """
 
     class RunExecutionManager(NotebookExecutionManager):  # type: ignore[misc]
         def __init__(self, nb: Any, **kwargs: Any) -> None:
@@ -132,6 +140,8 @@ def make_engine(
 
         def papermill_execute_cells(self) -> None:
             super().papermill_execute_cells()  # a failing cell returns; a dead kernel raises
+            if on_cells_done is not None:
+                on_cells_done()
             if on_kernel_probe is not None:
                 self._probe_kernel()
 
@@ -197,12 +207,13 @@ def make_engine(
             kwargs.pop("startup_timeout", None)
             client = RunNotebookClient(
                 nb_man,
+                km=kernel_manager,
                 timeout=execution_timeout,
                 startup_timeout=start_timeout,
                 kernel_name=kernel_name,
                 log_output=log_output,
                 **kwargs,
             )
-            return client.execute()
+            return client.execute(cleanup_kc=True)
 
     return RunEngine

@@ -101,6 +101,7 @@ class SystemMetricsSampler(threading.Thread):
         self.gpu_indices = list(gpu_indices)
         self.samples = 0
         self._stopping = threading.Event()
+        self._lock = threading.Lock()  # the sampling thread and final_sample()
         self._tree = ProcessTreeSampler()
         self._gpus: Any = None
 
@@ -129,6 +130,19 @@ class SystemMetricsSampler(threading.Thread):
 
     def sample_once(self) -> int:
         """Take one sample and store it; returns the number of points written."""
+        with self._lock:
+            return self._sample()
+
+    def final_sample(self) -> int:
+        """One more sample after the last cell, while the kernel still runs, so a run
+        shorter than the interval also gets its memory and CPU figures."""
+        try:
+            return self.sample_once()
+        except Exception:  # never fail the run for a metric
+            log.exception("final system metrics sample failed")
+            return 0
+
+    def _sample(self) -> int:
         pid = self.kernel_pid()
         if not pid:
             return 0

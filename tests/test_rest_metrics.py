@@ -139,7 +139,15 @@ async def test_metric_keys_series_overlays_and_list_columns(api: Any, mlops: Any
 
     # the keys of a run: latest value, highest step, totals, range
     keys = await keys_of(api, first)
-    assert list(keys) == ["acc", "loss", "system/cpu", "with nan"]
+    # the notebook's keys, and the runner's CPU and memory samples
+    assert list(keys) == [
+        "acc",
+        "loss",
+        "system/cpu",
+        "system/cpu_percent",
+        "system/memory_rss_mb",
+        "with nan",
+    ]
     loss = keys["loss"]
     assert loss["total_points"] == 3000 and loss["step"] == 2999
     assert loss["first_step"] == 0 and loss["last_step"] == 2999

@@ -66,6 +66,24 @@ def test_a_run_records_cpu_and_memory_but_no_gpu_keys(
         store.close()
 
 
+def test_a_run_shorter_than_the_interval_still_gets_one_sample(
+    settings: Settings, project: Path
+) -> None:
+    """The sample taken after the last cell, while the kernel is still alive."""
+    slow = dataclasses.replace(settings, system_metrics_interval=60)
+    store = RunStore.from_settings(slow)
+    try:
+        service = JobService(slow, store)
+        sub = service.submit(RunSpec(notebook=str(project / "notebooks/trivial.ipynb")))
+        run = wait_for(service, sub)
+        assert run.status == "succeeded", run.status_reason
+        memory = store.metric_series(run.id, "system/memory_rss_mb")
+        assert memory["total_points"] == 1
+        assert memory["points"][0][1] > 10  # a live Python kernel, not a dead pid
+    finally:
+        store.close()
+
+
 def test_sampling_can_be_turned_off(settings: Settings, project: Path) -> None:
     off = dataclasses.replace(settings, system_metrics_interval=0)
     store = RunStore.from_settings(off)
