@@ -372,6 +372,29 @@ export interface IKernelInfo {
   name: string;
   display_name: string;
   language: string;
+  /**
+   * Whether the kernel's Python can use CUDA (probed with torch, cached); null
+   * for kernels that are not Python or whose interpreter is unknown.
+   */
+  cuda: IKernelCuda | null;
+}
+
+/** What torch in a kernel's Python says about CUDA. */
+export interface IKernelCuda {
+  cuda: boolean;
+  devices: Array<{
+    index: number;
+    name: string;
+    /** bytes */
+    total_memory: number;
+    capability: string;
+  }>;
+  /** torch version; null when the kernel has no torch. */
+  torch: string | null;
+  cuda_version: string | null;
+  cached?: boolean;
+  /** Why the probe failed (then `cuda` is false). */
+  error?: string;
 }
 
 /** A GPU of the server's machine. */

@@ -10,6 +10,8 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import {
+  IKernelCuda,
+  IKernelInfo,
   IKernels,
   INotebookParameters,
   IParameter,
@@ -448,6 +450,41 @@ function ParameterInput(props: {
   );
 }
 
+/** `cuda`: torch sees CUDA; `none`: it does not (or no torch); `unknown`. */
+function kernelCudaState(
+  kernel: IKernelInfo | undefined
+): 'cuda' | 'none' | 'unknown' {
+  if (!kernel?.cuda || kernel.cuda.error) {
+    return 'unknown';
+  }
+  return kernel.cuda.cuda ? 'cuda' : 'none';
+}
+
+/** One line on what the kernel's torch says about CUDA. */
+function describeKernelCuda(
+  cuda: IKernelCuda,
+  trans: TranslationBundle
+): string {
+  if (cuda.error) {
+    return trans.__('Could not check this kernel for CUDA: %1', cuda.error);
+  }
+  if (!cuda.torch) {
+    return trans.__('PyTorch is not installed in this kernel.');
+  }
+  if (!cuda.cuda) {
+    return trans.__('PyTorch %1 in this kernel cannot use CUDA.', cuda.torch);
+  }
+  const names = cuda.devices.map(d => d.name).join(', ');
+  return trans._n(
+    'PyTorch %2 with CUDA %3 sees %1 device: %4',
+    'PyTorch %2 with CUDA %3 sees %1 devices: %4',
+    cuda.devices.length,
+    cuda.torch,
+    cuda.cuda_version ?? '?',
+    names
+  );
+}
+
 function RunJobForm(props: IFormProps): JSX.Element {
   const { info, kernels, state, errors, problems, trans, submitting } = props;
   React.useEffect(() => props.onRendered());
@@ -455,6 +492,9 @@ function RunJobForm(props: IFormProps): JSX.Element {
     props.onChange({ ...state, ...patch });
   const gpuNames = kernels.gpus.map(g => `${g.index}: ${g.name}`).join(', ');
   const kernelInstalled = kernels.kernels.some(k => k.name === info.kernel);
+  const selectedKernel = kernels.kernels.find(k => k.name === state.kernel);
+  const cudaState = kernelCudaState(selectedKernel);
+  const gpusRequested = INT_RE.test(state.gpus.trim()) ? Number(state.gpus) : 0;
   return (
     <form
       className="jp-mlops-runform"
@@ -514,10 +554,23 @@ function RunJobForm(props: IFormProps): JSX.Element {
                 <option key={k.name} value={k.name}>
                   {k.display_name}
                   {k.name === info.kernel ? ` (${trans.__('notebook')})` : ''}
+                  {k.cuda?.cuda ? ` · ${trans.__('CUDA')}` : ''}
                 </option>
               ))}
             </select>
           </div>
+          {selectedKernel?.cuda && (
+            <div className="jp-mlops-field-help" data-kernel-cuda={cudaState}>
+              {describeKernelCuda(selectedKernel.cuda, trans)}
+            </div>
+          )}
+          {gpusRequested > 0 && cudaState === 'none' && (
+            <div className="jp-mlops-field-warning" role="status">
+              {trans.__(
+                'This kernel cannot use CUDA: the run would get GPUs it cannot use.'
+              )}
+            </div>
+          )}
           {info.kernel && !kernelInstalled && (
             <div className="jp-mlops-field-help">
               {trans.__(

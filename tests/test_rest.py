@@ -305,6 +305,26 @@ def run_event_for(run_id: str, status: str | None = None) -> Any:
 # -- tests --------------------------------------------------------------------------------
 
 
+async def test_kernels_say_which_can_use_cuda(api: Any) -> None:
+    """The kernel list tells the dialog whether each kernel's Python sees CUDA: the
+    answer of torch in that interpreter, probed once and then served from the cache."""
+    import torch
+
+    first = (await api("GET", "/kernels", spec_path="/kernels")).data
+    cuda = {k["name"]: k["cuda"] for k in first["kernels"]}["python3"]
+    assert cuda is not None
+    assert cuda["torch"] == str(torch.__version__)
+    assert cuda["cuda"] is torch.cuda.is_available()
+    assert len(cuda["devices"]) == (torch.cuda.device_count() if cuda["cuda"] else 0)
+
+    again = (await api("GET", "/kernels", spec_path="/kernels")).data
+    cached = {k["name"]: k["cuda"] for k in again["kernels"]}["python3"]
+    assert cached["cached"] is True
+    assert {k: v for k, v in cached.items() if k != "cached"} == {
+        k: v for k, v in cuda.items() if k != "cached"
+    }
+
+
 async def test_submit_run_inspect_download_reproduce_delete(api: Any, mlops: Any) -> None:
     health = (await api("GET", "/health", spec_path="/health")).data
     assert health["status"] == "ok" and health["runs"] == 0

@@ -27,17 +27,19 @@ class MLOpsState:
         self.events = EventHub(self.store)
 
 
-def _warm_up() -> None:
+def _warm_up(settings: Settings) -> None:
     """Pay the one-time costs of the submit path (nbformat's schema validator, kernel
-    specs, the snapshot module) in the background, not in the first user's request."""
+    specs, the snapshot module) and of the Run-as-job dialog (which kernels see CUDA:
+    a torch import per kernel, cached on disk) in the background, not in the first
+    user's request."""
     try:
         from nbformat.validator import get_validator
 
         from .. import snapshot  # noqa: F401
-        from ..kernels import list_kernelspecs
+        from ..kernels import kernels_cuda_info, list_kernelspecs
 
         get_validator(version=4, version_minor=5)
-        list_kernelspecs()
+        kernels_cuda_info(list_kernelspecs(), cache_dir=settings.cache_dir)
     except Exception:  # only an optimisation
         pass
 
@@ -71,7 +73,9 @@ class MLOpsExtensionApp(ExtensionApp):
         self.settings.update({"mlops": self.state})
         self._start_upkeep()
         self._init_schedules()
-        threading.Thread(target=_warm_up, name="mlops-warm-up", daemon=True).start()
+        threading.Thread(
+            target=_warm_up, args=(settings,), name="mlops-warm-up", daemon=True
+        ).start()
         self.log.info(
             "jupyter-mlops: run store %s",
             self.state.store.engine.url.render_as_string(hide_password=True),

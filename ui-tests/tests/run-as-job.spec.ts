@@ -182,8 +182,17 @@ test.describe('Run as job', () => {
       TRAIN_NOTEBOOK
     );
     const dialog = await openRunDialog(page, path);
+    // What the kernel's torch says about CUDA, probed on the server.
+    const cudaHelp = dialog.locator('[data-kernel-cuda]');
+    await expect(cudaHelp).toContainText('PyTorch');
+    const cuda = await cudaHelp.getAttribute('data-kernel-cuda');
+    expect(['cuda', 'none']).toContain(cuda);
+    const warning = dialog.locator('.jp-mlops-field-warning');
+    await expect(warning).toHaveCount(0);
     // A GPU request this machine cannot serve (CI has no GPU).
     await dialog.locator('#jp-mlops-gpus').fill('64');
+    // A CPU-only kernel is pointed out before the request is even sent.
+    await expect(warning).toHaveCount(cuda === 'none' ? 1 : 0);
     await dialog.locator('.jp-Dialog-button.jp-mod-accept').click();
     await expect(dialog.locator('.jp-mlops-form-error')).toBeVisible({
       timeout: 30_000
