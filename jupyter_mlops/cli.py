@@ -613,7 +613,7 @@ class ArtifactsGetApp(MLOpsBaseApp):
     def run(self) -> int:
         import shutil
 
-        from .artifacts import CHUNK, ArtifactStore
+        from .artifacts import CHUNK, open_artifact_store
 
         if len(self.extra_args) != 2:
             _fail(f"expected a run id and an artifact name, got {self.extra_args}")
@@ -623,7 +623,7 @@ class ArtifactsGetApp(MLOpsBaseApp):
         if artifact is None:
             names = [a.name for a in self.store.artifacts(run_id)]
             _fail(f"run {run_id} has no artifact {name!r}; it has: {', '.join(names) or 'none'}")
-        blobs = ArtifactStore(self.settings.resolved_artifact_root)
+        blobs = open_artifact_store(self.settings)
         if not blobs.exists(artifact.sha256):
             print(f"error: the bytes of {name!r} ({artifact.sha256}) are missing", file=sys.stderr)
             return EXIT_FAILED

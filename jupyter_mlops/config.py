@@ -160,7 +160,10 @@ class MLOps(Configurable):
     ).tag(config=True)
 
     artifact_root = Unicode(
-        "", help="Where artifacts are stored. Empty: <data_dir>/artifacts."
+        "",
+        help="Where artifacts are stored: a directory, or an fsspec URL that several "
+        "machines share (s3://bucket/prefix with s3fs installed, gs://, abfs://, "
+        "file:///shared/dir). Empty: <data_dir>/artifacts. Env: JUPYTER_MLOPS_ARTIFACT_ROOT.",
     ).tag(config=True)
 
     heartbeat_interval = Float(

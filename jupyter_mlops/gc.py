@@ -5,9 +5,12 @@ file. Deleting a run removes its ``artifacts`` rows (cascade); :func:`collect_ga
 then removes those of the run's blobs that no other row names.
 
 A writer that stores a blob and then inserts its row races a collector that checks the
-rows and then unlinks the blob. Both sides take :func:`artifact_lock` on the artifact
-root (writers shared, the collector exclusive), so a blob is never removed between a
-writer's ``put`` and its row insert.
+rows and then unlinks the blob. In a directory root both sides take :func:`artifact_lock`
+(writers shared, the collector exclusive), so a blob is never removed between a writer's
+``put`` and its row insert. An fsspec root (an object store shared by several machines)
+has no such lock: the collector checks each blob's rows right before removing it, which
+narrows the race to one request; a blob lost to it makes that artifact's download fail
+with "missing from the artifact store", never a wrong file.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .artifacts import ArtifactStore
+    from .artifacts import BlobStore
     from .store import RunStore
 
 log = logging.getLogger("jupyter_mlops.gc")
@@ -42,7 +45,7 @@ def artifact_lock(root: Path, *, exclusive: bool) -> Iterator[None]:
 
 
 def collect_garbage(
-    store: RunStore, artifact_store: ArtifactStore, digests: Iterable[str]
+    store: RunStore, artifact_store: BlobStore, digests: Iterable[str]
 ) -> list[str]:
     """Remove the blobs among ``digests`` that no artifact row refers to; returns them.
 
@@ -52,10 +55,10 @@ def collect_garbage(
     if not wanted:
         return []
     removed: list[str] = []
-    with artifact_lock(artifact_store.root, exclusive=True):
+    with artifact_store.writers_lock(exclusive=True):
         for sha in sorted(store.unreferenced_artifact_digests(wanted)):
             try:
-                if artifact_store.exists(sha):
+                if store.artifact_refcount(sha) == 0 and artifact_store.exists(sha):
                     artifact_store.remove(sha)
                     removed.append(sha)
             except (OSError, ValueError):

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .artifacts import ArtifactStore
+from .artifacts import open_artifact_store
 from .backends import Backend, LaunchHandle, LocalBackend, make_backend
 from .backends.queue import mark_lost, reconcile_runs
 from .config import Settings
@@ -180,6 +180,7 @@ class JobService:
             values[SEED_PARAMETER] = seed
         types = {p.name: p.type_name for p in declared}
         self._check_gpus(spec.gpus)
+        open_artifact_store(self.settings)  # a bad artifact root fails here, not in the run
         if spec.timeout is not None and spec.timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds")
 
@@ -361,7 +362,7 @@ class JobService:
         digests = {a.sha256 for a in self.store.artifacts(run_id)}
         self.store.delete_run(run_id)
         try:
-            blobs = ArtifactStore(self.settings.resolved_artifact_root)
+            blobs = open_artifact_store(self.settings)
             collect_garbage(self.store, blobs, digests)
         except Exception:
             log.warning("could not collect the artifacts of run %s", run_id, exc_info=True)

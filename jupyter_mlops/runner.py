@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ._imports import skip_slow_jsonschema_formats
-from .artifacts import ArtifactStore, guess_content_type
+from .artifacts import guess_content_type, open_artifact_store
 from .config import ENV_PARENT_PID, ENV_RUN_ID, ENV_SEED, Settings
 from .processes import hostname, kill_tree
 from .rendering import NotebookHtmlRenderer
@@ -172,7 +172,7 @@ class Runner:
         self.settings = settings
         self.run_id = run_id
         self.store = store or RunStore.from_settings(settings)
-        self.artifacts = ArtifactStore(settings.resolved_artifact_root)
+        self.artifacts = open_artifact_store(settings)
         self.run_dir = settings.runs_dir / run_id
         self.kernel_pid: int | None = None
         self._stop_reason: RunStatus | None = None
@@ -368,10 +368,22 @@ class Runner:
         return sampler
 
     def _materialize(self, run: Run) -> Path:
+        """The snapshot's files in the run directory: checked out of the snapshot's git
+        directory, or, where this machine cannot read it (a Dask worker elsewhere), from
+        the run's code archive."""
+        from .code_archive import fetch_archive
         from .snapshot import materialize
 
         source = self.run_dir / SOURCE_DIR
-        materialize(run.git_dir, run.commit_sha, source)
+        if Path(run.git_dir).is_dir():
+            materialize(run.git_dir, run.commit_sha, source)
+        elif fetch_archive(run, self.store, self.artifacts, source):
+            log.info("run %s: code from its archive (%s is not here)", run.id, run.git_dir)
+        else:
+            raise FileNotFoundError(
+                f"the snapshot repository {run.git_dir} is not readable on {hostname()} "
+                "and the run has no code archive"
+            )
         notebook = source / run.notebook_relpath
         if not notebook.is_file():
             raise FileNotFoundError(

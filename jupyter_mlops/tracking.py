@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 from .config import ENV_RUN_ID, ENV_SEED, Settings
 
 if TYPE_CHECKING:
-    from .artifacts import ArtifactStore
+    from .artifacts import BlobStore
     from .store import RunStore
 
 __all__ = [
@@ -143,7 +143,7 @@ class Tracker:
         self.interactive = run_id is None and not env_run
         self._settings = settings
         self._store = store
-        self._artifacts: ArtifactStore | None = None
+        self._artifacts: BlobStore | None = None
         self._created = not self.interactive
         self._owner_pid = os.getpid()
         self._seed: int | None = None
@@ -182,11 +182,11 @@ class Tracker:
         return self._store
 
     @property
-    def artifact_store(self) -> ArtifactStore:
+    def artifact_store(self) -> BlobStore:
         if self._artifacts is None:
-            from .artifacts import ArtifactStore
+            from .artifacts import open_artifact_store
 
-            self._artifacts = ArtifactStore(self.settings.resolved_artifact_root)
+            self._artifacts = open_artifact_store(self.settings)
         return self._artifacts
 
     def start(self) -> None:
@@ -395,14 +395,14 @@ class Tracker:
         self, source: Path, name: str, kind: str, meta: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         from .artifacts import guess_content_type
-        from .gc import artifact_lock, collect_garbage
+        from .gc import collect_garbage
         from .store import Artifact
         from .store.types import utcnow
 
         store = self.ensure_run()
         blobs = self.artifact_store
         previous = store.get_artifact(self.run_id, name)
-        with artifact_lock(blobs.root, exclusive=False):
+        with blobs.writers_lock(exclusive=False):
             sha, size = blobs.put_file(source)
             store.add_artifact(
                 Artifact(
@@ -693,7 +693,7 @@ def load_model(
     """
     import torch
 
-    from .artifacts import ArtifactStore
+    from .artifacts import open_artifact_store
     from .store import RunStore
 
     settings = settings or Settings.from_env()
@@ -705,7 +705,7 @@ def load_model(
         store.close()
     if artifact is None:
         raise LookupError(f"run {resolved} has no artifact named {name!r}")
-    with ArtifactStore(settings.resolved_artifact_root).open(artifact.sha256) as stream:
+    with open_artifact_store(settings).open(artifact.sha256) as stream:
         state = torch.load(stream, map_location=map_location, weights_only=True)
     if model is None:
         return state

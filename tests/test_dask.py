@@ -46,9 +46,12 @@ def cluster() -> Iterator[object]:
 
 @pytest.fixture
 def dask_settings(settings: Settings, postgres_server: str, cluster: object) -> Settings:
+    """PostgreSQL store and an fsspec artifact root, as a cluster of machines shares."""
+    shared = settings.data_dir.parent / "shared-artifacts"
     return dataclasses.replace(
         settings,
         db_url=fresh_pg_database(postgres_server),
+        artifact_root=shared.as_uri(),
         backend="dask",
         dask_scheduler_address=cluster.scheduler_address,  # type: ignore[attr-defined]
         system_metrics_interval=0.5,
@@ -102,12 +105,38 @@ def test_runs_execute_on_workers_with_the_shared_store(
     first = runs[0]
     assert first.runner_host == hostname() and first.cells_done == first.cells_total
     assert "'epochs': 9" in all_output_text(executed_notebook(service, first.id))
+    html = store.get_artifact(first.id, "output.html")
+    assert html is not None  # stored by the worker in the shared (fsspec) root
+    shared = Path(service.settings.artifact_root.removeprefix("file://"))
+    assert (shared / html.sha256[:2] / html.sha256[2:]).stat().st_size == html.size
     env = store.environment(first.id)
     assert env is not None and env["backend"] == "dask" and env["packages"]
     assert "system/memory_rss_mb" in store.metric_keys(first.id)
     statuses = [e.status for e in store.events(first.id, kind="status")]
     assert statuses == ["queued", "starting", "running", "succeeded"]
     assert len(workers) == 2
+
+
+@pytest.mark.postgres
+def test_a_worker_that_cannot_read_the_repository_runs_the_code_archive(
+    service: JobService, store: RunStore, project: Path, tmp_path: Path
+) -> None:
+    """A worker on another machine: the repository's path does not exist there."""
+    gates = [tmp_path / f"gate-{i}" for i in range(2)]
+    busy = [gated(service, project, gate) for gate in gates]
+    for sub in busy:
+        wait_status(store, sub.run.id, "running")
+    spec = RunSpec(notebook=str(project / "notebooks/params.ipynb"), raw_parameters={"epochs": "5"})
+    sub = service.submit(spec)  # both workers busy: it waits in Dask's queue
+    assert store.get_artifact(sub.run.id, "snapshot.tar") is not None
+    project.rename(tmp_path / "elsewhere")  # gone from where the run's snapshot points
+    for gate in gates:
+        gate.touch()
+    run = wait_for(service, sub)
+    assert run.status == "succeeded", run.status_reason
+    assert "'epochs': 5" in all_output_text(executed_notebook(service, run.id))
+    log = (service.settings.runs_dir / run.id / "runner.log").read_text()
+    assert "code from its archive" in log
 
 
 @pytest.mark.postgres

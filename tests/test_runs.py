@@ -16,7 +16,7 @@ import nbformat
 import psutil
 import pytest
 
-from jupyter_mlops.artifacts import ArtifactStore
+from jupyter_mlops.artifacts import open_artifact_store
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec, Submission
 from jupyter_mlops.kernels import KernelNotFound
@@ -61,7 +61,7 @@ def wait_until(predicate, timeout: float = 60, interval: float = 0.1) -> None:  
 def executed_notebook(service: JobService, run_id: str) -> nbformat.NotebookNode:
     artifact = service.store.get_artifact(run_id, "output.ipynb")
     assert artifact is not None, "executed notebook was not stored"
-    store = ArtifactStore(service.settings.resolved_artifact_root)
+    store = open_artifact_store(service.settings)
     with store.open(artifact.sha256) as f:
         return nbformat.read(f, as_version=4)
 

@@ -22,8 +22,9 @@ metrics and artifacts work exactly as for local runs:
   CLI or server exits (with an external scheduler; a LocalCluster ends with its process).
 
 Workers need what a local runner needs: jupyter-mlops and the kernels in their
-environment, the store URL reachable, the artifact root shared, and the run's snapshot
-git directory readable at the same path (a shared home or project volume).
+environment, the store URL reachable and the artifact root shared. The run's code comes
+from its snapshot's git directory where a worker can read it, else from the run's
+``snapshot.tar`` artifact, stored at submit (see :mod:`jupyter_mlops.code_archive`).
 """
 
 from __future__ import annotations
@@ -189,6 +190,11 @@ class DaskBackend:
     def launch(self, run: Run) -> DaskHandle:
         from distributed import fire_and_forget
 
+        from ..artifacts import open_artifact_store
+        from ..code_archive import store_archive
+
+        # the code travels with the run: a worker may not see the notebook's repository
+        store_archive(run, self.store, open_artifact_store(self.settings))
         future = self.client.submit(
             run_on_worker,
             run.id,

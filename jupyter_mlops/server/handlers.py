@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,7 +33,7 @@ from sqlalchemy import func, select
 from tornado.iostream import StreamClosedError
 
 from .. import __version__
-from ..artifacts import ArtifactStore
+from ..artifacts import BlobStore, open_artifact_store
 from ..jobs import GPURequestError, PathOutsideRoot, RunSpec, RunStateError
 from ..kernels import KernelNotFound
 from ..notebook import NotebookError, ParameterError
@@ -181,8 +180,8 @@ class MLOpsHandler(APIHandler):
 
     # -- artifacts ----------------------------------------------------------------------
 
-    def artifact_store(self) -> ArtifactStore:
-        return ArtifactStore(self.mlops.settings.resolved_artifact_root)
+    def artifact_store(self) -> BlobStore:
+        return open_artifact_store(self.mlops.settings)
 
     async def load_artifact(self, run_id: str, name: str, what: str | None = None) -> Artifact:
         store = self.mlops.store
@@ -217,7 +216,7 @@ class MLOpsHandler(APIHandler):
                 404, f"the bytes of artifact {artifact.name!r} are missing from the artifact store"
             ) from None
         try:
-            size = os.fstat(stream.fileno()).st_size
+            size = artifact.size
             self.set_header("Content-Type", content_type)
             self.set_header("Content-Length", str(size))
             if disposition:
