@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -52,44 +51,18 @@ UTC = timezone.utc
 
 @contextlib.contextmanager
 def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL server (the test suite's recipe); yields a database URL."""
-    from tests.conftest import _as_postgres, _free_port, _pg_bin, fresh_pg_database
+    """A throwaway PostgreSQL server (the test suite's); yields a fresh database URL."""
+    from tests.postgres import PostgresMissing, fresh_pg_database, throwaway_server
 
     external = os.environ.get("JUPYTER_MLOPS_TEST_PG_URL")
     if external:
         yield fresh_pg_database(external)
         return
-    bindir = _pg_bin()
-    if bindir is None:
-        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
-    port = _free_port()
-    datadir = Path(tempfile.mkdtemp(prefix="mlops-bench-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(datadir, "postgres", "postgres")
-    datadir.chmod(0o700)
-    subprocess.run(
-        _as_postgres(
-            f"{bindir}/initdb -D {datadir} -U postgres --auth=trust -E UTF8 "
-            "--locale=C.UTF-8 >/dev/null"
-        ),
-        check=True,
-    )
-    subprocess.run(
-        _as_postgres(
-            f"{bindir}/pg_ctl -D {datadir} -l {datadir}/server.log "
-            f"-o '-c listen_addresses=127.0.0.1 -p {port} -k {datadir} -c fsync=off "
-            f"-c max_connections=300' -w start >/dev/null"
-        ),
-        check=True,
-    )
     try:
-        yield fresh_pg_database(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
-    finally:
-        subprocess.run(
-            _as_postgres(f"{bindir}/pg_ctl -D {datadir} -m immediate stop >/dev/null"),
-            check=False,
-        )
-        shutil.rmtree(datadir, ignore_errors=True)
+        with throwaway_server() as server:
+            yield fresh_pg_database(server)
+    except PostgresMissing as err:
+        raise SystemExit(str(err)) from None
 
 
 def create_schedules(store: RunStore, count: int, cron: str, first: datetime) -> list[str]:

@@ -8,13 +8,9 @@ an error: CI installs PostgreSQL and must test it.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
-import socket
 import subprocess
-import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,31 +18,15 @@ import pytest
 
 from jupyter_mlops.config import Settings
 
+from .postgres import fresh_pg_database, pg_bin, throwaway_server
+
+__all__ = ["fresh_pg_database"]  # tests take it from here
+
 HERE = Path(__file__).parent
 NOTEBOOKS = HERE / "notebooks"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
-
-
-def _pg_bin() -> Path | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if candidates:
-        return Path(candidates[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-def _as_postgres(cmd: str) -> list[str]:
-    if os.geteuid() == 0:
-        return ["su", "postgres", "-c", cmd]
-    return ["bash", "-c", cmd]
 
 
 @pytest.fixture(scope="session")
@@ -56,51 +36,13 @@ def postgres_server() -> Iterator[str]:
     if external:
         yield external
         return
-    bindir = _pg_bin()
-    if bindir is None:
+    if pg_bin() is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL binaries not found; .ci/run must install postgresql")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    port = int(os.environ.get("JUPYTER_MLOPS_TEST_PG_PORT") or _free_port())
-    datadir = Path(tempfile.mkdtemp(prefix="mlops-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(datadir, "postgres", "postgres")
-    datadir.chmod(0o700)
-    subprocess.run(
-        _as_postgres(
-            f"{bindir}/initdb -D {datadir} -U postgres --auth=trust -E UTF8 "
-            "--locale=C.UTF-8 >/dev/null"
-        ),
-        check=True,
-    )
-    subprocess.run(
-        _as_postgres(
-            f"{bindir}/pg_ctl -D {datadir} -l {datadir}/server.log "
-            f"-o '-c listen_addresses=127.0.0.1 -p {port} -k {datadir} -c fsync=off "
-            f"-c max_connections=300' -w start >/dev/null"
-        ),
-        check=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            _as_postgres(f"{bindir}/pg_ctl -D {datadir} -m immediate stop >/dev/null"),
-            check=False,
-        )
-        shutil.rmtree(datadir, ignore_errors=True)
-
-
-def fresh_pg_database(server_url: str) -> str:
-    """A new empty database on the test server, so tests never see each other's rows."""
-    from sqlalchemy import create_engine, text
-
-    name = f"mlops_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return server_url.rsplit("/", 1)[0] + f"/{name}"
+    port = int(os.environ.get("JUPYTER_MLOPS_TEST_PG_PORT") or 0) or None
+    with throwaway_server(port) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
