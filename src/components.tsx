@@ -116,3 +116,48 @@ export function useTicker(active: boolean, ms = 1000): number {
   }, [active, ms]);
   return active ? now : Date.now();
 }
+
+/** An inline validation message under a form field (announced when it appears). */
+export function FieldError(props: {
+  id?: string;
+  error?: string | null;
+}): JSX.Element | null {
+  if (!props.error) {
+    return null;
+  }
+  return (
+    <div id={props.id} className="jp-mlops-field-error" role="alert">
+      {props.error}
+    </div>
+  );
+}
+
+/**
+ * A labelled form field: the label (for the control with `id`), the control,
+ * then its help line and its error, with the styles of every form of ours.
+ */
+export function Field(props: {
+  id: string;
+  label: React.ReactNode;
+  error?: string | null;
+  help?: React.ReactNode;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <div className="jp-mlops-field">
+      <label htmlFor={props.id} className="jp-mlops-field-label">
+        {props.label}
+      </label>
+      {props.children}
+      {props.help ? (
+        <div className="jp-mlops-field-help">{props.help}</div>
+      ) : null}
+      <FieldError error={props.error} />
+    </div>
+  );
+}
+
+/** The classes of a text input or select, marked invalid when it has an error. */
+export function inputClass(error?: string | null, extra = ''): string {
+  return `jp-mod-styled jp-mlops-input${extra ? ` ${extra}` : ''}${error ? ' jp-mlops-invalid' : ''}`;
+}

@@ -28,6 +28,7 @@ import {
   ScheduleSection,
   scheduleRequest
 } from './scheduleForm';
+import { Field, FieldError, inputClass } from './components';
 import { ISchedule, IScheduleRequest } from './schedulesApi';
 
 // -- values ------------------------------------------------------------------------
@@ -423,11 +424,7 @@ function ParameterInput(props: {
           {noneToggle}
           {help}
         </div>
-        {error && (
-          <div id={errorId} className="jp-mlops-field-error" role="alert">
-            {error}
-          </div>
-        )}
+        <FieldError id={errorId} error={error} />
       </div>
     );
   }
@@ -441,11 +438,7 @@ function ParameterInput(props: {
         {input}
         {noneToggle}
       </div>
-      {error && (
-        <div id={errorId} className="jp-mlops-field-error" role="alert">
-          {error}
-        </div>
-      )}
+      <FieldError id={errorId} error={error} />
     </div>
   );
 }
@@ -546,7 +539,7 @@ function RunJobForm(props: IFormProps): JSX.Element {
           <div className="jp-mlops-field-control">
             <select
               id="jp-mlops-kernel"
-              className={`jp-mod-styled jp-mlops-input${errors[KERNEL] ? ' jp-mlops-invalid' : ''}`}
+              className={inputClass(errors[KERNEL])}
               value={state.kernel}
               onChange={e => set({ kernel: e.target.value })}
             >
@@ -579,98 +572,78 @@ function RunJobForm(props: IFormProps): JSX.Element {
               )}
             </div>
           )}
-          {errors[KERNEL] && (
-            <div className="jp-mlops-field-error" role="alert">
-              {errors[KERNEL]}
-            </div>
-          )}
+          <FieldError error={errors[KERNEL]} />
         </div>
         <div className="jp-mlops-field-row">
-          <div className="jp-mlops-field">
-            <label htmlFor="jp-mlops-gpus" className="jp-mlops-field-label">
-              {trans.__('GPUs')}
-            </label>
-            <input
-              id="jp-mlops-gpus"
-              type="text"
-              inputMode="numeric"
-              className={`jp-mod-styled jp-mlops-input${errors[GPUS] ? ' jp-mlops-invalid' : ''}`}
-              value={state.gpus}
-              onChange={e => set({ gpus: e.target.value })}
-            />
-            <div className="jp-mlops-field-help">
-              {kernels.gpus.length
+          <Field
+            id="jp-mlops-gpus"
+            label={trans.__('GPUs')}
+            error={errors[GPUS]}
+            help={
+              kernels.gpus.length
                 ? trans._n(
                     '%1 GPU on this server: %2',
                     '%1 GPUs on this server: %2',
                     kernels.gpus.length,
                     gpuNames
                   )
-                : trans.__('No GPU detected on this server.')}
-            </div>
-            {errors[GPUS] && (
-              <div className="jp-mlops-field-error" role="alert">
-                {errors[GPUS]}
-              </div>
-            )}
-          </div>
-          <div className="jp-mlops-field">
-            <label htmlFor="jp-mlops-timeout" className="jp-mlops-field-label">
-              {trans.__('Timeout (seconds)')}
-            </label>
+                : trans.__('No GPU detected on this server.')
+            }
+          >
+            <input
+              id="jp-mlops-gpus"
+              type="text"
+              inputMode="numeric"
+              className={inputClass(errors[GPUS])}
+              value={state.gpus}
+              onChange={e => set({ gpus: e.target.value })}
+            />
+          </Field>
+          <Field
+            id="jp-mlops-timeout"
+            label={trans.__('Timeout (seconds)')}
+            error={errors[TIMEOUT]}
+          >
             <input
               id="jp-mlops-timeout"
               type="text"
               inputMode="decimal"
-              className={`jp-mod-styled jp-mlops-input${errors[TIMEOUT] ? ' jp-mlops-invalid' : ''}`}
+              className={inputClass(errors[TIMEOUT])}
               placeholder={trans.__('none')}
               value={state.timeout}
               onChange={e => set({ timeout: e.target.value })}
             />
-            {errors[TIMEOUT] && (
-              <div className="jp-mlops-field-error" role="alert">
-                {errors[TIMEOUT]}
-              </div>
-            )}
-          </div>
-          <div className="jp-mlops-field">
-            <label htmlFor="jp-mlops-seed" className="jp-mlops-field-label">
-              {trans.__('Seed')}
-            </label>
+          </Field>
+          <Field
+            id="jp-mlops-seed"
+            label={trans.__('Seed')}
+            error={errors[SEED]}
+          >
             <input
               id="jp-mlops-seed"
               type="text"
               inputMode="numeric"
-              className={`jp-mod-styled jp-mlops-input${errors[SEED] ? ' jp-mlops-invalid' : ''}`}
+              className={inputClass(errors[SEED])}
               placeholder={trans.__('auto')}
               value={state.seed}
               onChange={e => set({ seed: e.target.value })}
             />
-            {errors[SEED] && (
-              <div className="jp-mlops-field-error" role="alert">
-                {errors[SEED]}
-              </div>
-            )}
-          </div>
+          </Field>
         </div>
-        <div className="jp-mlops-field">
-          <label htmlFor="jp-mlops-tags" className="jp-mlops-field-label">
-            {trans.__('Tags (comma-separated)')}
-          </label>
+        <Field
+          id="jp-mlops-tags"
+          label={trans.__('Tags (comma-separated)')}
+          error={errors[TAGS]}
+        >
           <input
             id="jp-mlops-tags"
             type="text"
-            className={`jp-mod-styled jp-mlops-input${errors[TAGS] ? ' jp-mlops-invalid' : ''}`}
+            className={inputClass(errors[TAGS])}
             placeholder={trans.__('e.g. baseline, lr-sweep')}
             value={state.tags}
             onChange={e => set({ tags: e.target.value })}
           />
-          {errors[TAGS] && (
-            <div className="jp-mlops-field-error" role="alert">
-              {errors[TAGS]}
-            </div>
-          )}
-        </div>
+        </Field>
         <div className="jp-mlops-field">
           <label className="jp-mlops-checkbox-label">
             <input

@@ -6,6 +6,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { ISubmitRequest } from './api';
+import { Field, FieldError, inputClass } from './components';
 import { cronProblem, describeCron } from './cron';
 import {
   CatchupPolicy,
@@ -165,20 +166,6 @@ function presetLabel(id: string, trans: TranslationBundle): string {
   }
 }
 
-function FieldError(props: {
-  id?: string;
-  error?: string;
-}): JSX.Element | null {
-  if (!props.error) {
-    return null;
-  }
-  return (
-    <div id={props.id} className="jp-mlops-field-error" role="alert">
-      {props.error}
-    </div>
-  );
-}
-
 /**
  * The section: a checkbox that reveals the schedule's fields.
  */
@@ -199,7 +186,6 @@ export function ScheduleSection(props: {
   const zones = React.useMemo(knownTimeZones, []);
   const cronError = errors[SCHEDULE_FIELDS.cron];
   const description = cronError ? null : describeCron(state.cron, trans);
-  const invalid = (key: string) => (errors[key] ? ' jp-mlops-invalid' : '');
   return (
     <fieldset
       className="jp-mlops-fieldset jp-mlops-schedule-section"
@@ -268,7 +254,10 @@ export function ScheduleSection(props: {
               id="jp-mlops-schedule-cron"
               type="text"
               spellCheck={false}
-              className={`jp-mod-styled jp-mlops-input jp-mlops-cron-input${invalid(SCHEDULE_FIELDS.cron)}`}
+              className={inputClass(
+                errors[SCHEDULE_FIELDS.cron],
+                'jp-mlops-cron-input'
+              )}
               value={state.cron}
               aria-invalid={cronError ? true : undefined}
               aria-describedby="jp-mlops-schedule-preview"
@@ -295,19 +284,17 @@ export function ScheduleSection(props: {
             </div>
           </div>
           <div className="jp-mlops-field-row">
-            <div className="jp-mlops-field">
-              <label
-                htmlFor="jp-mlops-schedule-timezone"
-                className="jp-mlops-field-label"
-              >
-                {trans.__('Time zone')}
-              </label>
+            <Field
+              id="jp-mlops-schedule-timezone"
+              label={trans.__('Time zone')}
+              error={errors[SCHEDULE_FIELDS.timezone]}
+            >
               <input
                 id="jp-mlops-schedule-timezone"
                 type="text"
                 list="jp-mlops-schedule-timezones"
                 spellCheck={false}
-                className={`jp-mod-styled jp-mlops-input${invalid(SCHEDULE_FIELDS.timezone)}`}
+                className={inputClass(errors[SCHEDULE_FIELDS.timezone])}
                 value={state.timezone}
                 onChange={e => set({ timezone: e.target.value })}
               />
@@ -316,25 +303,21 @@ export function ScheduleSection(props: {
                   <option key={z} value={z} />
                 ))}
               </datalist>
-              <FieldError error={errors[SCHEDULE_FIELDS.timezone]} />
-            </div>
-            <div className="jp-mlops-field">
-              <label
-                htmlFor="jp-mlops-schedule-branch"
-                className="jp-mlops-field-label"
-              >
-                {trans.__('Branch (optional)')}
-              </label>
+            </Field>
+            <Field
+              id="jp-mlops-schedule-branch"
+              label={trans.__('Branch (optional)')}
+            >
               <input
                 id="jp-mlops-schedule-branch"
                 type="text"
                 spellCheck={false}
-                className="jp-mod-styled jp-mlops-input"
+                className={inputClass()}
                 placeholder={trans.__('working copy')}
                 value={state.branch}
                 onChange={e => set({ branch: e.target.value })}
               />
-            </div>
+            </Field>
           </div>
           <div className="jp-mlops-field-help">
             {state.branch.trim()
@@ -347,33 +330,27 @@ export function ScheduleSection(props: {
                 )}
           </div>
           <div className="jp-mlops-field-row">
-            <div className="jp-mlops-field">
-              <label
-                htmlFor="jp-mlops-schedule-name"
-                className="jp-mlops-field-label"
-              >
-                {trans.__('Name (optional)')}
-              </label>
+            <Field
+              id="jp-mlops-schedule-name"
+              label={trans.__('Name (optional)')}
+              error={errors[SCHEDULE_FIELDS.name]}
+            >
               <input
                 id="jp-mlops-schedule-name"
                 type="text"
-                className={`jp-mod-styled jp-mlops-input${invalid(SCHEDULE_FIELDS.name)}`}
+                className={inputClass(errors[SCHEDULE_FIELDS.name])}
                 placeholder={trans.__('the notebook name')}
                 value={state.name}
                 onChange={e => set({ name: e.target.value })}
               />
-              <FieldError error={errors[SCHEDULE_FIELDS.name]} />
-            </div>
-            <div className="jp-mlops-field">
-              <label
-                htmlFor="jp-mlops-schedule-concurrency"
-                className="jp-mlops-field-label"
-              >
-                {trans.__('If still running')}
-              </label>
+            </Field>
+            <Field
+              id="jp-mlops-schedule-concurrency"
+              label={trans.__('If still running')}
+            >
               <select
                 id="jp-mlops-schedule-concurrency"
-                className="jp-mod-styled jp-mlops-input"
+                className={inputClass()}
                 value={state.concurrency}
                 onChange={e =>
                   set({ concurrency: e.target.value as ConcurrencyPolicy })
@@ -383,20 +360,17 @@ export function ScheduleSection(props: {
                 <option value="queue">{trans.__('start when it ends')}</option>
                 <option value="allow">{trans.__('start another')}</option>
               </select>
-            </div>
-            <div className="jp-mlops-field">
-              <label
-                htmlFor="jp-mlops-schedule-catchup"
-                className="jp-mlops-field-label"
-              >
-                {trans.__('Missed runs')}
-              </label>
+            </Field>
+            <Field
+              id="jp-mlops-schedule-catchup"
+              label={trans.__('Missed runs')}
+            >
               <select
                 id="jp-mlops-schedule-catchup"
                 title={trans.__(
                   'Slots missed while no scheduler was running (server down, schedule paused)'
                 )}
-                className="jp-mod-styled jp-mlops-input"
+                className={inputClass()}
                 value={state.catchup}
                 onChange={e =>
                   set({ catchup: e.target.value as CatchupPolicy })
@@ -406,7 +380,7 @@ export function ScheduleSection(props: {
                 <option value="once">{trans.__('run the latest')}</option>
                 <option value="all">{trans.__('run each (up to 10)')}</option>
               </select>
-            </div>
+            </Field>
           </div>
           {props.ignored.length > 0 && (
             <p className="jp-mlops-hint">
