@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .store import Artifact
 
 CHUNK = 1 << 20
 
@@ -51,6 +52,25 @@ def guess_content_type(name: str) -> str:
     if suffix in CONTENT_TYPES:
         return CONTENT_TYPES[suffix]
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def artifact_row(
+    run_id: str, name: str, kind: str, sha256: str, size: int, meta: dict[str, Any] | None = None
+) -> Artifact:
+    """The ``artifacts`` row of a stored blob: content type from the name, created now."""
+    from .store import Artifact
+    from .store.types import utcnow
+
+    return Artifact(
+        run_id=run_id,
+        name=name,
+        kind=kind,
+        sha256=sha256,
+        size=size,
+        content_type=guess_content_type(name),
+        created_at=utcnow(),
+        meta=meta,
+    )
 
 
 def is_url(root: str) -> bool:

@@ -57,9 +57,7 @@ def extract_archive(archive: Path, dest: Path) -> None:
 
 def store_archive(run: Run, store: RunStore, blobs: BlobStore) -> None:
     """Build the run's archive and record it as its ``snapshot.tar`` artifact."""
-    from .artifacts import guess_content_type
-    from .store import Artifact
-    from .store.types import utcnow
+    from .artifacts import artifact_row
 
     fd, name = tempfile.mkstemp(prefix="jupyter-mlops-", suffix=".tar")
     os.close(fd)
@@ -68,17 +66,7 @@ def store_archive(run: Run, store: RunStore, blobs: BlobStore) -> None:
         sha, size = blobs.put_file(Path(name))
     finally:
         os.unlink(name)
-    store.add_artifact(
-        Artifact(
-            run_id=run.id,
-            name=SNAPSHOT_ARCHIVE,
-            kind=ARCHIVE_KIND,
-            sha256=sha,
-            size=size,
-            content_type=guess_content_type(SNAPSHOT_ARCHIVE),
-            created_at=utcnow(),
-        )
-    )
+    store.add_artifact(artifact_row(run.id, SNAPSHOT_ARCHIVE, ARCHIVE_KIND, sha, size))
 
 
 def fetch_archive(run: Run, store: RunStore, blobs: BlobStore, dest: Path) -> bool:

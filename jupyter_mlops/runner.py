@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import Any
 
 from ._imports import skip_slow_jsonschema_formats
-from .artifacts import guess_content_type, open_artifact_store
+from .artifacts import artifact_row, open_artifact_store
 from .config import ENV_PARENT_PID, ENV_RUN_ID, ENV_SEED, Settings
 from .processes import hostname, kill_tree
 from .rendering import NotebookHtmlRenderer
-from .store import Artifact, Run, RunStatus, RunStore
+from .store import Run, RunStatus, RunStore
 from .store.types import utcnow
 
 log = logging.getLogger("jupyter_mlops.runner")
@@ -589,17 +589,7 @@ class Runner:
 
     def _add_artifact(self, path: Path, name: str, kind: str) -> None:
         sha, size = self.artifacts.put_file(path)
-        self.store.add_artifact(
-            Artifact(
-                run_id=self.run_id,
-                name=name,
-                kind=kind,
-                sha256=sha,
-                size=size,
-                content_type=guess_content_type(name),
-                created_at=utcnow(),
-            )
-        )
+        self.store.add_artifact(artifact_row(self.run_id, name, kind, sha, size))
 
 
 def _release_kernel(kernel_manager: Any) -> None:

@@ -394,10 +394,8 @@ class Tracker:
     def _store_artifact(
         self, source: Path, name: str, kind: str, meta: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        from .artifacts import guess_content_type
+        from .artifacts import artifact_row
         from .gc import collect_garbage
-        from .store import Artifact
-        from .store.types import utcnow
 
         store = self.ensure_run()
         blobs = self.artifact_store
@@ -405,16 +403,7 @@ class Tracker:
         with blobs.writers_lock(exclusive=False):
             sha, size = blobs.put_file(source)
             store.add_artifact(
-                Artifact(
-                    run_id=self.run_id,
-                    name=name,
-                    kind=kind,
-                    sha256=sha,
-                    size=size,
-                    content_type=guess_content_type(name),
-                    created_at=utcnow(),
-                    meta={**(meta or {}), "sha256": sha},
-                )
+                artifact_row(self.run_id, name, kind, sha, size, {**(meta or {}), "sha256": sha})
             )
         if previous is not None and previous.sha256 != sha:
             collect_garbage(store, blobs, [previous.sha256])  # the replaced version
