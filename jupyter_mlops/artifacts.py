@@ -8,7 +8,7 @@ Two kinds of artifact root, chosen by :func:`open_artifact_store` from
 ``c.MLOps.artifact_root``:
 
 * a directory (the default, ``<data_dir>/artifacts``): :class:`ArtifactStore`, plain
-  files, atomic renames, a file lock against the garbage collector;
+  files, atomic renames;
 * an fsspec URL (``s3://bucket/prefix``, ``gs://...``, ``abfs://...``, ``file:///...``):
   :class:`FsspecArtifactStore`, what runs on several machines (Dask workers) share. The
   filesystem's own package must be installed (``s3fs``, ``gcsfs``, ``adlfs``); its
@@ -25,7 +25,6 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
@@ -104,7 +103,6 @@ class BlobStore(Protocol):
     def exists(self, sha256: str) -> bool: ...
     def remove(self, sha256: str) -> None: ...
     def copy_to(self, sha256: str, dest: Path) -> None: ...
-    def writers_lock(self, *, exclusive: bool) -> contextlib.AbstractContextManager[None]: ...
 
 
 def open_artifact_store(settings: Settings) -> BlobStore:
@@ -179,11 +177,6 @@ class ArtifactStore:
         with self.open(sha256) as src, Path(dest).open("wb") as out:
             shutil.copyfileobj(src, out, CHUNK)
 
-    def writers_lock(self, *, exclusive: bool) -> contextlib.AbstractContextManager[None]:
-        from .gc import artifact_lock
-
-        return artifact_lock(self.root, exclusive=exclusive)
-
 
 class FsspecArtifactStore:
     """Blobs in an fsspec filesystem, under ``<url>/ab/cdef...`` like the directory store.
@@ -245,9 +238,3 @@ class FsspecArtifactStore:
 
     def copy_to(self, sha256: str, dest: Path) -> None:
         self.fs.get_file(self.key_for(sha256), str(dest))
-
-    @contextlib.contextmanager
-    def writers_lock(self, *, exclusive: bool) -> Iterator[None]:
-        """No lock spans machines here: the collector re-checks each blob's rows just
-        before removing it, which leaves a window of one request (see :mod:`.gc`)."""
-        yield

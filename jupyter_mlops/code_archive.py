@@ -63,10 +63,11 @@ def store_archive(run: Run, store: RunStore, blobs: BlobStore) -> None:
     os.close(fd)
     try:
         build_archive(run.git_dir, run.commit_sha, Path(name))
-        sha, size = blobs.put_file(Path(name))
+        with store.blob_lock(exclusive=False):  # see jupyter_mlops.gc
+            sha, size = blobs.put_file(Path(name))
+            store.add_artifact(artifact_row(run.id, SNAPSHOT_ARCHIVE, ARCHIVE_KIND, sha, size))
     finally:
         os.unlink(name)
-    store.add_artifact(artifact_row(run.id, SNAPSHOT_ARCHIVE, ARCHIVE_KIND, sha, size))
 
 
 def fetch_archive(run: Run, store: RunStore, blobs: BlobStore, dest: Path) -> bool:

@@ -5,21 +5,16 @@ file. Deleting a run removes its ``artifacts`` rows (cascade); :func:`collect_ga
 then removes those of the run's blobs that no other row names.
 
 A writer that stores a blob and then inserts its row races a collector that checks the
-rows and then unlinks the blob. In a directory root both sides take :func:`artifact_lock`
-(writers shared, the collector exclusive), so a blob is never removed between a writer's
-``put`` and its row insert. An fsspec root (an object store shared by several machines)
-has no such lock: the collector checks each blob's rows right before removing it, which
-narrows the race to one request; a blob lost to it makes that artifact's download fail
-with "missing from the artifact store", never a wrong file.
+rows and then removes the blob. Both sides take the run store's blob lock (writers
+shared, the collector exclusive: :meth:`RunStore.blob_lock`), so a blob is never removed
+between a writer's ``put`` and its row insert, whatever the artifact root (a directory
+or an object store) and on however many machines share the store.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,21 +22,6 @@ if TYPE_CHECKING:
     from .store import RunStore
 
 log = logging.getLogger("jupyter_mlops.gc")
-
-LOCK_NAME = ".gc.lock"
-
-
-@contextlib.contextmanager
-def artifact_lock(root: Path, *, exclusive: bool) -> Iterator[None]:
-    """Writers (``exclusive=False``) around put + row insert; the collector exclusive."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / LOCK_NAME).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def collect_garbage(
@@ -55,10 +35,10 @@ def collect_garbage(
     if not wanted:
         return []
     removed: list[str] = []
-    with artifact_store.writers_lock(exclusive=True):
+    with store.blob_lock(exclusive=True):
         for sha in sorted(store.unreferenced_artifact_digests(wanted)):
             try:
-                if store.artifact_refcount(sha) == 0 and artifact_store.exists(sha):
+                if artifact_store.exists(sha):
                     artifact_store.remove(sha)
                     removed.append(sha)
             except (OSError, ValueError):

@@ -588,8 +588,9 @@ class Runner:
             self._add_artifact(log_file, RUNNER_LOG, "log")
 
     def _add_artifact(self, path: Path, name: str, kind: str) -> None:
-        sha, size = self.artifacts.put_file(path)
-        self.store.add_artifact(artifact_row(self.run_id, name, kind, sha, size))
+        with self.store.blob_lock(exclusive=False):  # see jupyter_mlops.gc
+            sha, size = self.artifacts.put_file(path)
+            self.store.add_artifact(artifact_row(self.run_id, name, kind, sha, size))
 
 
 def _release_kernel(kernel_manager: Any) -> None:

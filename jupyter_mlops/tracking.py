@@ -400,7 +400,7 @@ class Tracker:
         store = self.ensure_run()
         blobs = self.artifact_store
         previous = store.get_artifact(self.run_id, name)
-        with blobs.writers_lock(exclusive=False):
+        with store.blob_lock(exclusive=False):
             sha, size = blobs.put_file(source)
             store.add_artifact(
                 artifact_row(self.run_id, name, kind, sha, size, {**(meta or {}), "sha256": sha})

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,3 +181,28 @@ def test_cli_explains_a_missing_filesystem_package(settings: Settings, project: 
     )
     assert result.returncode == 2
     assert "nosuchfs" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_collector_waits_for_a_writer_between_put_and_row(db_url: str, tmp_path: Path) -> None:
+    """The store's blob lock, on SQLite and PostgreSQL: a writer that has put a blob but
+    not yet inserted its row keeps the collector from removing that blob."""
+    store = RunStore(db_url)
+    blobs = ArtifactStore(tmp_path / "blobs")
+    source = tmp_path / "model.pt"
+    source.write_bytes(b"weights")
+    try:
+        with store.blob_lock(exclusive=False):
+            digest, _ = blobs.put_file(source)  # no row yet: the collector would take it
+            collected: list[list[str]] = []
+            collector = threading.Thread(
+                target=lambda: collected.append(collect_garbage(store, blobs, [digest]))
+            )
+            collector.start()
+            collector.join(timeout=1.0)
+            assert collector.is_alive() and not collected  # waiting for the writer
+            assert blobs.exists(digest)
+        collector.join(timeout=30)
+        assert collected == [[digest]]  # no row was inserted: now it goes
+        assert not blobs.exists(digest)
+    finally:
+        store.close()

@@ -8,6 +8,7 @@ call it directly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -265,6 +266,13 @@ class RunStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def blob_lock(self, *, exclusive: bool) -> contextlib.AbstractContextManager[None]:
+        """Writers of artifact blobs (shared) against the garbage collector (exclusive);
+        see :mod:`jupyter_mlops.store.locks`."""
+        from .locks import blob_lock
+
+        return blob_lock(self.engine, exclusive=exclusive)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
