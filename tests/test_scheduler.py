@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from croniter import croniter
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec, Submission, new_run_id
@@ -40,7 +40,7 @@ from jupyter_mlops.store.models import Schedule, ScheduleFire
 from jupyter_mlops.store.schedules import ScheduleStore
 
 from .conftest import NOTEBOOKS, fresh_pg_database, git, init_repo
-from .test_runs import all_output_text, executed_notebook
+from .test_runs import all_output_text, executed_notebook, wait_for
 
 UTC = timezone.utc
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -679,6 +679,25 @@ def test_deleted_notebook_records_failed_runs_and_later_slots_still_fire(
     assert restored.scheduled_for == missing[1].scheduled_for + timedelta(hours=1)
     (run,) = recorder.wait(local_store)
     assert run.id == restored.id and run.status == "succeeded", run.status_reason
+
+
+def test_detail_shows_a_just_submitted_slot_run_as_the_last_run(
+    settings: Settings, local_store: RunStore, project: Path
+) -> None:
+    """Between submitting a slot's run and recording it as the schedule's last run the
+    scheduler writes twice; the detail must not list a run and say there is none."""
+    service = ScheduleService(JobService(settings, local_store, root_dir=project))
+    created = service.create(
+        ScheduleSpec(notebook="notebooks/trivial.ipynb", cron="0 3 * * *", timezone="UTC")
+    )
+    submitted = service.run_now(created.id)
+    with local_store.writing() as session:  # the state right after the submit
+        session.execute(update(Schedule).where(Schedule.id == created.id).values(last_run_id=None))
+    detail = service.detail(created.id)
+    assert [r["id"] for r in detail["runs"]] == [submitted.run.id]
+    assert detail["last_run_id"] == submitted.run.id
+    assert detail["last_run_status"] == detail["runs"][0]["status"]
+    wait_for(service.jobs, submitted)
 
 
 def test_service_validation_writes_nothing(

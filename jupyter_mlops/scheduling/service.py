@@ -341,6 +341,7 @@ class ScheduleService:
             }
             for f in self.schedules.fires(schedule.id, limit=history)
         ]
+        runs = self.schedules.runs_of(schedule.id, limit=history)
         out["runs"] = [
             {
                 "id": r.id,
@@ -349,8 +350,12 @@ class ScheduleService:
                 "scheduled_for": iso(r.scheduled_for),
                 "created_at": iso(r.created_at),
             }
-            for r in self.schedules.runs_of(schedule.id, limit=history)
+            for r in runs
         ]
+        if runs and out["last_run_id"] != runs[0].id:
+            # The scheduler records a slot's run as the schedule's last one just after
+            # submitting it; in between, the newest run already is the last one.
+            out["last_run_id"], out["last_run_status"] = runs[0].id, runs[0].status
         return out
 
 
