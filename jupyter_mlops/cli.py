@@ -711,6 +711,10 @@ class MLOpsApp(JupyterApp):
         "delete": (DeleteApp, "Delete a finished run."),
         "metrics": (MetricsApp, "Print or export a run's metric series (csv, json)."),
         "artifacts": (ArtifactsApp, "A run's artifacts (get)."),
+        "kernels": (
+            "jupyter_mlops.kernels_cli.KernelsApp",
+            "Installed kernels and which can use CUDA; this machine's GPUs.",
+        ),
         "db": (DbApp, "Run store maintenance (upgrade, current)."),
         "schedule": (
             "jupyter_mlops.scheduling.cli.ScheduleApp",

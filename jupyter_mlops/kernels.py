@@ -307,8 +307,36 @@ def _probe_cuda(python: str, kernel_env: dict[str, str]) -> dict[str, Any]:
     return {"cuda": False, "devices": [], "error": f"probe exited {proc.returncode}: {tail}"}
 
 
+def kernel_inventory(
+    *,
+    cache_dir: Path | str | None,
+    gpu_inventory: tuple[str, ...] | None = None,
+    refresh: bool = False,
+) -> dict[str, Any]:
+    """The installed kernels, each with what it can do with CUDA, the default kernel and
+    this machine's GPUs: what ``GET kernels`` and ``jupyter mlops kernels`` show.
+    Blocking (probes): call it from a thread in a server."""
+    from .gpus import discover_gpus
+
+    specs = list_kernelspecs()
+    cuda = kernels_cuda_info(specs, cache_dir=cache_dir, refresh=refresh)
+    return {
+        "kernels": [
+            {
+                "name": name,
+                "display_name": spec["display_name"],
+                "language": spec["language"],
+                "cuda": cuda.get(name),
+            }
+            for name, spec in specs.items()
+        ],
+        "default_kernel": DEFAULT_KERNEL,
+        "gpus": [g.to_dict() for g in discover_gpus(gpu_inventory)],
+    }
+
+
 def kernels_cuda_info(
-    names: Iterable[str], *, cache_dir: Path | str | None = None
+    names: Iterable[str], *, cache_dir: Path | str | None = None, refresh: bool = False
 ) -> dict[str, dict[str, Any] | None]:
     """:func:`kernel_cuda_info` for several kernels at once, probing in parallel (each
     uncached probe is a Python process importing torch: seconds). A kernel that
@@ -317,7 +345,7 @@ def kernels_cuda_info(
 
     def one(name: str) -> dict[str, Any] | None:
         try:
-            return kernel_cuda_info(name, cache_dir=cache_dir)
+            return kernel_cuda_info(name, cache_dir=cache_dir, refresh=refresh)
         except Exception as err:  # KernelNotFound, or a probe that could not start
             log.info("kernel %s: CUDA probe skipped: %s", name, err)
             return None

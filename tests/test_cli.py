@@ -180,3 +180,40 @@ def test_a_job_on_postgresql(env: dict[str, str], project: Path, postgres_server
     detail = show(run_id, env)
     assert detail["status"] == "succeeded" and detail["environment"]["packages"]
     assert len(detail["cells"]) == detail["cells_total"]
+
+
+def test_kernels_lists_which_kernels_can_use_cuda(env: dict[str, str], tmp_path: Path) -> None:
+    """The dialog's kernel list on the command line, with a non-Python kernel beside."""
+    import torch
+
+    spec_dir = tmp_path / "jupyter" / "kernels" / "fake-r"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": ["R", "--slave", "-f", "{connection_file}"],
+                "display_name": "R",
+                "language": "R",
+            }
+        )
+    )
+    env = {**env, "JUPYTER_PATH": str(tmp_path / "jupyter"), "JUPYTER_MLOPS_FAKE_GPUS": "T4"}
+
+    listed = mlops("kernels", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    data = json.loads(listed.stdout)
+    kernels = {k["name"]: k for k in data["kernels"]}
+    assert kernels["fake-r"]["cuda"] is None  # not Python: nothing to ask torch
+    python = kernels["python3"]["cuda"]
+    assert python["torch"] == str(torch.__version__)
+    assert python["cuda"] is torch.cuda.is_available()
+    assert [g["name"] for g in data["gpus"]] == ["T4"]
+
+    table = mlops("kernels", env=env)
+    assert table.returncode == 0, table.stderr
+    python_line = next(line for line in table.stdout.splitlines() if line.startswith("python3"))
+    expected = "yes:" if torch.cuda.is_available() else f"no (torch {torch.__version__})"
+    assert expected in python_line
+    r_line = next(line for line in table.stdout.splitlines() if line.startswith("fake-r"))
+    assert r_line.rstrip().endswith("-")
+    assert "GPUs on this machine: 0: T4" in table.stdout

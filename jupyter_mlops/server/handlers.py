@@ -650,27 +650,14 @@ class KernelsHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
+        from ..kernels import kernel_inventory
+
         settings = self.mlops.settings
 
         def inventory() -> dict[str, Any]:
-            from ..gpus import discover_gpus
-            from ..kernels import DEFAULT_KERNEL, kernels_cuda_info, list_kernelspecs
-
-            specs = list_kernelspecs()
-            cuda = kernels_cuda_info(specs, cache_dir=settings.cache_dir)
-            return {
-                "kernels": [
-                    {
-                        "name": name,
-                        "display_name": spec["display_name"],
-                        "language": spec["language"],
-                        "cuda": cuda.get(name),
-                    }
-                    for name, spec in specs.items()
-                ],
-                "default_kernel": DEFAULT_KERNEL,
-                "gpus": [g.to_dict() for g in discover_gpus(settings.gpu_inventory)],
-            }
+            return kernel_inventory(
+                cache_dir=settings.cache_dir, gpu_inventory=settings.gpu_inventory
+            )
 
         self.send_json(await self.blocking(inventory))
 
