@@ -372,18 +372,18 @@ class Runner:
         directory, or, where this machine cannot read it (a Dask worker elsewhere), from
         the run's code archive."""
         from .code_archive import fetch_archive
-        from .snapshot import materialize
+        from .snapshot import SnapshotError, materialize
 
         source = self.run_dir / SOURCE_DIR
-        if Path(run.git_dir).is_dir():
+        try:
             materialize(run.git_dir, run.commit_sha, source)
-        elif fetch_archive(run, self.store, self.artifacts, source):
-            log.info("run %s: code from its archive (%s is not here)", run.id, run.git_dir)
-        else:
-            raise FileNotFoundError(
-                f"the snapshot repository {run.git_dir} is not readable on {hostname()} "
-                "and the run has no code archive"
-            )
+        except SnapshotError as err:  # no such directory here, or not that repository
+            if not fetch_archive(run, self.store, self.artifacts, source):
+                raise FileNotFoundError(
+                    f"the snapshot {run.commit_sha[:12]} cannot be read from {run.git_dir} on "
+                    f"{hostname()} ({err}) and the run has no code archive"
+                ) from err
+            log.info("run %s: code from its archive (%s: %s)", run.id, run.git_dir, err)
         notebook = source / run.notebook_relpath
         if not notebook.is_file():
             raise FileNotFoundError(

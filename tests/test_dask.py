@@ -23,7 +23,7 @@ from jupyter_mlops.processes import hostname
 from jupyter_mlops.store import Run, RunStore
 from jupyter_mlops.store.types import utcnow
 
-from .conftest import fresh_pg_database
+from .conftest import fresh_pg_database, init_repo
 from .test_runs import _dead, all_output_text, executed_notebook, wait_for, wait_until
 
 distributed = pytest.importorskip("distributed")
@@ -121,7 +121,8 @@ def test_runs_execute_on_workers_with_the_shared_store(
 def test_a_worker_that_cannot_read_the_repository_runs_the_code_archive(
     service: JobService, store: RunStore, project: Path, tmp_path: Path
 ) -> None:
-    """A worker on another machine: the repository's path does not exist there."""
+    """A worker on another machine: at the repository's path it has another repository
+    (without the run's commit); a missing directory takes the same way."""
     gates = [tmp_path / f"gate-{i}" for i in range(2)]
     busy = [gated(service, project, gate) for gate in gates]
     for sub in busy:
@@ -130,6 +131,9 @@ def test_a_worker_that_cannot_read_the_repository_runs_the_code_archive(
     sub = service.submit(spec)  # both workers busy: it waits in Dask's queue
     assert store.get_artifact(sub.run.id, "snapshot.tar") is not None
     project.rename(tmp_path / "elsewhere")  # gone from where the run's snapshot points
+    (project / "notebooks").mkdir(parents=True)
+    (project / "notebooks" / "params.ipynb").write_text("not the notebook that was submitted")
+    init_repo(project)
     for gate in gates:
         gate.touch()
     run = wait_for(service, sub)
