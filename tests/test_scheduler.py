@@ -9,6 +9,7 @@ time; a few fire real notebook runs end to end.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -681,12 +682,16 @@ def test_deleted_notebook_records_failed_runs_and_later_slots_still_fire(
     assert run.id == restored.id and run.status == "succeeded", run.status_reason
 
 
-def test_detail_shows_a_just_submitted_slot_run_as_the_last_run(
-    settings: Settings, local_store: RunStore, project: Path
+def test_views_show_a_just_submitted_slot_run_as_the_last_run(
+    settings: Settings, db_url: str, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between submitting a slot's run and recording it as the schedule's last run the
-    scheduler writes twice; the detail must not list a run and say there is none."""
-    service = ScheduleService(JobService(settings, local_store, root_dir=project))
+    scheduler writes twice; no view may list a run and say there is none."""
+    monkeypatch.setenv("JUPYTER_MLOPS_DB_URL", db_url)  # the runner's store too
+    local_store = RunStore(db_url)
+    service = ScheduleService(
+        JobService(dataclasses.replace(settings, db_url=db_url), local_store, root_dir=project)
+    )
     created = service.create(
         ScheduleSpec(notebook="notebooks/trivial.ipynb", cron="0 3 * * *", timezone="UTC")
     )
@@ -697,7 +702,12 @@ def test_detail_shows_a_just_submitted_slot_run_as_the_last_run(
     assert [r["id"] for r in detail["runs"]] == [submitted.run.id]
     assert detail["last_run_id"] == submitted.run.id
     assert detail["last_run_status"] == detail["runs"][0]["status"]
+    assert service.get(created.id)["last_run_id"] == submitted.run.id
+    listed = {s["id"]: s for s in service.list()}[created.id]
+    assert listed["last_run_id"] == submitted.run.id
+    assert listed["last_run_status"] is not None
     wait_for(service.jobs, submitted)
+    local_store.close()
 
 
 def test_service_validation_writes_nothing(

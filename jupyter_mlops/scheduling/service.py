@@ -17,7 +17,7 @@ from typing import Any
 from ..jobs import JobService, RunSpec, Submission, new_run_id
 from ..serialize import iso
 from ..store.models import Schedule
-from ..store.schedules import ScheduleNotFound, ScheduleStore
+from ..store.schedules import LastRun, ScheduleNotFound, ScheduleStore
 from ..store.types import utcnow
 from .cron import CronError, CronSchedule, local_zone_name
 from .scheduler import cron_for
@@ -56,7 +56,7 @@ class ScheduleSpec:
 EDITABLE = frozenset(f.name for f in fields(ScheduleSpec)) - {"raw_parameters"}
 
 
-def schedule_dict(schedule: Schedule, last_run_status: str | None = None) -> dict[str, Any]:
+def schedule_dict(schedule: Schedule, last_run: LastRun | None = None) -> dict[str, Any]:
     """The JSON view of a schedule (CLI ``--json`` and REST)."""
     return {
         "id": schedule.id,
@@ -79,8 +79,8 @@ def schedule_dict(schedule: Schedule, last_run_status: str | None = None) -> dic
         "updated_at": iso(schedule.updated_at),
         "next_fire_at": iso(schedule.next_fire_at) if schedule.active else None,
         "last_fired_slot": iso(schedule.last_fired_slot),
-        "last_run_id": schedule.last_run_id,
-        "last_run_status": last_run_status,
+        "last_run_id": last_run.run_id if last_run else schedule.last_run_id,
+        "last_run_status": last_run.status if last_run else None,
     }
 
 
@@ -310,16 +310,16 @@ class ScheduleService:
         return self.schedules.resolve_id(key)
 
     def list(self) -> list[dict[str, Any]]:
-        return [schedule_dict(s, status) for s, status in self.schedules.list()]
+        return [schedule_dict(s, last) for s, last in self.schedules.list()]
 
     def get(self, schedule_id: str) -> dict[str, Any]:
         schedule = self.schedules.require(schedule_id)
-        return schedule_dict(schedule, self.schedules.last_run_status(schedule))
+        return schedule_dict(schedule, self.schedules.last_run(schedule))
 
     def detail(self, schedule_id: str, *, upcoming: int = 5, history: int = 20) -> dict[str, Any]:
         """The schedule, its next few fire times, its recent slots and runs."""
         schedule = self.schedules.require(schedule_id)
-        out = schedule_dict(schedule, self.schedules.last_run_status(schedule))
+        out = schedule_dict(schedule, self.schedules.last_run(schedule))
         cron = cron_for(schedule.cron, schedule.timezone)
         times: list[str] = []
         cursor = schedule.next_fire_at or self.clock()
@@ -352,10 +352,6 @@ class ScheduleService:
             }
             for r in runs
         ]
-        if runs and out["last_run_id"] != runs[0].id:
-            # The scheduler records a slot's run as the schedule's last one just after
-            # submitting it; in between, the newest run already is the last one.
-            out["last_run_id"], out["last_run_status"] = runs[0].id, runs[0].status
         return out
 
 

@@ -21,7 +21,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -62,6 +62,13 @@ class ScheduleNotFound(LookupError):
     def __init__(self, schedule_id: str) -> None:
         super().__init__(f"no schedule with id {schedule_id!r}")
         self.schedule_id = schedule_id
+
+
+class LastRun(NamedTuple):
+    """A schedule's newest run (both None when it has none)."""
+
+    run_id: str | None
+    status: str | None
 
 
 @dataclass(frozen=True)
@@ -161,21 +168,40 @@ class ScheduleStore:
             raise LookupError(f"several schedules are named {key!r}; use the schedule id")
         raise ScheduleNotFound(key)
 
-    def list(self) -> list[tuple[Schedule, str | None]]:
-        """Every schedule (oldest first) with the status of its last run."""
+    def list(self) -> list[tuple[Schedule, LastRun]]:
+        """Every schedule (oldest first) with its last run (see :meth:`last_run`)."""
+        newest = (
+            select(Run.id)
+            .where(Run.schedule_id == Schedule.id)
+            .order_by(Run.created_at.desc(), Run.id.desc())
+            .limit(1)
+            .correlate(Schedule)
+            .scalar_subquery()
+        )
         with self.runs.reading() as session:
             rows = session.execute(
-                select(Schedule, Run.status)
-                .outerjoin(Run, Run.id == Schedule.last_run_id)
+                select(Schedule, Run.id, Run.status)
+                .outerjoin(Run, Run.id == func.coalesce(newest, Schedule.last_run_id))
                 .order_by(Schedule.created_at, Schedule.id)
             ).all()
-            return [(_detached(s), status) for s, status in rows]
+            return [(_detached(s), LastRun(run_id, status)) for s, run_id, status in rows]
 
-    def last_run_status(self, schedule: Schedule) -> str | None:
-        if schedule.last_run_id is None:
-            return None
+    def last_run(self, schedule: Schedule) -> LastRun:
+        """The schedule's newest run, id and status. Not only ``last_run_id``: the
+        scheduler writes that just after submitting a slot's run, so in between the
+        newest run already is the last one."""
         with self.runs.reading() as session:
-            return session.scalar(select(Run.status).where(Run.id == schedule.last_run_id))
+            row = session.execute(
+                select(Run.id, Run.status)
+                .where(Run.schedule_id == schedule.id)
+                .order_by(Run.created_at.desc(), Run.id.desc())
+                .limit(1)
+            ).first()
+            if row is None and schedule.last_run_id is not None:
+                row = session.execute(
+                    select(Run.id, Run.status).where(Run.id == schedule.last_run_id)
+                ).first()
+        return LastRun(row[0], row[1]) if row is not None else LastRun(None, None)
 
     def update(self, schedule_id: str, compute: Callable[[Schedule], dict[str, Any]]) -> Schedule:
         """Change a schedule: ``compute(current row)`` returns the new field values; it runs
