@@ -41,9 +41,9 @@ from ..serialize import iso, run_detail, run_summary
 from ..snapshot import SnapshotError
 from ..store import Artifact, RunNotFound, RunStatus
 from ..store.models import LatestMetric, MetricRollup
+from ..store.queries import ParamFilter, search_runs
 from ..store.store import ROLLUP_LEVELS
 from .events import StreamEvent
-from .queries import ParamFilter, search_runs
 
 T = TypeVar("T")
 AUTH_RESOURCE = "mlops"

@@ -345,31 +345,20 @@ class RunStore:
         limit: int = 50,
         cursor: str | None = None,
     ) -> RunPage:
-        """Newest first, keyset-paginated on (created_at, id) so deep pages stay fast."""
-        query = select(Run).options(selectinload(Run.params), selectinload(Run.tags))
-        if status:
-            query = query.where(Run.status.in_(list(status)))
-        if notebook:
-            query = query.where(
-                or_(Run.notebook_path == notebook, Run.notebook_abspath == notebook)
-            )
-        if tag:
-            query = query.where(Run.id.in_(select(RunTag.run_id).where(RunTag.tag == tag)))
-        if cursor:
-            created_at, run_id = _decode_cursor(cursor)
-            query = query.where(
-                or_(
-                    Run.created_at < created_at,
-                    and_(Run.created_at == created_at, Run.id < run_id),
-                )
-            )
-        query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
-        with self.reading() as session:
-            runs = list(session.scalars(query).all())
-        next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
-        page = runs[:limit]
-        self.annotate_queue_positions(page)
-        return RunPage(runs=page, next_cursor=next_cursor)
+        """Newest first, keyset-paginated on (created_at, id) so deep pages stay fast;
+        queued runs carry their queue position."""
+        from .queries import search_runs
+
+        page = search_runs(
+            self,
+            status=status or (),
+            notebook=notebook,
+            tags=[tag] if tag else (),
+            limit=limit,
+            cursor=cursor,
+        )
+        self.annotate_queue_positions(page.runs)
+        return page
 
     def annotate_queue_positions(self, runs: Sequence[Run]) -> Sequence[Run]:
         """Set ``queue_position`` on the queued runs among ``runs`` (one query per queue on

@@ -1,8 +1,7 @@
-"""The REST list query: ``RunStore.list_runs`` plus parameter and text filters.
+"""The run list query: filters, newest first, keyset pagination on ``(created_at, id)``.
 
-It keeps the store's order and cursor format exactly (newest first, keyset pagination
-on ``(created_at, id)``), so it can move into :class:`~jupyter_mlops.store.RunStore`
-unchanged once the store grows these filters.
+One query serves :meth:`RunStore.list_runs` (CLI, run history) and the REST list, which
+adds parameter and text filters.
 """
 
 from __future__ import annotations
@@ -16,9 +15,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..store import Run, RunPage, RunStore
-from ..store.models import RunParam, RunTag
-from ..store.store import _decode_cursor, _encode_cursor
+from .models import Run, RunParam, RunTag
+from .store import RunPage, RunStore, _decode_cursor, _encode_cursor
 
 
 @dataclass(frozen=True)
