@@ -28,7 +28,6 @@ import re
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -234,25 +233,11 @@ def _safe(fn: Callable[[], Any]) -> Any:
 
 
 def _run_python(python: str, code: str) -> dict[str, Any]:
-    """Run ``code`` with another interpreter and return the JSON it printed after the marker.
+    """Run ``code`` with another interpreter, whose environment is inherited as the
+    kernel's would be; the JSON it printed after the marker."""
+    from .probes import run_python_probe
 
-    Runs in an empty temporary directory so files in the caller's cwd cannot shadow stdlib
-    modules in the probe; the environment is inherited, as the kernel's would be.
-    """
-    with tempfile.TemporaryDirectory(prefix="mlops-probe-") as tmp:
-        proc = subprocess.run(
-            [python, "-c", code],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_S,
-            cwd=tmp,
-            check=False,
-        )
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(_PROBE_MARKER):
-            return json.loads(line[len(_PROBE_MARKER) :])
-    tail = (proc.stderr or proc.stdout).strip()[-500:]
-    raise RuntimeError(f"probe with {python} exited {proc.returncode}: {tail}")
+    return run_python_probe(python, code, _PROBE_MARKER, timeout=PROBE_TIMEOUT_S)
 
 
 def _env_prefix(executable: str) -> str:

@@ -19,7 +19,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -283,28 +282,18 @@ def _public(data: dict[str, Any], *, cached: bool) -> dict[str, Any]:
 
 
 def _probe_cuda(python: str, kernel_env: dict[str, str]) -> dict[str, Any]:
-    env = {**os.environ, **kernel_env}
+    from .probes import run_python_probe
+
     try:
-        with tempfile.TemporaryDirectory(prefix="mlops-cuda-probe-") as tmp:
-            proc = subprocess.run(
-                [python, "-c", _CUDA_PROBE],
-                capture_output=True,
-                text=True,
-                timeout=CUDA_PROBE_TIMEOUT_S,
-                cwd=tmp,
-                env=env,
-                check=False,
-            )
-    except (OSError, subprocess.SubprocessError) as err:
+        return run_python_probe(
+            python,
+            _CUDA_PROBE,
+            _CUDA_MARKER,
+            timeout=CUDA_PROBE_TIMEOUT_S,
+            env={**os.environ, **kernel_env},
+        )
+    except (OSError, subprocess.SubprocessError, RuntimeError) as err:
         return {"cuda": False, "devices": [], "error": f"{type(err).__name__}: {err}"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(_CUDA_MARKER):
-            try:
-                return dict(json.loads(line[len(_CUDA_MARKER) :]))
-            except ValueError:
-                break
-    tail = (proc.stderr or proc.stdout).strip()[-300:]
-    return {"cuda": False, "devices": [], "error": f"probe exited {proc.returncode}: {tail}"}
 
 
 def kernel_inventory(
