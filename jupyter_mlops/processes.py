@@ -1,13 +1,42 @@
-"""Process-tree helpers: is a runner alive, kill a kernel and everything it spawned."""
+"""Process helpers: start a detached runner, is it alive, kill a kernel and its tree."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import subprocess
+import sys
+from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import Path
 
 import psutil
+
+RUNNER_LOG = "runner.log"
+"""The runner's (and its kernel's) output, in the run directory; stored as an artifact."""
+
+
+def start_runner(run_id: str, run_dir: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """``python -m jupyter_mlops.runner RUN_ID`` in ``run_dir``, output to its log.
+
+    In a new session, so it outlives whatever started it (a JupyterLab server, a CLI, a
+    Dask worker) and a signal to that process group does not reach it. ``env`` is its
+    whole environment, without JupyterLab's ``JPY_PARENT_PID``.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    child_env = {k: v for k, v in env.items() if k != "JPY_PARENT_PID"}
+    with (run_dir / RUNNER_LOG).open("ab") as log_file:
+        return subprocess.Popen(
+            [sys.executable, "-m", "jupyter_mlops.runner", run_id],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=run_dir,
+            env=child_env,
+            start_new_session=True,
+            close_fds=True,
+        )
 
 
 @lru_cache(maxsize=1)

@@ -39,7 +39,7 @@ from typing import Any
 from ._imports import skip_slow_jsonschema_formats
 from .artifacts import artifact_row, open_artifact_store
 from .config import ENV_PARENT_PID, ENV_RUN_ID, ENV_SEED, Settings
-from .processes import hostname, kill_tree
+from .processes import RUNNER_LOG, hostname, kill_tree
 from .rendering import NotebookHtmlRenderer
 from .store import Run, RunStatus, RunStore
 from .store.types import utcnow
@@ -48,7 +48,6 @@ log = logging.getLogger("jupyter_mlops.runner")
 
 OUTPUT_NOTEBOOK = "output.ipynb"
 OUTPUT_HTML = "output.html"
-RUNNER_LOG = "runner.log"
 SOURCE_DIR = "src"
 AUTOSAVE_SECONDS = 30.0
 PROGRESS_BATCH_SECONDS = 0.25

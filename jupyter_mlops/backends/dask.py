@@ -33,22 +33,19 @@ import asyncio
 import atexit
 import logging
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from ..config import ENV_DATA_DIR, ENV_PARENT_PID, Settings
 from ..gpus import GPURequestError, usable_gpus
-from ..processes import hostname
+from ..processes import hostname, start_runner
 from ..store import Run, RunStatus, RunStore
 from ..store.types import utcnow
 from .queue import DASK_LOCAL_PREFIX, DASK_QUEUE_PREFIX
 
 log = logging.getLogger("jupyter_mlops.dask")
 
-RUNNER_LOG = "runner.log"
 KEY_PREFIX = "mlops-run-"
 ORPHAN_GRACE_S = 10.0
 """A queued run's task may take this long to reach the scheduler after the row exists."""
@@ -66,22 +63,8 @@ def run_on_worker(run_id: str, env: dict[str, str]) -> int:
     instead of running on unseen.
     """
     child_env = {**os.environ, **env, ENV_PARENT_PID: str(os.getpid())}
-    child_env.pop("JPY_PARENT_PID", None)
-    data_dir = Path(env.get(ENV_DATA_DIR) or child_env.get(ENV_DATA_DIR) or ".")
-    run_dir = data_dir / "runs" / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with (run_dir / RUNNER_LOG).open("ab") as log_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_mlops.runner", run_id],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            cwd=run_dir,
-            env=child_env,
-            start_new_session=True,
-            close_fds=True,
-        )
-    return proc.wait()
+    data_dir = Path(child_env.get(ENV_DATA_DIR) or ".")
+    return start_runner(run_id, data_dir / "runs" / run_id, child_env).wait()
 
 
 class DaskHandle:

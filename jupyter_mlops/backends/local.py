@@ -16,16 +16,12 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import threading
-from pathlib import Path
 
 from ..config import Settings
 from ..gpus import check_gpu_request, usable_gpus
-from ..processes import hostname, runner_alive
+from ..processes import hostname, runner_alive, start_runner
 from ..store import Run, RunStore
-
-RUNNER_LOG = "runner.log"
 
 
 class LocalBackend:
@@ -44,21 +40,8 @@ class LocalBackend:
         run.runner_host = hostname()
 
     def launch(self, run: Run) -> subprocess.Popen[bytes]:
-        run_dir = self.settings.runs_dir / run.id
-        run_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **self.settings.runner_env()}
-        env.pop("JPY_PARENT_PID", None)
-        with Path(run_dir / RUNNER_LOG).open("ab") as log_file:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "jupyter_mlops.runner", run.id],
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                cwd=run_dir,
-                env=env,
-                start_new_session=True,
-                close_fds=True,
-            )
+        proc = start_runner(run.id, self.settings.runs_dir / run.id, env)
         self.store.set_queued_runner(run.id, pid=proc.pid, host=hostname())
         threading.Thread(target=proc.wait, name=f"reap-{run.id}", daemon=True).start()
         return proc
