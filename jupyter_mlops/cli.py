@@ -38,6 +38,21 @@ def _fail(message: str) -> None:
     raise CLIError(message)
 
 
+class CommandGroupApp(JupyterApp):
+    """A command made of subcommands (``jupyter mlops db ...``): without one, it lists
+    them (after its description when ``show_description``) and exits with 2."""
+
+    show_description = False
+
+    def start(self) -> None:
+        if self.subapp is None:
+            if self.show_description:
+                print(self.description)
+            self.print_subcommands()
+            self.exit(EXIT_USAGE)
+        self.subapp.start()
+
+
 class MLOpsBaseApp(JupyterApp):
     """Shared plumbing: settings from config/env, the store and the job service."""
 
@@ -642,16 +657,10 @@ class ArtifactsGetApp(MLOpsBaseApp):
         return EXIT_OK
 
 
-class ArtifactsApp(JupyterApp):
+class ArtifactsApp(CommandGroupApp):
     name = "jupyter-mlops-artifacts"
     description = "A run's artifacts: jupyter mlops artifacts get RUN_ID NAME -o PATH"
     subcommands = {"get": (ArtifactsGetApp, "Copy one artifact of a run to a file.")}
-
-    def start(self) -> None:
-        if self.subapp is None:
-            self.print_subcommands()
-            self.exit(EXIT_USAGE)
-        self.subapp.start()
 
 
 class DbUpgradeApp(MLOpsBaseApp):
@@ -680,7 +689,7 @@ class DbCurrentApp(MLOpsBaseApp):
         return EXIT_OK
 
 
-class DbApp(JupyterApp):
+class DbApp(CommandGroupApp):
     name = "jupyter-mlops-db"
     description = "Run store maintenance."
     subcommands = {
@@ -688,14 +697,8 @@ class DbApp(JupyterApp):
         "current": (DbCurrentApp, DbCurrentApp.description),
     }
 
-    def start(self) -> None:
-        if self.subapp is None:
-            self.print_subcommands()
-            self.exit(EXIT_USAGE)
-        self.subapp.start()
 
-
-class MLOpsApp(JupyterApp):
+class MLOpsApp(CommandGroupApp):
     name = "jupyter-mlops"
     version = __version__
     description = (
@@ -726,12 +729,7 @@ class MLOpsApp(JupyterApp):
         ),
     }
 
-    def start(self) -> None:
-        if self.subapp is None:
-            print(self.description)
-            self.print_subcommands()
-            self.exit(EXIT_USAGE)
-        self.subapp.start()
+    show_description = True
 
 
 def main() -> None:

@@ -19,10 +19,17 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jupyter_core.application import JupyterApp
 from traitlets import Bool, Float, Int, List, Unicode
 
-from ..cli import _JSON_FLAG, EXIT_OK, EXIT_USAGE, MLOpsBaseApp, SubmittingApp, _fail
+from ..cli import (
+    _JSON_FLAG,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandGroupApp,
+    MLOpsBaseApp,
+    SubmittingApp,
+    _fail,
+)
 
 
 class ScheduleBaseApp(MLOpsBaseApp):
@@ -276,7 +283,7 @@ class ScheduleRunNowApp(SubmittingApp, ScheduleBaseApp):
         return self.follow(submission)
 
 
-class ScheduleApp(JupyterApp):
+class ScheduleApp(CommandGroupApp):
     name = "jupyter-mlops-schedule"
     description = "Cron schedules: add, list, show, pause, resume, delete, run-now."
     subcommands = {
@@ -289,12 +296,7 @@ class ScheduleApp(JupyterApp):
         "run-now": (ScheduleRunNowApp, "Run a schedule's notebook now."),
     }
 
-    def start(self) -> None:
-        if self.subapp is None:
-            print(self.description)
-            self.print_subcommands()
-            self.exit(EXIT_USAGE)
-        self.subapp.start()
+    show_description = True
 
 
 class SchedulerApp(MLOpsBaseApp):
