@@ -60,25 +60,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _TRACKING_API
 from .config import ENV_RUN_ID, ENV_SEED, Settings
 
 if TYPE_CHECKING:
     from .artifacts import BlobStore
     from .store import RunStore
 
-__all__ = [
-    "current_run_id",
-    "end_run",
-    "flush",
-    "load_model",
-    "log_artifact",
-    "log_metric",
-    "log_metrics",
-    "log_model",
-    "log_params",
-    "seed_everything",
-    "set_tags",
-]
+__all__ = list(_TRACKING_API)  # also what ``jupyter_mlops`` itself offers (lazily)
 
 log = logging.getLogger("jupyter_mlops.tracking")
 
