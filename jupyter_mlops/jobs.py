@@ -156,7 +156,7 @@ class JobService:
 
     def submit(self, spec: RunSpec) -> Submission:
         from .kernels import resolve_kernel
-        from .notebook import inspect_parameters, read_notebook, validate_parameters
+        from .notebook import inspect_parameters, parameter_values, read_notebook
         from .snapshot import commit_notebook_to_branch, snapshot_branch, take_snapshot
 
         path, display = self.resolve_notebook(spec.notebook)
@@ -169,11 +169,7 @@ class JobService:
         else:
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
-        values: dict[str, Any] = {}
-        if spec.parameters:
-            values.update(validate_parameters(declared, spec.parameters, raw_strings=False))
-        if spec.raw_parameters:
-            values.update(validate_parameters(declared, spec.raw_parameters, raw_strings=True))
+        values = parameter_values(declared, spec.parameters, spec.raw_parameters)
         kernel = resolve_kernel(spec.kernel, nb)
         seed = self._choose_seed(spec.seed, values)
         if any(p.name == SEED_PARAMETER for p in declared):

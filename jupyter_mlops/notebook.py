@@ -42,6 +42,7 @@ __all__ = [
     "inspect_parameters",
     "notebook_kernel_name",
     "notebook_language",
+    "parameter_values",
     "parameters_cell_index",
     "read_notebook",
     "validate_parameters",
@@ -680,6 +681,21 @@ def format_parameters(params: Iterable[Parameter]) -> str:
     """The listing used in error messages and ``jupyter mlops`` help, one parameter a line."""
     lines = [f"  {p.describe()}" for p in params]
     return "\n".join(lines) if lines else "  (none)"
+
+
+def parameter_values(
+    params: list[Parameter],
+    typed: Mapping[str, Any] | None,
+    raw: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """The values of a run: ``typed`` ones (REST, YAML) checked, ``raw`` CLI strings
+    converted (see :func:`validate_parameters`); a name given both ways takes the CLI's."""
+    values: dict[str, Any] = {}
+    if typed:
+        values.update(validate_parameters(params, typed, raw_strings=False))
+    if raw:
+        values.update(validate_parameters(params, raw, raw_strings=True))
+    return values
 
 
 def validate_parameters(

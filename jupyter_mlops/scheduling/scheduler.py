@@ -83,6 +83,31 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def run_spec_for(
+    schedule: Schedule,
+    *,
+    source: str,
+    scheduled_for: datetime | None = None,
+    run_id: str | None = None,
+) -> RunSpec:
+    """The run a schedule makes: its notebook, parameters, kernel, resources and branch;
+    for a fired slot also the slot and the run id claimed with it."""
+    return RunSpec(
+        notebook=schedule.notebook_abspath,
+        display_path=schedule.notebook_path,
+        parameters=dict(schedule.parameters or {}),
+        kernel=schedule.kernel_name,
+        gpus=schedule.gpus,
+        timeout=schedule.timeout_s,
+        tags=list(schedule.tags or []),
+        source=source,
+        branch=schedule.branch,
+        schedule_id=schedule.id,
+        scheduled_for=scheduled_for,
+        run_id=run_id,
+    )
+
+
 class Scheduler:
     """Fires due schedules through ``submit`` (normally ``JobService.submit``).
 
@@ -201,20 +226,8 @@ class Scheduler:
     # -- submitting -------------------------------------------------------------------------
 
     def spec_for(self, fire: Fire) -> RunSpec:
-        s = fire.schedule
-        return RunSpec(
-            notebook=s.notebook_abspath,
-            display_path=s.notebook_path,
-            parameters=dict(s.parameters or {}),
-            kernel=s.kernel_name,
-            gpus=s.gpus,
-            timeout=s.timeout_s,
-            tags=list(s.tags or []),
-            source="schedule",
-            branch=s.branch,
-            schedule_id=s.id,
-            scheduled_for=fire.slot,
-            run_id=fire.run_id,
+        return run_spec_for(
+            fire.schedule, source="schedule", scheduled_for=fire.slot, run_id=fire.run_id
         )
 
     def _fire(self, fire: Fire) -> bool:

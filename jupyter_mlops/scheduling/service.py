@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..jobs import JobService, RunSpec, Submission, new_run_id
+from ..jobs import JobService, Submission, new_run_id
 from ..serialize import iso
 from ..store.models import Schedule
 from ..store.schedules import LastRun, ScheduleNotFound, ScheduleStore
 from ..store.types import utcnow
 from .cron import CronError, CronSchedule, local_zone_name
-from .scheduler import cron_for
+from .scheduler import cron_for, run_spec_for
 
 CATCHUP_POLICIES = ("skip", "once", "all")
 CONCURRENCY_POLICIES = ("allow", "skip", "queue")
@@ -104,7 +104,7 @@ class ScheduleService:
     def validate(self, spec: ScheduleSpec) -> dict[str, Any]:
         """Check everything; return the schedule's column values (nothing is written)."""
         from ..kernels import resolve_kernel
-        from ..notebook import inspect_parameters, read_notebook, validate_parameters
+        from ..notebook import inspect_parameters, parameter_values, read_notebook
         from ..snapshot import SnapshotError
 
         tz_name = spec.timezone.strip() if spec.timezone else local_zone_name()
@@ -127,11 +127,7 @@ class ScheduleService:
                 raise ScheduleError(f"notebook {display!r} does not exist")
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
-        values: dict[str, Any] = {}
-        if spec.parameters:
-            values.update(validate_parameters(declared, spec.parameters, raw_strings=False))
-        if spec.raw_parameters:
-            values.update(validate_parameters(declared, spec.raw_parameters, raw_strings=True))
+        values = parameter_values(declared, spec.parameters, spec.raw_parameters)
         kernel = spec.kernel or None
         resolve_kernel(kernel, nb)
         gpus = spec.gpus
@@ -287,20 +283,7 @@ class ScheduleService:
         """Run the schedule's notebook once, now (not a slot: ``scheduled_for`` is None;
         the concurrency policy does not apply to an explicit request)."""
         schedule = self.schedules.require(schedule_id)
-        submission = self.jobs.submit(
-            RunSpec(
-                notebook=schedule.notebook_abspath,
-                display_path=schedule.notebook_path,
-                parameters=dict(schedule.parameters or {}),
-                kernel=schedule.kernel_name,
-                gpus=schedule.gpus,
-                timeout=schedule.timeout_s,
-                tags=list(schedule.tags or []),
-                source=source,
-                branch=schedule.branch,
-                schedule_id=schedule.id,
-            )
-        )
+        submission = self.jobs.submit(run_spec_for(schedule, source=source))
         self.schedules.set_last_run(schedule.id, submission.run.id)
         return submission
 
