@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from jupyter_mlops.scheduling.cron import CronSchedule  # noqa: E402
+from jupyter_mlops.scheduling.recording import start_recording_schedulers  # noqa: E402
 from jupyter_mlops.store import Run, RunStore  # noqa: E402
 from jupyter_mlops.store.models import Schedule, ScheduleFire  # noqa: E402
 
@@ -93,25 +94,6 @@ def create_schedules(store: RunStore, count: int, cron: str, first: datetime) ->
     return ids
 
 
-def start_workers(url: str, count: int) -> list[subprocess.Popen[str]]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "jupyter_mlops.scheduling.recording", url, f"sched{i}"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for i in range(count)
-    ]
-    for proc in procs:
-        assert proc.stdout is not None
-        if proc.stdout.readline().strip() != "ready":
-            raise SystemExit(f"a scheduler process failed to start: {proc.communicate()[1]}")
-    return procs
-
-
 def stop_workers(procs: list[subprocess.Popen[str]]) -> None:
     for proc in procs:
         proc.send_signal(signal.SIGTERM)
@@ -132,7 +114,7 @@ def bench(name: str, url: str, args: argparse.Namespace) -> None:
     every = CronSchedule.parse(cron, "UTC")
     first = every.next_after(datetime.now(UTC) + timedelta(seconds=8))
     ids = create_schedules(store, args.schedules, cron, first)
-    procs = start_workers(url, args.processes)
+    procs = start_recording_schedulers(url, args.processes)
     try:
         end = first + timedelta(seconds=args.duration - args.period / 2)  # between slots
         time.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()))

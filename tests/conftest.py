@@ -13,10 +13,13 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jupyter_mlops.config import Settings
+from jupyter_mlops.processes import kill_tree
+from jupyter_mlops.store import RunStore
 
 from .postgres import fresh_pg_database, pg_bin, throwaway_server
 
@@ -43,6 +46,22 @@ def postgres_server() -> Iterator[str]:
     port = int(os.environ.get("JUPYTER_MLOPS_TEST_PG_PORT") or 0) or None
     with throwaway_server(port) as url:
         yield url
+
+
+def stop_active_runs(store: RunStore) -> None:
+    """Kill the kernels and runners a test's runs left running."""
+    for run in store.active_runs():
+        kill_tree(run.kernel_pid)
+        kill_tree(run.runner_pid)
+
+
+@pytest.fixture(name="mlops")
+def mlops_state(jp_serverapp: Any) -> Iterator[Any]:
+    """The extension's state in a test server (``jp_serverapp``, configured by the test
+    module's ``jp_server_config``); afterwards no runner of the test is left running."""
+    state = jp_serverapp.web_app.settings["mlops"]
+    yield state
+    stop_active_runs(state.store)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ import yaml
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
-from jupyter_mlops.processes import kill_tree
 from jupyter_mlops.server.handlers import EventsHandler, handlers
 from jupyter_mlops.server.schedule_handlers import schedule_handlers
 
@@ -150,16 +148,6 @@ def jp_server_config(jp_root_dir: Path, mlops_data: Path, tmp_path: Path) -> dic
         "ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}},
         "MLOps": {"heartbeat_interval": 0.5, "lost_after": 10.0},
     }
-
-
-@pytest.fixture
-def mlops(jp_serverapp: Any) -> Iterator[Any]:
-    """The extension's state; afterwards no runner of the test is left running."""
-    state = jp_serverapp.web_app.settings["mlops"]
-    yield state
-    for run in state.store.active_runs():
-        kill_tree(run.kernel_pid)
-        kill_tree(run.runner_pid)
 
 
 @pytest.fixture

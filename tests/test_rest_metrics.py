@@ -22,7 +22,6 @@ from .test_rest import (  # noqa: F401 (fixtures)
     MISSING_ID,
     TERMINAL,
     api,
-    mlops,
     mlops_data,
     queued_run,
     wait_for_status,

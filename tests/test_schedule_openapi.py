@@ -19,7 +19,6 @@ from . import test_rest as rest
 # The server, its extension state and the validating client of test_rest.py.
 mlops_data = rest.mlops_data
 jp_server_config = rest.jp_server_config
-mlops = rest.mlops
 api = rest.api
 
 ONE = "/schedules/{schedule_id}"

@@ -12,11 +12,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -32,19 +30,17 @@ from sqlalchemy import select, update
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec, Submission, new_run_id
-from jupyter_mlops.processes import kill_tree
 from jupyter_mlops.scheduling import CronError, CronSchedule, Scheduler, plan_fires
-from jupyter_mlops.scheduling.recording import recording_submit
+from jupyter_mlops.scheduling.recording import recording_submit, start_recording_schedulers
 from jupyter_mlops.scheduling.service import ScheduleError, ScheduleService, ScheduleSpec
 from jupyter_mlops.store import Run, RunStatus, RunStore
 from jupyter_mlops.store.models import Schedule, ScheduleFire
 from jupyter_mlops.store.schedules import ScheduleStore
 
-from .conftest import NOTEBOOKS, fresh_pg_database, git, init_repo
+from .conftest import NOTEBOOKS, fresh_pg_database, git, init_repo, stop_active_runs
 from .test_runs import all_output_text, executed_notebook, wait_for
 
 UTC = timezone.utc
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def utc(*args: int) -> datetime:
@@ -436,25 +432,6 @@ def test_dst_berlin_schedule_fires_on_the_right_instants(schedules: ScheduleStor
 # -- exactly once across scheduler processes ------------------------------------------------
 
 
-def _start_workers(url: str, count: int) -> list[subprocess.Popen[str]]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "jupyter_mlops.scheduling.recording", url, f"proc{i}"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for i in range(count)
-    ]
-    for proc in procs:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.strip() == "ready", (line, proc.stderr.read() if proc.stderr else "")
-    return procs
-
-
 def _stop_workers(procs: list[subprocess.Popen[str]]) -> None:
     for proc in procs:
         proc.send_signal(signal.SIGTERM)
@@ -474,7 +451,7 @@ def _exactly_once(url: str) -> None:
             add_schedule(schedules, now, cron="* * * * * */2", next_fire_at=first).id
             for _ in range(5)
         ]
-        procs = _start_workers(url, 3)
+        procs = start_recording_schedulers(url, 3, prefix="proc")
         try:
             deadline = first + timedelta(seconds=12)
             time.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()))
@@ -529,9 +506,7 @@ def test_exactly_once_three_processes_postgresql(postgres_server: str) -> None:
 def local_store(settings: Settings) -> Iterator[RunStore]:
     store = RunStore.from_settings(settings)
     yield store
-    for run in store.active_runs():
-        kill_tree(run.kernel_pid)
-        kill_tree(run.runner_pid)
+    stop_active_runs(store)
     store.close()
 
 
@@ -765,15 +740,6 @@ def jp_server_config(
         "ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}},
         "MLOps": {"heartbeat_interval": 0.5, "lost_after": 10.0},
     }
-
-
-@pytest.fixture
-def mlops(jp_serverapp: Any) -> Iterator[Any]:
-    state = jp_serverapp.web_app.settings["mlops"]
-    yield state
-    for run in state.store.active_runs():
-        kill_tree(run.kernel_pid)
-        kill_tree(run.runner_pid)
 
 
 @pytest.fixture

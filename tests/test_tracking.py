@@ -28,12 +28,13 @@ from jupyter_mlops.artifacts import ArtifactStore
 from jupyter_mlops.config import Settings
 from jupyter_mlops.gc import collect_garbage
 from jupyter_mlops.jobs import JobService, RunSpec, Submission
-from jupyter_mlops.store import Run, RunStatus, RunStore
+from jupyter_mlops.store import Run, RunStore
 from jupyter_mlops.store.models import MetricRollup
 from jupyter_mlops.store.store import LOGGED_PARAM_TYPE, rollup_rows
 from jupyter_mlops.tracking import Tracker, load_model
 
 from .conftest import git
+from .test_runs import wait_for as wait_for_run
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "train_torch.ipynb"
@@ -72,13 +73,8 @@ def service(job_settings: Settings, store: RunStore) -> JobService:
 
 
 def wait_for(service: JobService, submission: Submission, timeout: float = 180) -> Run:
-    assert submission.handle is not None
-    submission.handle.wait(timeout=timeout)
-    run = service.store.require_run(submission.run.id)
-    if not RunStatus(run.status).is_terminal:
-        service.reconcile()
-        run = service.store.require_run(submission.run.id)
-    return run
+    """:func:`tests.test_runs.wait_for` with more time: these runs train models."""
+    return wait_for_run(service, submission, timeout=timeout)
 
 
 def make_run(store: RunStore, run_id: str, **params: tuple[object, str]) -> str:

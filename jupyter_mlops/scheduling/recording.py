@@ -12,8 +12,11 @@ scheduler until SIGTERM.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
@@ -59,6 +62,33 @@ def recording_submit(store: RunStore, *, status: RunStatus = RunStatus.SUCCEEDED
         return run_id
 
     return submit
+
+
+def start_recording_schedulers(
+    url: str, count: int, *, prefix: str = "sched"
+) -> list[subprocess.Popen[str]]:
+    """``count`` recording scheduler processes on the store at ``url`` (holders
+    ``<prefix>0``, ...), each ready when this returns; ``RuntimeError`` with the stderr of
+    one that did not come up."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "jupyter_mlops.scheduling.recording", url, f"{prefix}{i}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(count)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError(
+                f"a recording scheduler did not start ({line!r}): {proc.communicate()[1]}"
+            )
+    return procs
 
 
 def main(argv: list[str] | None = None) -> None:
