@@ -4,10 +4,11 @@ the store and the job service, and the ``-p NAME VALUE`` argument syntax."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, NoReturn
 
 from jupyter_core.application import JupyterApp
 from traitlets import Bool
@@ -65,7 +66,17 @@ class MLOpsBaseApp(JupyterApp):
 
     json_output = Bool(False, help="Print JSON instead of text.").tag(config=True)
 
+    takes_parameters: ClassVar[bool] = False
+    """Whether the command takes ``-p NAME VALUE`` pairs (run, schedule add): they are
+    taken out into :attr:`raw_parameters` before traitlets sees the command line."""
+    raw_parameters: dict[str, str]
+
     _store: Any = None
+
+    def parse_command_line(self, argv: list[str] | None = None) -> None:
+        if self.takes_parameters:
+            self.raw_parameters, argv = split_parameters(argv)
+        super().parse_command_line(argv)
 
     @property
     def settings(self) -> Settings:
@@ -98,6 +109,11 @@ class MLOpsBaseApp(JupyterApp):
     def run_id_argument(self) -> str:
         """The full id of the one run the command line names (by id or unique prefix)."""
         return self.resolve_id(self.one_argument("run id"))
+
+    def print_result(self, data: Any, as_text: Callable[[Any], str]) -> int:
+        """Print ``data`` as JSON with ``--json``, else as ``as_text`` writes it for people."""
+        print(json.dumps(data, indent=2, default=str) if self.json_output else as_text(data))
+        return EXIT_OK
 
     def start(self) -> None:  # subclasses implement run()
         try:

@@ -6,11 +6,9 @@ for a server without a browser, or to check a GPU node before scheduling on it.
 
 from __future__ import annotations
 
-import json
-
 from traitlets import Bool
 
-from .base import EXIT_OK, JSON_FLAG, MLOpsBaseApp
+from .base import JSON_FLAG, MLOpsBaseApp
 from .text import format_kernels
 
 
@@ -39,5 +37,4 @@ class KernelsApp(MLOpsBaseApp):
             gpu_inventory=settings.gpu_inventory,
             refresh=self.refresh,
         )
-        print(json.dumps(inventory, indent=2) if self.json_output else format_kernels(inventory))
-        return EXIT_OK
+        return self.print_result(inventory, format_kernels)

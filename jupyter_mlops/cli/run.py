@@ -9,7 +9,7 @@ from typing import Any
 
 from traitlets import Bool, Float, Int, List, Unicode
 
-from .base import EXIT_FAILED, MLOpsBaseApp, fail, split_parameters
+from .base import EXIT_FAILED, MLOpsBaseApp, fail
 from .follow import SubmittingApp
 
 
@@ -51,12 +51,7 @@ class RunApp(SubmittingApp):
     commit = Bool(False).tag(config=True)
     commit_message = Unicode("", help="Message for --commit.").tag(config=True)
 
-    raw_parameters: dict[str, str]
-
-    def parse_command_line(self, argv: list[str] | None = None) -> None:
-        """Take ``-p NAME VALUE`` pairs (papermill's syntax) before traitlets sees argv."""
-        self.raw_parameters, rest = split_parameters(argv)
-        super().parse_command_line(rest)
+    takes_parameters = True
 
     def run(self) -> int:
         from ..jobs import RunSpec

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from traitlets import Int, List, Unicode
 
-from .base import EXIT_OK, JSON_FLAG, MLOpsBaseApp, fail
+from .base import JSON_FLAG, MLOpsBaseApp, fail
 from .text import format_run_detail, format_runs
 
 
@@ -47,11 +46,7 @@ class RunsApp(MLOpsBaseApp):
             limit=self.limit,
         )
         rows = [run_summary(r) for r in page.runs]  # list_runs set the queue positions
-        if self.json_output:
-            print(json.dumps(rows, indent=2))
-            return EXIT_OK
-        print(format_runs(rows))
-        return EXIT_OK
+        return self.print_result(rows, format_runs)
 
 
 class ShowApp(MLOpsBaseApp):
@@ -74,8 +69,4 @@ class ShowApp(MLOpsBaseApp):
             environment=store.environment(run_id),
             metrics=store.latest_metrics(run_id),
         )
-        if self.json_output:
-            print(json.dumps(detail, indent=2, default=str))
-        else:
-            print(format_run_detail(detail))
-        return EXIT_OK
+        return self.print_result(detail, format_run_detail)

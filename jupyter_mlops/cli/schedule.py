@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from traitlets import Bool, Float, Int, List, Unicode
 
-from .base import EXIT_OK, JSON_FLAG, CommandGroupApp, MLOpsBaseApp, fail, split_parameters
+from .base import EXIT_OK, JSON_FLAG, CommandGroupApp, MLOpsBaseApp, fail
 from .follow import SubmittingApp
 from .text import format_schedule_detail, format_schedules, local_time
 
@@ -95,11 +95,7 @@ class ScheduleAddApp(ScheduleBaseApp):
     schedule_name = Unicode("", help="Name (default: the notebook's name).").tag(config=True)
     paused = Bool(False).tag(config=True)
 
-    raw_parameters: dict[str, str]
-
-    def parse_command_line(self, argv: list[str] | None = None) -> None:
-        self.raw_parameters, rest = split_parameters(argv)
-        super().parse_command_line(rest)
+    takes_parameters = True
 
     def run(self) -> int:
         from ..scheduling.service import ScheduleSpec
@@ -147,9 +143,7 @@ class ScheduleListApp(ScheduleBaseApp):
     flags = dict(JSON_FLAG)
 
     def run(self) -> int:
-        rows = self.service().list()
-        print(json.dumps(rows, indent=2) if self.json_output else format_schedules(rows))
-        return EXIT_OK
+        return self.print_result(self.service().list(), format_schedules)
 
 
 class ScheduleShowApp(ScheduleBaseApp):
@@ -159,9 +153,7 @@ class ScheduleShowApp(ScheduleBaseApp):
 
     def run(self) -> int:
         service = self.service()
-        d = service.detail(self.schedule_id(service))
-        print(json.dumps(d, indent=2) if self.json_output else format_schedule_detail(d))
-        return EXIT_OK
+        return self.print_result(service.detail(self.schedule_id(service)), format_schedule_detail)
 
 
 class SchedulePauseApp(ScheduleBaseApp):

@@ -26,7 +26,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 def _git(git_dir: str, *args: str) -> str:
     """git on the snapshots' repository; a failure is a :class:`~jupyter_mlops.gitcmd.GitError`
     (a ``RuntimeError``, as it always was here)."""
-    return git_output([f"--git-dir={git_dir}", *args], env={"LC_ALL": "C"})
+    return git_output(["--git-dir", git_dir, *args], env={"LC_ALL": "C"})
 
 
 def _code_only(raw: bytes) -> Any:
