@@ -6,7 +6,7 @@ so a Dask run also gets its snapshot as a tar archive in the artifact store (whi
 cluster shares: ``c.MLOps.artifact_root``, e.g. ``s3://...``): the run's
 ``snapshot.tar`` artifact. A runner that cannot read the repository extracts it instead.
 
-The archive is what :func:`jupyter_mlops.snapshot.materialize` writes (checkout filters,
+The archive is what :func:`jupyter_mlops.snapshot.reading.materialize` writes (checkout filters,
 modes and symlinks as in a local run), packed deterministically (sorted names, fixed
 owners and times), so runs of the same commit share one blob.
 """
@@ -29,7 +29,7 @@ ARCHIVE_KIND = "snapshot"
 
 def build_archive(git_dir: str, commit: str, target: Path) -> None:
     """Write the commit's files, as a run would see them, to the tar file ``target``."""
-    from .snapshot import materialize
+    from .snapshot.reading import materialize
 
     with tempfile.TemporaryDirectory(prefix="jupyter-mlops-archive-") as tmp:
         tree = Path(tmp) / "tree"
@@ -63,7 +63,7 @@ def store_archive(run: Run, store: RunStore, blobs: BlobStore) -> None:
     os.close(fd)
     try:
         build_archive(run.git_dir, run.commit_sha, Path(name))
-        with store.blob_lock(exclusive=False):  # see jupyter_mlops.gc
+        with store.blob_lock(exclusive=False):  # see jupyter_mlops.artifact_gc
             sha, size = blobs.put_file(Path(name))
             store.add_artifact(artifact_row(run.id, SNAPSHOT_ARCHIVE, ARCHIVE_KIND, sha, size))
     finally:

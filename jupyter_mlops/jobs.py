@@ -20,11 +20,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .artifact_gc import collect_garbage
 from .artifacts import open_artifact_store
 from .backends import Backend, LaunchHandle, LocalBackend, make_backend
 from .backends.queue import mark_lost, reconcile_runs
 from .config import Settings
-from .gc import collect_garbage
 from .gpus import GPURequestError
 from .processes import hostname
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
@@ -88,8 +88,9 @@ def read_branch_notebook(path: Path, branch: str) -> tuple[Any, Any]:
     head of ``branch``; errors name the branch, not a temporary file."""
     import tempfile
 
-    from .notebook import NotebookError, read_notebook
-    from .snapshot import read_file_at, resolve_branch
+    from .notebook.reading import NotebookError, read_notebook
+    from .snapshot.branches import resolve_branch
+    from .snapshot.reading import read_file_at
 
     head = resolve_branch(path, branch)
     data = read_file_at(head.git_dir, head.commit, head.notebook_relpath)
@@ -147,7 +148,7 @@ class JobService:
         else:
             display = str(path)
         if path.suffix != ".ipynb":
-            from .notebook import NotebookError
+            from .notebook.reading import NotebookError
 
             raise NotebookError(f"{notebook!r} is not a notebook (expected a .ipynb file)")
         return path, display
@@ -156,8 +157,11 @@ class JobService:
 
     def submit(self, spec: RunSpec) -> Submission:
         from .kernels import resolve_kernel
-        from .notebook import inspect_parameters, parameter_values, read_notebook
-        from .snapshot import commit_notebook_to_branch, snapshot_branch, take_snapshot
+        from .notebook.coercion import parameter_values
+        from .notebook.inspection import inspect_parameters
+        from .notebook.reading import read_notebook
+        from .snapshot.branches import commit_notebook_to_branch, snapshot_branch
+        from .snapshot.create import take_snapshot
 
         path, display = self.resolve_notebook(spec.notebook)
         display = spec.display_path or display
@@ -227,7 +231,7 @@ class JobService:
     def _store_and_launch(
         self, run: Run, *, params: Mapping[str, tuple[Any, str]], tags: Sequence[str]
     ) -> Submission:
-        from .snapshot import delete_run_ref
+        from .snapshot.refs import delete_run_ref
 
         prepare = getattr(self.backend, "prepare", None)
         try:
@@ -271,7 +275,7 @@ class JobService:
 
     def reproduce(self, run_id: str, *, source: str = "reproduce") -> Submission:
         """Same commit, parameters, seed, kernel, GPUs, timeout and tags; new run id."""
-        from .snapshot import link_run_ref
+        from .snapshot.refs import link_run_ref
 
         original = self.store.require_run(run_id)
         if not original.commit_sha:
@@ -350,7 +354,7 @@ class JobService:
 
     def delete(self, run_id: str) -> None:
         """Remove a finished run: row, snapshot ref and run directory."""
-        from .snapshot import delete_run_ref
+        from .snapshot.refs import delete_run_ref
 
         run = self.store.require_run(run_id)
         if RunStatus(run.status) in ACTIVE_STATUSES:

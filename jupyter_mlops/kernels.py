@@ -102,7 +102,7 @@ def resolve_kernel(requested: str | None, nb: Mapping[str, Any] | None) -> str:
     Raises :class:`KernelNotFound` when it is not installed, saying where the name came from,
     since a name from notebook metadata surprises people who never chose it.
     """
-    from jupyter_mlops.notebook import notebook_kernel_name
+    from jupyter_mlops.notebook.reading import notebook_kernel_name
 
     from_notebook = notebook_kernel_name(nb) if nb is not None else None
     name = requested or from_notebook or DEFAULT_KERNEL

@@ -371,7 +371,8 @@ class Runner:
         directory, or, where this machine cannot read it (a Dask worker elsewhere), from
         the run's code archive."""
         from .code_archive import fetch_archive
-        from .snapshot import SnapshotError, materialize
+        from .snapshot.plumbing import SnapshotError
+        from .snapshot.reading import materialize
 
         source = self.run_dir / SOURCE_DIR
         try:

@@ -383,8 +383,8 @@ class Tracker:
     def _store_artifact(
         self, source: Path, name: str, kind: str, meta: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        from .artifact_gc import collect_garbage
         from .artifacts import artifact_row
-        from .gc import collect_garbage
 
         store = self.ensure_run()
         blobs = self.artifact_store

@@ -9,6 +9,7 @@ an error: CI installs PostgreSQL and must test it.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -126,6 +127,14 @@ def mlops(
         cwd=cwd,
         timeout=timeout,
     )
+
+
+def mlops_line(
+    line: str, *, env: dict[str, str], cwd: Path | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """:func:`mlops` with the arguments written as one shell line (split by :mod:`shlex`),
+    so a test reads like the command a user types."""
+    return mlops(*shlex.split(line), env=env, cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture

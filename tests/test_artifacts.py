@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_mlops.artifact_gc import collect_garbage
 from jupyter_mlops.artifacts import (
     ArtifactStore,
     BlobStore,
@@ -24,7 +25,6 @@ from jupyter_mlops.artifacts import (
     open_artifact_store,
 )
 from jupyter_mlops.config import Settings
-from jupyter_mlops.gc import collect_garbage
 from jupyter_mlops.jobs import JobService, RunSpec
 from jupyter_mlops.store import RunStore
 

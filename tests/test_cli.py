@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
 
-from .conftest import fresh_pg_database, git, mlops
+from .conftest import fresh_pg_database, git, mlops, mlops_line
 
 
 def show(run_id: str, env: dict[str, str]) -> dict:
@@ -17,22 +18,9 @@ def show(run_id: str, env: dict[str, str]) -> dict:
 
 
 def test_run_wait_show_and_reproduce(env: dict[str, str], project: Path) -> None:
-    result = mlops(
-        "run",
-        "notebooks/params.ipynb",
-        "-p",
-        "epochs",
-        "7",
-        "-p",
-        "layers",
-        "[8, 4]",
-        "--tag",
-        "cli",
-        "--tag",
-        "smoke",
-        "--seed",
-        "99",
-        "--wait",
+    result = mlops_line(
+        "run notebooks/params.ipynb -p epochs 7 -p layers '[8, 4]' --tag cli --tag smoke "
+        "--seed 99 --wait",
         env=env,
         cwd=project,
     )
@@ -99,15 +87,8 @@ def test_parameters_file_and_runs_filters(
 ) -> None:
     params = tmp_path / "params.yaml"
     params.write_text("epochs: 11\nlayers: [3, 2, 1]\nname: from-yaml\n")
-    ok = mlops(
-        "run",
-        "notebooks/params.ipynb",
-        "-f",
-        str(params),
-        "--tag",
-        "yaml",
-        "--wait",
-        "--no-progress",
+    ok = mlops_line(
+        f"run notebooks/params.ipynb -f {shlex.quote(str(params))} --tag yaml --wait --no-progress",
         env=env,
         cwd=project,
     )

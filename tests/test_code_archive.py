@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops.code_archive import build_archive, extract_archive
-from jupyter_mlops.snapshot import materialize
+from jupyter_mlops.snapshot.reading import materialize
 
 from .conftest import git, init_repo
 

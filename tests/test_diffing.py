@@ -6,8 +6,8 @@ from pathlib import Path
 
 import nbformat
 
-from jupyter_mlops.diffing import snapshot_diff
-from jupyter_mlops.snapshot import take_snapshot
+from jupyter_mlops.snapshot.create import take_snapshot
+from jupyter_mlops.snapshot.diffing import snapshot_diff
 from jupyter_mlops.store import Run
 
 from .conftest import git

@@ -12,18 +12,18 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from jupyter_mlops.notebook import (
-    NotebookError,
+from jupyter_mlops.notebook.coercion import ParameterError, coerce_cli_value, validate_parameters
+from jupyter_mlops.notebook.inspection import (
     Parameter,
-    ParameterError,
-    coerce_cli_value,
     format_parameters,
     inspect_parameters,
+    parameters_cell_index,
+)
+from jupyter_mlops.notebook.reading import (
+    NotebookError,
     notebook_kernel_name,
     notebook_language,
-    parameters_cell_index,
     read_notebook,
-    validate_parameters,
 )
 
 PARAMS_SOURCE = """\
@@ -168,7 +168,7 @@ def test_read_fills_missing_cell_ids(tmp_path: Path) -> None:
 
 def test_module_import_does_not_load_nbformat_or_papermill() -> None:
     code = (
-        "import sys, jupyter_mlops.notebook as m; "
+        "import sys, jupyter_mlops.notebook.coercion, jupyter_mlops.notebook.reading; "
         "print(sorted(x for x in ('nbformat', 'papermill', 'yaml') if x in sys.modules))"
     )
     out = subprocess.run(

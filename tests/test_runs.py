@@ -20,7 +20,8 @@ from jupyter_mlops.artifacts import open_artifact_store
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec, Submission
 from jupyter_mlops.kernels import KernelNotFound
-from jupyter_mlops.notebook import NotebookError, ParameterError
+from jupyter_mlops.notebook.coercion import ParameterError
+from jupyter_mlops.notebook.reading import NotebookError
 from jupyter_mlops.store import Run, RunStatus, RunStore
 
 from .conftest import NOTEBOOKS, git

@@ -18,7 +18,7 @@ from jupyter_mlops.processes import kill_tree
 from jupyter_mlops.store import RunStatus, RunStore
 from jupyter_mlops.store.schedules import ScheduleStore
 
-from .conftest import mlops
+from .conftest import mlops, mlops_line
 
 
 def schedule_json(key: str, env: dict[str, str]) -> dict:
@@ -28,30 +28,10 @@ def schedule_json(key: str, env: dict[str, str]) -> dict:
 
 
 def test_schedule_lifecycle(env: dict[str, str], project: Path) -> None:
-    added = mlops(
-        "schedule",
-        "add",
-        "notebooks/params.ipynb",
-        "--cron",
-        "0 3 * * *",
-        "--tz",
-        "Europe/Berlin",
-        "-p",
-        "epochs",
-        "4",
-        "-p",
-        "layers",
-        "[2, 1]",
-        "--tag",
-        "nightly",
-        "--catchup",
-        "all",
-        "--max-catchup",
-        "3",
-        "--concurrency",
-        "skip",
-        "--name",
-        "train-nightly",
+    added = mlops_line(
+        "schedule add notebooks/params.ipynb --cron '0 3 * * *' --tz Europe/Berlin "
+        "-p epochs 4 -p layers '[2, 1]' --tag nightly --catchup all --max-catchup 3 "
+        "--concurrency skip --name train-nightly",
         env=env,
         cwd=project,
     )
@@ -134,17 +114,8 @@ def test_schedule_add_rejects_bad_input_and_writes_nothing(
 
 
 def test_branch_schedule_from_the_cli(env: dict[str, str], project: Path) -> None:
-    added = mlops(
-        "schedule",
-        "add",
-        "notebooks/trivial.ipynb",
-        "--cron",
-        "@daily",
-        "--tz",
-        "UTC",
-        "--branch",
-        "main",
-        "--json",
+    added = mlops_line(
+        "schedule add notebooks/trivial.ipynb --cron @daily --tz UTC --branch main --json",
         env=env,
         cwd=project,
     )
@@ -161,16 +132,8 @@ def test_scheduler_command_fires_and_stops_on_sigterm(
     data_dir: Path,
     settings: Settings,
 ) -> None:
-    added = mlops(
-        "schedule",
-        "add",
-        "notebooks/trivial.ipynb",
-        "--cron",
-        "* * * * * */2",
-        "--tz",
-        "UTC",
-        "--concurrency",
-        "skip",
+    added = mlops_line(
+        "schedule add notebooks/trivial.ipynb --cron '* * * * * */2' --tz UTC --concurrency skip",
         env=env,
         cwd=project,
     )

@@ -17,17 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops import snapshot as snap
-from jupyter_mlops.snapshot import (
-    Snapshot,
-    SnapshotError,
-    commit_notebook_to_branch,
-    delete_run_ref,
-    link_run_ref,
-    materialize,
-    read_file_at,
-    take_snapshot,
-)
+from jupyter_mlops.snapshot.branches import commit_notebook_to_branch
+from jupyter_mlops.snapshot.create import PRIVATE_MAX_FILE_BYTES, Snapshot, take_snapshot
+from jupyter_mlops.snapshot.plumbing import SnapshotError
+from jupyter_mlops.snapshot.reading import materialize, read_file_at
+from jupyter_mlops.snapshot.refs import delete_run_ref, link_run_ref
 
 NB = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
 
@@ -425,7 +419,7 @@ def test_private_repo(tmp_path: Path, private_dir: Path) -> None:
     write(proj / "__pycache__" / "helper.cpython-311.pyc", b"\0pyc")
     write(proj / ".venv" / "lib" / "site.py", "hidden dir\n")
     with (proj / "huge.bin").open("wb") as f:  # sparse: costs no disk
-        f.truncate(snap.PRIVATE_MAX_FILE_BYTES + 1)
+        f.truncate(PRIVATE_MAX_FILE_BYTES + 1)
     before = fingerprint_files(proj)
 
     s1 = take_snapshot(proj / "nb.ipynb", "p1", private_repo_dir=private_dir)
@@ -474,7 +468,7 @@ def test_private_repo_separate_directories_have_separate_histories(
 def test_private_big_notebook_is_still_included(tmp_path: Path, private_dir: Path) -> None:
     nb = write(tmp_path / "proj" / "nb.ipynb", NB)
     with nb.open("ab") as f:
-        f.truncate(snap.PRIVATE_MAX_FILE_BYTES + 10)
+        f.truncate(PRIVATE_MAX_FILE_BYTES + 10)
     s = take_snapshot(nb, "big", private_repo_dir=private_dir)
     assert tree_files(s.git_dir, s.commit) == {"nb.ipynb"}
 
@@ -671,7 +665,7 @@ def test_failed_commit_of_untracked_notebook_restores_index(tmp_path: Path) -> N
 
 
 def _count_git_spawns(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Record the git commands snapshot.py starts (they still run for real)."""
+    """Record the git commands the snapshot code starts (they still run for real)."""
     calls: list[list[str]] = []
     real_run = subprocess.run
 
@@ -679,7 +673,7 @@ def _count_git_spawns(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         calls.append(list(cmd))
         return real_run(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(snap.subprocess, "run", counting_run)
+    monkeypatch.setattr(subprocess, "run", counting_run)
     return calls
 
 

@@ -24,9 +24,9 @@ import torch
 from sqlalchemy import select
 from torch import nn
 
+from jupyter_mlops.artifact_gc import collect_garbage
 from jupyter_mlops.artifacts import ArtifactStore
 from jupyter_mlops.config import Settings
-from jupyter_mlops.gc import collect_garbage
 from jupyter_mlops.jobs import JobService, RunSpec, Submission
 from jupyter_mlops.store import Run, RunStore
 from jupyter_mlops.store.models import MetricRollup

@@ -104,8 +104,10 @@ class ScheduleService:
     def validate(self, spec: ScheduleSpec) -> dict[str, Any]:
         """Check everything; return the schedule's column values (nothing is written)."""
         from ..kernels import resolve_kernel
-        from ..notebook import inspect_parameters, parameter_values, read_notebook
-        from ..snapshot import SnapshotError
+        from ..notebook.coercion import parameter_values
+        from ..notebook.inspection import inspect_parameters
+        from ..notebook.reading import read_notebook
+        from ..snapshot.plumbing import SnapshotError
 
         tz_name = spec.timezone.strip() if spec.timezone else local_zone_name()
         cron = CronSchedule.parse(spec.cron, tz_name)

@@ -36,9 +36,10 @@ from .. import __version__
 from ..artifacts import BlobStore, open_artifact_store
 from ..jobs import GPURequestError, PathOutsideRoot, RunSpec, RunStateError
 from ..kernels import KernelNotFound
-from ..notebook import NotebookError, ParameterError
+from ..notebook.coercion import ParameterError
+from ..notebook.reading import NotebookError
 from ..serialize import iso, run_detail, run_summary
-from ..snapshot import SnapshotError
+from ..snapshot.plumbing import SnapshotError
 from ..store import Artifact, RunNotFound, RunStatus
 from ..store.models import LatestMetric, MetricRollup
 from ..store.queries import ParamFilter, search_runs
@@ -575,7 +576,7 @@ class RunDiffHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str, other_id: str) -> None:
-        from ..diffing import snapshot_diff
+        from ..snapshot.diffing import snapshot_diff
 
         store = self.mlops.store
 
@@ -627,12 +628,8 @@ class NotebookParametersHandler(MLOpsHandler):
         relpath = self.notebook_arg(self.get_argument("path", ""), "path")
 
         def inspect() -> dict[str, Any]:
-            from ..notebook import (
-                inspect_parameters,
-                notebook_kernel_name,
-                parameters_cell_index,
-                read_notebook,
-            )
+            from ..notebook.inspection import inspect_parameters, parameters_cell_index
+            from ..notebook.reading import notebook_kernel_name, read_notebook
 
             path, display = self.resolve_existing_notebook(relpath)
             nb = read_notebook(path)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .artifacts import BlobStore
     from .store import RunStore
 
-log = logging.getLogger("jupyter_mlops.gc")
+log = logging.getLogger(__name__)
 
 
 def collect_garbage(

@@ -12,24 +12,21 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .store import Run
+from ..gitcmd import git_output
+from .reading import read_file_at
+
+if TYPE_CHECKING:
+    from ..store import Run
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def _git(git_dir: str, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", f"--git-dir={git_dir}", *args],
-        capture_output=True,
-        text=True,
-        env={"GIT_OPTIONAL_LOCKS": "0", "PATH": "/usr/bin:/bin:/usr/local/bin", "LC_ALL": "C"},
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.strip() or f"git {args[0]} failed")
-    return proc.stdout
+    """git on the snapshots' repository; a failure is a :class:`~jupyter_mlops.gitcmd.GitError`
+    (a ``RuntimeError``, as it always was here)."""
+    return git_output(["--git-dir", git_dir, *args], env={"LC_ALL": "C"})
 
 
 def _code_only(raw: bytes) -> Any:
@@ -62,8 +59,6 @@ def notebook_source_diff(old: bytes, new: bytes, label: str) -> str:
 
 def snapshot_diff(base: Run, other: Run) -> dict[str, Any]:
     """Compare the snapshots of two runs: same code?, changed files, notebook diff."""
-    from .snapshot import read_file_at
-
     same_repo = base.git_dir == other.git_dir
     result: dict[str, Any] = {
         "base": base.id,
@@ -84,6 +79,7 @@ def snapshot_diff(base: Run, other: Run) -> dict[str, Any]:
             listing = _git(
                 base.git_dir,
                 "diff",
+                "--no-color",  # the user's color.ui=always must not reach the listing
                 "--no-renames",
                 "--name-status",
                 base.commit_sha,

@@ -1,0 +1,68 @@
+"""``jupyter mlops ...``: the headless face of jupyter-mlops, for cron, CI and servers.
+
+A traitlets application like the rest of Jupyter, so ``c.MLOps.db_url`` in
+``jupyter_mlops_config.py`` and ``--MLOps.db_url=...`` work as users expect.
+
+Exit codes scripts can rely on: 0 the run succeeded (or the command did its job),
+1 the run failed, 2 bad input, 3 cancelled, 4 timed out, 5 lost.
+
+One module per command group, so a command imports only what it runs: :mod:`.run`,
+:mod:`.runs` (runs, show), :mod:`.cancel` (cancel, delete), :mod:`.reproduce`,
+:mod:`.results` (metrics, artifacts), :mod:`.kernels`, :mod:`.db`, :mod:`.schedule`,
+:mod:`.scheduler`; :mod:`.base` and :mod:`.follow` hold what they share, :mod:`.text` how
+they print for people.
+"""
+
+from __future__ import annotations
+
+from .. import __version__
+from .base import CommandGroupApp
+
+
+def _command(module: str, app: str) -> str:
+    """The import path of a subcommand's app: loaded only when that command runs."""
+    return f"jupyter_mlops.cli.{module}.{app}"
+
+
+class MLOpsApp(CommandGroupApp):
+    name = "jupyter-mlops"
+    version = __version__
+    description = (
+        "jupyter-mlops: notebooks as reproducible, tracked jobs. "
+        "Start with: jupyter mlops run NOTEBOOK [-p NAME VALUE ...] --wait"
+    )
+    subcommands = {
+        "run": (_command("run", "RunApp"), "Run a notebook as a job."),
+        "runs": (_command("runs", "RunsApp"), "List runs."),
+        "show": (_command("runs", "ShowApp"), "Show one run."),
+        "cancel": (_command("cancel", "CancelApp"), "Cancel a run."),
+        "reproduce": (_command("reproduce", "ReproduceApp"), "Run a run again exactly."),
+        "delete": (_command("cancel", "DeleteApp"), "Delete a finished run."),
+        "metrics": (
+            _command("results", "MetricsApp"),
+            "Print or export a run's metric series (csv, json).",
+        ),
+        "artifacts": (_command("results", "ArtifactsApp"), "A run's artifacts (get)."),
+        "kernels": (
+            _command("kernels", "KernelsApp"),
+            "Installed kernels and which can use CUDA; this machine's GPUs.",
+        ),
+        "db": (_command("db", "DbApp"), "Run store maintenance (upgrade, current)."),
+        "schedule": (
+            _command("schedule", "ScheduleApp"),
+            "Cron schedules (add, list, show, pause, resume, delete, run-now).",
+        ),
+        "scheduler": (
+            _command("scheduler", "SchedulerApp"),
+            "Fire due schedules until stopped (SIGTERM).",
+        ),
+    }
+
+    show_description = True
+
+
+def main() -> None:
+    from .._imports import skip_slow_jsonschema_formats
+
+    skip_slow_jsonschema_formats()
+    MLOpsApp.launch_instance()

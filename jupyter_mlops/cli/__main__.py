@@ -1,0 +1,5 @@
+"""``python -m jupyter_mlops.cli``: the same as ``jupyter mlops``."""
+
+from . import main
+
+main()

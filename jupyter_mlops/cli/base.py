@@ -1,0 +1,161 @@
+"""What every ``jupyter mlops`` command shares: exit codes, the bad-input error, settings,
+the store and the job service, and the ``-p NAME VALUE`` argument syntax."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, NoReturn
+
+from jupyter_core.application import JupyterApp
+from traitlets import Bool
+
+from .. import __version__
+from ..config import MLOps, Settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+STATUS_EXIT = {"succeeded": 0, "failed": 1, "cancelled": 3, "timed_out": 4, "lost": 5}
+
+JSON_FLAG = {"json": ({"MLOpsBaseApp": {"json_output": True}}, "Print JSON.")}
+"""``--json``, for the commands whose only flag it is."""
+
+
+class CLIError(Exception):
+    """Bad input: printed as one clear line, exit code 2."""
+
+
+def fail(message: str) -> NoReturn:
+    raise CLIError(message)
+
+
+class CommandGroupApp(JupyterApp):
+    """A command made of subcommands (``jupyter mlops db ...``): without one, it lists
+    them (after its description when ``show_description``) and exits with 2."""
+
+    show_description = False
+
+    def start(self) -> None:
+        if self.subapp is None:
+            if self.show_description:
+                print(self.description)
+            self.print_subcommands()
+            self.exit(EXIT_USAGE)
+        self.subapp.start()
+
+
+class MLOpsBaseApp(JupyterApp):
+    """Shared plumbing: settings from config/env, the store and the job service."""
+
+    version = __version__
+    config_file_name = "jupyter_mlops_config"
+    classes = [MLOps]
+    aliases = {
+        "db-url": "MLOps.db_url",
+        "data-dir": "MLOps.data_dir",
+        "backend": "MLOps.backend",
+        "dask-scheduler": "MLOps.dask_scheduler_address",
+        "max-concurrent-runs": "MLOps.max_concurrent_runs",
+        "log-level": "Application.log_level",
+    }
+    flags: dict[str, Any] = {}
+
+    json_output = Bool(False, help="Print JSON instead of text.").tag(config=True)
+
+    takes_parameters: ClassVar[bool] = False
+    """Whether the command takes ``-p NAME VALUE`` pairs (run, schedule add): they are
+    taken out into :attr:`raw_parameters` before traitlets sees the command line."""
+    raw_parameters: dict[str, str]
+
+    _store: Any = None
+
+    def parse_command_line(self, argv: list[str] | None = None) -> None:
+        if self.takes_parameters:
+            self.raw_parameters, argv = split_parameters(argv)
+        super().parse_command_line(argv)
+
+    @property
+    def settings(self) -> Settings:
+        return MLOps(parent=self).settings()
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from ..store import RunStore
+
+            self._store = RunStore.from_settings(self.settings)
+        return self._store
+
+    def jobs(self) -> Any:
+        from ..jobs import JobService
+
+        return JobService(self.settings, self.store)
+
+    def resolve_id(self, prefix: str) -> str:
+        try:
+            return self.store.resolve_run_id(prefix)
+        except LookupError as err:
+            fail(str(err.args[0] if err.args else err))
+
+    def one_argument(self, what: str) -> str:
+        if len(self.extra_args) != 1:
+            fail(f"expected exactly one {what}, got {len(self.extra_args)}: {self.extra_args}")
+        return self.extra_args[0]
+
+    def run_id_argument(self) -> str:
+        """The full id of the one run the command line names (by id or unique prefix)."""
+        return self.resolve_id(self.one_argument("run id"))
+
+    def print_result(self, data: Any, as_text: Callable[[Any], str]) -> int:
+        """Print ``data`` as JSON with ``--json``, else as ``as_text`` writes it for people."""
+        print(json.dumps(data, indent=2, default=str) if self.json_output else as_text(data))
+        return EXIT_OK
+
+    def start(self) -> None:  # subclasses implement run()
+        try:
+            code = self.run()
+        except CLIError as err:
+            print(f"error: {err}", file=sys.stderr)
+            self.exit(EXIT_USAGE)
+        except (ValueError, LookupError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            self.exit(EXIT_USAGE)
+        self.exit(code)
+
+    def run(self) -> int:
+        raise NotImplementedError
+
+
+def split_parameters(argv: list[str] | None) -> tuple[dict[str, str], list[str]]:
+    """``-p NAME VALUE`` pairs (papermill's syntax), taken out before traitlets sees argv
+    (``None``: this process's arguments); a pair without its value exits with 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    params: dict[str, str] = {}
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        if args[i] in ("-p", "--parameter"):
+            if i + 2 >= len(args):
+                print(f"error: {args[i]} needs a name and a value: -p NAME VALUE", file=sys.stderr)
+                sys.exit(EXIT_USAGE)
+            params[args[i + 1]] = args[i + 2]
+            i += 3
+        else:
+            rest.append(args[i])
+            i += 1
+    return params, rest
+
+
+@contextlib.contextmanager
+def quiet_broken_pipe() -> Iterator[None]:
+    """``... | head``: the reader went away; stop writing without a traceback."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail

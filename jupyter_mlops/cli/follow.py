@@ -1,0 +1,89 @@
+"""Following a run to its end: ``run --wait``, ``reproduce --wait``, ``schedule run-now
+--wait`` and ``cancel --wait``. A script's exit code is then the run's own status."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from traitlets import Bool
+
+from .base import EXIT_FAILED, EXIT_OK, JSON_FLAG, STATUS_EXIT, MLOpsBaseApp
+
+FINISHING_POLL_S = 0.05
+
+
+def wait_for_run(app: MLOpsBaseApp, run_id: str, handle: Any, progress: bool) -> int:
+    """Follow a run to its terminal status: a progress bar on a terminal, one line per
+    status change otherwise (so logs of cron and CI stay readable)."""
+    from ..store import RunStatus
+
+    store = app.store
+    bar = None
+    if progress and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=None, unit="cell", desc=run_id, file=sys.stderr, leave=True)
+    service = app.jobs()
+    delay = 0.05
+    last_status, last_cells = "", -1
+    try:
+        while True:
+            exited = None
+            if handle is not None:
+                try:
+                    exited = handle.wait(timeout=delay)
+                except Exception:  # subprocess.TimeoutExpired: still running
+                    exited = None
+            else:
+                time.sleep(delay)
+            run = store.require_run(run_id)
+            # Back off to 2 reads a second while cells run; once the last cell is done
+            # only artifacts remain, so look every 50 ms to return as soon as it ends.
+            last_cell_done = bool(run.cells_total) and run.cells_done >= (run.cells_total or 0)
+            delay = FINISHING_POLL_S if last_cell_done else min(delay * 1.5, 0.5)
+            if bar is not None and (run.status, run.cells_done) != (last_status, last_cells):
+                bar.total = run.cells_total
+                bar.n = run.cells_done
+                bar.set_postfix_str(run.status)
+            elif bar is None and progress and run.status != last_status:
+                print(f"run {run_id}: {run.status}", file=sys.stderr)
+            last_status, last_cells = run.status, run.cells_done
+            if RunStatus(run.status).is_terminal:
+                break
+            if exited is not None or handle is None:
+                service.reconcile()  # runner gone without a final status: lost
+    finally:
+        if bar is not None:
+            bar.close()
+    run = store.require_run(run_id)
+    line = f"run {run.id} {run.status}"
+    if run.status_reason:
+        line += f": {run.status_reason}"
+    print(line, file=sys.stderr)
+    if run.error_traceback and run.status == "failed":
+        print(run.error_traceback, file=sys.stderr)
+    return STATUS_EXIT.get(run.status, EXIT_FAILED)
+
+
+class SubmittingApp(MLOpsBaseApp):
+    """Commands that start a run (run, reproduce, schedule run-now): they print the new
+    run's id and, with ``--wait``, follow it and exit with its status."""
+
+    flags = {
+        **JSON_FLAG,
+        "wait": (
+            {"SubmittingApp": {"wait": True}},
+            "Wait for the run to end; exit with its status.",
+        ),
+        "no-progress": ({"SubmittingApp": {"progress": False}}, "No progress bar with --wait."),
+    }
+    wait = Bool(False).tag(config=True)
+    progress = Bool(True).tag(config=True)
+
+    def follow(self, submission: Any) -> int:
+        """The exit code: OK once submitted, or the run's own status with ``--wait``."""
+        if not self.wait:
+            return EXIT_OK
+        return wait_for_run(self, submission.run.id, submission.handle, self.progress)
