@@ -11,12 +11,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import {
-  API_NAMESPACE,
-  encodePath,
-  queryString,
-  requestAPI
-} from './request';
+import { API_NAMESPACE, APIClient, encodePath, queryString } from './request';
 import type { components } from './schema';
 
 // -- types -----------------------------------------------------------------------
@@ -188,14 +183,10 @@ export const MAX_SERIES_KEYS = 20;
 /**
  * The jupyter-mlops REST API, one method per endpoint.
  */
-export class MLOpsClient {
+export class MLOpsClient extends APIClient {
   constructor(options: MLOpsClient.IOptions = {}) {
-    this.serverSettings =
-      options.serverSettings ?? ServerConnection.makeSettings();
+    super(options.serverSettings);
   }
-
-  /** Server connection settings used for every call. */
-  readonly serverSettings: ServerConnection.ISettings;
 
   /** Absolute URL of an API path (no auth added). */
   url(...parts: string[]): string {
@@ -218,7 +209,7 @@ export class MLOpsClient {
   }
 
   health(): Promise<IHealth> {
-    return this._request<IHealth>('health');
+    return this.request<IHealth>('health');
   }
 
   listRuns(query: IRunQuery = {}): Promise<IRunPage> {
@@ -232,18 +223,15 @@ export class MLOpsClient {
       q: query.q,
       metrics: query.metrics
     });
-    return this._request<IRunPage>(`runs${search}`);
+    return this.request<IRunPage>(`runs${search}`);
   }
 
   getRun(id: string): Promise<IRunDetail> {
-    return this._request<IRunDetail>(this._runPath(id));
+    return this.request<IRunDetail>(this._runPath(id));
   }
 
   submitRun(request: ISubmitRequest): Promise<IRunSummary> {
-    return this._request<IRunSummary>('runs', {
-      method: 'POST',
-      body: JSON.stringify(request)
-    });
+    return this.send<IRunSummary>('POST', 'runs', request);
   }
 
   cancelRun(id: string): Promise<IRunSummary> {
@@ -258,18 +246,18 @@ export class MLOpsClient {
    * Code difference between two runs' snapshots.
    */
   diffRuns(baseId: string, otherId: string): Promise<ISnapshotDiff> {
-    return this._request<ISnapshotDiff>(
+    return this.request<ISnapshotDiff>(
       this._runPath(baseId, 'diff', encodeURIComponent(otherId))
     );
   }
 
   async deleteRun(id: string): Promise<void> {
-    await this._request<void>(this._runPath(id), { method: 'DELETE' });
+    await this.send<void>('DELETE', this._runPath(id));
   }
 
   /** The metric keys of a run, with latest values and series totals. */
   runMetrics(id: string): Promise<IRunMetrics> {
-    return this._request<IRunMetrics>(this._runPath(id, 'metrics'));
+    return this.request<IRunMetrics>(this._runPath(id, 'metrics'));
   }
 
   /** One metric series of a run (the key may contain `/`). */
@@ -279,7 +267,7 @@ export class MLOpsClient {
     maxPoints?: number
   ): Promise<IMetricSeries & { max_points: number }> {
     const search = queryString({ max_points: maxPoints || undefined });
-    return this._request<IMetricSeries & { max_points: number }>(
+    return this.request<IMetricSeries & { max_points: number }>(
       this._runPath(id, 'metrics', encodePath(key)) + search
     );
   }
@@ -298,12 +286,12 @@ export class MLOpsClient {
       key: keys,
       max_points: maxPoints || undefined
     });
-    return this._request<IMetricSeriesSet>(`metrics${search}`);
+    return this.request<IMetricSeriesSet>(`metrics${search}`);
   }
 
   /** The executed notebook (nbformat v4 JSON). */
   executedNotebook(id: string): Promise<JSONObject> {
-    return this._request<JSONObject>(this._runPath(id, 'notebook'));
+    return this.request<JSONObject>(this._runPath(id, 'notebook'));
   }
 
   /** URL of the executed notebook rendered as HTML (served sandboxed). */
@@ -320,13 +308,13 @@ export class MLOpsClient {
   }
 
   notebookParameters(path: string): Promise<INotebookParameters> {
-    return this._request<INotebookParameters>(
+    return this.request<INotebookParameters>(
       `notebooks/parameters${queryString({ path })}`
     );
   }
 
   kernels(): Promise<IKernels> {
-    return this._request<IKernels>('kernels');
+    return this.request<IKernels>('kernels');
   }
 
   /**
@@ -343,7 +331,7 @@ export class MLOpsClient {
       timezone: timezone || undefined,
       count
     });
-    return this._request<ICronPreview>(`cron/preview${search}`);
+    return this.request<ICronPreview>(`cron/preview${search}`);
   }
 
   /** URL of the server-sent event stream. */
@@ -352,17 +340,11 @@ export class MLOpsClient {
   }
 
   private _runPath(id: string, ...rest: string[]): string {
-    return ['runs', encodeURIComponent(id), ...rest].join('/');
+    return this.itemPath('runs', id, ...rest);
   }
 
   private _runAction(id: string, action: string): Promise<IRunSummary> {
-    return this._request<IRunSummary>(this._runPath(id, action), {
-      method: 'POST'
-    });
-  }
-
-  private _request<T>(endPoint: string, init: RequestInit = {}): Promise<T> {
-    return requestAPI<T>(endPoint, init, this.serverSettings);
+    return this.send<IRunSummary>('POST', this._runPath(id, action));
   }
 }
 

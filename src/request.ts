@@ -132,3 +132,38 @@ export function queryString(
 export function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
+
+/**
+ * What every typed client of ours has: the server settings, and a request
+ * below `/mlops/api/` with them.
+ */
+export abstract class APIClient {
+  constructor(serverSettings?: ServerConnection.ISettings) {
+    this.serverSettings = serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  /** Server connection settings used for every call. */
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /** `kind/<id>/rest...`, the id encoded. */
+  protected itemPath(kind: string, id: string, ...rest: string[]): string {
+    return [kind, encodeURIComponent(id), ...rest].join('/');
+  }
+
+  protected request<T>(endPoint: string, init: RequestInit = {}): Promise<T> {
+    return requestAPI<T>(endPoint, init, this.serverSettings);
+  }
+
+  /** A request with a JSON body (or none), e.g. `POST runs`. */
+  protected send<T>(
+    method: 'POST' | 'PATCH' | 'DELETE',
+    endPoint: string,
+    body?: unknown
+  ): Promise<T> {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+    }
+    return this.request<T>(endPoint, init);
+  }
+}

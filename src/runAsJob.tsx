@@ -160,47 +160,57 @@ function ExecutionFieldset(props: IFormProps): JSX.Element {
   const set = (patch: Partial<IRunFormState>) =>
     props.onChange({ ...state, ...patch });
   const gpuNames = kernels.gpus.map(g => `${g.index}: ${g.name}`).join(', ');
+  const numberFields: Array<{
+    key: 'gpus' | 'timeout' | 'seed';
+    label: string;
+    inputMode: 'numeric' | 'decimal';
+    placeholder?: string;
+    help?: string;
+  }> = [
+    {
+      key: 'gpus',
+      label: trans.__('GPUs'),
+      inputMode: 'numeric',
+      help: kernels.gpus.length
+        ? trans._n(
+            '%1 GPU on this server: %2',
+            '%1 GPUs on this server: %2',
+            kernels.gpus.length,
+            gpuNames
+          )
+        : trans.__('No GPU detected on this server.')
+    },
+    {
+      key: 'timeout',
+      label: trans.__('Timeout (seconds)'),
+      inputMode: 'decimal',
+      placeholder: trans.__('none')
+    },
+    {
+      key: 'seed',
+      label: trans.__('Seed'),
+      inputMode: 'numeric',
+      placeholder: trans.__('auto')
+    }
+  ];
   return (
     <fieldset className="jp-mlops-fieldset" disabled={submitting}>
       <legend>{trans.__('Execution')}</legend>
       <KernelField {...props} />
       <div className="jp-mlops-field-row">
-        <TextField
-          id="jp-mlops-gpus"
-          label={trans.__('GPUs')}
-          error={errors[RUN_FIELDS.gpus]}
-          help={
-            kernels.gpus.length
-              ? trans._n(
-                  '%1 GPU on this server: %2',
-                  '%1 GPUs on this server: %2',
-                  kernels.gpus.length,
-                  gpuNames
-                )
-              : trans.__('No GPU detected on this server.')
-          }
-          inputMode="numeric"
-          value={state.gpus}
-          onChange={gpus => set({ gpus })}
-        />
-        <TextField
-          id="jp-mlops-timeout"
-          label={trans.__('Timeout (seconds)')}
-          error={errors[RUN_FIELDS.timeout]}
-          inputMode="decimal"
-          placeholder={trans.__('none')}
-          value={state.timeout}
-          onChange={timeout => set({ timeout })}
-        />
-        <TextField
-          id="jp-mlops-seed"
-          label={trans.__('Seed')}
-          error={errors[RUN_FIELDS.seed]}
-          inputMode="numeric"
-          placeholder={trans.__('auto')}
-          value={state.seed}
-          onChange={seed => set({ seed })}
-        />
+        {numberFields.map(f => (
+          <TextField
+            key={f.key}
+            id={`jp-mlops-${f.key}`}
+            label={f.label}
+            error={errors[RUN_FIELDS[f.key]]}
+            help={f.help}
+            inputMode={f.inputMode}
+            placeholder={f.placeholder}
+            value={state[f.key]}
+            onChange={value => set({ [f.key]: value })}
+          />
+        ))}
       </div>
       <TextField
         id="jp-mlops-tags"

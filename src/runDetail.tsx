@@ -69,6 +69,82 @@ interface IDetailProps {
   metrics: RunMetrics;
 }
 
+/** The header's buttons: cancel (while active), reproduce, delete, open, refresh. */
+function DetailActions(props: {
+  run: IRunDetail;
+  busy: string | null;
+  actions: IRunActions;
+  trans: TranslationBundle;
+  onRefresh: () => void;
+}): JSX.Element {
+  const { run, busy, actions, trans } = props;
+  const active = isActive(run.status);
+  const buttons: Array<{
+    className: string;
+    label: string;
+    title?: string;
+    disabled?: boolean;
+    onClick: () => void;
+  }> = [
+    ...(active
+      ? [
+          {
+            className: 'jp-mod-warn jp-mlops-cancel',
+            label:
+              busy === 'cancel' ? trans.__('Cancelling…') : trans.__('Cancel'),
+            disabled: busy !== null,
+            onClick: () => void actions.cancel(run.id)
+          }
+        ]
+      : []),
+    {
+      className: 'jp-mod-accept jp-mlops-reproduce',
+      label: trans.__('Reproduce'),
+      title: trans.__(
+        'Run again with the same commit, parameters, seed and kernel'
+      ),
+      disabled: busy !== null,
+      onClick: () => void actions.reproduce(run.id)
+    },
+    {
+      className: 'jp-mod-warn jp-mlops-delete',
+      label: trans.__('Delete'),
+      title: active
+        ? trans.__('Cancel the run before deleting it')
+        : trans.__('Delete the run, its snapshot ref and its files'),
+      disabled: busy !== null || active,
+      onClick: () => void actions.remove(run.id)
+    },
+    {
+      className: 'jp-mlops-open-source',
+      label: trans.__('Open notebook'),
+      title: trans.__('Open the notebook as it is now on disk'),
+      onClick: () => actions.openNotebook(run.notebook)
+    },
+    {
+      className: 'jp-mlops-reload',
+      label: trans.__('Refresh'),
+      onClick: props.onRefresh
+    }
+  ];
+  return (
+    <div className="jp-mlops-detail-actions">
+      {buttons.map(button => (
+        <button
+          key={button.className}
+          type="button"
+          className={`jp-Button jp-mod-styled ${button.className}`}
+          disabled={button.disabled}
+          title={button.title}
+          onClick={button.onClick}
+        >
+          {button.label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 function RunDetailView(props: IDetailProps): JSX.Element {
   const { detail: run, trans, actions, busy } = props;
   const now = useTicker(!!run && isActive(run.status));
@@ -114,57 +190,13 @@ function RunDetailView(props: IDetailProps): JSX.Element {
           />
           <Progress run={run} now={now} trans={trans} />
         </div>
-        <div className="jp-mlops-detail-actions">
-          {active && (
-            <button
-              type="button"
-              className="jp-Button jp-mod-styled jp-mod-warn jp-mlops-cancel"
-              disabled={busy !== null}
-              onClick={() => void actions.cancel(run.id)}
-            >
-              {busy === 'cancel' ? trans.__('Cancelling…') : trans.__('Cancel')}
-            </button>
-          )}
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mod-accept jp-mlops-reproduce"
-            disabled={busy !== null}
-            title={trans.__(
-              'Run again with the same commit, parameters, seed and kernel'
-            )}
-            onClick={() => void actions.reproduce(run.id)}
-          >
-            {trans.__('Reproduce')}
-          </button>
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mod-warn jp-mlops-delete"
-            disabled={busy !== null || active}
-            title={
-              active
-                ? trans.__('Cancel the run before deleting it')
-                : trans.__('Delete the run, its snapshot ref and its files')
-            }
-            onClick={() => void actions.remove(run.id)}
-          >
-            {trans.__('Delete')}
-          </button>
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mlops-open-source"
-            onClick={() => actions.openNotebook(run.notebook)}
-            title={trans.__('Open the notebook as it is now on disk')}
-          >
-            {trans.__('Open notebook')}
-          </button>
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mlops-reload"
-            onClick={props.onRefresh}
-          >
-            {trans.__('Refresh')}
-          </button>
-        </div>
+        <DetailActions
+          run={run}
+          busy={busy}
+          actions={actions}
+          trans={trans}
+          onRefresh={props.onRefresh}
+        />
       </header>
       <ErrorBanner error={props.error} />
       {run.status_reason && (

@@ -71,41 +71,21 @@ export class RunJobDialog extends Dialog<void> {
       return;
     }
     const scheduled = body.scheduleRequest(request);
-    if (scheduled && this._createSchedule) {
+    const create = this._createSchedule;
+    if (scheduled && create) {
       if (body.schedulePending || Object.keys(body.scheduleErrors()).length) {
         body.update();
         return;
       }
-      const create = this._createSchedule;
-      this._send(
-        () => create(scheduled),
-        schedule => (this._schedule = schedule),
-        index
-      );
-      return;
     }
     const submit = this._submit;
-    this._send(
-      () => submit(request),
-      run => (this._run = run),
-      index
-    );
-  }
-
-  /**
-   * Send the request with the form marked busy; close on success (after
-   * `keep` took the answer), else show the server's error in the form.
-   */
-  private _send<T>(
-    send: () => Promise<T>,
-    keep: (answer: T) => void,
-    index: number | undefined
-  ): void {
-    const body = this._jobBody;
     body.setSubmitting(true);
-    send()
-      .then(answer => {
-        keep(answer);
+    const sent: Promise<unknown> =
+      scheduled && create
+        ? create(scheduled).then(schedule => (this._schedule = schedule))
+        : submit(request).then(run => (this._run = run));
+    sent
+      .then(() => {
         body.setSubmitting(false);
         // Our inputs are valid (checked above); clear the base class's flag,
         // which it computes on input events from possibly stale markup.

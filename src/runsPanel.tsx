@@ -6,7 +6,6 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import {
   clearIcon,
-  refreshIcon,
   ToolbarButtonComponent
 } from '@jupyterlab/ui-components';
 import { Debouncer } from '@lumino/polling';
@@ -16,6 +15,7 @@ import type { IRunSummary } from './api';
 import {
   ErrorBanner,
   Loading,
+  RefreshButton,
   ParamsGlance,
   Progress,
   StatusBadge,
@@ -306,11 +306,9 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
         >
           {connection}
         </span>
-        <ToolbarButtonComponent
-          icon={refreshIcon}
+        <RefreshButton
           tooltip={trans.__('Refresh the run list')}
           onClick={() => void model.refresh()}
-          className="jp-mlops-refresh"
         />
       </div>
       <div className="jp-mlops-filters" role="search">

@@ -201,6 +201,38 @@ function presetLabels(trans: TranslationBundle): Record<string, string> {
   };
 }
 
+/** The two policies' drop-downs: while still running, and missed runs. */
+function policyFields(trans: TranslationBundle): Array<{
+  key: 'concurrency' | 'catchup';
+  label: string;
+  title?: string;
+  options: Array<{ value: string; label: string }>;
+}> {
+  return [
+    {
+      key: 'concurrency',
+      label: trans.__('If still running'),
+      options: [
+        { value: 'skip', label: trans.__('skip this time') },
+        { value: 'queue', label: trans.__('start when it ends') },
+        { value: 'allow', label: trans.__('start another') }
+      ]
+    },
+    {
+      key: 'catchup',
+      label: trans.__('Missed runs'),
+      title: trans.__(
+        'Slots missed while no scheduler was running (server down, schedule paused)'
+      ),
+      options: [
+        { value: 'skip', label: trans.__('skip them') },
+        { value: 'once', label: trans.__('run the latest') },
+        { value: 'all', label: trans.__('run each (up to 10)') }
+      ]
+    }
+  ];
+}
+
 /** The preset radio buttons. */
 function CronPresets(props: {
   state: IScheduleFormState;
@@ -394,31 +426,19 @@ export function ScheduleSection(props: {
               value={state.name}
               onChange={name => set({ name })}
             />
-            <SelectField<ConcurrencyPolicy>
-              id="jp-mlops-schedule-concurrency"
-              label={trans.__('If still running')}
-              value={state.concurrency}
-              onChange={concurrency => set({ concurrency })}
-              options={[
-                { value: 'skip', label: trans.__('skip this time') },
-                { value: 'queue', label: trans.__('start when it ends') },
-                { value: 'allow', label: trans.__('start another') }
-              ]}
-            />
-            <SelectField<CatchupPolicy>
-              id="jp-mlops-schedule-catchup"
-              label={trans.__('Missed runs')}
-              title={trans.__(
-                'Slots missed while no scheduler was running (server down, schedule paused)'
-              )}
-              value={state.catchup}
-              onChange={catchup => set({ catchup })}
-              options={[
-                { value: 'skip', label: trans.__('skip them') },
-                { value: 'once', label: trans.__('run the latest') },
-                { value: 'all', label: trans.__('run each (up to 10)') }
-              ]}
-            />
+            {policyFields(trans).map(field => (
+              <SelectField<string>
+                key={field.key}
+                id={`jp-mlops-schedule-${field.key}`}
+                label={field.label}
+                title={field.title}
+                value={state[field.key]}
+                options={field.options}
+                onChange={value =>
+                  set({ [field.key]: value } as Partial<IScheduleFormState>)
+                }
+              />
+            ))}
           </div>
           {props.ignored.length > 0 && (
             <p className="jp-mlops-hint">

@@ -9,9 +9,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import {
   caretDownIcon,
   caretRightIcon,
-  LabIcon,
-  refreshIcon,
-  ToolbarButtonComponent
+  LabIcon
 } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
@@ -22,7 +20,13 @@ import type {
   IScheduleDetail,
   IScheduleRun
 } from './api';
-import { ErrorBanner, Loading, StatusBadge, useTicker } from './components';
+import {
+  ErrorBanner,
+  Loading,
+  RefreshButton,
+  StatusBadge,
+  useTicker
+} from './components';
 import { describeCron } from './cron';
 import {
   basename,
@@ -334,11 +338,9 @@ function SchedulesView(props: IPanelProps): JSX.Element {
     <div className="jp-mlops-panel-inner">
       <div className="jp-mlops-panel-header">
         <h2 className="jp-mlops-panel-title">{trans.__('Schedules')}</h2>
-        <ToolbarButtonComponent
-          icon={refreshIcon}
+        <RefreshButton
           tooltip={trans.__('Refresh the schedules')}
           onClick={() => void model.refresh()}
-          className="jp-mlops-refresh"
         />
       </div>
       <ErrorBanner error={model.error} />

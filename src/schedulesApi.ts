@@ -14,39 +14,31 @@ import type {
   IScheduleDetail,
   IScheduleRequest
 } from './api';
-import { requestAPI } from './request';
+import { APIClient } from './request';
 
 /**
  * The schedule endpoints, one method each.
  */
-export class SchedulesClient {
+export class SchedulesClient extends APIClient {
   constructor(serverSettings?: ServerConnection.ISettings) {
-    this.serverSettings = serverSettings ?? ServerConnection.makeSettings();
+    super(serverSettings);
   }
 
-  readonly serverSettings: ServerConnection.ISettings;
-
   async list(): Promise<ISchedule[]> {
-    const page = await this._request<{ schedules: ISchedule[] }>('schedules');
+    const page = await this.request<{ schedules: ISchedule[] }>('schedules');
     return page.schedules;
   }
 
   get(id: string): Promise<IScheduleDetail> {
-    return this._request<IScheduleDetail>(this._path(id));
+    return this.request<IScheduleDetail>(this._path(id));
   }
 
   create(request: IScheduleRequest): Promise<ISchedule> {
-    return this._request<ISchedule>('schedules', {
-      method: 'POST',
-      body: JSON.stringify(request)
-    });
+    return this.send<ISchedule>('POST', 'schedules', request);
   }
 
   update(id: string, changes: IScheduleChanges): Promise<ISchedule> {
-    return this._request<ISchedule>(this._path(id), {
-      method: 'PATCH',
-      body: JSON.stringify(changes)
-    });
+    return this.send<ISchedule>('PATCH', this._path(id), changes);
   }
 
   pause(id: string): Promise<ISchedule> {
@@ -58,21 +50,15 @@ export class SchedulesClient {
   }
 
   async remove(id: string): Promise<void> {
-    await this._request<void>(this._path(id), { method: 'DELETE' });
+    await this.send<void>('DELETE', this._path(id));
   }
 
   /** Run the schedule's notebook once, now; the new run. */
   runNow(id: string): Promise<IRunSummary> {
-    return this._request<IRunSummary>(this._path(id, 'run'), {
-      method: 'POST'
-    });
+    return this.send<IRunSummary>('POST', this._path(id, 'run'));
   }
 
   private _path(id: string, ...rest: string[]): string {
-    return ['schedules', encodeURIComponent(id), ...rest].join('/');
-  }
-
-  private _request<T>(endPoint: string, init: RequestInit = {}): Promise<T> {
-    return requestAPI<T>(endPoint, init, this.serverSettings);
+    return this.itemPath('schedules', id, ...rest);
   }
 }
