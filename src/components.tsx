@@ -2,7 +2,6 @@
  * Small React pieces shared by the run list, the run detail and Compare.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
-import { refreshIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { IRunSummary, JSONObject, RunStatus } from './api';
@@ -185,20 +184,5 @@ export function LiveBadge(props: { trans: TranslationBundle }): JSX.Element {
     <span className="jp-mlops-live" title={props.trans.__('Updating live')}>
       {props.trans.__('live')}
     </span>
-  );
-}
-
-/** A panel header's refresh button. */
-export function RefreshButton(props: {
-  tooltip: string;
-  onClick: () => void;
-}): JSX.Element {
-  return (
-    <ToolbarButtonComponent
-      icon={refreshIcon}
-      tooltip={props.tooltip}
-      onClick={props.onClick}
-      className="jp-mlops-refresh"
-    />
   );
 }

@@ -15,7 +15,6 @@ import type { IRunSummary } from './api';
 import {
   ErrorBanner,
   Loading,
-  RefreshButton,
   ParamsGlance,
   Progress,
   StatusBadge,
@@ -29,7 +28,7 @@ import {
   statusLabel
 } from './format';
 import type { RunsModel } from './model';
-import { ModelPanel } from './modelPanel';
+import { ModelPanel, PanelHeader } from './modelPanel';
 import {
   ACTIVE_FILTER,
   FAILED_FILTER,
@@ -298,19 +297,18 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
 
   return (
     <div className="jp-mlops-panel-inner">
-      <div className="jp-mlops-panel-header">
-        <h2 className="jp-mlops-panel-title">{trans.__('Runs')}</h2>
+      <PanelHeader
+        title={trans.__('Runs')}
+        refreshTooltip={trans.__('Refresh the run list')}
+        onRefresh={() => void model.refresh()}
+      >
         <span
           className={`jp-mlops-connection jp-mlops-connection-${model.connection}`}
           title={trans.__('How the list learns about changes')}
         >
           {connection}
         </span>
-        <RefreshButton
-          tooltip={trans.__('Refresh the run list')}
-          onClick={() => void model.refresh()}
-        />
-      </div>
+      </PanelHeader>
       <div className="jp-mlops-filters" role="search">
         {textFilter(
           'q',

@@ -23,7 +23,6 @@ import type {
 import {
   ErrorBanner,
   Loading,
-  RefreshButton,
   StatusBadge,
   useTicker
 } from './components';
@@ -35,7 +34,7 @@ import {
   formatIn,
   formatTime
 } from './format';
-import { ModelPanel } from './modelPanel';
+import { ModelPanel, PanelHeader } from './modelPanel';
 import { errorMessage } from './request';
 import { SchedulesModel } from './schedulesModel';
 import { isActive } from './status';
@@ -336,13 +335,11 @@ function SchedulesView(props: IPanelProps): JSX.Element {
   const now = useTicker(true, soon || anyRunning ? 1000 : 30000);
   return (
     <div className="jp-mlops-panel-inner">
-      <div className="jp-mlops-panel-header">
-        <h2 className="jp-mlops-panel-title">{trans.__('Schedules')}</h2>
-        <RefreshButton
-          tooltip={trans.__('Refresh the schedules')}
-          onClick={() => void model.refresh()}
-        />
-      </div>
+      <PanelHeader
+        title={trans.__('Schedules')}
+        refreshTooltip={trans.__('Refresh the schedules')}
+        onRefresh={() => void model.refresh()}
+      />
       <ErrorBanner error={model.error} />
       <ul className="jp-mlops-schedules" aria-label={trans.__('Schedules')}>
         {schedules.map(schedule => (

@@ -1,10 +1,37 @@
 /**
  * A side panel that renders a model: it re-renders on the model's `changed`
- * signal and tells its host when it is shown (to start live updates lazily).
+ * signal and tells its host when it is shown (to start live updates lazily);
+ * and the header every such panel has.
  */
-import { ReactWidget } from '@jupyterlab/ui-components';
+import {
+  ReactWidget,
+  refreshIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { ISignal } from '@lumino/signaling';
+import * as React from 'react';
+
+/** A panel's header: its title, what `children` add, and a refresh button. */
+export function PanelHeader(props: {
+  title: string;
+  refreshTooltip: string;
+  onRefresh: () => void;
+  children?: React.ReactNode;
+}): JSX.Element {
+  return (
+    <div className="jp-mlops-panel-header">
+      <h2 className="jp-mlops-panel-title">{props.title}</h2>
+      {props.children}
+      <ToolbarButtonComponent
+        icon={refreshIcon}
+        tooltip={props.refreshTooltip}
+        onClick={props.onRefresh}
+        className="jp-mlops-refresh"
+      />
+    </div>
+  );
+}
 
 export abstract class ModelPanel<
   M extends { readonly changed: ISignal<M, void> }
