@@ -8,7 +8,13 @@
  * the year), and the aliases `@hourly`, `@daily`, `@weekly`, `@monthly`,
  * `@yearly`. cronstrue reads seconds *first*, so the fields are reordered
  * for it here.
+ *
+ * The presets of the Schedule form and their close kin (a time every day,
+ * on one weekday, on weekdays; every hour on the hour) keep their own
+ * shorter phrases ("Every Monday at 08:00"), which the UI has always shown;
+ * everything else is cronstrue's.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
 import cronstrue from 'cronstrue';
 
 /** Aliases, expanded as the server does. */
@@ -43,15 +49,71 @@ export function toCronstrueOrder(expr: string): string | null {
   }
 }
 
+/** Whether a field is one whole number from `lo` to `hi`. */
+function isNumberIn(field: string, lo: number, hi: number): boolean {
+  return /^\d{1,2}$/.test(field) && Number(field) >= lo && Number(field) <= hi;
+}
+
+const pad = (field: string) => field.padStart(2, '0');
+
+function dayName(day: number, trans: TranslationBundle): string {
+  return [
+    trans.__('Sunday'),
+    trans.__('Monday'),
+    trans.__('Tuesday'),
+    trans.__('Wednesday'),
+    trans.__('Thursday'),
+    trans.__('Friday'),
+    trans.__('Saturday')
+  ][day % 7];
+}
+
+/** The phrase of a preset-like expression (5 fields), or null. */
+function presetPhrase(expr: string, trans: TranslationBundle): string | null {
+  const fields = expr.split(' ');
+  if (fields.length !== 5) {
+    return null;
+  }
+  const [minute, hour, day, month, weekday] = fields;
+  if (day !== '*' || month !== '*') {
+    return null;
+  }
+  if (minute === '0' && hour === '*' && weekday === '*') {
+    return trans.__('Every hour, on the hour');
+  }
+  if (!isNumberIn(minute, 0, 59) || !isNumberIn(hour, 0, 23)) {
+    return null;
+  }
+  const time = `${pad(hour)}:${pad(minute)}`;
+  if (weekday === '*') {
+    return trans.__('Every day at %1', time);
+  }
+  if (weekday === '1-5') {
+    return trans.__('At %1 on weekdays (Monday to Friday)', time);
+  }
+  if (isNumberIn(weekday, 0, 7)) {
+    return trans.__('Every %1 at %2', dayName(Number(weekday), trans), time);
+  }
+  return null;
+}
+
 /**
- * A cron expression in words (24-hour times), e.g. `0 8 * * 1` ->
- * "At 08:00, only on Monday"; null when it cannot be read (the server's
- * `cron/preview` says why).
+ * A cron expression in words (24-hour times), e.g. `0 8 * * 1` -> "Every
+ * Monday at 08:00", `*\/15 9-17 * * *` -> "Every 15 minutes, between 09:00
+ * and 17:59"; null when it cannot be read (the server's `cron/preview`
+ * says why).
  */
-export function describeCron(expr: string): string | null {
+export function describeCron(
+  expr: string,
+  trans: TranslationBundle
+): string | null {
   const ordered = toCronstrueOrder(expr);
   if (ordered === null || ordered.startsWith('@')) {
     return null;
+  }
+  const phrase = presetPhrase(ordered, trans);
+  if (phrase) {
+    return phrase;
   }
   try {
     return cronstrue.toString(ordered, {

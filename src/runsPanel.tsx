@@ -95,7 +95,9 @@ function FilterInput(props: {
         onChange={e => {
           const value = e.target.value;
           setText(value);
-          void debouncer.invoke(value);
+          if (!debouncer.isDisposed) {
+            void debouncer.invoke(value);
+          }
         }}
         onKeyDown={e => {
           if (e.key === 'Enter') {

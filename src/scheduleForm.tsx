@@ -279,7 +279,7 @@ function CronField(props: {
   set: (patch: Partial<IScheduleFormState>) => void;
 }): JSX.Element {
   const { state, error, verdict, trans, set } = props;
-  const description = error ? null : describeCron(state.cron);
+  const description = error ? null : describeCron(state.cron, trans);
   const next = verdict.state === 'valid' ? verdict.next : [];
   return (
     <div className="jp-mlops-field">

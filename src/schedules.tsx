@@ -112,7 +112,7 @@ function ScheduleRow(props: {
   const { schedule, detail, expanded, now } = props;
   const { model, trans, onOpen, onRunStarted } = props.props;
   const [busy, setBusy] = React.useState(false);
-  const description = describeCron(schedule.cron);
+  const description = describeCron(schedule.cron, trans);
   const act = async (failure: string, action: () => Promise<void>) => {
     setBusy(true);
     try {
@@ -408,7 +408,7 @@ export function notifyScheduleCreated(
   trans: TranslationBundle,
   show: () => void
 ): void {
-  const when = describeCron(schedule.cron) ?? schedule.cron;
+  const when = describeCron(schedule.cron, trans) ?? schedule.cron;
   const next = schedule.next_fire_at
     ? trans.__(
         'Next run %1.',

@@ -18,17 +18,29 @@ describe('cron words', () => {
     expect(toCronstrueOrder('* *')).toBeNull();
   });
 
-  it('describes common expressions in 24-hour time', () => {
-    expect(describeCron('* * * * * */10')).toBe('Every 10 seconds');
-    expect(describeCron('0 3 * * *')).toBe('At 03:00');
-    expect(describeCron('30 2 * * 1-5')).toContain('02:30');
-    expect(describeCron('@daily')).toBe('At 00:00');
+  it('keeps the presets’ own phrases', () => {
+    expect(describeCron('0 3 * * *', trans)).toBe('Every day at 03:00');
+    expect(describeCron('0 * * * *', trans)).toBe('Every hour, on the hour');
+    expect(describeCron('0 8 * * 1', trans)).toBe('Every Monday at 08:00');
+    expect(describeCron('0 8 * * 7', trans)).toBe('Every Sunday at 08:00');
+    expect(describeCron('30 2 * * 1-5', trans)).toBe(
+      'At 02:30 on weekdays (Monday to Friday)'
+    );
+    expect(describeCron('@daily', trans)).toBe('Every day at 00:00');
+  });
+
+  it('describes the rest with cronstrue, in 24-hour time', () => {
+    expect(describeCron('* * * * * */10', trans)).toBe('Every 10 seconds');
+    expect(describeCron('*/15 9-17 * * *', trans)).toBe(
+      'Every 15 minutes, between 09:00 and 17:59'
+    );
+    expect(describeCron('0 0 1 * *', trans)).toContain('day 1 of the month');
   });
 
   it('has no words for what it cannot read', () => {
-    expect(describeCron('')).toBeNull();
-    expect(describeCron('not a cron')).toBeNull();
-    expect(describeCron('@sometimes')).toBeNull();
+    expect(describeCron('', trans)).toBeNull();
+    expect(describeCron('not a cron', trans)).toBeNull();
+    expect(describeCron('@sometimes', trans)).toBeNull();
   });
 });
 
