@@ -12,6 +12,7 @@ import { IDisposable } from '@lumino/disposable';
 import { Debouncer } from '@lumino/polling';
 
 import type { ICronPreview } from './api';
+import { disposePoll } from './polling';
 import { MLOpsAPIError } from './request';
 
 /** Milliseconds of typing pause before the expression is sent. */
@@ -56,7 +57,7 @@ export class CronCheck implements IDisposable {
   }
 
   dispose(): void {
-    this._debouncer.dispose();
+    disposePoll(this._debouncer);
   }
 
   private async _fetch(

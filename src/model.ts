@@ -16,6 +16,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import type { IRunSummary, MLOpsClient } from './api';
 import { ModelBase } from './modelBase';
 import {
+  disposePoll,
   intervalPoll,
   isStopped,
   setPollInterval,
@@ -391,9 +392,9 @@ export class RunsModel extends ModelBase implements IMLOpsRuns {
 
   protected onDisposed(): void {
     this._stream.dispose();
-    this._poll.dispose();
-    this._metricPoll.dispose();
-    this._finalValues.dispose();
+    disposePoll(this._poll);
+    disposePoll(this._metricPoll);
+    disposePoll(this._finalValues);
     this._metricColumns = [];
   }
 

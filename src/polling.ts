@@ -50,6 +50,22 @@ export function isStopped(poll: Poll): boolean {
   return phase === 'constructed' || phase === 'stopped' || phase === 'disposed';
 }
 
+/**
+ * Dispose of a poll, debouncer or throttler and of its pending tick
+ * (`dispose` alone leaves the timer to fire into a disposed poll; stopping
+ * first clears it).
+ */
+export function disposePoll(poll: {
+  readonly isDisposed: boolean;
+  stop(): Promise<void>;
+  dispose(): void;
+}): void {
+  if (!poll.isDisposed) {
+    void poll.stop();
+    poll.dispose();
+  }
+}
+
 /** Call `callback` every `ms` while `active` (a React effect on a Poll). */
 export function useInterval(
   active: boolean,
@@ -70,6 +86,6 @@ export function useInterval(
       'never'
     );
     void startLater(poll);
-    return () => poll.dispose();
+    return () => disposePoll(poll);
   }, [active, ms]);
 }

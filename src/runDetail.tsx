@@ -27,7 +27,12 @@ import {
 } from './format';
 import { RunMetricsView } from './metrics';
 import type { RunsModel } from './model';
-import { intervalPoll, isStopped, startLater } from './polling';
+import {
+  disposePoll,
+  intervalPoll,
+  isStopped,
+  startLater
+} from './polling';
 import { errorMessage } from './request';
 import { Artifacts, KeyValues, Timeline } from './runFacts';
 import { RunMetrics } from './runMetrics';
@@ -488,8 +493,8 @@ export class RunDetailWidget extends ReactWidget {
       return;
     }
     this._watcher.dispose();
-    this._livePoll.dispose();
-    this._finalMetrics.dispose();
+    disposePoll(this._livePoll);
+    disposePoll(this._finalMetrics);
     this.metrics.dispose();
     super.dispose();
   }

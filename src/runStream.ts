@@ -11,6 +11,7 @@ import { IDisposable } from '@lumino/disposable';
 import { Throttler } from '@lumino/polling';
 
 import type { IRunDeleted, IRunSummary } from './api';
+import { disposePoll } from './polling';
 
 /** Wait before opening the stream again after the browser gave up on it. */
 export const STREAM_RETRY_MS = 30000;
@@ -96,7 +97,7 @@ export class RunStream implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    this._retry.dispose();
+    disposePoll(this._retry);
     this._source?.close();
     this._source = null;
   }

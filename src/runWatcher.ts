@@ -7,6 +7,7 @@ import { IDisposable } from '@lumino/disposable';
 import { Debouncer } from '@lumino/polling';
 
 import type { IRunChange, RunsModel } from './model';
+import { disposePoll } from './polling';
 
 export class RunWatcher implements IDisposable {
   constructor(options: RunWatcher.IOptions) {
@@ -24,7 +25,7 @@ export class RunWatcher implements IDisposable {
       return;
     }
     this._options.model.runChanged.disconnect(this._onRunChanged, this);
-    this._reload.dispose();
+    disposePoll(this._reload);
   }
 
   private _onRunChanged(_: RunsModel, change: IRunChange): void {

@@ -29,6 +29,7 @@ import {
 } from './format';
 import type { RunsModel } from './model';
 import { ModelPanel, PanelHeader } from './modelPanel';
+import { disposePoll } from './polling';
 import {
   ACTIVE_FILTER,
   FAILED_FILTER,
@@ -74,7 +75,7 @@ function FilterInput(props: {
     []
   );
   React.useEffect(() => setText(props.value), [props.value]);
-  React.useEffect(() => () => debouncer.dispose(), [debouncer]);
+  React.useEffect(() => () => disposePoll(debouncer), [debouncer]);
   const apply = (value: string) => {
     void debouncer.stop();
     if (value !== props.value) {

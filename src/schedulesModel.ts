@@ -7,7 +7,7 @@ import { Poll, Throttler } from '@lumino/polling';
 
 import type { IRunSummary, ISchedule, IScheduleDetail } from './api';
 import { ModelBase, SerialTask } from './modelBase';
-import { intervalPoll, startLater } from './polling';
+import { disposePoll, intervalPoll, startLater } from './polling';
 import { errorMessage, MLOpsAPIError } from './request';
 import { SchedulesClient } from './schedulesApi';
 
@@ -145,8 +145,8 @@ export class SchedulesModel extends ModelBase {
 
   protected onDisposed(): void {
     this._started = false;
-    this._poll.dispose();
-    this._soon.dispose();
+    disposePoll(this._poll);
+    disposePoll(this._soon);
   }
 
   private _forget(id: string): void {
