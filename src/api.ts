@@ -23,12 +23,7 @@ type With<T, R> = Omit<T, keyof R> & R;
 
 /** A JSON value. */
 export type JSONValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JSONValue[]
-  | { [key: string]: JSONValue };
+  null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
 
 /** A JSON object. */
 export type JSONObject = { [key: string]: JSONValue };
@@ -46,7 +41,10 @@ export type IHealth = Schemas['Health'];
  * One row of the run list (also the data of the `run` event); `metrics`
  * holds the latest values of the keys asked for with `metrics` in `GET runs`.
  */
-export type IRunSummary = With<Schemas['RunListItem'], { parameters: JSONObject }>;
+export type IRunSummary = With<
+  Schemas['RunListItem'],
+  { parameters: JSONObject }
+>;
 
 /** One status change or cell progress event of a run. */
 export type IRunEvent = Schemas['RunEvent'];

@@ -38,7 +38,9 @@ export interface ICommandsOptions {
 }
 
 /** The notebook selected in the file browser, if any. */
-function selectedNotebook(fileBrowser: IDefaultFileBrowser | null): string | null {
+function selectedNotebook(
+  fileBrowser: IDefaultFileBrowser | null
+): string | null {
   if (!fileBrowser) {
     return null;
   }
@@ -148,7 +150,10 @@ export function addCommands(options: ICommandsOptions): void {
 }
 
 /** The notebook toolbar's "Run as job" button (after the cell type picker). */
-function addToolbarButton(app: JupyterFrontEnd, trans: TranslationBundle): void {
+function addToolbarButton(
+  app: JupyterFrontEnd,
+  trans: TranslationBundle
+): void {
   app.docRegistry.addWidgetExtension('Notebook', {
     createNew: (
       widget: IDocumentWidget,

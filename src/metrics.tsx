@@ -6,15 +6,15 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import type { IMetricSeries, IRunDetail, MetricPoint, MLOpsClient } from './api';
+import type {
+  IMetricSeries,
+  IRunDetail,
+  MetricPoint,
+  MLOpsClient
+} from './api';
 import { MAX_SERIES_KEYS, MAX_SERIES_RUNS } from './api';
 import { IChartSeries, LineChart } from './chart';
-import {
-  ErrorBanner,
-  LiveBadge,
-  Section,
-  TableHead
-} from './components';
+import { ErrorBanner, LiveBadge, Section, TableHead } from './components';
 import { formatMetric, runLabel } from './format';
 import { useInterval } from './polling';
 import { errorMessage } from './request';
@@ -270,9 +270,7 @@ export function CompareMetrics(props: {
     };
   }, [idsKey, keysKey, props.version, tick]);
 
-  useInterval(anyActive, props.liveInterval ?? 3000, () =>
-    setTick(t => t + 1)
-  );
+  useInterval(anyActive, props.liveInterval ?? 3000, () => setTick(t => t + 1));
 
   if (!allKeys.length) {
     return null;

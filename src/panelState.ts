@@ -83,7 +83,10 @@ export function persistPanelState(options: {
         }
       })
       .catch(reason => {
-        console.warn('jupyter-mlops: could not restore the panel state', reason);
+        console.warn(
+          'jupyter-mlops: could not restore the panel state',
+          reason
+        );
       });
   }
   model.changed.connect(() => {

@@ -28,9 +28,8 @@ function Control(props: {
   const text = {
     value: field.text,
     placeholder: hasLiteralDefault(param) ? '' : param.default_source,
-    onChange: (
-      e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>
-    ) => onChange({ ...field, text: e.target.value })
+    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) =>
+      onChange({ ...field, text: e.target.value })
   };
   switch (param.type_name) {
     case 'bool':

@@ -18,12 +18,7 @@ import type {
 } from './api';
 import { ErrorBanner } from './components';
 import { CronCheck, CronVerdict } from './cronCheck';
-import {
-  CheckboxField,
-  FieldError,
-  inputClass,
-  TextField
-} from './formFields';
+import { CheckboxField, FieldError, inputClass, TextField } from './formFields';
 import { ParameterInput } from './parameterInput';
 import { errorMessage, MLOpsAPIError } from './request';
 import {
@@ -278,7 +273,11 @@ export class RunJobBody extends ReactWidget {
     this._options = options;
     this._state = initialRunForm(
       options.info,
-      pickKernel(options.kernels, options.info.kernel, options.defaultKernel ?? '')
+      pickKernel(
+        options.kernels,
+        options.info.kernel,
+        options.defaultKernel ?? ''
+      )
     );
     this._cron = options.cronPreview
       ? new CronCheck({
@@ -434,6 +433,9 @@ export namespace RunJobBody {
     /** Offer "Run on a schedule" (needs `createSchedule` in the dialog). */
     scheduling?: boolean;
     /** The server's check of a cron expression (`MLOpsClient.cronPreview`). */
-    cronPreview?: (expression: string, timezone?: string) => Promise<ICronPreview>;
+    cronPreview?: (
+      expression: string,
+      timezone?: string
+    ) => Promise<ICronPreview>;
   }
 }

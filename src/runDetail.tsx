@@ -27,12 +27,7 @@ import {
 } from './format';
 import { RunMetricsView } from './metrics';
 import type { RunsModel } from './model';
-import {
-  disposePoll,
-  intervalPoll,
-  isStopped,
-  startLater
-} from './polling';
+import { disposePoll, intervalPoll, isStopped, startLater } from './polling';
 import { errorMessage } from './request';
 import { Artifacts, KeyValues, Timeline } from './runFacts';
 import { RunMetrics } from './runMetrics';

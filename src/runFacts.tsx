@@ -46,9 +46,7 @@ export function Timeline(props: {
           <span
             className={`jp-mlops-timeline-status jp-mlops-status-text-${event.status}`}
           >
-            {event.status
-              ? statusLabel(event.status as RunStatus, trans)
-              : ''}
+            {event.status ? statusLabel(event.status as RunStatus, trans) : ''}
           </span>
           {event.message && (
             <span className="jp-mlops-timeline-message">{event.message}</span>

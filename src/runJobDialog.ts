@@ -121,8 +121,7 @@ export class RunJobDialog extends Dialog<void> {
   private _submit: (request: ISubmitRequest) => Promise<IRunSummary>;
   private _run: IRunSummary | null = null;
   private _createSchedule:
-    | ((request: IScheduleRequest) => Promise<ISchedule>)
-    | null;
+    ((request: IScheduleRequest) => Promise<ISchedule>) | null;
   private _schedule: ISchedule | null = null;
 }
 

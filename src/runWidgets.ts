@@ -172,11 +172,7 @@ export class RunWidgets {
           const run = await client.reproduceRun(id);
           model.upsert(run);
           this.notifyRun(
-            trans.__(
-              'Run %1 reproduces run %2.',
-              shortId(run.id),
-              shortId(id)
-            ),
+            trans.__('Run %1 reproduces run %2.', shortId(run.id), shortId(id)),
             run
           );
           this.openRun(run.id);

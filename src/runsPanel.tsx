@@ -4,10 +4,7 @@
  * chosen keys) by which the loaded runs can be sorted.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
-import {
-  clearIcon,
-  ToolbarButtonComponent
-} from '@jupyterlab/ui-components';
+import { clearIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import { Debouncer } from '@lumino/polling';
 import * as React from 'react';
 

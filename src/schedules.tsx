@@ -20,12 +20,7 @@ import type {
   IScheduleDetail,
   IScheduleRun
 } from './api';
-import {
-  ErrorBanner,
-  Loading,
-  StatusBadge,
-  useTicker
-} from './components';
+import { ErrorBanner, Loading, StatusBadge, useTicker } from './components';
 import { describeCron } from './cron';
 import {
   basename,

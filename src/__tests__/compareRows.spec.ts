@@ -66,10 +66,11 @@ describe('compareRows', () => {
 
 describe('unionOfKeys', () => {
   it('keeps each key once, in first-seen order', () => {
-    expect(unionOfKeys([{ b: 1, a: 1 }, { a: 2, c: 3 }])).toEqual([
-      'b',
-      'a',
-      'c'
-    ]);
+    expect(
+      unionOfKeys([
+        { b: 1, a: 1 },
+        { a: 2, c: 3 }
+      ])
+    ).toEqual(['b', 'a', 'c']);
   });
 });

@@ -48,9 +48,9 @@ describe('the schedule form', () => {
   const on = { ...initialScheduleState(), enabled: true, timezone: 'UTC' };
 
   it('checks nothing while it is off', () => {
-    expect(checkScheduleForm({ ...on, enabled: false, cron: '' }, trans)).toEqual(
-      {}
-    );
+    expect(
+      checkScheduleForm({ ...on, enabled: false, cron: '' }, trans)
+    ).toEqual({});
   });
 
   it('shows the server’s refusal of the expression, and asks for one', () => {

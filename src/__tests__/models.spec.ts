@@ -36,7 +36,12 @@ describe('CronCheck', () => {
         asked.push(`${expression}|${timezone ?? ''}`);
         return expression.startsWith('61')
           ? { valid: false, error: 'out of range' }
-          : { valid: true, expression, timezone: timezone ?? 'UTC', next: ['t'] };
+          : {
+              valid: true,
+              expression,
+              timezone: timezone ?? 'UTC',
+              next: ['t']
+            };
       },
       onChange: () => changes++
     });
@@ -49,7 +54,10 @@ describe('CronCheck', () => {
     });
     expect(check.verdict('0 3 * * *', '').state).toBe('pending');
     await tick(20);
-    expect(check.verdict('0 3 * * *', '')).toEqual({ state: 'valid', next: ['t'] });
+    expect(check.verdict('0 3 * * *', '')).toEqual({
+      state: 'valid',
+      next: ['t']
+    });
     expect(asked).toEqual(['61 * * * *|UTC', '0 3 * * *|']);
     expect(changes).toBe(2);
     check.dispose();
@@ -75,7 +83,11 @@ describe('RunsModel', () => {
     const m = model();
     m.upsert(summary({ id: 'a', created_at: '2026-01-01T10:00:00Z' }));
     m.upsert(
-      summary({ id: 'b', created_at: '2026-01-01T11:00:00Z', status: 'running' })
+      summary({
+        id: 'b',
+        created_at: '2026-01-01T11:00:00Z',
+        status: 'running'
+      })
     );
     expect(m.runs.map(r => r.id)).toEqual(['b', 'a']);
     m.upsert(

@@ -88,9 +88,9 @@ describe('readField', () => {
   });
 
   it('keeps strings as typed, bools as checked, None when chosen', () => {
-    expect(
-      readField(param({ type_name: 'str' }), field(' a '), trans)
-    ).toEqual({ value: ' a ' });
+    expect(readField(param({ type_name: 'str' }), field(' a '), trans)).toEqual(
+      { value: ' a ' }
+    );
     expect(
       readField(
         param({ type_name: 'bool' }),
@@ -112,7 +112,11 @@ describe('readField', () => {
       'Enter an integer.'
     );
     expect(
-      readField(param({ default: null, default_source: 'f()' }), field(''), trans)
+      readField(
+        param({ default: null, default_source: 'f()' }),
+        field(''),
+        trans
+      )
     ).toEqual({});
   });
 });
@@ -122,7 +126,12 @@ const INFO: INotebookParameters = {
   kernel: 'python3',
   has_parameters_cell: true,
   parameters: [
-    param({ name: 'lr', type_name: 'float', default: 0.1, default_source: '0.1' }),
+    param({
+      name: 'lr',
+      type_name: 'float',
+      default: 0.1,
+      default_source: '0.1'
+    }),
     param({ name: 'epochs', type_name: 'int', default: 3, default_source: '3' })
   ]
 };
@@ -206,7 +215,12 @@ describe('kernels', () => {
     default_kernel: 'python3',
     gpus: [],
     kernels: [
-      { name: 'python3', display_name: 'Python 3', language: 'python', cuda: null },
+      {
+        name: 'python3',
+        display_name: 'Python 3',
+        language: 'python',
+        cuda: null
+      },
       { name: 'torch', display_name: 'Torch', language: 'python', cuda }
     ]
   };

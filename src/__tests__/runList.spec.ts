@@ -33,9 +33,21 @@ describe('parseColumns', () => {
 });
 
 describe('sortRuns', () => {
-  const a = summary({ id: 'a', created_at: '2026-01-01T10:00:00Z', metrics: { loss: 0.5 } });
-  const b = summary({ id: 'b', created_at: '2026-01-01T11:00:00Z', metrics: { loss: 0.1 } });
-  const c = summary({ id: 'c', created_at: '2026-01-01T12:00:00Z', metrics: { loss: null } });
+  const a = summary({
+    id: 'a',
+    created_at: '2026-01-01T10:00:00Z',
+    metrics: { loss: 0.5 }
+  });
+  const b = summary({
+    id: 'b',
+    created_at: '2026-01-01T11:00:00Z',
+    metrics: { loss: 0.1 }
+  });
+  const c = summary({
+    id: 'c',
+    created_at: '2026-01-01T12:00:00Z',
+    metrics: { loss: null }
+  });
   const d = summary({ id: 'd', created_at: '2026-01-01T13:00:00Z' });
   const ids = (runs: { id: string }[]) => runs.map(r => r.id);
 
@@ -55,12 +67,9 @@ describe('sortRuns', () => {
       'd',
       'c'
     ]);
-    expect(ids(sortRuns([a, b, c, d], { key: 'loss', order: 'desc' }))).toEqual([
-      'a',
-      'b',
-      'd',
-      'c'
-    ]);
+    expect(ids(sortRuns([a, b, c, d], { key: 'loss', order: 'desc' }))).toEqual(
+      ['a', 'b', 'd', 'c']
+    );
   });
 
   it('breaks creation ties by id', () => {
@@ -93,9 +102,9 @@ describe('filters', () => {
     expect(matchesFilters(run, { ...EMPTY_FILTERS, status: ['failed'] })).toBe(
       true
     );
-    expect(
-      matchesFilters(run, { ...EMPTY_FILTERS, status: ['running'] })
-    ).toBe(false);
+    expect(matchesFilters(run, { ...EMPTY_FILTERS, status: ['running'] })).toBe(
+      false
+    );
     expect(
       matchesFilters(run, { ...EMPTY_FILTERS, notebook: '/nb/train.ipynb' })
     ).toBe(true);
@@ -112,7 +121,11 @@ describe('filters', () => {
 
   it('map the status choices to statuses and back', () => {
     expect(statusesOf('')).toEqual([]);
-    expect(statusesOf(ACTIVE_FILTER)).toEqual(['queued', 'starting', 'running']);
+    expect(statusesOf(ACTIVE_FILTER)).toEqual([
+      'queued',
+      'starting',
+      'running'
+    ]);
     expect(statusFilterValue(statusesOf(ACTIVE_FILTER))).toBe(ACTIVE_FILTER);
     expect(statusFilterValue(statusesOf(FAILED_FILTER))).toBe(FAILED_FILTER);
     expect(statusFilterValue(['cancelled'])).toBe('cancelled');
@@ -125,9 +138,9 @@ describe('statuses', () => {
     expect(isActive('lost')).toBe(false);
     const running = summary({ status: 'running', cells_done: 2 });
     expect(isNewer(summary({ status: 'succeeded' }), running)).toBe(true);
-    expect(isNewer(running, summary({ status: 'running', cells_done: 1 }))).toBe(
-      true
-    );
+    expect(
+      isNewer(running, summary({ status: 'running', cells_done: 1 }))
+    ).toBe(true);
     expect(isNewer(summary({ status: 'queued' }), running)).toBe(false);
   });
 });
