@@ -11,7 +11,8 @@ import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 import uPlot from 'uplot';
 
-import { MetricPoint } from './api';
+import type { MetricPoint } from './api';
+import { formatMetric } from './format';
 
 /** Number of series colors defined in style/base.css. */
 export const SERIES_COLORS = 8;
@@ -55,27 +56,6 @@ function useThemeVersion(): number {
     };
   }, []);
   return version;
-}
-
-/**
- * A metric value as short text: 4 significant digits, exponent notation for
- * very large or small magnitudes, `NaN` for null.
- */
-export function formatMetric(value: number | null | undefined): string {
-  if (value === null || value === undefined) {
-    return 'NaN';
-  }
-  if (!isFinite(value)) {
-    return String(value);
-  }
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) {
-    return value.toExponential(2);
-  }
-  if (Number.isInteger(value)) {
-    return String(value);
-  }
-  return String(Number(value.toPrecision(4)));
 }
 
 /** Tick spacings of the step axis: whole steps only (1, 2, 5, 10, 20, ...). */

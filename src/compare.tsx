@@ -7,150 +7,15 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IRunDetail, ISnapshotDiff, JSONValue, MLOpsClient } from './api';
-import {
-  basename,
-  formatDuration,
-  formatValue,
-  runSeconds,
-  shortSha
-} from './format';
-import { IRunChange, RunsModel } from './model';
-import { StatusBadge } from './components';
-import { formatMetric } from './chart';
+import type { IRunDetail, ISnapshotDiff, MLOpsClient } from './api';
+import { compareRows, ICompareRow } from './compareRows';
+import { ErrorBanner, StatusBadge } from './components';
+import { CheckboxField } from './formFields';
+import { runLabel, shortId } from './format';
 import { CompareMetrics } from './metrics';
-
-/** One row of the comparison table. */
-export interface ICompareRow {
-  key: string;
-  label: string;
-  section: 'run' | 'parameters' | 'metrics';
-  /** Display text per run ('' when the run has no value). */
-  values: string[];
-  /** Whether the run keeps the notebook's default (parameters only). */
-  defaults: boolean[];
-  differs: boolean;
-}
-
-/**
- * The rows of a comparison of `runs`: run facts, then the union of their
- * parameters, then the union of their metrics.
- */
-export function compareRows(
-  runs: IRunDetail[],
-  trans: TranslationBundle
-): ICompareRow[] {
-  const rows: ICompareRow[] = [];
-  const add = (
-    section: ICompareRow['section'],
-    key: string,
-    label: string,
-    values: string[],
-    defaults: boolean[] = values.map(() => false)
-  ) => {
-    const distinct = new Set(
-      values.map((v, i) => (defaults[i] ? '\0default' : v))
-    );
-    rows.push({
-      key,
-      label,
-      section,
-      values,
-      defaults,
-      differs: distinct.size > 1
-    });
-  };
-  add(
-    'run',
-    'notebook',
-    trans.__('Notebook'),
-    runs.map(r => r.notebook)
-  );
-  add(
-    'run',
-    'kernel',
-    trans.__('Kernel'),
-    runs.map(r => r.kernel)
-  );
-  add(
-    'run',
-    'commit',
-    trans.__('Commit'),
-    runs.map(r => shortSha(r.commit))
-  );
-  add(
-    'run',
-    'seed',
-    trans.__('Seed'),
-    runs.map(r => String(r.seed))
-  );
-  add(
-    'run',
-    'gpus',
-    trans.__('GPUs'),
-    runs.map(r => String(r.gpus))
-  );
-  add(
-    'run',
-    'tags',
-    trans.__('Tags'),
-    runs.map(r => r.tags.join(', '))
-  );
-  const durations = runs.map(r => formatDuration(runSeconds(r)));
-  rows.push({
-    key: 'duration',
-    label: trans.__('Duration'),
-    section: 'run',
-    values: durations,
-    defaults: runs.map(() => false),
-    differs: false
-  });
-
-  const paramNames: string[] = [];
-  for (const run of runs) {
-    for (const name of Object.keys(run.parameters)) {
-      if (!paramNames.includes(name)) {
-        paramNames.push(name);
-      }
-    }
-  }
-  for (const name of paramNames) {
-    const has = runs.map(r =>
-      Object.prototype.hasOwnProperty.call(r.parameters, name)
-    );
-    add(
-      'parameters',
-      `param:${name}`,
-      name,
-      runs.map((r, i) =>
-        has[i]
-          ? formatValue(r.parameters[name] as JSONValue)
-          : trans.__('default')
-      ),
-      has.map(h => !h)
-    );
-  }
-
-  const metricNames: string[] = [];
-  for (const run of runs) {
-    for (const name of Object.keys(run.metrics ?? {})) {
-      if (!metricNames.includes(name)) {
-        metricNames.push(name);
-      }
-    }
-  }
-  for (const name of metricNames.sort()) {
-    add(
-      'metrics',
-      `metric:${name}`,
-      name,
-      runs.map(r =>
-        r.metrics && name in r.metrics ? formatMetric(r.metrics[name]) : '—'
-      )
-    );
-  }
-  return rows;
-}
+import type { RunsModel } from './model';
+import { errorMessage } from './request';
+import { RunWatcher } from './runWatcher';
 
 /**
  * The code difference of each other run against the first one (nbdime on the
@@ -176,7 +41,7 @@ function CodeDiffs(props: {
           (reason: unknown) => ({
             other: other.id,
             diff: null,
-            error: RunsModel.errorMessage(reason)
+            error: errorMessage(reason)
           })
         )
       )
@@ -194,15 +59,11 @@ function CodeDiffs(props: {
   }
   return (
     <section className="jp-mlops-compare-code" aria-label={trans.__('Code')}>
-      <h3>{trans.__('Code (against %1)', runs[0].id.slice(0, 8))}</h3>
+      <h3>{trans.__('Code (against %1)', shortId(runs[0].id))}</h3>
       {diffs.map(({ other, diff, error }) => (
         <div key={other} className="jp-mlops-code-diff" data-run-id={other}>
-          <h4>{other.slice(0, 8)}</h4>
-          {error && (
-            <div className="jp-mlops-panel-error" role="alert">
-              {error}
-            </div>
-          )}
+          <h4>{shortId(other)}</h4>
+          <ErrorBanner error={error} />
           {diff && diff.same_code === true && (
             <p className="jp-mlops-same-code">{trans.__('Same code.')}</p>
           )}
@@ -251,9 +112,7 @@ function CompareView(props: {
     return (
       <div className="jp-mlops-compare">
         {props.error ? (
-          <div className="jp-mlops-panel-error" role="alert">
-            {props.error}
-          </div>
+          <ErrorBanner error={props.error} />
         ) : (
           <p className="jp-mlops-hint" role="status">
             {props.loading
@@ -279,20 +138,13 @@ function CompareView(props: {
         <span>
           {trans._n('%1 parameter differs', '%1 parameters differ', diffCount)}
         </span>
-        <label className="jp-mlops-checkbox-label">
-          <input
-            type="checkbox"
-            checked={onlyDiffs}
-            onChange={e => setOnlyDiffs(e.target.checked)}
-          />
-          {trans.__('Only differences')}
-        </label>
+        <CheckboxField
+          label={trans.__('Only differences')}
+          checked={onlyDiffs}
+          onChange={setOnlyDiffs}
+        />
       </div>
-      {props.error && (
-        <div className="jp-mlops-panel-error" role="alert">
-          {props.error}
-        </div>
-      )}
+      <ErrorBanner error={props.error} />
       <table className="jp-mlops-table jp-mlops-compare-table">
         <thead>
           <tr>
@@ -305,7 +157,7 @@ function CompareView(props: {
                   title={trans.__('Open run %1', run.id)}
                   onClick={() => props.onOpen(run.id)}
                 >
-                  {basename(run.notebook)} · {run.id.slice(0, 8)}
+                  {runLabel(run)}
                 </button>
                 <StatusBadge status={run.status} trans={trans} />
               </th>
@@ -365,6 +217,9 @@ function CompareView(props: {
   );
 }
 
+/** Wait after a run event before reloading the runs (bursts make one). */
+const RELOAD_DELAY_MS = 500;
+
 /**
  * The Compare widget (put in a `MainAreaWidget`).
  */
@@ -375,7 +230,12 @@ export class CompareWidget extends ReactWidget {
     this.ids = [...options.ids];
     this.addClass('jp-mlops-compare-widget');
     this.addClass('jp-mlops-root');
-    options.model.runChanged.connect(this._onRunChanged, this);
+    this._watcher = new RunWatcher({
+      model: options.model,
+      ids: () => this.ids,
+      delay: RELOAD_DELAY_MS,
+      reload: () => this.reload()
+    });
     void this.reload();
   }
 
@@ -402,7 +262,7 @@ export class CompareWidget extends ReactWidget {
       if (result.value) {
         runs.push(result.value);
       } else {
-        errors.push(`${this.ids[i]}: ${RunsModel.errorMessage(result.reason)}`);
+        errors.push(`${this.ids[i]}: ${errorMessage(result.reason)}`);
       }
     });
     this._runs = runs;
@@ -416,10 +276,7 @@ export class CompareWidget extends ReactWidget {
     if (this.isDisposed) {
       return;
     }
-    this._options.model.runChanged.disconnect(this._onRunChanged, this);
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-    }
+    this._watcher.dispose();
     super.dispose();
   }
 
@@ -437,26 +294,13 @@ export class CompareWidget extends ReactWidget {
     );
   }
 
-  private _onRunChanged(_: RunsModel, change: IRunChange): void {
-    if (!this.ids.includes(change.id)) {
-      return;
-    }
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-    }
-    this._timer = window.setTimeout(() => {
-      this._timer = null;
-      void this.reload();
-    }, 500);
-  }
-
   private _options: CompareWidget.IOptions;
   private _runs: IRunDetail[] = [];
   private _error: string | null = null;
   private _loading = false;
   private _version = 0;
   private _generation = 0;
-  private _timer: number | null = null;
+  private _watcher: RunWatcher;
 }
 
 export namespace CompareWidget {

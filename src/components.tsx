@@ -4,8 +4,10 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { IRunSummary, isActive, JSONObject, RunStatus } from './api';
+import type { IRunSummary, JSONObject, RunStatus } from './api';
 import { formatDuration, formatValue, runSeconds, statusLabel } from './format';
+import { useInterval } from './polling';
+import { isActive } from './status';
 
 /** A colored status badge (colors from theme variables, see style/base.css). */
 export function StatusBadge(props: {
@@ -107,57 +109,80 @@ export function ParamsGlance(props: {
 /** A re-render every `ms` while `active` (for elapsed times). */
 export function useTicker(active: boolean, ms = 1000): number {
   const [now, setNow] = React.useState(Date.now());
-  React.useEffect(() => {
-    if (!active) {
-      return;
-    }
-    const timer = window.setInterval(() => setNow(Date.now()), ms);
-    return () => window.clearInterval(timer);
-  }, [active, ms]);
+  useInterval(active, ms, () => setNow(Date.now()));
   return active ? now : Date.now();
 }
 
-/** An inline validation message under a form field (announced when it appears). */
-export function FieldError(props: {
-  id?: string;
-  error?: string | null;
+/** An error shown above a view's content (announced when it appears). */
+export function ErrorBanner(props: {
+  error: string | null | undefined;
+  className?: string;
 }): JSX.Element | null {
   if (!props.error) {
     return null;
   }
   return (
-    <div id={props.id} className="jp-mlops-field-error" role="alert">
+    <div className={props.className ?? 'jp-mlops-panel-error'} role="alert">
       {props.error}
     </div>
   );
 }
 
-/**
- * A labelled form field: the label (for the control with `id`), the control,
- * then its help line and its error, with the styles of every form of ours.
- */
-export function Field(props: {
-  id: string;
-  label: React.ReactNode;
-  error?: string | null;
-  help?: React.ReactNode;
-  children: React.ReactNode;
+/** A "Loading…" line (a status for assistive technology). */
+export function Loading(props: {
+  trans: TranslationBundle;
+  className?: string;
 }): JSX.Element {
   return (
-    <div className="jp-mlops-field">
-      <label htmlFor={props.id} className="jp-mlops-field-label">
-        {props.label}
-      </label>
-      {props.children}
-      {props.help ? (
-        <div className="jp-mlops-field-help">{props.help}</div>
-      ) : null}
-      <FieldError error={props.error} />
+    <div className={props.className ?? 'jp-mlops-loading'} role="status">
+      {props.trans.__('Loading…')}
     </div>
   );
 }
 
-/** The classes of a text input or select, marked invalid when it has an error. */
-export function inputClass(error?: string | null, extra = ''): string {
-  return `jp-mod-styled jp-mlops-input${extra ? ` ${extra}` : ''}${error ? ' jp-mlops-invalid' : ''}`;
+/** The header row of a table: one column header per label. */
+export function TableHead(props: { labels: string[] }): JSX.Element {
+  return (
+    <thead>
+      <tr>
+        {props.labels.map(label => (
+          <th scope="col" key={label}>
+            {label}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** A titled section of a view (`h3`), as in the run detail. */
+export function Section(props: {
+  title: string;
+  className?: string;
+  head?: React.ReactNode;
+  children: React.ReactNode;
+}): JSX.Element {
+  const title = <h3 className="jp-mlops-section-title">{props.title}</h3>;
+  return (
+    <section className={`jp-mlops-section ${props.className ?? ''}`}>
+      {props.head ? (
+        <div className="jp-mlops-section-head">
+          {title}
+          {props.head}
+        </div>
+      ) : (
+        title
+      )}
+      {props.children}
+    </section>
+  );
+}
+
+/** The "live" dot of a view that updates itself. */
+export function LiveBadge(props: { trans: TranslationBundle }): JSX.Element {
+  return (
+    <span className="jp-mlops-live" title={props.trans.__('Updating live')}>
+      {props.trans.__('live')}
+    </span>
+  );
 }

@@ -1,9 +1,10 @@
 /**
  * Small display helpers shared by the views.
  */
-import { TranslationBundle } from '@jupyterlab/translation';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { IRunSummary, isActive, JSONValue, RunStatus } from './api';
+import type { IRunSummary, JSONValue, RunStatus } from './api';
+import { isActive } from './status';
 
 /** `1.2 s`, `3 min 04 s`, `2 h 05 min`. */
 export function formatDuration(seconds: number | null | undefined): string {
@@ -91,26 +92,38 @@ export function statusLabel(
   status: RunStatus,
   trans: TranslationBundle
 ): string {
-  switch (status) {
-    case 'queued':
-      return trans.__('queued');
-    case 'starting':
-      return trans.__('starting');
-    case 'running':
-      return trans.__('running');
-    case 'succeeded':
-      return trans.__('succeeded');
-    case 'failed':
-      return trans.__('failed');
-    case 'cancelled':
-      return trans.__('cancelled');
-    case 'timed_out':
-      return trans.__('timed out');
-    case 'lost':
-      return trans.__('lost');
-    default:
-      return String(status);
+  const labels: Record<RunStatus, string> = {
+    queued: trans.__('queued'),
+    starting: trans.__('starting'),
+    running: trans.__('running'),
+    succeeded: trans.__('succeeded'),
+    failed: trans.__('failed'),
+    cancelled: trans.__('cancelled'),
+    timed_out: trans.__('timed out'),
+    lost: trans.__('lost')
+  };
+  return labels[status] ?? String(status);
+}
+
+/**
+ * A metric value as short text: 4 significant digits, exponent notation for
+ * very large or small magnitudes, `NaN` for null.
+ */
+export function formatMetric(value: number | null | undefined): string {
+  if (value === null || value === undefined) {
+    return 'NaN';
   }
+  if (!isFinite(value)) {
+    return String(value);
+  }
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs >= 1e6 || abs < 1e-3)) {
+    return value.toExponential(2);
+  }
+  if (Number.isInteger(value)) {
+    return String(value);
+  }
+  return String(Number(value.toPrecision(4)));
 }
 
 /** `1.2 kB` */
@@ -137,4 +150,62 @@ export function shortSha(sha: string | null | undefined): string {
 export function basename(path: string): string {
   const parts = path.split('/');
   return parts[parts.length - 1] || path;
+}
+
+/** The short form of a run id shown in titles and labels. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+/** `train.ipynb · 1a2b3c4d`: a run by its notebook and short id. */
+export function runLabel(run: { id: string; notebook: string }): string {
+  return `${basename(run.notebook)} · ${shortId(run.id)}`;
+}
+
+/** `in 4 s`, `in 12 min`, `in 3 h 05 min`; a later date in full. */
+export function formatIn(
+  iso: string,
+  trans: TranslationBundle,
+  now = Date.now()
+): string {
+  const seconds = (Date.parse(iso) - now) / 1000;
+  if (!isFinite(seconds)) {
+    return iso;
+  }
+  if (seconds <= 0.5) {
+    return trans.__('due now');
+  }
+  if (seconds < 60) {
+    return trans.__('in %1 s', Math.round(seconds));
+  }
+  if (seconds < 3600) {
+    return trans.__('in %1 min', Math.round(seconds / 60));
+  }
+  if (seconds < 86400) {
+    const h = Math.floor(seconds / 3600);
+    const m = Math.round((seconds % 3600) / 60);
+    return trans.__('in %1 h %2 min', h, String(m).padStart(2, '0'));
+  }
+  return formatTime(iso);
+}
+
+/** `11:09:00 PM` today, `Nov 24, 11:09 PM` another day. */
+export function formatClock(iso: string, now = Date.now()): string {
+  const date = new Date(iso);
+  if (isNaN(date.getTime())) {
+    return iso;
+  }
+  if (date.toDateString() === new Date(now).toDateString()) {
+    return date.toLocaleTimeString(undefined, {
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit'
+    });
+  }
+  return date.toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit'
+  });
 }

@@ -1,33 +1,26 @@
 /**
- * Metric plots: the live series of one run (run detail) and overlays of the
- * same key across runs (Compare).
- *
- * Series come downsampled from the server (`max_points`, min and max of
- * each bucket kept), so a chart never loads every point of a long run. A
- * refresh first asks for the run's keys (latest step and point count of
- * each, one cheap query) and then fetches only the series that changed.
+ * Metric plots: the live series of one run (run detail, from its
+ * {@link RunMetrics} model) and overlays of the same key across runs
+ * (Compare).
  */
 import { TranslationBundle } from '@jupyterlab/translation';
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import {
-  IMetricKey,
+import type {
   IMetricSeries,
   IRunDetail,
-  isActive,
-  MAX_SERIES_KEYS,
-  MAX_SERIES_RUNS,
   MetricPoint,
   MLOpsClient
 } from './api';
-import { formatMetric, IChartSeries, LineChart } from './chart';
-import { basename } from './format';
-import { RunsModel } from './model';
+import { MAX_SERIES_KEYS, MAX_SERIES_RUNS } from './api';
+import { IChartSeries, LineChart } from './chart';
+import { ErrorBanner, LiveBadge, Section, TableHead } from './components';
+import { formatMetric, runLabel } from './format';
+import { useInterval } from './polling';
+import { errorMessage } from './request';
+import { chunks, RunMetrics } from './runMetrics';
+import { isActive } from './status';
 
-/** Points per series asked for in the run detail (about a wide chart's pixels). */
-export const DETAIL_POINTS = 1000;
 /** Points per series asked for in Compare overlays. */
 export const COMPARE_POINTS = 500;
 /** Most keys Compare plots (each key is one overlay chart). */
@@ -35,162 +28,6 @@ export const MAX_COMPARE_KEYS = 60;
 const NO_POINTS: MetricPoint[] = [];
 /** Show a key filter above the charts from this many keys on. */
 const FILTER_FROM = 7;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) {
-    out.push(items.slice(i, i + size));
-  }
-  return out;
-}
-
-function stamp(key: IMetricKey): string {
-  return `${key.total_points}:${key.step}:${key.at ?? ''}:${key.latest}`;
-}
-
-/**
- * The metric keys and series of one run, refreshed on demand (the run
- * detail calls {@link refresh} on the run's live events and on a timer
- * while the run is going). Overlapping refreshes are coalesced.
- */
-export class RunMetrics implements IDisposable {
-  constructor(options: RunMetrics.IOptions) {
-    this.client = options.client;
-    this.runId = options.runId;
-    this.maxPoints = options.maxPoints ?? DETAIL_POINTS;
-  }
-
-  readonly client: MLOpsClient;
-  readonly runId: string;
-  readonly maxPoints: number;
-
-  /** Emitted after a refresh changed the keys, a series or the error. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  /** The run's metric keys, sorted. */
-  get keys(): ReadonlyArray<IMetricKey> {
-    return this._keys;
-  }
-
-  /** Series by key (only keys with at least two points are fetched). */
-  get series(): ReadonlyMap<string, IMetricSeries> {
-    return this._series;
-  }
-
-  /** Whether the keys were loaded at least once. */
-  get loaded(): boolean {
-    return this._loaded;
-  }
-
-  get error(): string | null {
-    return this._error;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /** Fetch the keys, then the series that changed since the last refresh. */
-  refresh(): Promise<void> {
-    if (this._inFlight) {
-      this._again = true;
-      return this._inFlight;
-    }
-    this._inFlight = this._refresh().finally(() => {
-      this._inFlight = null;
-      if (this._again && !this._isDisposed) {
-        this._again = false;
-        void this.refresh();
-      }
-    });
-    return this._inFlight;
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    Signal.clearData(this);
-  }
-
-  private async _refresh(): Promise<void> {
-    let changed = false;
-    try {
-      const info = await this.client.runMetrics(this.runId);
-      if (this._isDisposed) {
-        return;
-      }
-      const stale = info.keys.filter(
-        k => k.total_points >= 2 && this._stamps.get(k.key) !== stamp(k)
-      );
-      const series = new Map(this._series);
-      for (const part of chunks(stale, MAX_SERIES_KEYS)) {
-        const set = await this.client.metricSeriesSet(
-          [this.runId],
-          part.map(k => k.key),
-          this.maxPoints
-        );
-        if (this._isDisposed) {
-          return;
-        }
-        for (const s of set.series) {
-          series.set(s.key, s);
-        }
-        for (const k of part) {
-          this._stamps.set(k.key, stamp(k));
-        }
-      }
-      const known = new Set(info.keys.map(k => k.key));
-      for (const key of [...series.keys()]) {
-        if (!known.has(key)) {
-          series.delete(key);
-          this._stamps.delete(key);
-        }
-      }
-      changed =
-        stale.length > 0 ||
-        !this._loaded ||
-        this._error !== null ||
-        info.keys.map(stamp).join('\n') !== this._keys.map(stamp).join('\n');
-      this._keys = info.keys;
-      this._series = series;
-      this._loaded = true;
-      this._error = null;
-    } catch (error) {
-      if (this._isDisposed) {
-        return;
-      }
-      const message = RunsModel.errorMessage(error);
-      changed = message !== this._error;
-      this._error = message;
-    }
-    if (changed) {
-      this._changed.emit();
-    }
-  }
-
-  private _keys: IMetricKey[] = [];
-  private _series = new Map<string, IMetricSeries>();
-  private _stamps = new Map<string, string>();
-  private _loaded = false;
-  private _error: string | null = null;
-  private _inFlight: Promise<void> | null = null;
-  private _again = false;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
-}
-
-export namespace RunMetrics {
-  export interface IOptions {
-    client: MLOpsClient;
-    runId: string;
-    /** Points per series (default {@link DETAIL_POINTS}). */
-    maxPoints?: number;
-  }
-}
 
 /** A text filter over metric keys (shown when there are many). */
 function KeyFilter(props: {
@@ -210,11 +47,13 @@ function KeyFilter(props: {
   );
 }
 
-function matches(key: string, filter: string): boolean {
+/** Whether a key passes the key filter (case-insensitive substring). */
+export function matchesKey(key: string, filter: string): boolean {
   return !filter || key.toLowerCase().includes(filter.trim().toLowerCase());
 }
 
-function pointsNote(
+/** `1,234 points`, or `… points, downsampled` when the server thinned them. */
+export function pointsNote(
   series: ReadonlyArray<IMetricSeries>,
   trans: TranslationBundle
 ): string {
@@ -223,6 +62,56 @@ function pointsNote(
   return sampled
     ? trans.__('%1 points, downsampled', total)
     : trans._n('%1 point', '%1 points', total);
+}
+
+/** The "live" dot and the key filter of a metrics heading. */
+function MetricsHead(props: {
+  live: boolean;
+  keyCount: number;
+  filter: string;
+  onFilter: (value: string) => void;
+  trans: TranslationBundle;
+}): JSX.Element {
+  return (
+    <>
+      {props.live && <LiveBadge trans={props.trans} />}
+      {props.keyCount >= FILTER_FROM && (
+        <KeyFilter
+          value={props.filter}
+          onChange={props.onFilter}
+          trans={props.trans}
+        />
+      )}
+    </>
+  );
+}
+
+/** One chart of one key: its title, how many points, and the lines. */
+function ChartCard(props: {
+  metricKey: string;
+  series: ReadonlyArray<IMetricSeries>;
+  lines: IChartSeries[];
+  label: string;
+  height: number;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const key = props.metricKey;
+  return (
+    <figure className="jp-mlops-chart-card" data-key={key}>
+      <figcaption>
+        <span className="jp-mlops-chart-title">{key}</span>
+        <span className="jp-mlops-chart-note">
+          {pointsNote(props.series, props.trans)}
+        </span>
+      </figcaption>
+      <LineChart
+        series={props.lines}
+        label={props.label}
+        dataKey={key}
+        height={props.height}
+      />
+    </figure>
+  );
 }
 
 /**
@@ -242,12 +131,9 @@ export function RunMetricsView(props: {
       return null;
     }
     return (
-      <section className="jp-mlops-section jp-mlops-metrics-section">
-        <h3 className="jp-mlops-section-title">{trans.__('Metrics')}</h3>
+      <Section title={trans.__('Metrics')} className="jp-mlops-metrics-section">
         {metrics.error ? (
-          <div className="jp-mlops-panel-error" role="alert">
-            {metrics.error}
-          </div>
+          <ErrorBanner error={metrics.error} />
         ) : (
           <p className="jp-mlops-hint">
             {metrics.loaded
@@ -257,69 +143,57 @@ export function RunMetricsView(props: {
               : trans.__('Loading…')}
           </p>
         )}
-      </section>
+      </Section>
     );
   }
-  const shown = keys.filter(k => matches(k.key, filter));
+  const shown = keys.filter(k => matchesKey(k.key, filter));
   const charted = shown.filter(
     k => k.total_points >= 2 && metrics.series.has(k.key)
   );
   return (
-    <section className="jp-mlops-section jp-mlops-metrics-section">
-      <div className="jp-mlops-section-head">
-        <h3 className="jp-mlops-section-title">{trans.__('Metrics')}</h3>
-        {props.active && (
-          <span className="jp-mlops-live" title={trans.__('Updating live')}>
-            {trans.__('live')}
-          </span>
-        )}
-        {keys.length >= FILTER_FROM && (
-          <KeyFilter value={filter} onChange={setFilter} trans={trans} />
-        )}
-      </div>
-      {metrics.error && (
-        <div className="jp-mlops-panel-error" role="alert">
-          {metrics.error}
-        </div>
-      )}
+    <Section
+      title={trans.__('Metrics')}
+      className="jp-mlops-metrics-section"
+      head={
+        <MetricsHead
+          live={props.active}
+          keyCount={keys.length}
+          filter={filter}
+          onFilter={setFilter}
+          trans={trans}
+        />
+      }
+    >
+      <ErrorBanner error={metrics.error} />
       {charted.length > 0 && (
         <div className="jp-mlops-charts">
           {charted.map(k => {
             const s = metrics.series.get(k.key)!;
             return (
-              <figure
+              <ChartCard
                 key={k.key}
-                className="jp-mlops-chart-card"
-                data-key={k.key}
-              >
-                <figcaption>
-                  <span className="jp-mlops-chart-title">{k.key}</span>
-                  <span className="jp-mlops-chart-note">
-                    {pointsNote([s], trans)}
-                  </span>
-                </figcaption>
-                <LineChart
-                  series={[{ label: k.key, points: s.points }]}
-                  label={trans.__('%1 by step', k.key)}
-                  dataKey={k.key}
-                  height={180}
-                />
-              </figure>
+                metricKey={k.key}
+                series={[s]}
+                lines={[{ label: k.key, points: s.points }]}
+                label={trans.__('%1 by step', k.key)}
+                height={180}
+                trans={trans}
+              />
             );
           })}
         </div>
       )}
       <table className="jp-mlops-table jp-mlops-metric-keys">
-        <thead>
-          <tr>
-            <th scope="col">{trans.__('Key')}</th>
-            <th scope="col">{trans.__('Latest')}</th>
-            <th scope="col">{trans.__('Step')}</th>
-            <th scope="col">{trans.__('Min')}</th>
-            <th scope="col">{trans.__('Max')}</th>
-            <th scope="col">{trans.__('Points')}</th>
-          </tr>
-        </thead>
+        <TableHead
+          labels={[
+            trans.__('Key'),
+            trans.__('Latest'),
+            trans.__('Step'),
+            trans.__('Min'),
+            trans.__('Max'),
+            trans.__('Points')
+          ]}
+        />
         <tbody>
           {shown.map(k => (
             <tr key={k.key} data-key={k.key}>
@@ -335,13 +209,8 @@ export function RunMetricsView(props: {
           ))}
         </tbody>
       </table>
-    </section>
+    </Section>
   );
-}
-
-/** Legend label of a run in overlays. */
-export function runLabel(run: { id: string; notebook: string }): string {
-  return `${basename(run.notebook)} · ${run.id.slice(0, 8)}`;
 }
 
 /**
@@ -392,7 +261,7 @@ export function CompareMetrics(props: {
       },
       (reason: unknown) => {
         if (alive) {
-          setError(RunsModel.errorMessage(reason));
+          setError(errorMessage(reason));
         }
       }
     );
@@ -401,16 +270,7 @@ export function CompareMetrics(props: {
     };
   }, [idsKey, keysKey, props.version, tick]);
 
-  React.useEffect(() => {
-    if (!anyActive) {
-      return;
-    }
-    const timer = window.setInterval(
-      () => setTick(t => t + 1),
-      props.liveInterval ?? 3000
-    );
-    return () => window.clearInterval(timer);
-  }, [anyActive, props.liveInterval]);
+  useInterval(anyActive, props.liveInterval ?? 3000, () => setTick(t => t + 1));
 
   if (!allKeys.length) {
     return null;
@@ -424,7 +284,8 @@ export function CompareMetrics(props: {
   const runById = new Map(runs.map(r => [r.id, r]));
   const charted = keys.filter(
     k =>
-      matches(k, filter) && (byKey.get(k) ?? []).some(s => s.points.length >= 2)
+      matchesKey(k, filter) &&
+      (byKey.get(k) ?? []).some(s => s.points.length >= 2)
   );
   return (
     <section
@@ -433,20 +294,15 @@ export function CompareMetrics(props: {
     >
       <div className="jp-mlops-section-head">
         <h3>{trans.__('Metrics by step')}</h3>
-        {anyActive && (
-          <span className="jp-mlops-live" title={trans.__('Updating live')}>
-            {trans.__('live')}
-          </span>
-        )}
-        {keys.length >= FILTER_FROM && (
-          <KeyFilter value={filter} onChange={setFilter} trans={trans} />
-        )}
+        <MetricsHead
+          live={anyActive}
+          keyCount={keys.length}
+          filter={filter}
+          onFilter={setFilter}
+          trans={trans}
+        />
       </div>
-      {error && (
-        <div className="jp-mlops-panel-error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorBanner error={error} />
       {allKeys.length > keys.length && (
         <p className="jp-mlops-hint">
           {trans.__(
@@ -472,20 +328,15 @@ export function CompareMetrics(props: {
             color: i
           }));
           return (
-            <figure key={key} className="jp-mlops-chart-card" data-key={key}>
-              <figcaption>
-                <span className="jp-mlops-chart-title">{key}</span>
-                <span className="jp-mlops-chart-note">
-                  {pointsNote(list, trans)}
-                </span>
-              </figcaption>
-              <LineChart
-                series={lines}
-                label={trans.__('%1 by step, one line per run', key)}
-                dataKey={key}
-                height={220}
-              />
-            </figure>
+            <ChartCard
+              key={key}
+              metricKey={key}
+              series={list}
+              lines={lines}
+              label={trans.__('%1 by step, one line per run', key)}
+              height={220}
+              trans={trans}
+            />
           );
         })}
       </div>

@@ -1,39 +1,41 @@
 /**
  * The run history model: one page-by-page list of runs, its filters, a
- * selection (for Compare) and live updates from the server-sent event stream,
- * with a polling fallback when the stream is not available. It also holds
- * the metric columns of the list (latest values of chosen keys, kept fresh
- * for active runs) and the order of the loaded runs (sorting is done here, on
- * the loaded runs: the server pages newest first).
+ * selection (for Compare) and live updates from the server-sent event stream
+ * (`runStream.ts`), with a polling fallback when the stream is not available.
+ * It also holds the metric columns of the list (latest values of chosen keys,
+ * kept fresh for active runs) and the order of the loaded runs (sorting is
+ * done here, on the loaded runs: the server pages newest first; the rules
+ * themselves are in `runList.ts`).
  *
  * Views (the side panel, run details) subscribe to its signals; they never
  * call the REST API for the list themselves.
  */
-import { IDisposable } from '@lumino/disposable';
+import { Debouncer, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import type { IRunSummary, MLOpsClient } from './api';
+import { ModelBase } from './modelBase';
 import {
-  IRunDeleted,
-  IRunSummary,
-  isActive,
-  MLOpsAPIError,
-  MLOpsClient,
-  RunStatus
-} from './api';
-
-/**
- * Filters of the run list (empty values do not filter).
- */
-export interface IRunFilters {
-  /** Exact notebook path relative to the server root. */
-  notebook: string;
-  /** Keep runs with any of these statuses (empty: all). */
-  status: RunStatus[];
-  /** Keep runs carrying this tag. */
-  tag: string;
-  /** Case-insensitive substring of the notebook path, run id or a tag. */
-  q: string;
-}
+  disposePoll,
+  intervalPoll,
+  isStopped,
+  setPollInterval,
+  startLater
+} from './polling';
+import { errorMessage } from './request';
+import {
+  compareNewestFirst,
+  DEFAULT_SORT,
+  EMPTY_FILTERS,
+  IRunFilters,
+  IRunSort,
+  matchesFilters,
+  parseColumns,
+  sortRuns
+} from './runList';
+import { RunStream } from './runStream';
+import { isActive, isNewer } from './status';
+import type { IMLOpsRuns } from './tokens';
 
 /** How the model currently learns about changes. */
 export type ConnectionState = 'idle' | 'stream' | 'polling';
@@ -45,154 +47,58 @@ export interface IRunChange {
   run: IRunSummary | null;
 }
 
-/** How the loaded runs are ordered: by creation (`key` '') or by a metric. */
-export interface IRunSort {
-  /** '' for the creation time, else a metric column's key. */
-  key: string;
-  order: 'asc' | 'desc';
-}
-
-/** Newest first: the server's order. */
-export const DEFAULT_SORT: IRunSort = { key: '', order: 'desc' };
-
-/** Most metric columns (the server's limit). */
-export const MAX_METRIC_COLUMNS = 20;
-
-const EMPTY_FILTERS: IRunFilters = { notebook: '', status: [], tag: '', q: '' };
 const MAX_LIMIT = 500;
-const STREAM_RETRY_MS = 30000;
 /** Active runs whose column values are refreshed per tick. */
 const MAX_LIVE_METRIC_RUNS = 10;
+/** Wait before fetching an ended run's final values (its last points flush). */
+const FINAL_VALUES_MS = 1000;
 
-/**
- * Metric column keys from user text: comma-separated, trimmed, without
- * duplicates or empty ones, at most {@link MAX_METRIC_COLUMNS}.
- */
-export function parseColumns(text: string | ReadonlyArray<string>): string[] {
-  const parts = typeof text === 'string' ? text.split(',') : text;
-  const keys: string[] = [];
-  for (const part of parts) {
-    const key = part.trim();
-    if (key && !keys.includes(key) && key.length <= 255) {
-      keys.push(key);
-    }
-  }
-  return keys.slice(0, MAX_METRIC_COLUMNS);
-}
-
-/**
- * The runs in `sort` order. By a metric: runs without a value (not logged,
- * or NaN) come last in either order; ties keep the newest first.
- */
-export function sortRuns(
-  runs: ReadonlyArray<IRunSummary>,
-  sort: IRunSort
-): IRunSummary[] {
-  const sorted = [...runs].sort(compareNewestFirst);
-  if (!sort.key) {
-    return sort.order === 'asc' ? sorted.reverse() : sorted;
-  }
-  const sign = sort.order === 'asc' ? 1 : -1;
-  const value = (run: IRunSummary): number | null => {
-    const v = run.metrics?.[sort.key];
-    return typeof v === 'number' && isFinite(v) ? v : null;
-  };
-  return sorted
-    .map((run, index) => ({ run, index, value: value(run) }))
-    .sort((a, b) => {
-      if (a.value === null || b.value === null) {
-        return a.value === b.value
-          ? a.index - b.index
-          : a.value === null
-            ? 1
-            : -1;
-      }
-      return a.value !== b.value
-        ? sign * (a.value - b.value)
-        : a.index - b.index;
-    })
-    .map(item => item.run);
-}
-
-/** Rank of a status in a run's life, to tell an older summary from a newer one. */
-const STATUS_RANK: Record<RunStatus, number> = {
-  queued: 0,
-  starting: 1,
-  running: 2,
-  succeeded: 3,
-  failed: 3,
-  cancelled: 3,
-  timed_out: 3,
-  lost: 3
-};
-
-/**
- * Whether summary `a` reflects a later state of the run than `b`.
- */
-export function isNewer(a: IRunSummary, b: IRunSummary): boolean {
-  const ra = STATUS_RANK[a.status] ?? 0;
-  const rb = STATUS_RANK[b.status] ?? 0;
-  if (ra !== rb) {
-    return ra > rb;
-  }
-  return a.cells_done > b.cells_done;
-}
-
-/**
- * Whether a run passes the filters (the same rules as the server's query).
- */
-export function matchesFilters(
-  run: IRunSummary,
-  filters: IRunFilters
-): boolean {
-  if (filters.status.length && !filters.status.includes(run.status)) {
-    return false;
-  }
-  if (
-    filters.notebook &&
-    run.notebook !== filters.notebook.replace(/^\//, '')
-  ) {
-    return false;
-  }
-  if (filters.tag && !run.tags.includes(filters.tag)) {
-    return false;
-  }
-  if (filters.q) {
-    const q = filters.q.toLowerCase();
-    const hay = [run.notebook, run.id, ...run.tags].map(s => s.toLowerCase());
-    if (!hay.some(s => s.includes(q))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-function compareNewestFirst(a: IRunSummary, b: IRunSummary): number {
-  const ta = Date.parse(a.created_at);
-  const tb = Date.parse(b.created_at);
-  if (ta !== tb) {
-    return tb - ta;
-  }
-  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+/** Milliseconds between two refreshes of the metric columns of active runs. */
+function metricInterval(refreshInterval: number): number {
+  return Math.max(2, Math.min(refreshInterval, 5)) * 1000;
 }
 
 /**
  * The run history with live updates.
  */
-export class RunsModel implements IDisposable {
+export class RunsModel extends ModelBase implements IMLOpsRuns {
   constructor(options: RunsModel.IOptions) {
+    super();
     this.client = options.client;
     this._pageSize = options.pageSize ?? 25;
     this._refreshInterval = options.refreshInterval ?? 5;
+    this._poll = intervalPoll(
+      () => this.refresh(),
+      this._refreshInterval * 1000
+    );
+    this._metricPoll = intervalPoll(
+      () => this._updateActiveMetricValues(),
+      metricInterval(this._refreshInterval)
+    );
+    this._finalValues = new Debouncer(() => {
+      const ids = [...this._ended];
+      this._ended.clear();
+      return this._updateMetricValues(ids);
+    }, FINAL_VALUES_MS);
+    this._stream = new RunStream({
+      url: () => this.client.eventsUrl(),
+      onOpen: reconnected => {
+        this._stopPolling();
+        this._setConnection('stream');
+        if (reconnected) {
+          // Missed events are replayed (Last-Event-ID), but a refresh also
+          // catches runs created while the server was away.
+          void this.refresh();
+        }
+      },
+      onRun: run => this.upsert(run),
+      onDeleted: id => this.remove(id),
+      onDown: () => this._startPolling()
+    });
   }
 
   /** The REST client. */
   readonly client: MLOpsClient;
-
-  /** Emitted when the list, filters, selection or loading state change. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
 
   /** Emitted for every change of one run (from the stream, polling or an action). */
   get runChanged(): ISignal<this, IRunChange> {
@@ -211,11 +117,6 @@ export class RunsModel implements IDisposable {
 
   get loading(): boolean {
     return this._loading;
-  }
-
-  /** The last error of a list request (null after a successful one). */
-  get error(): string | null {
-    return this._error;
   }
 
   get connection(): ConnectionState {
@@ -241,9 +142,11 @@ export class RunsModel implements IDisposable {
 
   set refreshInterval(value: number) {
     this._refreshInterval = Math.max(1, value);
-    if (this._pollTimer !== null) {
-      this._stopPolling();
-      this._startPolling();
+    setPollInterval(this._poll, this._refreshInterval * 1000);
+    setPollInterval(this._metricPoll, metricInterval(this._refreshInterval));
+    if (!isStopped(this._poll)) {
+      // Restart, so that the next refresh already follows the new interval.
+      void this._poll.stop().then(() => startLater(this._poll));
     }
   }
 
@@ -281,8 +184,8 @@ export class RunsModel implements IDisposable {
     if (this._sort.key && !columns.includes(this._sort.key)) {
       this._sort = { ...DEFAULT_SORT };
     }
-    this._syncMetricTimer();
-    this._changed.emit();
+    this._syncMetricPoll();
+    this.emitChanged();
     if (added && this._started) {
       await this.refresh();
     }
@@ -298,7 +201,7 @@ export class RunsModel implements IDisposable {
     };
     if (next.key !== this._sort.key || next.order !== this._sort.order) {
       this._sort = next;
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
@@ -316,10 +219,6 @@ export class RunsModel implements IDisposable {
     return [...tags].sort();
   }
 
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
   /** A loaded run by id. */
   getRun(id: string): IRunSummary | undefined {
     return this._runs.find(r => r.id === id);
@@ -334,12 +233,19 @@ export class RunsModel implements IDisposable {
     await this.refresh();
   }
 
+  /** Start once: the first view shown (or command run) starts the model. */
+  ensureStarted(): void {
+    if (!this._started) {
+      void this.start();
+    }
+  }
+
   /** Change the filters and reload the first page. */
   async setFilters(filters: Partial<IRunFilters>): Promise<void> {
     this._filters = { ...this._filters, ...filters };
     this._runs = [];
     this._nextCursor = null;
-    this._changed.emit();
+    this.emitChanged();
     await this.refresh({ keepLoaded: false });
   }
 
@@ -358,14 +264,8 @@ export class RunsModel implements IDisposable {
       MAX_LIMIT,
       Math.max(this._pageSize, keep ? this._runs.length : 0)
     );
-    const generation = ++this._generation;
     this._eventsDuringRequest.clear();
-    this._setLoading(true);
-    try {
-      const page = await this.client.listRuns({ ...this._query(), limit });
-      if (generation !== this._generation || this._isDisposed) {
-        return;
-      }
+    await this._load({ ...this._query(), limit }, page => {
       const runs = page.runs.map(run => {
         const seen = this._eventsDuringRequest.get(run.id);
         return seen && isNewer(seen, run)
@@ -374,28 +274,19 @@ export class RunsModel implements IDisposable {
       });
       const previous = new Map(this._runs.map(r => [r.id, r]));
       this._runs = runs;
-      this._nextCursor = page.next_cursor;
-      this._error = null;
-      for (const run of runs) {
-        const before = previous.get(run.id);
-        if (
-          !before ||
-          before.status !== run.status ||
-          before.cells_done !== run.cells_done
-        ) {
-          this._runChanged.emit({ id: run.id, run });
+      return () => {
+        for (const run of runs) {
+          const before = previous.get(run.id);
+          if (
+            !before ||
+            before.status !== run.status ||
+            before.cells_done !== run.cells_done
+          ) {
+            this._runChanged.emit({ id: run.id, run });
+          }
         }
-      }
-    } catch (error) {
-      if (generation !== this._generation || this._isDisposed) {
-        return;
-      }
-      this._error = RunsModel.errorMessage(error);
-    } finally {
-      if (generation === this._generation && !this._isDisposed) {
-        this._setLoading(false);
-      }
-    }
+      };
+    });
   }
 
   /** Append the next page of older runs. */
@@ -403,31 +294,15 @@ export class RunsModel implements IDisposable {
     if (this._nextCursor === null || this._loading) {
       return;
     }
-    const generation = ++this._generation;
-    this._setLoading(true);
-    try {
-      const page = await this.client.listRuns({
-        ...this._query(),
-        limit: this._pageSize,
-        cursor: this._nextCursor
-      });
-      if (generation !== this._generation || this._isDisposed) {
-        return;
-      }
+    const query = {
+      ...this._query(),
+      limit: this._pageSize,
+      cursor: this._nextCursor
+    };
+    await this._load(query, page => {
       const known = new Set(this._runs.map(r => r.id));
       this._runs = [...this._runs, ...page.runs.filter(r => !known.has(r.id))];
-      this._nextCursor = page.next_cursor;
-      this._error = null;
-    } catch (error) {
-      if (generation !== this._generation || this._isDisposed) {
-        return;
-      }
-      this._error = RunsModel.errorMessage(error);
-    } finally {
-      if (generation === this._generation && !this._isDisposed) {
-        this._setLoading(false);
-      }
-    }
+    });
   }
 
   /**
@@ -435,7 +310,7 @@ export class RunsModel implements IDisposable {
    * such as submit or cancel).
    */
   upsert(run: IRunSummary): void {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     if (this._loading) {
@@ -458,8 +333,8 @@ export class RunsModel implements IDisposable {
         !isActive(run.status)
       ) {
         // It ended: fetch its final values once the last points are in.
-        const id = run.id;
-        window.setTimeout(() => void this._updateMetricValues([id]), 1000);
+        this._ended.add(run.id);
+        void this._finalValues.invoke();
       }
       const runs = [...this._runs];
       if (matchesFilters(run, this._filters)) {
@@ -479,7 +354,7 @@ export class RunsModel implements IDisposable {
     }
     this._runChanged.emit({ id: run.id, run });
     if (listChanged) {
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
@@ -492,7 +367,7 @@ export class RunsModel implements IDisposable {
     this._selected = this._selected.filter(s => s !== id);
     this._runChanged.emit({ id, run: null });
     if (before !== this._runs.length || wasSelected) {
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
@@ -505,38 +380,22 @@ export class RunsModel implements IDisposable {
     this._selected = selected
       ? [...this._selected, id]
       : this._selected.filter(s => s !== id);
-    this._changed.emit();
+    this.emitChanged();
   }
 
   clearSelection(): void {
     if (this._selected.length) {
       this._selected = [];
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._disconnect();
-    this._stopPolling();
+  protected onDisposed(): void {
+    this._stream.dispose();
+    disposePoll(this._poll);
+    disposePoll(this._metricPoll);
+    disposePoll(this._finalValues);
     this._metricColumns = [];
-    this._syncMetricTimer();
-    if (this._retryTimer !== null) {
-      window.clearTimeout(this._retryTimer);
-      this._retryTimer = null;
-    }
-    Signal.clearData(this);
-  }
-
-  /** A readable message for any error of an API call. */
-  static errorMessage(error: unknown): string {
-    if (error instanceof MLOpsAPIError) {
-      return error.message;
-    }
-    return error instanceof Error ? error.message : String(error);
   }
 
   // -- private ---------------------------------------------------------------------
@@ -552,35 +411,65 @@ export class RunsModel implements IDisposable {
     };
   }
 
+  /**
+   * One list request: `apply` takes the page unless a newer request (or
+   * disposal) came meanwhile, and may return what to do once the list is
+   * updated. The loading flag and the error follow the latest request only.
+   */
+  private async _load(
+    query: Parameters<MLOpsClient['listRuns']>[0],
+    apply: (
+      page: Awaited<ReturnType<MLOpsClient['listRuns']>>
+    ) => (() => void) | void
+  ): Promise<void> {
+    const generation = ++this._generation;
+    const current = () => generation === this._generation && !this.isDisposed;
+    this._setLoading(true);
+    try {
+      const page = await this.client.listRuns(query);
+      if (!current()) {
+        return;
+      }
+      const after = apply(page);
+      this._nextCursor = page.next_cursor;
+      this._error = null;
+      this._loaded = true;
+      after?.();
+    } catch (error) {
+      if (current()) {
+        this._error = errorMessage(error);
+      }
+    } finally {
+      if (current()) {
+        this._setLoading(false);
+      }
+    }
+  }
+
   /** While there are metric columns, refresh the values of active runs. */
-  private _syncMetricTimer(): void {
-    const want = this._metricColumns.length > 0 && !this._isDisposed;
-    if (want && this._metricTimer === null) {
-      this._metricTimer = window.setInterval(
-        () => {
-          if (typeof document !== 'undefined' && document.hidden) {
-            return;
-          }
-          const active = this._runs
-            .filter(r => isActive(r.status))
-            .slice(0, MAX_LIVE_METRIC_RUNS)
-            .map(r => r.id);
-          if (active.length) {
-            void this._updateMetricValues(active);
-          }
-        },
-        Math.max(2, Math.min(this._refreshInterval, 5)) * 1000
-      );
-    } else if (!want && this._metricTimer !== null) {
-      window.clearInterval(this._metricTimer);
-      this._metricTimer = null;
+  private _syncMetricPoll(): void {
+    const want = this._metricColumns.length > 0 && !this.isDisposed;
+    if (want && isStopped(this._metricPoll)) {
+      void startLater(this._metricPoll);
+    } else if (!want && !isStopped(this._metricPoll)) {
+      void this._metricPoll.stop();
+    }
+  }
+
+  private async _updateActiveMetricValues(): Promise<void> {
+    const active = this._runs
+      .filter(r => isActive(r.status))
+      .slice(0, MAX_LIVE_METRIC_RUNS)
+      .map(r => r.id);
+    if (active.length) {
+      await this._updateMetricValues(active);
     }
   }
 
   /** Fetch the column values of these runs (one small request per run). */
   private async _updateMetricValues(ids: string[]): Promise<void> {
     const columns = [...this._metricColumns];
-    if (!columns.length || this._isDisposed) {
+    if (!columns.length || !ids.length || this.isDisposed) {
       return;
     }
     const results = await Promise.all(
@@ -591,7 +480,7 @@ export class RunsModel implements IDisposable {
         )
       )
     );
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     let changed = false;
@@ -615,143 +504,63 @@ export class RunsModel implements IDisposable {
       }
     }
     if (changed) {
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
   private _setLoading(loading: boolean): void {
     this._loading = loading;
-    this._changed.emit();
+    this.emitChanged();
   }
 
   private _setConnection(state: ConnectionState): void {
     if (this._connection !== state) {
       this._connection = state;
-      this._changed.emit();
+      this.emitChanged();
     }
   }
 
   private _connect(): void {
-    if (this._isDisposed || this._source) {
+    if (this.isDisposed) {
       return;
     }
-    if (typeof EventSource === 'undefined') {
+    if (!this._stream.connect()) {
       this._startPolling();
-      return;
-    }
-    let source: EventSource;
-    try {
-      source = new EventSource(this.client.eventsUrl(), {
-        withCredentials: true
-      });
-    } catch {
-      this._startPolling();
-      return;
-    }
-    this._source = source;
-    let wasDown = false;
-    source.addEventListener('open', () => {
-      this._stopPolling();
-      this._setConnection('stream');
-      if (wasDown) {
-        // Missed events are replayed (Last-Event-ID), but a refresh also
-        // catches runs created while the server was away.
-        void this.refresh();
-      }
-      wasDown = false;
-    });
-    source.addEventListener('run', event => {
-      const data = this._parse<IRunSummary>(event as MessageEvent);
-      if (data && typeof data.id === 'string') {
-        this.upsert(data);
-      }
-    });
-    source.addEventListener('run_deleted', event => {
-      const data = this._parse<IRunDeleted>(event as MessageEvent);
-      if (data && typeof data.id === 'string') {
-        this.remove(data.id);
-      }
-    });
-    source.addEventListener('error', () => {
-      wasDown = true;
-      this._startPolling();
-      if (source.readyState === EventSource.CLOSED) {
-        // The browser gave up (an HTTP error): try again later ourselves.
-        source.close();
-        this._source = null;
-        if (this._retryTimer === null && !this._isDisposed) {
-          this._retryTimer = window.setTimeout(() => {
-            this._retryTimer = null;
-            this._connect();
-          }, STREAM_RETRY_MS);
-        }
-      }
-    });
-  }
-
-  private _disconnect(): void {
-    if (this._source) {
-      this._source.close();
-      this._source = null;
-    }
-  }
-
-  private _parse<T>(event: MessageEvent): T | null {
-    try {
-      return JSON.parse(event.data as string) as T;
-    } catch {
-      return null;
     }
   }
 
   private _startPolling(): void {
-    if (this._pollTimer !== null || this._isDisposed) {
+    if (!isStopped(this._poll) || this.isDisposed) {
       return;
     }
     this._setConnection('polling');
-    const tick = () => {
-      this._pollTimer = window.setTimeout(async () => {
-        if (this._isDisposed || this._pollTimer === null) {
-          return;
-        }
-        if (typeof document === 'undefined' || !document.hidden) {
-          await this.refresh();
-        }
-        if (this._pollTimer !== null) {
-          tick();
-        }
-      }, this._refreshInterval * 1000);
-    };
-    tick();
+    void startLater(this._poll);
   }
 
   private _stopPolling(): void {
-    if (this._pollTimer !== null) {
-      window.clearTimeout(this._pollTimer);
-      this._pollTimer = null;
+    if (!isStopped(this._poll)) {
+      void this._poll.stop();
     }
   }
 
   private _metricColumns: string[] = [];
   private _sort: IRunSort = { ...DEFAULT_SORT };
-  private _metricTimer: number | null = null;
   private _started = false;
   private _runs: IRunSummary[] = [];
   private _nextCursor: string | null = null;
   private _filters: IRunFilters = { ...EMPTY_FILTERS };
   private _selected: string[] = [];
   private _loading = false;
-  private _error: string | null = null;
   private _generation = 0;
   private _eventsDuringRequest = new Map<string, IRunSummary>();
   private _pageSize: number;
   private _refreshInterval: number;
   private _connection: ConnectionState = 'idle';
-  private _source: EventSource | null = null;
-  private _pollTimer: number | null = null;
-  private _retryTimer: number | null = null;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
+  private _stream: RunStream;
+  private _poll: Poll;
+  private _metricPoll: Poll;
+  private _ended = new Set<string>();
+  private _finalValues: Debouncer;
   private _runChanged = new Signal<this, IRunChange>(this);
 }
 

@@ -7,26 +7,32 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
 
+import { Debouncer, Poll } from '@lumino/polling';
+
+import type { IRunDetail, MLOpsClient } from './api';
 import {
-  IArtifact,
-  IRunDetail,
-  IRunEvent,
-  isActive,
-  JSONValue,
-  MLOpsClient
-} from './api';
+  ErrorBanner,
+  Progress,
+  Section,
+  StatusBadge,
+  TableHead,
+  useTicker
+} from './components';
 import {
   basename,
-  formatBytes,
   formatDuration,
   formatTime,
   formatValue,
-  shortSha,
-  statusLabel
+  shortSha
 } from './format';
-import { IRunChange, RunsModel } from './model';
-import { Progress, StatusBadge, useTicker } from './components';
-import { RunMetrics, RunMetricsView } from './metrics';
+import { RunMetricsView } from './metrics';
+import type { RunsModel } from './model';
+import { disposePoll, intervalPoll, isStopped, startLater } from './polling';
+import { errorMessage } from './request';
+import { Artifacts, KeyValues, Timeline } from './runFacts';
+import { RunMetrics } from './runMetrics';
+import { RunWatcher } from './runWatcher';
+import { isActive } from './status';
 
 /** Milliseconds between metric refreshes while the run is going. */
 export const METRICS_LIVE_MS = 2000;
@@ -63,172 +69,79 @@ interface IDetailProps {
   metrics: RunMetrics;
 }
 
-function Section(props: {
-  title: string;
-  className?: string;
-  children: React.ReactNode;
-}): JSX.Element {
-  return (
-    <section className={`jp-mlops-section ${props.className ?? ''}`}>
-      <h3 className="jp-mlops-section-title">{props.title}</h3>
-      {props.children}
-    </section>
-  );
-}
-
-function KeyValues(props: {
-  rows: Array<[string, React.ReactNode]>;
-  className?: string;
-}): JSX.Element {
-  return (
-    <table className={`jp-mlops-kv ${props.className ?? ''}`}>
-      <tbody>
-        {props.rows.map(([key, value]) => (
-          <tr key={key}>
-            <th scope="row">{key}</th>
-            <td>{value}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-function Timeline(props: {
-  events: IRunEvent[];
+/** The header's buttons: cancel (while active), reproduce, delete, open, refresh. */
+function DetailActions(props: {
+  run: IRunDetail;
+  busy: string | null;
+  actions: IRunActions;
   trans: TranslationBundle;
+  onRefresh: () => void;
 }): JSX.Element {
-  const { trans } = props;
+  const { run, busy, actions, trans } = props;
+  const active = isActive(run.status);
+  const buttons: Array<{
+    className: string;
+    label: string;
+    title?: string;
+    disabled?: boolean;
+    onClick: () => void;
+  }> = [
+    ...(active
+      ? [
+          {
+            className: 'jp-mod-warn jp-mlops-cancel',
+            label:
+              busy === 'cancel' ? trans.__('Cancelling…') : trans.__('Cancel'),
+            disabled: busy !== null,
+            onClick: () => void actions.cancel(run.id)
+          }
+        ]
+      : []),
+    {
+      className: 'jp-mod-accept jp-mlops-reproduce',
+      label: trans.__('Reproduce'),
+      title: trans.__(
+        'Run again with the same commit, parameters, seed and kernel'
+      ),
+      disabled: busy !== null,
+      onClick: () => void actions.reproduce(run.id)
+    },
+    {
+      className: 'jp-mod-warn jp-mlops-delete',
+      label: trans.__('Delete'),
+      title: active
+        ? trans.__('Cancel the run before deleting it')
+        : trans.__('Delete the run, its snapshot ref and its files'),
+      disabled: busy !== null || active,
+      onClick: () => void actions.remove(run.id)
+    },
+    {
+      className: 'jp-mlops-open-source',
+      label: trans.__('Open notebook'),
+      title: trans.__('Open the notebook as it is now on disk'),
+      onClick: () => actions.openNotebook(run.notebook)
+    },
+    {
+      className: 'jp-mlops-reload',
+      label: trans.__('Refresh'),
+      onClick: props.onRefresh
+    }
+  ];
   return (
-    <ol className="jp-mlops-timeline">
-      {props.events.map((event, i) => (
-        <li key={i} data-status={event.status ?? undefined}>
-          <time dateTime={event.at}>{formatTime(event.at)}</time>
-          <span
-            className={`jp-mlops-timeline-status jp-mlops-status-text-${event.status}`}
-          >
-            {event.status
-              ? statusLabel(event.status as IRunDetail['status'], trans)
-              : ''}
-          </span>
-          {event.message && (
-            <span className="jp-mlops-timeline-message">{event.message}</span>
-          )}
-        </li>
+    <div className="jp-mlops-detail-actions">
+      {buttons.map(button => (
+        <button
+          key={button.className}
+          type="button"
+          className={`jp-Button jp-mod-styled ${button.className}`}
+          disabled={button.disabled}
+          title={button.title}
+          onClick={button.onClick}
+        >
+          {button.label}
+        </button>
       ))}
-    </ol>
-  );
-}
-
-/** `12,345` */
-function formatCount(value: JSONValue | undefined): string | null {
-  return typeof value === 'number' ? value.toLocaleString('en-US') : null;
-}
-
-/**
- * What an artifact's `meta` says, shortly: for a model (`log_model`) the
- * architecture, parameter counts, dtypes and torch version; the rest on hover.
- */
-export function ArtifactMeta(props: {
-  artifact: IArtifact;
-  trans: TranslationBundle;
-}): JSX.Element | null {
-  const { artifact, trans } = props;
-  const meta = artifact.meta ?? {};
-  const hidden = new Set(['sha256']);
-  const title = Object.entries(meta)
-    .filter(([k]) => !hidden.has(k))
-    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join('\n');
-  if (artifact.kind !== 'model') {
-    return title ? (
-      <span className="jp-mlops-artifact-meta" title={title}>
-        {artifact.content_type}
-      </span>
-    ) : (
-      <span className="jp-mlops-artifact-meta">{artifact.content_type}</span>
-    );
-  }
-  const architecture =
-    typeof meta.architecture === 'string' ? meta.architecture : null;
-  const qualname =
-    typeof meta.qualname === 'string'
-      ? meta.qualname
-      : architecture?.split('.').pop();
-  const params = formatCount(meta.parameters);
-  const trainable =
-    meta.trainable_parameters !== meta.parameters
-      ? formatCount(meta.trainable_parameters)
-      : null;
-  const dtypes = Array.isArray(meta.dtypes) ? meta.dtypes.join(', ') : null;
-  const torch =
-    typeof meta.torch_version === 'string' ? meta.torch_version : null;
-  return (
-    <span
-      className="jp-mlops-artifact-meta jp-mlops-model-meta"
-      title={title}
-      data-architecture={architecture ?? undefined}
-    >
-      {qualname && (
-        <code className="jp-mlops-model-arch" title={architecture ?? ''}>
-          {qualname}
-        </code>
-      )}
-      {params && (
-        <span className="jp-mlops-model-params">
-          {trans.__('%1 parameters', params)}
-          {trainable ? ` (${trans.__('%1 trainable', trainable)})` : ''}
-        </span>
-      )}
-      {dtypes && <span>{dtypes}</span>}
-      {torch && <span>{trans.__('torch %1', torch)}</span>}
-    </span>
-  );
-}
-
-function Artifacts(props: {
-  runId: string;
-  artifacts: IArtifact[];
-  client: MLOpsClient;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { trans } = props;
-  if (!props.artifacts.length) {
-    return <p className="jp-mlops-hint">{trans.__('No artifacts yet.')}</p>;
-  }
-  return (
-    <table className="jp-mlops-table jp-mlops-artifacts">
-      <thead>
-        <tr>
-          <th scope="col">{trans.__('Name')}</th>
-          <th scope="col">{trans.__('Kind')}</th>
-          <th scope="col">{trans.__('Size')}</th>
-          <th scope="col">{trans.__('Details')}</th>
-          <th scope="col">{trans.__('Created')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.artifacts.map(a => (
-          <tr key={a.name}>
-            <td>
-              <a
-                href={props.client.artifactUrl(props.runId, a.name)}
-                download={basename(a.name)}
-                title={`sha256 ${a.sha256}`}
-              >
-                {a.name}
-              </a>
-            </td>
-            <td>{a.kind}</td>
-            <td>{formatBytes(a.size)}</td>
-            <td>
-              <ArtifactMeta artifact={a} trans={trans} />
-            </td>
-            <td>{formatTime(a.created_at)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    </div>
   );
 }
 
@@ -248,9 +161,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
     return (
       <div className="jp-mlops-detail">
         {props.error ? (
-          <div className="jp-mlops-panel-error" role="alert">
-            {props.error}
-          </div>
+          <ErrorBanner error={props.error} />
         ) : (
           <p className="jp-mlops-hint" role="status">
             {trans.__('Loading…')}
@@ -279,63 +190,15 @@ function RunDetailView(props: IDetailProps): JSX.Element {
           />
           <Progress run={run} now={now} trans={trans} />
         </div>
-        <div className="jp-mlops-detail-actions">
-          {active && (
-            <button
-              type="button"
-              className="jp-Button jp-mod-styled jp-mod-warn jp-mlops-cancel"
-              disabled={busy !== null}
-              onClick={() => void actions.cancel(run.id)}
-            >
-              {busy === 'cancel' ? trans.__('Cancelling…') : trans.__('Cancel')}
-            </button>
-          )}
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mod-accept jp-mlops-reproduce"
-            disabled={busy !== null}
-            title={trans.__(
-              'Run again with the same commit, parameters, seed and kernel'
-            )}
-            onClick={() => void actions.reproduce(run.id)}
-          >
-            {trans.__('Reproduce')}
-          </button>
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mod-warn jp-mlops-delete"
-            disabled={busy !== null || active}
-            title={
-              active
-                ? trans.__('Cancel the run before deleting it')
-                : trans.__('Delete the run, its snapshot ref and its files')
-            }
-            onClick={() => void actions.remove(run.id)}
-          >
-            {trans.__('Delete')}
-          </button>
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mlops-open-source"
-            onClick={() => actions.openNotebook(run.notebook)}
-            title={trans.__('Open the notebook as it is now on disk')}
-          >
-            {trans.__('Open notebook')}
-          </button>
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled jp-mlops-reload"
-            onClick={props.onRefresh}
-          >
-            {trans.__('Refresh')}
-          </button>
-        </div>
+        <DetailActions
+          run={run}
+          busy={busy}
+          actions={actions}
+          trans={trans}
+          onRefresh={props.onRefresh}
+        />
       </header>
-      {props.error && (
-        <div className="jp-mlops-panel-error" role="alert">
-          {props.error}
-        </div>
-      )}
+      <ErrorBanner error={props.error} />
       {run.status_reason && (
         <p className="jp-mlops-status-reason">{run.status_reason}</p>
       )}
@@ -407,13 +270,9 @@ function RunDetailView(props: IDetailProps): JSX.Element {
         <Section title={trans.__('Parameters')}>
           {params.length ? (
             <table className="jp-mlops-table jp-mlops-params-table">
-              <thead>
-                <tr>
-                  <th scope="col">{trans.__('Name')}</th>
-                  <th scope="col">{trans.__('Value')}</th>
-                  <th scope="col">{trans.__('Type')}</th>
-                </tr>
-              </thead>
+              <TableHead
+                labels={[trans.__('Name'), trans.__('Value'), trans.__('Type')]}
+              />
               <tbody>
                 {params.map(([name, value]) => (
                   <tr key={name} data-param={name}>
@@ -518,6 +377,11 @@ function RunDetailView(props: IDetailProps): JSX.Element {
   );
 }
 
+/** Wait after the run ended before fetching its metrics once more. */
+const FINAL_METRICS_MS = 1500;
+/** Wait after a run event before reloading the detail (bursts make one). */
+const RELOAD_DELAY_MS = 250;
+
 /**
  * The run detail widget (put in a `MainAreaWidget`).
  */
@@ -533,7 +397,37 @@ export class RunDetailWidget extends ReactWidget {
       runId: options.runId
     });
     this.metrics.changed.connect(this._onMetricsChanged, this);
-    options.model.runChanged.connect(this._onRunChanged, this);
+    this._watcher = new RunWatcher({
+      model: options.model,
+      ids: () => [this.runId],
+      delay: RELOAD_DELAY_MS,
+      reload: () => this.reload(),
+      onChange: change => {
+        if (change.run === null) {
+          this._deleted = true;
+          this.update();
+          this.onDeleted?.();
+          return false;
+        }
+        if (this._detail) {
+          // Show the new status and progress at once; details follow.
+          this._detail = { ...this._detail, ...change.run };
+          this.update();
+        }
+        return true;
+      }
+    });
+    // Metric points come without events: refresh them while the run is
+    // going, skipped while the detail is hidden.
+    this._livePoll = intervalPoll(
+      () => this.metrics.refresh(),
+      METRICS_LIVE_MS,
+      () => !this.isVisible
+    );
+    this._finalMetrics = new Debouncer(
+      () => this.metrics.refresh(),
+      FINAL_METRICS_MS
+    );
     void this.reload();
   }
 
@@ -566,7 +460,7 @@ export class RunDetailWidget extends ReactWidget {
       if (generation !== this._generation || this.isDisposed) {
         return;
       }
-      this._error = RunsModel.errorMessage(error);
+      this._error = errorMessage(error);
     }
     this.update();
   }
@@ -579,7 +473,7 @@ export class RunDetailWidget extends ReactWidget {
       await action();
       this._error = null;
     } catch (error) {
-      this._error = RunsModel.errorMessage(error);
+      this._error = errorMessage(error);
     } finally {
       this._busy = null;
       if (!this.isDisposed && !this._deleted) {
@@ -593,21 +487,16 @@ export class RunDetailWidget extends ReactWidget {
     if (this.isDisposed) {
       return;
     }
-    this._options.model.runChanged.disconnect(this._onRunChanged, this);
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-    }
-    this._stopLive();
-    if (this._finalTimer !== null) {
-      window.clearTimeout(this._finalTimer);
-    }
+    this._watcher.dispose();
+    disposePoll(this._livePoll);
+    disposePoll(this._finalMetrics);
     this.metrics.dispose();
     super.dispose();
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    if (this._liveTimer !== null) {
+    if (!isStopped(this._livePoll)) {
       void this.metrics.refresh();
     }
   }
@@ -644,74 +533,38 @@ export class RunDetailWidget extends ReactWidget {
     );
   }
 
-  private _onRunChanged(_: RunsModel, change: IRunChange): void {
-    if (change.id !== this.runId) {
-      return;
-    }
-    if (change.run === null) {
-      this._deleted = true;
-      this.update();
-      this.onDeleted?.();
-      return;
-    }
-    if (this._detail) {
-      // Show the new status and progress at once; details follow.
-      this._detail = { ...this._detail, ...change.run };
-      this.update();
-    }
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-    }
-    this._timer = window.setTimeout(() => {
-      this._timer = null;
-      void this.reload();
-    }, 250);
-  }
-
   private _onMetricsChanged(): void {
     this.update();
   }
 
   /**
-   * While the run is going, refresh its metrics every {@link METRICS_LIVE_MS}
-   * (metric points come without events; skipped while hidden). When it has
-   * just ended, refresh once more a little later for the last flushed points.
+   * While the run is going, refresh its metrics every {@link METRICS_LIVE_MS}.
+   * When it has just ended, refresh once more a little later for the last
+   * flushed points.
    */
   private _updateLive(wasActive: boolean): void {
     const active = !!this._detail && isActive(this._detail.status);
-    if (active && this._liveTimer === null) {
-      this._liveTimer = window.setInterval(() => {
-        if (this.isVisible) {
-          void this.metrics.refresh();
-        }
-      }, METRICS_LIVE_MS);
+    if (active && isStopped(this._livePoll)) {
+      void startLater(this._livePoll);
     } else if (!active) {
-      this._stopLive();
-      if (wasActive && this._finalTimer === null) {
-        this._finalTimer = window.setTimeout(() => {
-          this._finalTimer = null;
-          void this.metrics.refresh();
-        }, 1500);
+      if (!isStopped(this._livePoll)) {
+        void this._livePoll.stop();
+      }
+      if (wasActive) {
+        void this._finalMetrics.invoke();
       }
     }
   }
 
-  private _stopLive(): void {
-    if (this._liveTimer !== null) {
-      window.clearInterval(this._liveTimer);
-      this._liveTimer = null;
-    }
-  }
-
   private _options: RunDetailWidget.IOptions;
-  private _liveTimer: number | null = null;
-  private _finalTimer: number | null = null;
+  private _watcher: RunWatcher;
+  private _livePoll: Poll;
+  private _finalMetrics: Debouncer;
   private _detail: IRunDetail | null = null;
   private _error: string | null = null;
   private _busy: string | null = null;
   private _deleted = false;
   private _generation = 0;
-  private _timer: number | null = null;
 }
 
 export namespace RunDetailWidget {

@@ -4,20 +4,41 @@
  * chosen keys) by which the loaded runs can be sorted.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
-import {
-  clearIcon,
-  ReactWidget,
-  refreshIcon,
-  ToolbarButtonComponent
-} from '@jupyterlab/ui-components';
-import { Message } from '@lumino/messaging';
+import { clearIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
+import { Debouncer } from '@lumino/polling';
 import * as React from 'react';
 
-import { IRunSummary, isActive, RUN_STATUSES, RunStatus } from './api';
-import { basename, formatAgo, formatTime, statusLabel } from './format';
-import { DEFAULT_SORT, IRunSort, parseColumns, RunsModel } from './model';
-import { formatMetric } from './chart';
-import { ParamsGlance, Progress, StatusBadge, useTicker } from './components';
+import type { IRunSummary } from './api';
+import {
+  ErrorBanner,
+  Loading,
+  ParamsGlance,
+  Progress,
+  StatusBadge,
+  useTicker
+} from './components';
+import {
+  basename,
+  formatAgo,
+  formatMetric,
+  formatTime,
+  statusLabel
+} from './format';
+import type { RunsModel } from './model';
+import { ModelPanel, PanelHeader } from './modelPanel';
+import { disposePoll } from './polling';
+import {
+  ACTIVE_FILTER,
+  FAILED_FILTER,
+  hasFilters as anyFilter,
+  IRunFilters,
+  IRunSort,
+  nextSort,
+  parseColumns,
+  statusesOf,
+  statusFilterValue
+} from './runList';
+import { isActive, RUN_STATUSES } from './status';
 
 interface IPanelProps {
   model: RunsModel;
@@ -26,38 +47,8 @@ interface IPanelProps {
   onCompare: (ids: string[]) => void;
 }
 
-/** The status filter's choices: every status, and "active" (queued, starting, running). */
-const ACTIVE_FILTER = 'active';
-const FAILED_FILTER = 'problems';
-
-function statusFilterValue(status: RunStatus[]): string {
-  if (!status.length) {
-    return '';
-  }
-  if (status.length === 3 && status.every(s => isActive(s))) {
-    return ACTIVE_FILTER;
-  }
-  if (
-    status.length === 3 &&
-    ['failed', 'timed_out', 'lost'].every(s => status.includes(s as RunStatus))
-  ) {
-    return FAILED_FILTER;
-  }
-  return status[0];
-}
-
-function statusesOf(value: string): RunStatus[] {
-  if (!value) {
-    return [];
-  }
-  if (value === ACTIVE_FILTER) {
-    return ['queued', 'starting', 'running'];
-  }
-  if (value === FAILED_FILTER) {
-    return ['failed', 'timed_out', 'lost'];
-  }
-  return [value as RunStatus];
-}
+/** Milliseconds of typing pause before a text filter applies. */
+const FILTER_DELAY_MS = 400;
 
 /** A text filter that applies after the user pauses typing (or on Enter). */
 function FilterInput(props: {
@@ -69,21 +60,21 @@ function FilterInput(props: {
   onApply: (value: string) => void;
 }): JSX.Element {
   const [text, setText] = React.useState(props.value);
-  const timer = React.useRef<number | null>(null);
-  React.useEffect(() => setText(props.value), [props.value]);
-  React.useEffect(
-    () => () => {
-      if (timer.current !== null) {
-        window.clearTimeout(timer.current);
-      }
-    },
+  const latest = React.useRef(props);
+  latest.current = props;
+  const debouncer = React.useMemo(
+    () =>
+      new Debouncer((value: string) => {
+        if (value !== latest.current.value) {
+          latest.current.onApply(value);
+        }
+      }, FILTER_DELAY_MS),
     []
   );
+  React.useEffect(() => setText(props.value), [props.value]);
+  React.useEffect(() => () => disposePoll(debouncer), [debouncer]);
   const apply = (value: string) => {
-    if (timer.current !== null) {
-      window.clearTimeout(timer.current);
-      timer.current = null;
-    }
+    void debouncer.stop();
     if (value !== props.value) {
       props.onApply(value);
     }
@@ -102,10 +93,9 @@ function FilterInput(props: {
         onChange={e => {
           const value = e.target.value;
           setText(value);
-          if (timer.current !== null) {
-            window.clearTimeout(timer.current);
+          if (!debouncer.isDisposed) {
+            void debouncer.invoke(value);
           }
-          timer.current = window.setTimeout(() => apply(value), 400);
         }}
         onKeyDown={e => {
           if (e.key === 'Enter') {
@@ -123,14 +113,6 @@ function FilterInput(props: {
       )}
     </label>
   );
-}
-
-/** The next sort when a column header is clicked: ascending, descending, off. */
-export function nextSort(sort: IRunSort, key: string): IRunSort {
-  if (sort.key !== key) {
-    return { key, order: 'asc' };
-  }
-  return sort.order === 'asc' ? { key, order: 'desc' } : { ...DEFAULT_SORT };
 }
 
 /** Headers of the metric columns; a click sorts the loaded runs by one. */
@@ -287,11 +269,25 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
   const now = useTicker(true, anyActive ? 1000 : 30000);
   const filters = model.filters;
   const selected = model.selected;
-  const hasFilters =
-    !!filters.notebook ||
-    !!filters.tag ||
-    !!filters.q ||
-    filters.status.length > 0;
+  const hasFilters = anyFilter(filters);
+  /** The text input of one filter of the model. */
+  const textFilter = (
+    key: 'q' | 'notebook' | 'tag',
+    label: string,
+    placeholder: string,
+    list?: string[]
+  ) => (
+    <FilterInput
+      id={`jp-mlops-filter-${key}`}
+      label={label}
+      placeholder={placeholder}
+      value={filters[key]}
+      list={list}
+      onApply={value =>
+        void model.setFilters({ [key]: value } as Partial<IRunFilters>)
+      }
+    />
+  );
   const connection =
     model.connection === 'stream'
       ? trans.__('live')
@@ -301,37 +297,30 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
 
   return (
     <div className="jp-mlops-panel-inner">
-      <div className="jp-mlops-panel-header">
-        <h2 className="jp-mlops-panel-title">{trans.__('Runs')}</h2>
+      <PanelHeader
+        title={trans.__('Runs')}
+        refreshTooltip={trans.__('Refresh the run list')}
+        onRefresh={() => void model.refresh()}
+      >
         <span
           className={`jp-mlops-connection jp-mlops-connection-${model.connection}`}
           title={trans.__('How the list learns about changes')}
         >
           {connection}
         </span>
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip={trans.__('Refresh the run list')}
-          onClick={() => void model.refresh()}
-          className="jp-mlops-refresh"
-        />
-      </div>
+      </PanelHeader>
       <div className="jp-mlops-filters" role="search">
-        <FilterInput
-          id="jp-mlops-filter-q"
-          label={trans.__('Search')}
-          placeholder={trans.__('notebook, run id or tag')}
-          value={filters.q}
-          onApply={q => void model.setFilters({ q })}
-        />
-        <FilterInput
-          id="jp-mlops-filter-notebook"
-          label={trans.__('Notebook')}
-          placeholder={trans.__('exact path')}
-          value={filters.notebook}
-          list={model.notebooks}
-          onApply={notebook => void model.setFilters({ notebook })}
-        />
+        {textFilter(
+          'q',
+          trans.__('Search'),
+          trans.__('notebook, run id or tag')
+        )}
+        {textFilter(
+          'notebook',
+          trans.__('Notebook'),
+          trans.__('exact path'),
+          model.notebooks
+        )}
         <div className="jp-mlops-filter-row">
           <label className="jp-mlops-filter" htmlFor="jp-mlops-filter-status">
             <span className="jp-mlops-filter-label">{trans.__('Status')}</span>
@@ -355,14 +344,7 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
               ))}
             </select>
           </label>
-          <FilterInput
-            id="jp-mlops-filter-tag"
-            label={trans.__('Tag')}
-            placeholder={trans.__('tag')}
-            value={filters.tag}
-            list={model.tags}
-            onApply={tag => void model.setFilters({ tag })}
-          />
+          {textFilter('tag', trans.__('Tag'), trans.__('tag'), model.tags)}
         </div>
         {hasFilters && (
           <button
@@ -403,11 +385,7 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
           />
         )}
       </div>
-      {model.error && (
-        <div className="jp-mlops-panel-error" role="alert">
-          {model.error}
-        </div>
-      )}
+      <ErrorBanner error={model.error} />
       {columns.length > 0 && runs.length > 0 && (
         <MetricHeader
           columns={columns}
@@ -449,11 +427,7 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
           {trans.__('Load more')}
         </button>
       )}
-      {model.loading && !runs.length && (
-        <div className="jp-mlops-loading" role="status">
-          {trans.__('Loading…')}
-        </div>
-      )}
+      {model.loading && !runs.length && <Loading trans={trans} />}
     </div>
   );
 }
@@ -461,37 +435,14 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
 /**
  * The run history side panel.
  */
-export class RunsPanel extends ReactWidget {
+export class RunsPanel extends ModelPanel<RunsModel> {
   constructor(options: RunsPanel.IOptions) {
-    super();
+    super(options.model);
     this._props = options;
-    this.addClass('jp-mlops-panel');
-    this.addClass('jp-mlops-root');
-    options.model.changed.connect(this._onChanged, this);
-  }
-
-  /** Called whenever the panel becomes visible (starts live updates lazily). */
-  onShown: (() => void) | null = null;
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    this.onShown?.();
-  }
-
-  dispose(): void {
-    if (this.isDisposed) {
-      return;
-    }
-    this._props.model.changed.disconnect(this._onChanged, this);
-    super.dispose();
   }
 
   protected render(): JSX.Element {
     return <RunsPanelView {...this._props} />;
-  }
-
-  private _onChanged(): void {
-    this.update();
   }
 
   private _props: IPanelProps;

@@ -1,18 +1,29 @@
 /**
  * The "Schedule" section of the Run as job dialog: run the notebook on a
- * cron schedule (`POST schedules`) instead of once now.
+ * cron schedule (`POST schedules`) instead of once now. The expression is
+ * described in words by cronstrue and checked by the server as it is typed
+ * (`cronCheck.ts`), which also lists its next fire times.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
-import { ISubmitRequest } from './api';
-import { Field, FieldError, inputClass } from './components';
-import { cronProblem, describeCron } from './cron';
-import {
+import type {
   CatchupPolicy,
   ConcurrencyPolicy,
-  IScheduleRequest
-} from './schedulesApi';
+  IScheduleRequest,
+  ISubmitRequest
+} from './api';
+import { ErrorBanner } from './components';
+import { describeCron } from './cron';
+import type { CronVerdict } from './cronCheck';
+import {
+  CheckboxField,
+  FieldError,
+  inputClass,
+  SelectField,
+  TextField
+} from './formFields';
+import { formatClock, formatTime } from './format';
 
 /** What the schedule section holds. */
 export interface IScheduleFormState {
@@ -43,6 +54,9 @@ export const SCHEDULE_FIELDS = {
   timezone: '@schedule-timezone',
   name: '@schedule-name'
 } as const;
+
+/** Next fire times listed under the expression. */
+const NEXT_SHOWN = 3;
 
 /** The browser's IANA time zone (UTC when it cannot tell). */
 export function browserTimeZone(): string {
@@ -98,18 +112,38 @@ export function timeZoneProblem(
   }
 }
 
-/** Problems of the section's fields (empty when it is off or valid). */
-export function checkScheduleForm(
+/**
+ * The zone to send with the expression to the server's check: the typed one
+ * when the browser knows it, else '' (the server's zone: the expression is
+ * checked all the same, and the zone's own problem is shown under its field).
+ */
+export function cronCheckZone(
   state: IScheduleFormState,
   trans: TranslationBundle
+): string {
+  return timeZoneProblem(state.timezone, trans) ? '' : state.timezone.trim();
+}
+
+/**
+ * Problems of the section's fields (empty when it is off or valid). The
+ * expression's problem is the server's (`verdict`); an empty one is asked
+ * for here.
+ */
+export function checkScheduleForm(
+  state: IScheduleFormState,
+  trans: TranslationBundle,
+  verdict: CronVerdict = { state: 'unknown' }
 ): Record<string, string> {
   const errors: Record<string, string> = {};
   if (!state.enabled) {
     return errors;
   }
-  const cron = cronProblem(state.cron, trans);
-  if (cron) {
-    errors[SCHEDULE_FIELDS.cron] = cron;
+  if (!state.cron.trim()) {
+    errors[SCHEDULE_FIELDS.cron] = trans.__(
+      'Enter a cron expression, e.g. 0 3 * * * (daily at 03:00).'
+    );
+  } else if (verdict.state === 'invalid') {
+    errors[SCHEDULE_FIELDS.cron] = verdict.error;
   }
   const timezone = timeZoneProblem(state.timezone, trans);
   if (timezone) {
@@ -153,17 +187,146 @@ export function scheduleRequest(
   return request;
 }
 
-function presetLabel(id: string, trans: TranslationBundle): string {
-  switch (id) {
-    case 'hourly':
-      return trans.__('Hourly');
-    case 'daily':
-      return trans.__('Daily at 03:00');
-    case 'weekly':
-      return trans.__('Mondays at 08:00');
-    default:
-      return trans.__('Custom');
-  }
+/** The preset a typed expression is (`custom` when none). */
+export function presetOf(cron: string): string {
+  return CRON_PRESETS.find(p => p.cron === cron.trim())?.id ?? CUSTOM_PRESET;
+}
+
+function presetLabels(trans: TranslationBundle): Record<string, string> {
+  return {
+    hourly: trans.__('Hourly'),
+    daily: trans.__('Daily at 03:00'),
+    weekly: trans.__('Mondays at 08:00'),
+    [CUSTOM_PRESET]: trans.__('Custom')
+  };
+}
+
+/** The two policies' drop-downs: while still running, and missed runs. */
+function policyFields(trans: TranslationBundle): Array<{
+  key: 'concurrency' | 'catchup';
+  label: string;
+  title?: string;
+  options: Array<{ value: string; label: string }>;
+}> {
+  return [
+    {
+      key: 'concurrency',
+      label: trans.__('If still running'),
+      options: [
+        { value: 'skip', label: trans.__('skip this time') },
+        { value: 'queue', label: trans.__('start when it ends') },
+        { value: 'allow', label: trans.__('start another') }
+      ]
+    },
+    {
+      key: 'catchup',
+      label: trans.__('Missed runs'),
+      title: trans.__(
+        'Slots missed while no scheduler was running (server down, schedule paused)'
+      ),
+      options: [
+        { value: 'skip', label: trans.__('skip them') },
+        { value: 'once', label: trans.__('run the latest') },
+        { value: 'all', label: trans.__('run each (up to 10)') }
+      ]
+    }
+  ];
+}
+
+/** The preset radio buttons. */
+function CronPresets(props: {
+  state: IScheduleFormState;
+  trans: TranslationBundle;
+  set: (patch: Partial<IScheduleFormState>) => void;
+}): JSX.Element {
+  const { state, trans, set } = props;
+  const labels = presetLabels(trans);
+  return (
+    <div
+      className="jp-mlops-cron-presets"
+      role="radiogroup"
+      aria-label={trans.__('When')}
+    >
+      {[...CRON_PRESETS.map(p => p.id), CUSTOM_PRESET].map(id => (
+        <label
+          key={id}
+          className={`jp-mlops-cron-preset${state.preset === id ? ' jp-mod-active' : ''}`}
+        >
+          <input
+            type="radio"
+            name="jp-mlops-schedule-preset"
+            value={id}
+            data-preset={id}
+            checked={state.preset === id}
+            onChange={() => {
+              const preset = CRON_PRESETS.find(p => p.id === id);
+              set({ preset: id, cron: preset ? preset.cron : state.cron });
+            }}
+          />
+          {labels[id]}
+        </label>
+      ))}
+    </div>
+  );
+}
+
+/** The expression, its description, its problem and its next fire times. */
+function CronField(props: {
+  state: IScheduleFormState;
+  error: string | undefined;
+  verdict: CronVerdict;
+  trans: TranslationBundle;
+  set: (patch: Partial<IScheduleFormState>) => void;
+}): JSX.Element {
+  const { state, error, verdict, trans, set } = props;
+  const description = error ? null : describeCron(state.cron, trans);
+  const next = verdict.state === 'valid' ? verdict.next : [];
+  return (
+    <div className="jp-mlops-field">
+      <label htmlFor="jp-mlops-schedule-cron" className="jp-mlops-field-label">
+        {trans.__('Cron expression')}
+      </label>
+      <input
+        id="jp-mlops-schedule-cron"
+        type="text"
+        spellCheck={false}
+        className={inputClass(error, 'jp-mlops-cron-input')}
+        value={state.cron}
+        aria-invalid={error ? true : undefined}
+        aria-describedby="jp-mlops-schedule-preview"
+        onChange={e => {
+          const cron = e.target.value;
+          set({ cron, preset: presetOf(cron) });
+        }}
+      />
+      <div
+        id="jp-mlops-schedule-preview"
+        className="jp-mlops-cron-preview"
+        aria-live="polite"
+      >
+        {description
+          ? trans.__('%1 (%2 time)', description, state.timezone.trim())
+          : ''}
+      </div>
+      <FieldError error={error} />
+      {!error && next.length > 0 && (
+        <div className="jp-mlops-field-help jp-mlops-cron-next">
+          {trans.__('Next:')}{' '}
+          {next.slice(0, NEXT_SHOWN).map((t, i) => (
+            <span key={t} title={formatTime(t)} data-fire-at={t}>
+              {i ? ', ' : ''}
+              {formatClock(t)}
+            </span>
+          ))}
+        </div>
+      )}
+      <div className="jp-mlops-field-help">
+        {trans.__(
+          'minute hour day-of-month month weekday, e.g. 30 2 * * 1-5; a 6th field is seconds (* * * * * */30: every 30 s)'
+        )}
+      </div>
+    </div>
+  );
 }
 
 /**
@@ -172,6 +335,8 @@ function presetLabel(id: string, trans: TranslationBundle): string {
 export function ScheduleSection(props: {
   state: IScheduleFormState;
   errors: Record<string, string>;
+  /** The server's verdict on the expression (checked as typed). */
+  verdict: CronVerdict;
   /** The server's refusal of the last attempt, shown here while scheduling. */
   serverError: string | null;
   /** Run-only options the user set (seed, commit), which a schedule ignores. */
@@ -184,23 +349,18 @@ export function ScheduleSection(props: {
   const set = (patch: Partial<IScheduleFormState>) =>
     props.onChange({ ...state, ...patch });
   const zones = React.useMemo(knownTimeZones, []);
-  const cronError = errors[SCHEDULE_FIELDS.cron];
-  const description = cronError ? null : describeCron(state.cron, trans);
   return (
     <fieldset
       className="jp-mlops-fieldset jp-mlops-schedule-section"
       disabled={props.disabled}
     >
       <legend>{trans.__('Schedule')}</legend>
-      <label className="jp-mlops-checkbox-label">
-        <input
-          id="jp-mlops-schedule-enabled"
-          type="checkbox"
-          checked={state.enabled}
-          onChange={e => set({ enabled: e.target.checked })}
-        />
-        {trans.__('Run on a schedule')}
-      </label>
+      <CheckboxField
+        id="jp-mlops-schedule-enabled"
+        label={trans.__('Run on a schedule')}
+        checked={state.enabled}
+        onChange={enabled => set({ enabled })}
+      />
       {!state.enabled && (
         <p className="jp-mlops-hint">
           {trans.__(
@@ -210,114 +370,42 @@ export function ScheduleSection(props: {
       )}
       {state.enabled && (
         <div className="jp-mlops-schedule-fields">
-          {props.serverError && (
-            <div className="jp-mlops-form-error" role="alert">
-              {props.serverError}
-            </div>
-          )}
-          <div
-            className="jp-mlops-cron-presets"
-            role="radiogroup"
-            aria-label={trans.__('When')}
-          >
-            {[...CRON_PRESETS.map(p => p.id), CUSTOM_PRESET].map(id => (
-              <label
-                key={id}
-                className={`jp-mlops-cron-preset${state.preset === id ? ' jp-mod-active' : ''}`}
-              >
-                <input
-                  type="radio"
-                  name="jp-mlops-schedule-preset"
-                  value={id}
-                  data-preset={id}
-                  checked={state.preset === id}
-                  onChange={() => {
-                    const preset = CRON_PRESETS.find(p => p.id === id);
-                    set({
-                      preset: id,
-                      cron: preset ? preset.cron : state.cron
-                    });
-                  }}
-                />
-                {presetLabel(id, trans)}
-              </label>
-            ))}
-          </div>
-          <div className="jp-mlops-field">
-            <label
-              htmlFor="jp-mlops-schedule-cron"
-              className="jp-mlops-field-label"
-            >
-              {trans.__('Cron expression')}
-            </label>
-            <input
-              id="jp-mlops-schedule-cron"
-              type="text"
-              spellCheck={false}
-              className={inputClass(
-                errors[SCHEDULE_FIELDS.cron],
-                'jp-mlops-cron-input'
-              )}
-              value={state.cron}
-              aria-invalid={cronError ? true : undefined}
-              aria-describedby="jp-mlops-schedule-preview"
-              onChange={e => {
-                const cron = e.target.value;
-                const preset = CRON_PRESETS.find(p => p.cron === cron.trim());
-                set({ cron, preset: preset ? preset.id : CUSTOM_PRESET });
-              }}
-            />
-            <div
-              id="jp-mlops-schedule-preview"
-              className="jp-mlops-cron-preview"
-              aria-live="polite"
-            >
-              {description
-                ? trans.__('%1 (%2 time)', description, state.timezone.trim())
-                : ''}
-            </div>
-            <FieldError error={cronError} />
-            <div className="jp-mlops-field-help">
-              {trans.__(
-                'minute hour day-of-month month weekday, e.g. 30 2 * * 1-5; a 6th field is seconds (* * * * * */30: every 30 s)'
-              )}
-            </div>
-          </div>
+          <ErrorBanner
+            error={props.serverError}
+            className="jp-mlops-form-error"
+          />
+          <CronPresets state={state} trans={trans} set={set} />
+          <CronField
+            state={state}
+            error={errors[SCHEDULE_FIELDS.cron]}
+            verdict={props.verdict}
+            trans={trans}
+            set={set}
+          />
           <div className="jp-mlops-field-row">
-            <Field
+            <TextField
               id="jp-mlops-schedule-timezone"
               label={trans.__('Time zone')}
               error={errors[SCHEDULE_FIELDS.timezone]}
+              list="jp-mlops-schedule-timezones"
+              spellCheck={false}
+              value={state.timezone}
+              onChange={timezone => set({ timezone })}
             >
-              <input
-                id="jp-mlops-schedule-timezone"
-                type="text"
-                list="jp-mlops-schedule-timezones"
-                spellCheck={false}
-                className={inputClass(errors[SCHEDULE_FIELDS.timezone])}
-                value={state.timezone}
-                onChange={e => set({ timezone: e.target.value })}
-              />
               <datalist id="jp-mlops-schedule-timezones">
                 {zones.map(z => (
                   <option key={z} value={z} />
                 ))}
               </datalist>
-            </Field>
-            <Field
+            </TextField>
+            <TextField
               id="jp-mlops-schedule-branch"
               label={trans.__('Branch (optional)')}
-            >
-              <input
-                id="jp-mlops-schedule-branch"
-                type="text"
-                spellCheck={false}
-                className={inputClass()}
-                placeholder={trans.__('working copy')}
-                value={state.branch}
-                onChange={e => set({ branch: e.target.value })}
-              />
-            </Field>
+              spellCheck={false}
+              placeholder={trans.__('working copy')}
+              value={state.branch}
+              onChange={branch => set({ branch })}
+            />
           </div>
           <div className="jp-mlops-field-help">
             {state.branch.trim()
@@ -330,57 +418,27 @@ export function ScheduleSection(props: {
                 )}
           </div>
           <div className="jp-mlops-field-row">
-            <Field
+            <TextField
               id="jp-mlops-schedule-name"
               label={trans.__('Name (optional)')}
               error={errors[SCHEDULE_FIELDS.name]}
-            >
-              <input
-                id="jp-mlops-schedule-name"
-                type="text"
-                className={inputClass(errors[SCHEDULE_FIELDS.name])}
-                placeholder={trans.__('the notebook name')}
-                value={state.name}
-                onChange={e => set({ name: e.target.value })}
+              placeholder={trans.__('the notebook name')}
+              value={state.name}
+              onChange={name => set({ name })}
+            />
+            {policyFields(trans).map(field => (
+              <SelectField<string>
+                key={field.key}
+                id={`jp-mlops-schedule-${field.key}`}
+                label={field.label}
+                title={field.title}
+                value={state[field.key]}
+                options={field.options}
+                onChange={value =>
+                  set({ [field.key]: value } as Partial<IScheduleFormState>)
+                }
               />
-            </Field>
-            <Field
-              id="jp-mlops-schedule-concurrency"
-              label={trans.__('If still running')}
-            >
-              <select
-                id="jp-mlops-schedule-concurrency"
-                className={inputClass()}
-                value={state.concurrency}
-                onChange={e =>
-                  set({ concurrency: e.target.value as ConcurrencyPolicy })
-                }
-              >
-                <option value="skip">{trans.__('skip this time')}</option>
-                <option value="queue">{trans.__('start when it ends')}</option>
-                <option value="allow">{trans.__('start another')}</option>
-              </select>
-            </Field>
-            <Field
-              id="jp-mlops-schedule-catchup"
-              label={trans.__('Missed runs')}
-            >
-              <select
-                id="jp-mlops-schedule-catchup"
-                title={trans.__(
-                  'Slots missed while no scheduler was running (server down, schedule paused)'
-                )}
-                className={inputClass()}
-                value={state.catchup}
-                onChange={e =>
-                  set({ catchup: e.target.value as CatchupPolicy })
-                }
-              >
-                <option value="skip">{trans.__('skip them')}</option>
-                <option value="once">{trans.__('run the latest')}</option>
-                <option value="all">{trans.__('run each (up to 10)')}</option>
-              </select>
-            </Field>
+            ))}
           </div>
           {props.ignored.length > 0 && (
             <p className="jp-mlops-hint">

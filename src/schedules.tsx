@@ -9,26 +9,30 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import {
   caretDownIcon,
   caretRightIcon,
-  LabIcon,
-  ReactWidget,
-  refreshIcon,
-  ToolbarButtonComponent
+  LabIcon
 } from '@jupyterlab/ui-components';
-import { IDisposable } from '@lumino/disposable';
 import { Message } from '@lumino/messaging';
-import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { IRunSummary, isActive, MLOpsAPIError } from './api';
-import { StatusBadge, useTicker } from './components';
-import { describeCron } from './cron';
-import { basename, formatAgo, formatTime } from './format';
-import {
+import type {
+  IRunSummary,
   ISchedule,
   IScheduleDetail,
-  IScheduleRun,
-  SchedulesClient
-} from './schedulesApi';
+  IScheduleRun
+} from './api';
+import { ErrorBanner, Loading, StatusBadge, useTicker } from './components';
+import { describeCron } from './cron';
+import {
+  basename,
+  formatAgo,
+  formatClock,
+  formatIn,
+  formatTime
+} from './format';
+import { ModelPanel, PanelHeader } from './modelPanel';
+import { errorMessage } from './request';
+import { SchedulesModel } from './schedulesModel';
+import { isActive } from './status';
 
 import schedulesSvgstr from '../style/icons/schedules.svg';
 
@@ -37,324 +41,6 @@ export const schedulesIcon = new LabIcon({
   name: 'jupyter-mlops:schedules',
   svgstr: schedulesSvgstr
 });
-
-function errorMessage(error: unknown): string {
-  if (error instanceof MLOpsAPIError) {
-    return error.message;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
-
-// -- model ---------------------------------------------------------------------------
-
-/**
- * The schedules and the details of the expanded ones, refreshed every
- * `interval` seconds while started (the panel is visible) and soon after any
- * run changes.
- */
-export class SchedulesModel implements IDisposable {
-  constructor(options: SchedulesModel.IOptions) {
-    this.client = options.client;
-    this.interval = options.interval ?? 5;
-  }
-
-  readonly client: SchedulesClient;
-
-  /** Seconds between refreshes while started. */
-  interval: number;
-
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  get schedules(): ReadonlyArray<ISchedule> {
-    return this._schedules;
-  }
-
-  get loaded(): boolean {
-    return this._loaded;
-  }
-
-  get error(): string | null {
-    return this._error;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  isExpanded(id: string): boolean {
-    return this._expanded.has(id);
-  }
-
-  detail(id: string): IScheduleDetail | null {
-    return this._details.get(id) ?? null;
-  }
-
-  /** Show or hide the runs of a schedule (fetched on expand). */
-  setExpanded(id: string, expanded: boolean): void {
-    if (expanded) {
-      this._expanded.add(id);
-      void this._loadDetail(id);
-    } else {
-      this._expanded.delete(id);
-    }
-    this._changed.emit();
-  }
-
-  /** Reload the list and the expanded details. */
-  async refresh(): Promise<void> {
-    if (this._refreshing) {
-      this._again = true;
-      return this._refreshing;
-    }
-    this._refreshing = this._refresh();
-    try {
-      await this._refreshing;
-    } finally {
-      this._refreshing = null;
-    }
-    if (this._again) {
-      this._again = false;
-      await this.refresh();
-    }
-  }
-
-  /** Refresh soon (several calls in a burst make one request). */
-  refreshSoon(delay = 300): void {
-    if (this._soon !== null || this._isDisposed) {
-      return;
-    }
-    this._soon = window.setTimeout(() => {
-      this._soon = null;
-      if (this._started) {
-        void this.refresh();
-      }
-    }, delay);
-  }
-
-  /** A run changed (event stream): update its row now, refresh soon. */
-  onRunChanged(run: IRunSummary | null, id: string): void {
-    let known = false;
-    for (const detail of this._details.values()) {
-      const row = detail.runs.find(r => r.id === id);
-      if (row) {
-        known = true;
-        if (run) {
-          row.status = run.status;
-          row.status_reason = run.status_reason;
-        }
-      }
-    }
-    if (run) {
-      this._schedules = this._schedules.map(s =>
-        s.last_run_id === id && s.last_run_status !== run.status
-          ? { ...s, last_run_status: run.status }
-          : s
-      );
-    }
-    known =
-      known ||
-      this._schedules.some(s => s.last_run_id === id) ||
-      run?.source === 'schedule';
-    if (known) {
-      this._changed.emit();
-      this.refreshSoon();
-    }
-  }
-
-  /** Poll while the panel is visible. */
-  start(): void {
-    if (this._started || this._isDisposed) {
-      return;
-    }
-    this._started = true;
-    void this.refresh();
-    const tick = () => {
-      this._timer = window.setTimeout(() => {
-        void this.refresh().finally(() => {
-          if (this._started) {
-            tick();
-          }
-        });
-      }, this.interval * 1000);
-    };
-    tick();
-  }
-
-  stop(): void {
-    this._started = false;
-    if (this._timer !== null) {
-      window.clearTimeout(this._timer);
-      this._timer = null;
-    }
-  }
-
-  async setActive(id: string, active: boolean): Promise<void> {
-    const updated = active
-      ? await this.client.resume(id)
-      : await this.client.pause(id);
-    this._replace(updated);
-    if (this._expanded.has(id)) {
-      await this._loadDetail(id);
-    }
-  }
-
-  async runNow(id: string): Promise<IRunSummary> {
-    const run = await this.client.runNow(id);
-    this._expanded.add(id);
-    await this.refresh();
-    return run;
-  }
-
-  async remove(id: string): Promise<void> {
-    await this.client.remove(id);
-    this._schedules = this._schedules.filter(s => s.id !== id);
-    this._details.delete(id);
-    this._expanded.delete(id);
-    this._changed.emit();
-  }
-
-  /** A schedule created elsewhere (the Run as job dialog). */
-  add(schedule: ISchedule): void {
-    this._replace(schedule);
-    this.refreshSoon(0);
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this.stop();
-    if (this._soon !== null) {
-      window.clearTimeout(this._soon);
-    }
-    Signal.clearData(this);
-  }
-
-  private _replace(schedule: ISchedule): void {
-    const index = this._schedules.findIndex(s => s.id === schedule.id);
-    this._schedules =
-      index < 0
-        ? [...this._schedules, schedule]
-        : this._schedules.map(s => (s.id === schedule.id ? schedule : s));
-    const detail = this._details.get(schedule.id);
-    if (detail) {
-      this._details.set(schedule.id, { ...detail, ...schedule });
-    }
-    this._changed.emit();
-  }
-
-  private async _refresh(): Promise<void> {
-    try {
-      const schedules = await this.client.list();
-      const ids = new Set(schedules.map(s => s.id));
-      for (const id of [...this._expanded]) {
-        if (!ids.has(id)) {
-          this._expanded.delete(id);
-          this._details.delete(id);
-        }
-      }
-      this._schedules = schedules;
-      this._error = null;
-      this._loaded = true;
-      this._changed.emit();
-      await Promise.all([...this._expanded].map(id => this._loadDetail(id)));
-    } catch (error) {
-      this._error = errorMessage(error);
-      this._changed.emit();
-    }
-  }
-
-  private async _loadDetail(id: string): Promise<void> {
-    try {
-      const detail = await this.client.get(id);
-      this._details.set(id, detail);
-      this._replace(detail);
-    } catch (error) {
-      if (error instanceof MLOpsAPIError && error.status === 404) {
-        this._schedules = this._schedules.filter(s => s.id !== id);
-        this._details.delete(id);
-        this._expanded.delete(id);
-        this._changed.emit();
-        return;
-      }
-      this._error = errorMessage(error);
-      this._changed.emit();
-    }
-  }
-
-  private _schedules: ISchedule[] = [];
-  private _details = new Map<string, IScheduleDetail>();
-  private _expanded = new Set<string>();
-  private _loaded = false;
-  private _error: string | null = null;
-  private _started = false;
-  private _timer: number | null = null;
-  private _soon: number | null = null;
-  private _refreshing: Promise<void> | null = null;
-  private _again = false;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
-}
-
-export namespace SchedulesModel {
-  export interface IOptions {
-    client: SchedulesClient;
-    interval?: number;
-  }
-}
-
-// -- view ------------------------------------------------------------------------------
-
-/** `in 4 s`, `in 12 min`, `in 3 h 05 min`; a later date in full. */
-export function formatIn(
-  iso: string,
-  trans: TranslationBundle,
-  now = Date.now()
-): string {
-  const seconds = (Date.parse(iso) - now) / 1000;
-  if (!isFinite(seconds)) {
-    return iso;
-  }
-  if (seconds <= 0.5) {
-    return trans.__('due now');
-  }
-  if (seconds < 60) {
-    return trans.__('in %1 s', Math.round(seconds));
-  }
-  if (seconds < 3600) {
-    return trans.__('in %1 min', Math.round(seconds / 60));
-  }
-  if (seconds < 86400) {
-    const h = Math.floor(seconds / 3600);
-    const m = Math.round((seconds % 3600) / 60);
-    return trans.__('in %1 h %2 min', h, String(m).padStart(2, '0'));
-  }
-  return formatTime(iso);
-}
-
-/** `11:09:00 PM` today, `Nov 24, 11:09 PM` another day. */
-export function formatClock(iso: string, now = Date.now()): string {
-  const date = new Date(iso);
-  if (isNaN(date.getTime())) {
-    return iso;
-  }
-  if (date.toDateString() === new Date(now).toDateString()) {
-    return date.toLocaleTimeString(undefined, {
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit'
-    });
-  }
-  return date.toLocaleString(undefined, {
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit'
-  });
-}
 
 interface IPanelProps {
   model: SchedulesModel;
@@ -591,11 +277,7 @@ function ScheduleRow(props: {
       </div>
       {expanded && (
         <div className="jp-mlops-schedule-detail">
-          {!detail && (
-            <div className="jp-mlops-hint" role="status">
-              {trans.__('Loading…')}
-            </div>
-          )}
+          {!detail && <Loading trans={trans} className="jp-mlops-hint" />}
           {detail && detail.upcoming.length > 0 && schedule.active && (
             <div className="jp-mlops-schedule-upcoming">
               <span className="jp-mlops-schedule-label">
@@ -648,20 +330,12 @@ function SchedulesView(props: IPanelProps): JSX.Element {
   const now = useTicker(true, soon || anyRunning ? 1000 : 30000);
   return (
     <div className="jp-mlops-panel-inner">
-      <div className="jp-mlops-panel-header">
-        <h2 className="jp-mlops-panel-title">{trans.__('Schedules')}</h2>
-        <ToolbarButtonComponent
-          icon={refreshIcon}
-          tooltip={trans.__('Refresh the schedules')}
-          onClick={() => void model.refresh()}
-          className="jp-mlops-refresh"
-        />
-      </div>
-      {model.error && (
-        <div className="jp-mlops-panel-error" role="alert">
-          {model.error}
-        </div>
-      )}
+      <PanelHeader
+        title={trans.__('Schedules')}
+        refreshTooltip={trans.__('Refresh the schedules')}
+        onRefresh={() => void model.refresh()}
+      />
+      <ErrorBanner error={model.error} />
       <ul className="jp-mlops-schedules" aria-label={trans.__('Schedules')}>
         {schedules.map(schedule => (
           <ScheduleRow
@@ -681,11 +355,7 @@ function SchedulesView(props: IPanelProps): JSX.Element {
           )}
         </p>
       )}
-      {!model.loaded && !model.error && (
-        <div className="jp-mlops-loading" role="status">
-          {trans.__('Loading…')}
-        </div>
-      )}
+      {!model.loaded && !model.error && <Loading trans={trans} />}
     </div>
   );
 }
@@ -693,49 +363,31 @@ function SchedulesView(props: IPanelProps): JSX.Element {
 /**
  * The Schedules side panel; polls while visible.
  */
-export class SchedulesPanel extends ReactWidget {
+export class SchedulesPanel extends ModelPanel<SchedulesModel> {
   constructor(options: SchedulesPanel.IOptions) {
-    super();
+    super(options.model, 'jp-mlops-schedules-panel');
     this._props = options;
-    this.addClass('jp-mlops-panel');
-    this.addClass('jp-mlops-root');
-    this.addClass('jp-mlops-schedules-panel');
-    options.model.changed.connect(this._onChanged, this);
-  }
-
-  /** Called whenever the panel becomes visible. */
-  onShown: (() => void) | null = null;
-
-  get model(): SchedulesModel {
-    return this._props.model;
   }
 
   protected onAfterShow(msg: Message): void {
+    this.model.start();
     super.onAfterShow(msg);
-    this._props.model.start();
-    this.onShown?.();
   }
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
-    this._props.model.stop();
+    this.model.stop();
   }
 
   dispose(): void {
-    if (this.isDisposed) {
-      return;
+    if (!this.isDisposed) {
+      this.model.stop();
     }
-    this._props.model.changed.disconnect(this._onChanged, this);
-    this._props.model.stop();
     super.dispose();
   }
 
   protected render(): JSX.Element {
     return <SchedulesView {...this._props} />;
-  }
-
-  private _onChanged(): void {
-    this.update();
   }
 
   private _props: IPanelProps;

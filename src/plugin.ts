@@ -1,0 +1,163 @@
+/**
+ * The jupyter-mlops front-end plugin: builds the REST client and the run
+ * history model (provided to other extensions as {@link IMLOpsRuns}), the
+ * two side panels, the run widgets and the commands, from the modules that
+ * hold each of them.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+import { MLOpsClient } from './api';
+import { notifyThemeChanged } from './chart';
+import { addCommands } from './commands';
+import { shortId } from './format';
+import { mlopsIcon } from './icons';
+import { CommandIDs, PANEL_ID, PLUGIN_ID, SCHEDULES_PANEL_ID } from './ids';
+import { RunsModel } from './model';
+import { persistPanelState } from './panelState';
+import { MLOpsAPIError } from './request';
+import { RunAsJobLauncher } from './runAsJobLauncher';
+import { RunsPanel } from './runsPanel';
+import { RunWidgets } from './runWidgets';
+import { SchedulesPanel, schedulesIcon } from './schedules';
+import { SchedulesClient } from './schedulesApi';
+import { SchedulesModel } from './schedulesModel';
+import { IMLOpsRuns } from './tokens';
+
+/** State database key of the side panel's metric columns and sort. */
+const PANEL_STATE_KEY = `${PLUGIN_ID}:runs-panel`;
+
+/** Log why the server extension cannot be reached (the panels show errors too). */
+function checkHealth(client: MLOpsClient): void {
+  client.health().catch(reason => {
+    if (reason instanceof MLOpsAPIError) {
+      console.error(
+        `The jupyter-mlops server extension is not reachable (HTTP ${reason.status}): ${reason.message}`
+      );
+    } else {
+      console.error('jupyter-mlops health check failed.', reason);
+    }
+  });
+}
+
+/**
+ * The jupyter-mlops front-end plugin.
+ */
+export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
+  id: PLUGIN_ID,
+  description:
+    'Turn notebooks into reproducible, tracked jobs with a live run history.',
+  autoStart: true,
+  provides: IMLOpsRuns,
+  optional: [
+    ISettingRegistry,
+    ITranslator,
+    ICommandPalette,
+    ILayoutRestorer,
+    IDefaultFileBrowser,
+    IDocumentManager,
+    IStateDB,
+    IThemeManager
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    fileBrowser: IDefaultFileBrowser | null,
+    docManager: IDocumentManager | null,
+    state: IStateDB | null,
+    themeManager: IThemeManager | null
+  ): IMLOpsRuns => {
+    console.log('JupyterLab extension jupyter-mlops is activated!');
+    const trans = (translator ?? nullTranslator).load('jupyter_mlops');
+    const serverSettings = app.serviceManager.serverSettings;
+    const client = new MLOpsClient({ serverSettings });
+    const model = new RunsModel({ client });
+    const schedules = new SchedulesModel({
+      client: new SchedulesClient(serverSettings)
+    });
+    const widgets = new RunWidgets({ app, client, model, trans });
+    const launcher = new RunAsJobLauncher({
+      app,
+      client,
+      trans,
+      widgets,
+      schedules,
+      docManager
+    });
+
+    persistPanelState({
+      model,
+      pluginId: PLUGIN_ID,
+      stateKey: PANEL_STATE_KEY,
+      settingRegistry,
+      state,
+      onSettings: settings => {
+        launcher.defaultKernel = settings.defaultKernel ?? '';
+      }
+    });
+    themeManager?.themeChanged.connect(() => notifyThemeChanged());
+
+    addCommands({ app, trans, model, widgets, launcher, fileBrowser, palette });
+
+    // -- side panels -----------------------------------------------------------------
+    const panel = new RunsPanel({
+      model,
+      trans,
+      onOpen: id => void widgets.openRun(id),
+      onCompare: ids => widgets.compareRuns(ids)
+    });
+    panel.id = PANEL_ID;
+    panel.title.icon = mlopsIcon;
+    panel.title.caption = trans.__('Job runs');
+    panel.onShown = () => model.ensureStarted();
+    app.shell.add(panel, 'left', { rank: 650 });
+
+    const schedulesPanel = new SchedulesPanel({
+      model: schedules,
+      trans,
+      onOpen: id => void widgets.openRun(id),
+      onRunStarted: (run, schedule) =>
+        widgets.runStarted(
+          run,
+          trans.__(
+            'Run %1 of schedule "%2" started.',
+            shortId(run.id),
+            schedule.name
+          )
+        )
+    });
+    schedulesPanel.id = SCHEDULES_PANEL_ID;
+    schedulesPanel.title.icon = schedulesIcon;
+    schedulesPanel.title.caption = trans.__('Job schedules');
+    schedulesPanel.onShown = () => model.ensureStarted();
+    app.shell.add(schedulesPanel, 'left', { rank: 651 });
+    model.runChanged.connect((_, change) =>
+      schedules.onRunChanged(change.run, change.id)
+    );
+
+    if (restorer) {
+      restorer.add(schedulesPanel, SCHEDULES_PANEL_ID);
+      restorer.add(panel, PANEL_ID);
+      void restorer.restore(widgets.runTracker, {
+        command: CommandIDs.openRun,
+        args: widget => ({ id: widget.content.runId }),
+        name: widget => widget.content.runId
+      });
+    }
+
+    checkHealth(client);
+    return model;
+  }
+};
