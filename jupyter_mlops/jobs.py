@@ -28,7 +28,7 @@ from .gc import collect_garbage
 from .gpus import GPURequestError
 from .processes import hostname
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
-from .store.store import LOGGED_PARAM_TYPE
+from .store.artifacts import LOGGED_PARAM_TYPE
 from .store.types import utcnow
 
 __all__ = [

@@ -615,7 +615,7 @@ def notebook_parameters(run: Run) -> dict[str, Any]:
     """The values injected into the notebook: the job's parameters, not the ones the
     notebook itself logged with ``log_params`` (those are results, and their names need
     not be valid Python identifiers)."""
-    from .store.store import LOGGED_PARAM_TYPE
+    from .store.artifacts import LOGGED_PARAM_TYPE
 
     return {
         p.name: json.loads(p.value_json) for p in run.params if p.type_name != LOGGED_PARAM_TYPE

@@ -50,7 +50,7 @@ from ..config import Settings
 from ..gpus import usable_gpus
 from ..processes import hostname, kill_tree, runner_alive
 from ..store import Run, RunStatus, RunStore
-from ..store.store import SlotClaim
+from ..store.queue import SlotClaim
 from ..store.types import utcnow
 
 log = logging.getLogger("jupyter_mlops.queue")

@@ -1,7 +1,8 @@
 """The run list query: filters, newest first, keyset pagination on ``(created_at, id)``.
 
-One query serves :meth:`RunStore.list_runs` (CLI, run history) and the REST list, which
-adds parameter and text filters.
+One query serves :meth:`RunStore.list_runs` (CLI, run history) and
+:meth:`RunStore.search_runs` (the REST list, which adds parameter and text filters).
+The page and its cursor are defined here, with the query that reads them.
 """
 
 from __future__ import annotations
@@ -10,13 +11,33 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from .base import StoreBase
 from .models import Run, RunParam, RunTag
-from .store import RunPage, RunStore, _decode_cursor, _encode_cursor
+from .queue import SlotQueue
+
+
+@dataclass(frozen=True)
+class RunPage:
+    runs: list[Run]
+    next_cursor: str | None
+
+
+def _encode_cursor(run: Run) -> str:
+    return f"{run.created_at.timestamp():.6f}:{run.id}"
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        stamp, run_id = cursor.split(":", 1)
+        return datetime.fromtimestamp(float(stamp), tz=timezone.utc), run_id
+    except ValueError as err:
+        raise ValueError(f"malformed cursor {cursor!r}") from err
 
 
 @dataclass(frozen=True)
@@ -53,7 +74,7 @@ class ParamFilter:
 
 
 def search_runs(
-    store: RunStore,
+    store: StoreBase,
     *,
     status: Sequence[str] = (),
     notebook: str | None = None,
@@ -64,7 +85,8 @@ def search_runs(
     cursor: str | None = None,
 ) -> RunPage:
     """Runs matching every filter: any of ``status``, all of ``tags`` and ``params``, and
-    ``text`` as a case-insensitive substring of the notebook path, the id or a tag."""
+    ``text`` as a case-insensitive substring of the notebook path, the id or a tag.
+    Without queue positions: :meth:`RunSearch.search_runs` adds them."""
     query = select(Run).options(selectinload(Run.params), selectinload(Run.tags))
     if status:
         query = query.where(Run.status.in_(list(status)))
@@ -103,3 +125,52 @@ def search_runs(
         runs = list(session.scalars(query).all())
     next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
     return RunPage(runs=runs[:limit], next_cursor=next_cursor)
+
+
+class RunSearch(SlotQueue):
+    """The run list of :class:`~jupyter_mlops.store.RunStore`, with queue positions."""
+
+    def search_runs(
+        self,
+        *,
+        status: Sequence[str] = (),
+        notebook: str | None = None,
+        tags: Sequence[str] = (),
+        params: Sequence[ParamFilter] = (),
+        text: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunPage:
+        """:func:`search_runs` (every filter of the REST list); queued runs carry their
+        queue position."""
+        page = search_runs(
+            self,
+            status=status,
+            notebook=notebook,
+            tags=tags,
+            params=params,
+            text=text,
+            limit=limit,
+            cursor=cursor,
+        )
+        self.annotate_queue_positions(page.runs)
+        return page
+
+    def list_runs(
+        self,
+        *,
+        status: Sequence[str] | None = None,
+        notebook: str | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunPage:
+        """Newest first, keyset-paginated on (created_at, id) so deep pages stay fast;
+        queued runs carry their queue position."""
+        return self.search_runs(
+            status=status or (),
+            notebook=notebook,
+            tags=[tag] if tag else (),
+            limit=limit,
+            cursor=cursor,
+        )
