@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from .base import StoreBase
 from .models import Run, RunParam, RunTag
 from .queue import SlotQueue
 
@@ -73,60 +72,6 @@ class ParamFilter:
         return sorted(forms)
 
 
-def search_runs(
-    store: StoreBase,
-    *,
-    status: Sequence[str] = (),
-    notebook: str | None = None,
-    tags: Sequence[str] = (),
-    params: Sequence[ParamFilter] = (),
-    text: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> RunPage:
-    """Runs matching every filter: any of ``status``, all of ``tags`` and ``params``, and
-    ``text`` as a case-insensitive substring of the notebook path, the id or a tag.
-    Without queue positions: :meth:`RunSearch.search_runs` adds them."""
-    query = select(Run).options(selectinload(Run.params), selectinload(Run.tags))
-    if status:
-        query = query.where(Run.status.in_(list(status)))
-    if notebook:
-        query = query.where(or_(Run.notebook_path == notebook, Run.notebook_abspath == notebook))
-    for tag in tags:
-        query = query.where(Run.id.in_(select(RunTag.run_id).where(RunTag.tag == tag)))
-    for param in params:
-        query = query.where(
-            Run.id.in_(
-                select(RunParam.run_id).where(
-                    RunParam.name == param.name, RunParam.value_json.in_(param.json_forms())
-                )
-            )
-        )
-    if text:
-        query = query.where(
-            or_(
-                Run.notebook_path.icontains(text, autoescape=True),
-                Run.id.icontains(text, autoescape=True),
-                Run.id.in_(
-                    select(RunTag.run_id).where(RunTag.tag.icontains(text, autoescape=True))
-                ),
-            )
-        )
-    if cursor:
-        created_at, run_id = _decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Run.created_at < created_at,
-                and_(Run.created_at == created_at, Run.id < run_id),
-            )
-        )
-    query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
-    with store.reading() as session:
-        runs = list(session.scalars(query).all())
-    next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
-    return RunPage(runs=runs[:limit], next_cursor=next_cursor)
-
-
 class RunSearch(SlotQueue):
     """The run list of :class:`~jupyter_mlops.store.RunStore`, with queue positions."""
 
@@ -141,18 +86,49 @@ class RunSearch(SlotQueue):
         limit: int = 50,
         cursor: str | None = None,
     ) -> RunPage:
-        """:func:`search_runs` (every filter of the REST list); queued runs carry their
-        queue position."""
-        page = search_runs(
-            self,
-            status=status,
-            notebook=notebook,
-            tags=tags,
-            params=params,
-            text=text,
-            limit=limit,
-            cursor=cursor,
-        )
+        """Runs matching every filter, newest first: any of ``status``, all of ``tags`` and
+        ``params``, and ``text`` as a case-insensitive substring of the notebook path, the
+        id or a tag; queued runs carry their queue position."""
+        query = select(Run).options(selectinload(Run.params), selectinload(Run.tags))
+        if status:
+            query = query.where(Run.status.in_(list(status)))
+        if notebook:
+            query = query.where(
+                or_(Run.notebook_path == notebook, Run.notebook_abspath == notebook)
+            )
+        for tag in tags:
+            query = query.where(Run.id.in_(select(RunTag.run_id).where(RunTag.tag == tag)))
+        for param in params:
+            query = query.where(
+                Run.id.in_(
+                    select(RunParam.run_id).where(
+                        RunParam.name == param.name, RunParam.value_json.in_(param.json_forms())
+                    )
+                )
+            )
+        if text:
+            query = query.where(
+                or_(
+                    Run.notebook_path.icontains(text, autoescape=True),
+                    Run.id.icontains(text, autoescape=True),
+                    Run.id.in_(
+                        select(RunTag.run_id).where(RunTag.tag.icontains(text, autoescape=True))
+                    ),
+                )
+            )
+        if cursor:
+            created_at, run_id = _decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    Run.created_at < created_at,
+                    and_(Run.created_at == created_at, Run.id < run_id),
+                )
+            )
+        query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
+        with self.reading() as session:
+            runs = list(session.scalars(query).all())
+        next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
+        page = RunPage(runs=runs[:limit], next_cursor=next_cursor)
         self.annotate_queue_positions(page.runs)
         return page
 
@@ -167,10 +143,13 @@ class RunSearch(SlotQueue):
     ) -> RunPage:
         """Newest first, keyset-paginated on (created_at, id) so deep pages stay fast;
         queued runs carry their queue position."""
+        tags = [tag] if tag else ()
         return self.search_runs(
-            status=status or (),
-            notebook=notebook,
-            tags=[tag] if tag else (),
-            limit=limit,
-            cursor=cursor,
+            status=status or (), notebook=notebook, tags=tags, limit=limit, cursor=cursor
         )
+
+
+def search_runs(store: RunSearch, **filters: Any) -> RunPage:
+    """:meth:`RunSearch.search_runs`; server/handlers.py calls this until the merge of
+    issue 12 switches it to the method (then this function goes)."""
+    return store.search_runs(**filters)
