@@ -73,7 +73,7 @@ def detached(schedule: Schedule) -> Schedule:
 def for_update(query: Any, dialect: str, *, skip_locked: bool = False) -> Any:
     """Row locks on PostgreSQL; SQLite's write transactions are exclusive already."""
     if dialect == "postgresql":
-        return query.withfor_update(skip_locked=skip_locked)
+        return query.with_for_update(skip_locked=skip_locked)
     return query
 
 
