@@ -9,7 +9,9 @@ store goes, composed of one part per job.
 * :mod:`.events`: a run's events and the changes behind the event stream.
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
-alone; the schedules have their own store over the same engine (:mod:`.schedules`).
+alone. Beside them: the schedules' own store over the same engine (:mod:`.schedules`,
+:mod:`.schedule_fires`), lost-run reconciliation (:mod:`.lost`) and the advisory locks
+between processes (:mod:`.locks`).
 """
 
 from __future__ import annotations
