@@ -5,7 +5,7 @@ instants (``--period`` seconds apart, a second-level cron so the benchmark stays
 ``--period 60`` is "every minute"), starts ``--processes`` scheduler processes (default 3)
 on one store, lets them fire for ``--duration`` seconds, pauses everything, stops the
 processes (SIGTERM) and reads back what fired. The processes use the recording submit
-(:mod:`jupyter_mlops.scheduling.recording`): each fire is a run row linked to its
+(:mod:`tests.recording`): each fire is a run row linked to its
 schedule and slot, created at the moment of the submit, and nothing executes, so the
 figures are the scheduler's own: claim, submit call, bookkeeping.
 
@@ -43,9 +43,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from jupyter_mlops.scheduling.cron import CronSchedule  # noqa: E402
-from jupyter_mlops.scheduling.recording import start_recording_schedulers  # noqa: E402
 from jupyter_mlops.store import Run, RunStore  # noqa: E402
 from jupyter_mlops.store.models import Schedule, ScheduleFire  # noqa: E402
+from tests.recording import start_recording_schedulers  # noqa: E402
 
 UTC = timezone.utc
 

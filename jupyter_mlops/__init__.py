@@ -1,8 +1,8 @@
 """jupyter-mlops: turn notebooks into reproducible, tracked jobs.
 
 Importing this package must stay cheap: it is imported by every runner process,
-by the CLI and inside kernels for tracking. Heavy modules (papermill,
-jupyter_server, sqlalchemy, torch) are imported where they are used; the tracking API
+by the CLI and inside kernels for tracking. Heavy modules (papermill, jupyter_server,
+the store's SQL toolkit, torch) are imported where they are used; the tracking API
 (``jupyter_mlops.log_metric`` etc., see :mod:`jupyter_mlops.tracking`) is re-exported
 lazily.
 """

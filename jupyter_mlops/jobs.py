@@ -13,7 +13,6 @@ import json
 import logging
 import secrets
 import shutil
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,13 +22,13 @@ from typing import Any
 from .artifact_gc import collect_garbage
 from .artifacts import open_artifact_store
 from .backends import Backend, LaunchHandle, LocalBackend, make_backend
-from .backends.queue import mark_lost, reconcile_runs
 from .config import Settings
 from .gpus import GPURequestError
 from .processes import hostname
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
-from .store.store import LOGGED_PARAM_TYPE
-from .store.types import utcnow
+from .store.artifacts import LOGGED_PARAM_TYPE
+from .store.lost import mark_lost, reconcile_runs
+from .store.runs import new_run, new_run_id
 
 __all__ = [
     "GPURequestError",  # defined in .gpus, raised here at submit
@@ -109,11 +108,6 @@ def read_branch_notebook(path: Path, branch: str) -> tuple[Any, Any]:
 class Submission:
     run: Run
     handle: LaunchHandle | None
-
-
-def new_run_id() -> str:
-    """Time-ordered-ish, unique, short enough to type: 12 hex chars of a uuid4."""
-    return uuid.uuid4().hex[:12]
 
 
 class JobService:
@@ -198,9 +192,8 @@ class JobService:
                 private_repo_dir=self.settings.private_repo_dir,
                 message=f"jupyter-mlops run {run_id}: {display}",
             )
-        run = Run(
-            id=run_id,
-            created_at=utcnow(),
+        run = new_run(
+            run_id,
             source=spec.source,
             backend=self.backend.name,
             notebook_path=display,
@@ -286,9 +279,8 @@ class JobService:
         self._check_gpus(original.gpus)  # this machine's GPUs, checked first
         new_id = new_run_id()
         ref = link_run_ref(original.git_dir, original.commit_sha, new_id)
-        run = Run(
-            id=new_id,
-            created_at=utcnow(),
+        run = new_run(
+            new_id,
             source=source,
             backend=self.backend.name,
             reproduced_from=original.id,

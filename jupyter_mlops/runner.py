@@ -588,7 +588,7 @@ class Runner:
             self._add_artifact(log_file, RUNNER_LOG, "log")
 
     def _add_artifact(self, path: Path, name: str, kind: str) -> None:
-        with self.store.blob_lock(exclusive=False):  # see jupyter_mlops.gc
+        with self.store.blob_lock(exclusive=False):  # see jupyter_mlops.artifact_gc
             sha, size = self.artifacts.put_file(path)
             self.store.add_artifact(artifact_row(self.run_id, name, kind, sha, size))
 
@@ -616,7 +616,7 @@ def notebook_parameters(run: Run) -> dict[str, Any]:
     """The values injected into the notebook: the job's parameters, not the ones the
     notebook itself logged with ``log_params`` (those are results, and their names need
     not be valid Python identifiers)."""
-    from .store.store import LOGGED_PARAM_TYPE
+    from .store.artifacts import LOGGED_PARAM_TYPE
 
     return {
         p.name: json.loads(p.value_json) for p in run.params if p.type_name != LOGGED_PARAM_TYPE

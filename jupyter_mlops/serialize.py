@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .store import Artifact, Run, RunEvent, RunStatus
-from .store.store import QUEUE_POSITION_ATTR
+from .store.queue import QUEUE_POSITION_ATTR
 from .store.types import utcnow
 
 

@@ -179,24 +179,6 @@ def svg_line_plot(
     return "".join(parts)
 
 
-def latest_metric_values(store: RunStore, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """{run id: {key: latest value (None for NaN)}} of these runs, in one query."""
-    from sqlalchemy import select
-
-    from .store.models import LatestMetric as L
-
-    values: dict[str, dict[str, Any]] = {run_id: {} for run_id in run_ids}
-    if not run_ids:
-        return values
-    with store.reading() as session:
-        rows = session.execute(
-            select(L.run_id, L.key, L.value).where(L.run_id.in_(list(run_ids))).order_by(L.key)
-        ).all()
-    for run_id, key, value in rows:
-        values[run_id][key] = value
-    return values
-
-
 class RunHistory(widgets.VBox):
     """The run history of the store, filterable, with a metric plot of a chosen run.
 
@@ -287,7 +269,7 @@ class RunHistory(widgets.VBox):
             limit=self.limit,
         )
         runs: list[Run] = page.runs
-        metrics = latest_metric_values(self.store, [r.id for r in runs])
+        metrics = self.store.latest_metric_values([r.id for r in runs])
         rows = []
         for run in runs:
             row = run_summary(run)

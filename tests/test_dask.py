@@ -15,12 +15,12 @@ import psutil
 import pytest
 
 from jupyter_mlops.backends.dask import DaskBackend, task_key
-from jupyter_mlops.backends.queue import lost_reason
 from jupyter_mlops.config import Settings
 from jupyter_mlops.gpus import GPURequestError
 from jupyter_mlops.jobs import JobService, RunSpec, Submission
 from jupyter_mlops.processes import hostname
 from jupyter_mlops.store import Run, RunStore
+from jupyter_mlops.store.lost import lost_reason
 from jupyter_mlops.store.types import utcnow
 
 from .conftest import fresh_pg_database, init_repo

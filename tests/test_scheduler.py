@@ -31,13 +31,13 @@ from sqlalchemy import select, update
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec, Submission, new_run_id
 from jupyter_mlops.scheduling import CronError, CronSchedule, Scheduler, plan_fires
-from jupyter_mlops.scheduling.recording import recording_submit, start_recording_schedulers
 from jupyter_mlops.scheduling.service import ScheduleError, ScheduleService, ScheduleSpec
 from jupyter_mlops.store import Run, RunStatus, RunStore
 from jupyter_mlops.store.models import Schedule, ScheduleFire
 from jupyter_mlops.store.schedules import ScheduleStore
 
 from .conftest import NOTEBOOKS, fresh_pg_database, git, init_repo, stop_active_runs
+from .recording import recording_submit, start_recording_schedulers
 from .test_runs import all_output_text, executed_notebook, wait_for
 
 UTC = timezone.utc

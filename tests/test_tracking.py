@@ -29,8 +29,9 @@ from jupyter_mlops.artifacts import ArtifactStore
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec, Submission
 from jupyter_mlops.store import Run, RunStore
+from jupyter_mlops.store.artifacts import LOGGED_PARAM_TYPE
 from jupyter_mlops.store.models import MetricRollup
-from jupyter_mlops.store.store import LOGGED_PARAM_TYPE, rollup_rows
+from jupyter_mlops.store.rollups import rollup_rows
 from jupyter_mlops.tracking import Tracker, load_model
 
 from .conftest import git

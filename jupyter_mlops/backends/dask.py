@@ -41,8 +41,8 @@ from ..config import ENV_DATA_DIR, ENV_PARENT_PID, Settings
 from ..gpus import GPURequestError, usable_gpus
 from ..processes import hostname, start_runner
 from ..store import Run, RunStatus, RunStore
+from ..store.lost import DASK_LOCAL_PREFIX, DASK_QUEUE_PREFIX
 from ..store.types import utcnow
-from .queue import DASK_LOCAL_PREFIX, DASK_QUEUE_PREFIX
 
 log = logging.getLogger("jupyter_mlops.dask")
 

@@ -4,7 +4,8 @@ the CLI and REST API use to manage schedules.
 * :mod:`.cron` — cron expressions evaluated in the schedule's IANA time zone;
 * :mod:`.scheduler` — :class:`Scheduler`, the loop (in the server and stand-alone);
 * :mod:`.service` — :class:`ScheduleService`, validation and CRUD;
-* :mod:`jupyter_mlops.store.schedules` — the queries, including the per-slot claims.
+* :mod:`jupyter_mlops.store.schedules` — the queries; the per-slot claims are in
+  :mod:`jupyter_mlops.store.schedule_fires`.
 """
 
 from .cron import CronError, CronSchedule

@@ -3,7 +3,7 @@
 One :class:`Scheduler` runs in every jupyter server with the extension (an asyncio task;
 every query and submit runs in a thread) and stand-alone as ``jupyter mlops scheduler``
 (a blocking loop that stops cleanly on SIGTERM). Any number of them may share one store:
-slots are claimed in the database (see :mod:`jupyter_mlops.store.schedules`), so each slot
+slots are claimed in the database (see :mod:`jupyter_mlops.store.schedule_fires`), so each slot
 fires once whichever scheduler gets there first, and none of them holds state the others
 need.
 
@@ -35,7 +35,8 @@ from typing import Any
 
 from ..jobs import RunSpec
 from ..store.models import Schedule
-from ..store.schedules import PENDING, SKIPPED, WAITING, Fire, Plan, ScheduleStore
+from ..store.schedule_fires import PENDING, SKIPPED, WAITING, Fire, Plan
+from ..store.schedules import ScheduleStore
 from ..store.types import utcnow
 from .cron import CronSchedule
 

@@ -3,8 +3,9 @@
 One :class:`EventHub` per server polls the store for new ``run_events`` rows (status
 changes and cell progress, written by runners in other processes) and fans the changed
 runs' summaries out to every connected client through bounded asyncio queues. The poll
-is one indexed query (``WHERE id > last_id``) every ``interval`` seconds, run in a
-thread, and only while at least one client is connected; with no client nothing runs.
+(:meth:`RunStore.changed_runs`, one indexed query ``WHERE id > last_id``) runs every
+``interval`` seconds in a thread, and only while at least one client is connected; with
+no client nothing runs.
 
 The event id of each ``run`` event is the newest ``run_events.id`` it reflects, so a
 client that reconnects with ``Last-Event-ID`` gets the runs it missed replayed.
@@ -17,15 +18,11 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
-
 from ..serialize import run_summary
-from ..store import Run, RunEvent, RunStore
-from ..store.types import utcnow
+from ..store import RunStore
+from ..store.events import ChangedRun, EventPosition
 
 log = logging.getLogger("jupyter_mlops.server.events")
 
@@ -70,83 +67,20 @@ class Subscriber:
                     self.queue.get_nowait()
 
 
-@dataclass(frozen=True)
-class Position:
-    """The newest ``run_events`` row seen: its id, and its run to notice the id's reuse."""
-
-    id: int = 0
-    run_id: str | None = None
-    at: datetime | None = None
+def _stream_events(changes: Iterable[ChangedRun]) -> list[StreamEvent]:
+    return [StreamEvent("run", run_summary(run), event_id) for run, event_id in changes]
 
 
-def _position(session: Session, event_id: int | None) -> Position:
-    row = session.get(RunEvent, event_id) if event_id else None
-    return Position(row.id, row.run_id, row.at) if row is not None else Position()
-
-
-def latest_position(store: RunStore) -> Position:
-    with store.reading() as session:
-        return _position(session, session.scalar(select(func.max(RunEvent.id))))
-
-
-def _run_events(store: RunStore, session: Session, newest: dict[str, int]) -> list[StreamEvent]:
-    runs = session.scalars(
-        select(Run)
-        .where(Run.id.in_(list(newest)))
-        .options(selectinload(Run.params), selectinload(Run.tags))
-    ).all()
-    store.annotate_queue_positions(runs)
-    return sorted(
-        (StreamEvent("run", run_summary(run), newest[run.id]) for run in runs),
-        key=lambda e: e.id or 0,
-    )
-
-
-def changed_runs(store: RunStore, since: Position) -> tuple[Position, list[StreamEvent]]:
-    """``run`` events for the runs with ``run_events`` newer than ``since`` (oldest change
-    first), and the new position.
-
-    Normally "newer" is ``id > since.id``. SQLite reuses the ids of the newest rows when
-    they are deleted (deleting the run with the latest events), so when the row at
-    ``since`` is gone or belongs to another run, new events may carry ids at or below it;
-    then every run with an event from ``since.at`` on (minus a second of clock slack) is
-    sent again: a few repeated summaries, never a missed one.
-    """
-    with store.reading() as session:
-        intact = since.id == 0 or _position(session, since.id) == since
-        if intact:
-            newer = RunEvent.id > since.id
-        else:
-            newer = RunEvent.at >= (since.at or utcnow()) - timedelta(seconds=1)
-        newest = dict(
-            session.execute(
-                select(RunEvent.run_id, func.max(RunEvent.id))
-                .where(newer)
-                .group_by(RunEvent.run_id)
-            )
-            .tuples()
-            .all()
-        )
-        if not newest and intact:
-            return since, []
-        latest = session.scalar(select(func.max(RunEvent.id)))
-        position = _position(session, latest)
-        return position, _run_events(store, session, newest) if newest else []
+def changed_runs(store: RunStore, since: EventPosition) -> tuple[EventPosition, list[StreamEvent]]:
+    """``run`` events for the runs changed since ``since`` (oldest change first), and the
+    new position (see :meth:`RunStore.changed_runs`)."""
+    position, changes = store.changed_runs(since)
+    return position, _stream_events(changes)
 
 
 def replay(store: RunStore, after: int, upto: int) -> list[StreamEvent]:
     """Runs with events in ``(after, upto]``: what a client resuming at ``after`` missed."""
-    with store.reading() as session:
-        newest = dict(
-            session.execute(
-                select(RunEvent.run_id, func.max(RunEvent.id))
-                .where(RunEvent.id > after, RunEvent.id <= upto)
-                .group_by(RunEvent.run_id)
-            )
-            .tuples()
-            .all()
-        )
-        return _run_events(store, session, newest) if newest else []
+    return _stream_events(store.runs_changed_between(after, upto))
 
 
 class EventHub:
@@ -155,7 +89,7 @@ class EventHub:
     def __init__(self, store: RunStore, *, interval: float = 0.5) -> None:
         self.store = store
         self.interval = interval
-        self.position = Position()
+        self.position = EventPosition()
         self._subscribers: set[Subscriber] = set()
         self._task: asyncio.Task[None] | None = None
         self._start_lock: asyncio.Lock | None = None
@@ -173,7 +107,7 @@ class EventHub:
             if self._task is None or self._task.done():
                 # Fix the starting point before the client is told the stream is open,
                 # so a run submitted right after connecting is never missed.
-                self.position = await asyncio.to_thread(latest_position, self.store)
+                self.position = await asyncio.to_thread(self.store.latest_event_position)
                 self._task = asyncio.create_task(self._poll(), name="mlops-event-poller")
             subscriber = Subscriber()
             self._subscribers.add(subscriber)

@@ -1,7 +1,9 @@
 """The run store: typed ORM tables, Alembic migrations and the ``RunStore`` queries."""
 
 from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Artifact, Run, RunEvent, RunStatus
-from .store import RunNotFound, RunPage, RunStore
+from .queries import RunPage
+from .runs import RunNotFound
+from .store import RunStore
 
 __all__ = [
     "ACTIVE_STATUSES",

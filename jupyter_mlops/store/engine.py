@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+
+from .locks import MIGRATIONS, advisory_lock
 
 SCHEMA_HEAD = "0003"
 """Alembic head revision; ``tests/test_store.py`` checks it against the scripts."""
@@ -91,26 +91,14 @@ def _sqlite_migration_connection(engine: Engine) -> Iterator[Any]:
 
 @contextlib.contextmanager
 def _migration_lock(engine: Engine) -> Iterator[Any]:
-    """Serialize migrations between processes that open the store at the same moment."""
-    if engine.dialect.name == "sqlite":
-        database = engine.url.database
-        if not database or database == ":memory:":
-            with _sqlite_migration_connection(engine) as conn:
-                yield conn
+    """Serialize migrations between processes that open the store at the same moment;
+    yields the connection to migrate with."""
+    with advisory_lock(engine, MIGRATIONS) as conn:
+        if conn is not None:  # PostgreSQL: the transaction that holds the lock
+            yield conn
             return
-        lock_path = Path(database + ".migrate.lock")
-        with lock_path.open("a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-            try:
-                with _sqlite_migration_connection(engine) as conn:
-                    yield conn
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
-        return
-    key = zlib.crc32(b"jupyter-mlops-migrations")
-    with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-        yield conn
+        with _sqlite_migration_connection(engine) as sqlite_conn:
+            yield sqlite_conn
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -1,14 +1,22 @@
-"""A readers-writer lock between the writers of artifact blobs and the garbage collector.
+"""Advisory locks of the run store: one mechanism for every lock between processes.
 
-A writer stores a blob and then inserts the row that refers to it; the collector reads
-the rows and then removes blobs no row names. Without a lock the collector can remove a
-blob between a writer's ``put`` (which found it already there, under its digest) and its
-row insert. Writers hold the lock shared, the collector exclusive.
+Three things must be serialized between processes that share one store, on one machine
+or many:
 
-The lock lives with the run store, because every process that writes artifacts uses the
-same store, on one machine or many: with PostgreSQL it is an advisory lock (held by a
-transaction, so a crashed holder releases it), with a SQLite file an ``flock`` on a file
-beside the database (SQLite means one machine).
+* migrations (:data:`MIGRATIONS`): two processes opening a fresh store at the same moment
+  must not both upgrade it;
+* artifact blobs (:data:`ARTIFACT_BLOBS`), a readers-writer lock: a writer stores a blob
+  and then inserts the row that refers to it; the garbage collector reads the rows and
+  then removes blobs no row names. Without the lock the collector can remove a blob
+  between a writer's ``put`` (which found it already there, under its digest) and its row
+  insert. Writers hold it shared, the collector exclusive;
+* slot claims of the run queue (:data:`QUEUE`), see :mod:`jupyter_mlops.store.queue`.
+
+The locks live with the store because every process that needs them uses the same
+store: with PostgreSQL a lock is a transaction-scoped advisory lock (a crashed holder
+releases it with its transaction), with a SQLite file an ``flock`` on a file beside the
+database (SQLite means one machine). An in-memory SQLite database has one process and
+nothing to coordinate.
 """
 
 from __future__ import annotations
@@ -17,28 +25,57 @@ import contextlib
 import fcntl
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
 
-BLOB_LOCK_KEY = zlib.crc32(b"jupyter-mlops-artifact-blobs")
+
+@dataclass(frozen=True)
+class AdvisoryLock:
+    """A named lock: ``key`` on PostgreSQL, ``<database><file_suffix>`` beside SQLite."""
+
+    key: int
+    file_suffix: str | None
+    """None: SQLite needs no file lock (its write transactions are exclusive already)."""
+
+
+MIGRATIONS = AdvisoryLock(zlib.crc32(b"jupyter-mlops-migrations"), ".migrate.lock")
+ARTIFACT_BLOBS = AdvisoryLock(zlib.crc32(b"jupyter-mlops-artifact-blobs"), ".blobs.lock")
+QUEUE = AdvisoryLock(0x6D6C6F71, None)  # "mloq"
+
+
+def lock_in_transaction(
+    conn: Connection | Session, lock: AdvisoryLock, *, exclusive: bool = True
+) -> None:
+    """Take ``lock`` on PostgreSQL until the open transaction of ``conn`` ends."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    conn.execute(text(f"SELECT {function}(:key)"), {"key": lock.key})
 
 
 @contextlib.contextmanager
-def blob_lock(engine: Engine, *, exclusive: bool) -> Iterator[None]:
+def advisory_lock(
+    engine: Engine, lock: AdvisoryLock, *, exclusive: bool = True
+) -> Iterator[Connection | None]:
+    """Hold ``lock`` for the ``with`` block.
+
+    PostgreSQL: yields the connection whose transaction holds the lock (work done on it
+    commits when the block ends). SQLite: yields None; the file lock (when the lock has a
+    file) is held until the block ends.
+    """
     if engine.dialect.name == "postgresql":
-        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
         with engine.begin() as conn:
-            conn.execute(text(f"SELECT {function}(:key)"), {"key": BLOB_LOCK_KEY})
-            yield
+            lock_in_transaction(conn, lock, exclusive=exclusive)
+            yield conn
         return
     database = engine.url.database
-    if not database or database == ":memory:":
-        yield  # one process, one connection: nothing to coordinate
+    if lock.file_suffix is None or not database or database == ":memory:":
+        yield None
         return
-    with Path(database + ".blobs.lock").open("a") as handle:
+    with Path(database + lock.file_suffix).open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
-            yield
+            yield None
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

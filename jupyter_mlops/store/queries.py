@@ -1,7 +1,8 @@
 """The run list query: filters, newest first, keyset pagination on ``(created_at, id)``.
 
-One query serves :meth:`RunStore.list_runs` (CLI, run history) and the REST list, which
-adds parameter and text filters.
+One query serves :meth:`RunStore.list_runs` (CLI, run history) and
+:meth:`RunStore.search_runs` (the REST list, which adds parameter and text filters).
+The page and its cursor are defined here, with the query that reads them.
 """
 
 from __future__ import annotations
@@ -10,13 +11,32 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from .models import Run, RunParam, RunTag
-from .store import RunPage, RunStore, _decode_cursor, _encode_cursor
+from .queue import SlotQueue
+
+
+@dataclass(frozen=True)
+class RunPage:
+    runs: list[Run]
+    next_cursor: str | None
+
+
+def _encode_cursor(run: Run) -> str:
+    return f"{run.created_at.timestamp():.6f}:{run.id}"
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        stamp, run_id = cursor.split(":", 1)
+        return datetime.fromtimestamp(float(stamp), tz=timezone.utc), run_id
+    except ValueError as err:
+        raise ValueError(f"malformed cursor {cursor!r}") from err
 
 
 @dataclass(frozen=True)
@@ -52,54 +72,84 @@ class ParamFilter:
         return sorted(forms)
 
 
-def search_runs(
-    store: RunStore,
-    *,
-    status: Sequence[str] = (),
-    notebook: str | None = None,
-    tags: Sequence[str] = (),
-    params: Sequence[ParamFilter] = (),
-    text: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> RunPage:
-    """Runs matching every filter: any of ``status``, all of ``tags`` and ``params``, and
-    ``text`` as a case-insensitive substring of the notebook path, the id or a tag."""
-    query = select(Run).options(selectinload(Run.params), selectinload(Run.tags))
-    if status:
-        query = query.where(Run.status.in_(list(status)))
-    if notebook:
-        query = query.where(or_(Run.notebook_path == notebook, Run.notebook_abspath == notebook))
-    for tag in tags:
-        query = query.where(Run.id.in_(select(RunTag.run_id).where(RunTag.tag == tag)))
-    for param in params:
-        query = query.where(
-            Run.id.in_(
-                select(RunParam.run_id).where(
-                    RunParam.name == param.name, RunParam.value_json.in_(param.json_forms())
+class RunSearch(SlotQueue):
+    """The run list of :class:`~jupyter_mlops.store.RunStore`, with queue positions."""
+
+    def search_runs(
+        self,
+        *,
+        status: Sequence[str] = (),
+        notebook: str | None = None,
+        tags: Sequence[str] = (),
+        params: Sequence[ParamFilter] = (),
+        text: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunPage:
+        """Runs matching every filter, newest first: any of ``status``, all of ``tags`` and
+        ``params``, and ``text`` as a case-insensitive substring of the notebook path, the
+        id or a tag; queued runs carry their queue position."""
+        query = select(Run).options(selectinload(Run.params), selectinload(Run.tags))
+        if status:
+            query = query.where(Run.status.in_(list(status)))
+        if notebook:
+            query = query.where(
+                or_(Run.notebook_path == notebook, Run.notebook_abspath == notebook)
+            )
+        for tag in tags:
+            query = query.where(Run.id.in_(select(RunTag.run_id).where(RunTag.tag == tag)))
+        for param in params:
+            query = query.where(
+                Run.id.in_(
+                    select(RunParam.run_id).where(
+                        RunParam.name == param.name, RunParam.value_json.in_(param.json_forms())
+                    )
                 )
             )
-        )
-    if text:
-        query = query.where(
-            or_(
-                Run.notebook_path.icontains(text, autoescape=True),
-                Run.id.icontains(text, autoescape=True),
-                Run.id.in_(
-                    select(RunTag.run_id).where(RunTag.tag.icontains(text, autoescape=True))
-                ),
+        if text:
+            query = query.where(
+                or_(
+                    Run.notebook_path.icontains(text, autoescape=True),
+                    Run.id.icontains(text, autoescape=True),
+                    Run.id.in_(
+                        select(RunTag.run_id).where(RunTag.tag.icontains(text, autoescape=True))
+                    ),
+                )
             )
-        )
-    if cursor:
-        created_at, run_id = _decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Run.created_at < created_at,
-                and_(Run.created_at == created_at, Run.id < run_id),
+        if cursor:
+            created_at, run_id = _decode_cursor(cursor)
+            query = query.where(
+                or_(
+                    Run.created_at < created_at,
+                    and_(Run.created_at == created_at, Run.id < run_id),
+                )
             )
+        query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
+        with self.reading() as session:
+            runs = list(session.scalars(query).all())
+        next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
+        page = RunPage(runs=runs[:limit], next_cursor=next_cursor)
+        self.annotate_queue_positions(page.runs)
+        return page
+
+    def list_runs(
+        self,
+        *,
+        status: Sequence[str] | None = None,
+        notebook: str | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunPage:
+        """Newest first, keyset-paginated on (created_at, id) so deep pages stay fast;
+        queued runs carry their queue position."""
+        tags = [tag] if tag else ()
+        return self.search_runs(
+            status=status or (), notebook=notebook, tags=tags, limit=limit, cursor=cursor
         )
-    query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
-    with store.reading() as session:
-        runs = list(session.scalars(query).all())
-    next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
-    return RunPage(runs=runs[:limit], next_cursor=next_cursor)
+
+
+def search_runs(store: RunSearch, **filters: Any) -> RunPage:
+    """:meth:`RunSearch.search_runs`; server/handlers.py calls this until the merge of
+    issue 12 switches it to the method (then this function goes)."""
+    return store.search_runs(**filters)

@@ -55,7 +55,7 @@ def _backfill_rollups() -> None:
     has_points = bind.execute(sa.text("SELECT 1 FROM metrics LIMIT 1")).first()
     if has_points is None:
         return
-    from jupyter_mlops.store.store import rollup_rows
+    from jupyter_mlops.store.rollups import rollup_rows
 
     result = bind.execute(sa.text("SELECT run_id, key, step, value FROM metrics ORDER BY id"))
     by_series: dict[tuple[str, str], list[tuple[int, float | None]]] = {}

@@ -5,8 +5,9 @@ each fire becomes a terminal run row linked to its schedule and slot (``created_
 the moment of the submit, so ``created_at - scheduled_for`` is the firing delay). Many
 scheduler processes on one store can then be checked for exactly-once firing in seconds.
 
-``python -m jupyter_mlops.scheduling.recording DB_URL HOLDER [POLL_INTERVAL]`` runs such a
-scheduler until SIGTERM.
+``python -m tests.recording DB_URL HOLDER [POLL_INTERVAL]`` (from the repository root)
+runs such a scheduler until SIGTERM. Used by ``tests/test_scheduler.py`` and
+``bench/scheduler.py``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
-
-from ..jobs import RunSpec, new_run_id
-from ..store import Run, RunStatus, RunStore
-from ..store.types import utcnow
+from jupyter_mlops.jobs import RunSpec
+from jupyter_mlops.scheduling.scheduler import Scheduler
+from jupyter_mlops.store import RunStatus, RunStore
+from jupyter_mlops.store.runs import new_run_id, run_values
+from jupyter_mlops.store.schedules import ScheduleStore
+from jupyter_mlops.store.types import utcnow
 
 RECORDED_REASON = "recorded by a test scheduler: nothing was executed"
 
@@ -35,8 +37,8 @@ def recording_submit(store: RunStore, *, status: RunStatus = RunStatus.SUCCEEDED
     def submit(spec: RunSpec) -> str:
         now = utcnow()
         run_id = spec.run_id or new_run_id()
-        row = dict(
-            id=run_id,
+        row = run_values(
+            run_id,
             created_at=now,
             finished_at=now if status.is_terminal else None,
             status=status.value,
@@ -44,21 +46,13 @@ def recording_submit(store: RunStore, *, status: RunStatus = RunStatus.SUCCEEDED
             source=spec.source,
             backend="record",
             notebook_path=spec.notebook,
-            notebook_abspath=spec.notebook,
             kernel_name=spec.kernel or "",
-            seed=0,
-            commit_sha="",
-            snapshot_ref="",
-            git_dir="",
-            worktree="",
-            notebook_relpath="",
             branch=spec.branch,
             schedule_id=spec.schedule_id,
             scheduled_for=spec.scheduled_for,
             cells_total=0,
         )
-        with store.writing() as session:  # Core: cheap, so the scheduler's cost shows
-            session.connection().execute(insert(Run.__table__), [row])
+        store.record_runs([row])  # Core: cheap, so the scheduler's cost shows
         return run_id
 
     return submit
@@ -70,10 +64,10 @@ def start_recording_schedulers(
     """``count`` recording scheduler processes on the store at ``url`` (holders
     ``<prefix>0``, ...), each ready when this returns; ``RuntimeError`` with the stderr of
     one that did not come up."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "jupyter_mlops.scheduling.recording", url, f"{prefix}{i}"],
+            [sys.executable, "-m", "tests.recording", url, f"{prefix}{i}"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -92,9 +86,6 @@ def start_recording_schedulers(
 
 
 def main(argv: list[str] | None = None) -> None:
-    from ..store.schedules import ScheduleStore
-    from .scheduler import Scheduler
-
     args = sys.argv[1:] if argv is None else argv
     url, holder = args[0], args[1]
     poll = float(args[2]) if len(args) > 2 else 1.0

@@ -1,0 +1,63 @@
+"""What every part of :class:`~jupyter_mlops.store.RunStore` stands on: the engine and
+its read and write sessions.
+
+Callers get plain ORM objects detached from their session (``expire_on_commit`` is
+off), so they can be read after the transaction without lazy loads. The store is
+synchronous on purpose: the server calls it from a thread pool, runners and the CLI
+call it directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .engine import WRITE_OPTION, ensure_schema, make_engine
+from .locks import ARTIFACT_BLOBS, advisory_lock
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """``items`` in slices of ``size`` (bounds one statement's parameters)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class StoreBase:
+    """One SQLAlchemy engine (SQLite file or PostgreSQL) and its sessions."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        if migrate:
+            ensure_schema(self.engine)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def blob_lock(self, *, exclusive: bool) -> contextlib.AbstractContextManager[Any]:
+        """Writers of artifact blobs (shared) against the garbage collector (exclusive);
+        see :mod:`jupyter_mlops.store.locks`."""
+        return advisory_lock(self.engine, ARTIFACT_BLOBS, exclusive=exclusive)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        with self._write.begin() as session:
+            yield session
