@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .config import ENV_FAKE_GPUS, parse_gpu_inventory
+from .config import environment_value
 
 NVIDIA_SMI_TIMEOUT_S = 10.0
 
@@ -45,10 +45,7 @@ class GPU:
 
 def fake_inventory(inventory: Sequence[str] | None = None) -> list[GPU] | None:
     """The configured fake inventory, or None when none is configured."""
-    names = list(inventory) if inventory is not None else None
-    if names is None:
-        parsed = parse_gpu_inventory(os.environ.get(ENV_FAKE_GPUS))
-        names = list(parsed) if parsed is not None else None
+    names = inventory if inventory is not None else environment_value("gpu_inventory")
     if names is None:
         return None
     return [GPU(index=i, name=n, memory_total=0, uuid=None, fake=True) for i, n in enumerate(names)]
