@@ -53,26 +53,34 @@ class StopControl:
     """The first stop requested for a run, and the means to carry it out."""
 
     def __init__(self, run_id: str, kernel_pid: Callable[[], int | None]) -> None:
-        self.run_id = run_id
-        self.kernel_pid = kernel_pid
-        self.reason: RunStatus | None = None
-        self.message: str | None = None
-        self.wake = threading.Event()
-        """Set by every stop request: a runner waiting for a slot stops waiting at once."""
-        self._lock = threading.Lock()
         parent = os.environ.get(ENV_PARENT_PID, "")
         self.parent_pid: int | None = int(parent) if parent.isdigit() else None
+        """On a Dask worker, the worker process that started this runner."""
+        self.run_id = run_id
+        self.kernel_pid = kernel_pid
+        self.wake = threading.Event()
+        """Set by every stop request: a runner waiting for a slot stops waiting at once."""
+        self._first_request: tuple[RunStatus, str | None] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def reason(self) -> RunStatus | None:
+        """Why the run is being stopped (None: it is not)."""
+        return None if self._first_request is None else self._first_request[0]
+
+    @property
+    def message(self) -> str | None:
+        return None if self._first_request is None else self._first_request[1]
 
     @property
     def requested(self) -> bool:
-        return self.reason is not None
+        return self._first_request is not None
 
     def request(self, why: RunStatus, message: str | None = None) -> None:
         """Cancel, time out or lose the run: remember why, then kill the kernel's tree."""
         with self._lock:
-            if self.reason is None:
-                self.reason = why
-                self.message = message
+            if self._first_request is None:
+                self._first_request = (why, message)
         log.info("stopping run %s: %s", self.run_id, message or why.value)
         self.wake.set()
         kill_tree(self.kernel_pid())
