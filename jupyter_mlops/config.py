@@ -19,11 +19,10 @@ else the declared default.
 from __future__ import annotations
 
 import os
-import typing
 from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from traitlets import Float, Int, List, TraitType, Type, Unicode, default, validate
 from traitlets.config import Configurable
@@ -43,10 +42,10 @@ BACKENDS = {
 any other :class:`~jupyter_mlops.backends.base.Backend` is given by its import path."""
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """What the type and default of a setting do not say: its help, its environment
-    variable and the values it refuses."""
+    variable and the values it refuses. (Named tuples, not dataclasses, here: each
+    dataclass costs the runner's start about a millisecond.)"""
 
     help: str
     env: str
@@ -218,16 +217,19 @@ class Settings:
 # -- what the declarations give: environment variables and their values -------------------
 
 
-@dataclass(frozen=True)
-class _Kind:
+def _same(value: Any) -> Any:
+    return value
+
+
+class _Kind(NamedTuple):
     """How values of one Python type travel as environment text and as a trait."""
 
     trait: Callable[..., TraitType[Any, Any]]
     parse: Callable[[str], Any]
     """Environment text -> value; ``ValueError``: the variable is ignored."""
     format: Callable[[Any], str]
-    to_trait: Callable[[Any], Any] = lambda value: value
-    from_trait: Callable[[Any], Any] = lambda value: value
+    to_trait: Callable[[Any], Any] = _same
+    from_trait: Callable[[Any], Any] = _same
 
 
 def _text(text: str) -> str:
@@ -240,14 +242,14 @@ def _directory(text: str) -> Path:
     return Path(_text(text)).expanduser().resolve()
 
 
-_KINDS: dict[Any, _Kind] = {
-    str: _Kind(Unicode, _text, str),
-    float: _Kind(Float, float, repr),
-    int: _Kind(Int, int, str),
-    Path: _Kind(
+_KINDS: dict[str, _Kind] = {  # by annotation, as written in Settings (a string, PEP 563)
+    "str": _Kind(Unicode, _text, str),
+    "float": _Kind(Float, float, repr),
+    "int": _Kind(Int, int, str),
+    "Path": _Kind(
         Unicode, _directory, str, to_trait=str, from_trait=lambda v: Path(v).expanduser().resolve()
     ),
-    tuple[str, ...] | None: _Kind(
+    "tuple[str, ...] | None": _Kind(
         lambda **kw: List(Unicode(), allow_none=True, **kw),
         parse_gpu_inventory,
         ",".join,
@@ -259,7 +261,6 @@ _KINDS: dict[Any, _Kind] = {
 
 SETTING_FIELDS: dict[str, Field[Any]] = {f.name: f for f in fields(Settings)}
 """Every field of :class:`Settings` is a setting."""
-_HINTS = typing.get_type_hints(Settings)
 
 
 def _option(f: Field[Any]) -> Option:
@@ -267,7 +268,7 @@ def _option(f: Field[Any]) -> Option:
 
 
 def _kind(f: Field[Any]) -> _Kind:
-    return _KINDS[_HINTS[f.name]]
+    return _KINDS[f.type]
 
 
 def env_name(f: Field[Any]) -> str:

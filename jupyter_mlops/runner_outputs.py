@@ -9,13 +9,16 @@ run is never half written. The environment the run executed in (see
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .artifacts import BlobStore, artifact_row
 from .processes import RUNNER_LOG
-from .rendering import NotebookHtmlRenderer
 from .store import Run, RunStore
+
+if TYPE_CHECKING:
+    from .rendering import NotebookHtmlRenderer
 
 log = logging.getLogger("jupyter_mlops.runner")
 
@@ -40,7 +43,19 @@ class RunOutputs:
         self.output = run_dir / OUTPUT_NOTEBOOK
         self.runner_log = run_dir / RUNNER_LOG
         self.cache_dir = cache_dir
-        self.html = NotebookHtmlRenderer()
+        self._html: NotebookHtmlRenderer | None = None
+        self._html_lock = threading.Lock()
+
+    @property
+    def html(self) -> NotebookHtmlRenderer:
+        """Made on first use (the warm-up on the background thread), so that the runner's
+        start does not import it."""
+        with self._html_lock:
+            if self._html is None:
+                from .rendering import NotebookHtmlRenderer
+
+                self._html = NotebookHtmlRenderer()
+            return self._html
 
     # -- records -----------------------------------------------------------------------
 
