@@ -1,45 +1,81 @@
 """Where jupyter-mlops keeps its state, resolved the same way by every entry point.
 
-The server extension, the CLI and the detached runner processes must all agree on
-the store URL and the data directory. Traitlets configuration (``c.MLOps.db_url``)
-is the user-facing way; environment variables (``JUPYTER_MLOPS_DB_URL``,
-``JUPYTER_MLOPS_DATA_DIR``) carry the resolved values into runner processes, which
-never read config files.
+The server extension, the CLI and the detached runner processes must all agree on the
+store URL, the data directory and the queue's limits. Each setting is declared once, as a
+field of :class:`Settings` (its type, default, help and environment variable); the rest
+is derived from that declaration:
+
+* the traitlets configuration ``c.MLOps.<name>`` (the user-facing way; one trait per field,
+  see :class:`MLOps`), also behind the CLI's ``--db-url``-style aliases;
+* the environment variables (``JUPYTER_MLOPS_<NAME>`` unless the field names another)
+  that carry the resolved values into runner processes, which never read config files
+  (:meth:`Settings.runner_env` and :meth:`Settings.from_env`).
+
+Precedence, the same for every setting: ``c.MLOps.<name>`` when configured (an empty text
+counts as not configured), else its environment variable (ignored when it does not parse),
+else the declared default.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from traitlets import Float, Int, List, Unicode, default, validate
+from traitlets import Float, Int, List, TraitType, Type, Unicode, default, validate
 from traitlets.config import Configurable
 
-ENV_DB_URL = "JUPYTER_MLOPS_DB_URL"
-ENV_DATA_DIR = "JUPYTER_MLOPS_DATA_DIR"
-ENV_ARTIFACT_ROOT = "JUPYTER_MLOPS_ARTIFACT_ROOT"
+ENV_PREFIX = "JUPYTER_MLOPS_"
 ENV_SEED = "JUPYTER_MLOPS_SEED"
 ENV_RUN_ID = "JUPYTER_MLOPS_RUN_ID"
-ENV_BACKEND = "JUPYTER_MLOPS_BACKEND"
-ENV_DASK_SCHEDULER = "JUPYTER_MLOPS_DASK_SCHEDULER"
-ENV_MAX_CONCURRENT = "JUPYTER_MLOPS_MAX_CONCURRENT_RUNS"
-ENV_FAKE_GPUS = "JUPYTER_MLOPS_FAKE_GPUS"
-"""A comma-separated fake GPU inventory (tests, CI): also what ``c.MLOps.gpu_inventory``
-becomes in a runner's environment."""
-ENV_HEARTBEAT = "JUPYTER_MLOPS_HEARTBEAT_INTERVAL"
-ENV_LOST_AFTER = "JUPYTER_MLOPS_LOST_AFTER"
-ENV_SYSTEM_METRICS = "JUPYTER_MLOPS_SYSTEM_METRICS_INTERVAL"
 ENV_PARENT_PID = "JUPYTER_MLOPS_PARENT_PID"
 """Set by the Dask backend: the worker process that started the runner. When it dies, the
 runner ends its run as lost instead of running on as an orphan."""
 
-BACKENDS = ("local", "dask")
+BACKENDS = {
+    "local": "jupyter_mlops.backends.local.LocalBackend",
+    "dask": "jupyter_mlops.backends.dask.DaskBackend",
+}
+"""The backends ``c.MLOps.backend`` (and ``JUPYTER_MLOPS_BACKEND``, ``--backend``) name;
+any other :class:`~jupyter_mlops.backends.base.Backend` is given by its import path."""
+
+
+class Option(NamedTuple):
+    """What the type and default of a setting do not say: its help, its environment
+    variable and the values it refuses. (Named tuples, not dataclasses, here: each
+    dataclass costs the runner's start about a millisecond.)"""
+
+    help: str
+    env: str
+    minimum: int | None = None
+    """A configured value below it is refused; an environment value below it is raised to it."""
+    check: Callable[[Any], Any] | None = None
+    """Normalizes a configured value, or raises ``ValueError`` for one it refuses."""
+
+
+def option(
+    help: str,
+    *,
+    env: str = "",
+    minimum: int | None = None,
+    check: Callable[[Any], Any] | None = None,
+) -> dict[str, Option]:
+    """The ``metadata`` that makes a :class:`Settings` field a setting (see the module)."""
+    return {"option": Option(help, env, minimum, check)}
 
 
 def default_max_concurrent_runs() -> int:
     """One run per CPU core (at least one)."""
     return max(1, os.cpu_count() or 1)
+
+
+def jupyter_mlops_dir() -> Path:
+    """``<jupyter data dir>/mlops``: the data directory when none is configured."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "mlops"
 
 
 def parse_gpu_inventory(text: str | None) -> tuple[str, ...] | None:
@@ -49,45 +85,95 @@ def parse_gpu_inventory(text: str | None) -> tuple[str, ...] | None:
     return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
-def _env_float(name: str, fallback: float) -> float:
-    try:
-        return float(os.environ[name])
-    except (KeyError, ValueError):
-        return fallback
-
-
-def _env_int(name: str, fallback: int) -> int:
-    try:
-        return int(os.environ[name])
-    except (KeyError, ValueError):
-        return fallback
-
-
-def default_data_dir() -> Path:
-    """``<jupyter data dir>/mlops``, unless ``JUPYTER_MLOPS_DATA_DIR`` says otherwise."""
-    if os.environ.get(ENV_DATA_DIR):
-        return Path(os.environ[ENV_DATA_DIR]).expanduser().resolve()
-    from jupyter_core.paths import jupyter_data_dir
-
-    return Path(jupyter_data_dir()) / "mlops"
+def backend_name(value: str) -> str:
+    """``c.MLOps.backend``: an alias of :data:`BACKENDS` (any case), or an import path."""
+    name = str(value).strip()
+    if name.lower() in BACKENDS or not name:
+        return name.lower() or "local"
+    if "." in name:
+        return name
+    raise ValueError(
+        f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)} or the import path "
+        "of a jupyter_mlops.backends.base.Backend subclass"
+    )
 
 
 @dataclass(frozen=True)
 class Settings:
     """The resolved settings every component works from (plain data, cheap to pass on)."""
 
-    data_dir: Path
-    db_url: str = ""
-    artifact_root: str = ""
-    heartbeat_interval: float = 2.0
-    lost_after: float = 30.0
-    extra_env: dict[str, str] = field(default_factory=dict)
-    backend: str = "local"
-    dask_scheduler_address: str = ""
-    max_concurrent_runs: int = field(default_factory=default_max_concurrent_runs)
-    gpu_inventory: tuple[str, ...] | None = None
-    """Fake GPU names (tests, CI); None: discover the real GPUs (NVML, then nvidia-smi)."""
-    system_metrics_interval: float = 5.0
+    data_dir: Path = field(
+        default_factory=jupyter_mlops_dir,
+        metadata=option(
+            "Directory for the SQLite store, run directories, artifacts and the private "
+            "snapshot repository. Default: <jupyter data dir>/mlops."
+        ),
+    )
+    db_url: str = field(
+        default="",
+        metadata=option(
+            "SQLAlchemy URL of the run store, e.g. postgresql+psycopg://user@host/db. "
+            "Empty: SQLite in the data directory."
+        ),
+    )
+    artifact_root: str = field(
+        default="",
+        metadata=option(
+            "Where artifacts are stored: a directory, or an fsspec URL that several "
+            "machines share (s3://bucket/prefix with s3fs installed, gs://, abfs://, "
+            "file:///shared/dir). Empty: <data_dir>/artifacts."
+        ),
+    )
+    heartbeat_interval: float = field(
+        default=2.0, metadata=option("Seconds between runner heartbeats written to the store.")
+    )
+    lost_after: float = field(
+        default=30.0,
+        metadata=option(
+            "A running run whose heartbeat is older than this many seconds, and whose "
+            "runner is not alive, is marked lost."
+        ),
+    )
+    backend: str = field(
+        default="local",
+        metadata=option(
+            "Where runs execute: 'local' (detached processes on this machine, queued by "
+            "max_concurrent_runs and GPU slots) or 'dask' (workers of a Dask cluster, see "
+            "dask_scheduler_address); another backend by its import path (see backend_class).",
+            check=backend_name,
+        ),
+    )
+    dask_scheduler_address: str = field(
+        default="",
+        metadata=option(
+            "Address of the Dask scheduler for backend 'dask' (e.g. tcp://10.0.0.5:8786). "
+            "Empty: a LocalCluster is started in this process (it ends with it).",
+            env="JUPYTER_MLOPS_DASK_SCHEDULER",
+        ),
+    )
+    max_concurrent_runs: int = field(
+        default_factory=default_max_concurrent_runs,
+        metadata=option(
+            "Runs of the local backend executing at once on this machine; later ones wait "
+            "in 'queued', first come first served. Default: the number of CPU cores.",
+            minimum=1,
+        ),
+    )
+    gpu_inventory: tuple[str, ...] | None = field(
+        default=None,
+        metadata=option(
+            "A fake GPU list (names; 'A100,A100' in the environment) instead of the GPUs "
+            "found by NVML/nvidia-smi, for tests and CI. None: discover the real GPUs.",
+            env="JUPYTER_MLOPS_FAKE_GPUS",
+        ),
+    )
+    system_metrics_interval: float = field(
+        default=5.0,
+        metadata=option(
+            "Seconds between samples of a run's CPU, memory and GPU use, stored as "
+            "system/* metrics. 0 turns sampling off."
+        ),
+    )
 
     @property
     def resolved_db_url(self) -> str:
@@ -110,155 +196,165 @@ class Settings:
         return self.data_dir / "cache"
 
     def runner_env(self) -> dict[str, str]:
-        """Environment variables that hand these settings to a runner process."""
+        """Environment variables that hand these settings to a runner process (the ones
+        not set, None or empty, are left out)."""
         env = {
-            ENV_DATA_DIR: str(self.data_dir),
-            ENV_DB_URL: self.resolved_db_url,
-            ENV_HEARTBEAT: repr(self.heartbeat_interval),
-            ENV_LOST_AFTER: repr(self.lost_after),
-            ENV_MAX_CONCURRENT: str(self.max_concurrent_runs),
-            ENV_SYSTEM_METRICS: repr(self.system_metrics_interval),
-            ENV_BACKEND: self.backend,
+            env_name(f): _kind(f).format(getattr(self, f.name))
+            for f in SETTING_FIELDS.values()
+            if getattr(self, f.name) not in (None, "")
         }
-        if self.artifact_root:
-            env[ENV_ARTIFACT_ROOT] = self.artifact_root
-        if self.gpu_inventory is not None:
-            env[ENV_FAKE_GPUS] = ",".join(self.gpu_inventory)
-        if self.dask_scheduler_address:
-            env[ENV_DASK_SCHEDULER] = self.dask_scheduler_address
+        # the store's URL in full: a runner (and the kernel's tracking API) needs no
+        # data-directory logic to find it
+        env[env_name(SETTING_FIELDS["db_url"])] = self.resolved_db_url
         return env
 
     @classmethod
     def from_env(cls) -> Settings:
         """Settings of a runner (or any process started with :meth:`runner_env`)."""
-        return cls(
-            data_dir=default_data_dir(),
-            db_url=os.environ.get(ENV_DB_URL, ""),
-            artifact_root=os.environ.get(ENV_ARTIFACT_ROOT, ""),
-            heartbeat_interval=_env_float(ENV_HEARTBEAT, 2.0),
-            lost_after=_env_float(ENV_LOST_AFTER, 30.0),
-            backend=os.environ.get(ENV_BACKEND) or "local",
-            dask_scheduler_address=os.environ.get(ENV_DASK_SCHEDULER, ""),
-            max_concurrent_runs=max(1, _env_int(ENV_MAX_CONCURRENT, default_max_concurrent_runs())),
-            gpu_inventory=parse_gpu_inventory(os.environ.get(ENV_FAKE_GPUS)),
-            system_metrics_interval=_env_float(ENV_SYSTEM_METRICS, 5.0),
+        return cls(**{f.name: environment_value(f) for f in SETTING_FIELDS.values()})
+
+
+# -- what the declarations give: environment variables and their values -------------------
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class _Kind(NamedTuple):
+    """How values of one Python type travel as environment text and as a trait."""
+
+    trait: Callable[..., TraitType[Any, Any]]
+    parse: Callable[[str], Any]
+    """Environment text -> value; ``ValueError``: the variable is ignored."""
+    format: Callable[[Any], str]
+    to_trait: Callable[[Any], Any] = _same
+    from_trait: Callable[[Any], Any] = _same
+
+
+def _text(text: str) -> str:
+    if not text:
+        raise ValueError("empty")
+    return text
+
+
+def _directory(text: str) -> Path:
+    return Path(_text(text)).expanduser().resolve()
+
+
+_KINDS: dict[str, _Kind] = {  # by annotation, as written in Settings (a string, PEP 563)
+    "str": _Kind(Unicode, _text, str),
+    "float": _Kind(Float, float, repr),
+    "int": _Kind(Int, int, str),
+    "Path": _Kind(
+        Unicode, _directory, str, to_trait=str, from_trait=lambda v: Path(v).expanduser().resolve()
+    ),
+    "tuple[str, ...] | None": _Kind(
+        lambda **kw: List(Unicode(), allow_none=True, **kw),
+        parse_gpu_inventory,
+        ",".join,
+        to_trait=lambda v: None if v is None else list(v),
+        from_trait=lambda v: None if v is None else tuple(v),
+    ),
+}
+
+
+SETTING_FIELDS: dict[str, Field[Any]] = {f.name: f for f in fields(Settings)}
+"""Every field of :class:`Settings` is a setting."""
+
+
+def _option(f: Field[Any]) -> Option:
+    return f.metadata["option"]
+
+
+def _kind(f: Field[Any]) -> _Kind:
+    return _KINDS[f.type]
+
+
+def env_name(f: Field[Any]) -> str:
+    """The environment variable of a setting: ``JUPYTER_MLOPS_<NAME>`` unless it names one."""
+    return _option(f).env or ENV_PREFIX + f.name.upper()
+
+
+def _declared_default(f: Field[Any]) -> Any:
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return f.default
+
+
+def environment_value(f: Field[Any] | str) -> Any:
+    """A setting's value from its environment variable, else its declared default."""
+    f = SETTING_FIELDS[f] if isinstance(f, str) else f
+    text = os.environ.get(env_name(f))
+    if text is None:
+        return _declared_default(f)
+    try:
+        value = _kind(f).parse(text)
+    except ValueError:
+        return _declared_default(f)
+    minimum = _option(f).minimum
+    return value if minimum is None else max(minimum, value)
+
+
+def default_data_dir() -> Path:
+    """``<jupyter data dir>/mlops``, unless ``JUPYTER_MLOPS_DATA_DIR`` says otherwise."""
+    return environment_value("data_dir")
+
+
+ENV_DATA_DIR = env_name(SETTING_FIELDS["data_dir"])
+ENV_FAKE_GPUS = env_name(SETTING_FIELDS["gpu_inventory"])
+
+
+# -- c.MLOps.*: one trait per setting --------------------------------------------------------
+
+
+def _setting_traits() -> dict[str, Any]:
+    """The trait of each setting (its help, its declared default for ``--help``) and the
+    handler that gives it its environment variable's value when not configured."""
+    namespace: dict[str, Any] = {}
+    for f in SETTING_FIELDS.values():
+        kind = _kind(f)
+        shown = {} if f.default is MISSING else {"default_value": kind.to_trait(f.default)}
+        namespace[f.name] = kind.trait(help=f"{_option(f).help} Env: {env_name(f)}.", **shown).tag(
+            config=True
         )
+        namespace[f"_default_{f.name}"] = default(f.name)(
+            lambda _self, f=f: _kind(f).to_trait(environment_value(f))
+        )
+    return namespace
 
 
 class MLOps(Configurable):
     """``c.MLOps.*``: configuration shared by the server extension and the CLI."""
 
-    db_url = Unicode(
-        "",
-        help="SQLAlchemy URL of the run store, e.g. postgresql+psycopg://user@host/db. "
-        "Empty: SQLite in the data directory. Env: JUPYTER_MLOPS_DB_URL.",
-    ).tag(config=True)
+    # c.MLOps.db_url, c.MLOps.data_dir, ...: made from the fields of Settings. A class
+    # body's vars() is the class namespace (in CPython, and by PEP 667 in the language
+    # since 3.13), so these are ordinary traits, as if written out here.
+    vars().update(_setting_traits())
 
-    data_dir = Unicode(
-        help="Directory for the SQLite store, run directories, artifacts and the private "
-        "snapshot repository. Env: JUPYTER_MLOPS_DATA_DIR.",
-    ).tag(config=True)
-
-    artifact_root = Unicode(
-        "",
-        help="Where artifacts are stored: a directory, or an fsspec URL that several "
-        "machines share (s3://bucket/prefix with s3fs installed, gs://, abfs://, "
-        "file:///shared/dir). Empty: <data_dir>/artifacts. Env: JUPYTER_MLOPS_ARTIFACT_ROOT.",
-    ).tag(config=True)
-
-    heartbeat_interval = Float(
-        2.0, help="Seconds between runner heartbeats written to the store."
-    ).tag(config=True)
-
-    lost_after = Float(
-        30.0,
-        help="A running run whose heartbeat is older than this many seconds, and whose "
-        "runner is not alive, is marked lost.",
-    ).tag(config=True)
-
-    backend = Unicode(
-        "local",
-        help="Where runs execute: 'local' (detached processes on this machine, queued by "
-        "max_concurrent_runs and GPU slots) or 'dask' (workers of a Dask cluster, see "
-        "dask_scheduler_address). Env: JUPYTER_MLOPS_BACKEND.",
-    ).tag(config=True)
-
-    dask_scheduler_address = Unicode(
-        "",
-        help="Address of the Dask scheduler for backend 'dask' (e.g. tcp://10.0.0.5:8786). "
-        "Empty: a LocalCluster is started in this process (it ends with it). "
-        "Env: JUPYTER_MLOPS_DASK_SCHEDULER.",
-    ).tag(config=True)
-
-    max_concurrent_runs = Int(
-        help="Runs of the local backend executing at once on this machine; later ones wait "
-        "in 'queued', first come first served. Default: the number of CPU cores. "
-        "Env: JUPYTER_MLOPS_MAX_CONCURRENT_RUNS.",
-    ).tag(config=True)
-
-    gpu_inventory = List(
-        Unicode(),
+    backend_class = Type(
         default_value=None,
+        klass="jupyter_mlops.backends.base.Backend",
         allow_none=True,
-        help="A fake GPU list (names) instead of the GPUs found by NVML/nvidia-smi, for "
-        "tests and CI. Env: JUPYTER_MLOPS_FAKE_GPUS='A100,A100'.",
+        help="The execution backend, a jupyter_mlops.backends.base.Backend subclass (e.g. "
+        "'jupyter_mlops.backends.dask.DaskBackend'): the plug-in point for other backends. "
+        "None: the one c.MLOps.backend names.",
     ).tag(config=True)
 
-    system_metrics_interval = Float(
-        5.0,
-        help="Seconds between samples of a run's CPU, memory and GPU use, stored as "
-        "system/* metrics. 0 turns sampling off.",
-    ).tag(config=True)
-
-    @default("data_dir")
-    def _default_data_dir(self) -> str:
-        return str(default_data_dir())
-
-    @default("db_url")
-    def _default_db_url(self) -> str:
-        return os.environ.get(ENV_DB_URL, "")
-
-    @default("backend")
-    def _default_backend(self) -> str:
-        return os.environ.get(ENV_BACKEND) or "local"
-
-    @default("dask_scheduler_address")
-    def _default_dask_scheduler_address(self) -> str:
-        return os.environ.get(ENV_DASK_SCHEDULER, "")
-
-    @default("max_concurrent_runs")
-    def _default_max_concurrent_runs(self) -> int:
-        return max(1, _env_int(ENV_MAX_CONCURRENT, default_max_concurrent_runs()))
-
-    @default("gpu_inventory")
-    def _default_gpu_inventory(self) -> list[str] | None:
-        names = parse_gpu_inventory(os.environ.get(ENV_FAKE_GPUS))
-        return None if names is None else list(names)
-
-    @validate("backend")
-    def _validate_backend(self, proposal: dict) -> str:
-        value = str(proposal["value"]).strip().lower() or "local"
-        if value not in BACKENDS:
-            raise ValueError(f"unknown backend {value!r}; choose one of {', '.join(BACKENDS)}")
-        return value
-
-    @validate("max_concurrent_runs")
-    def _validate_max_concurrent_runs(self, proposal: dict) -> int:
-        if int(proposal["value"]) < 1:
-            raise ValueError("max_concurrent_runs must be at least 1")
-        return int(proposal["value"])
+    @validate(*SETTING_FIELDS)
+    def _check_setting(self, proposal: dict[str, Any]) -> Any:
+        name = proposal["trait"].name
+        rules, value = _option(SETTING_FIELDS[name]), proposal["value"]
+        if rules.minimum is not None and value < rules.minimum:
+            raise ValueError(f"{name} must be at least {rules.minimum}")
+        return value if rules.check is None else rules.check(value)
 
     def settings(self) -> Settings:
-        inventory = self.gpu_inventory
-        return Settings(
-            data_dir=Path(self.data_dir).expanduser().resolve(),
-            db_url=self.db_url or os.environ.get(ENV_DB_URL, ""),
-            artifact_root=self.artifact_root or os.environ.get(ENV_ARTIFACT_ROOT, ""),
-            heartbeat_interval=self.heartbeat_interval,
-            lost_after=self.lost_after,
-            backend=self.backend,
-            dask_scheduler_address=self.dask_scheduler_address,
-            max_concurrent_runs=self.max_concurrent_runs,
-            gpu_inventory=None if inventory is None else tuple(inventory),
-            system_metrics_interval=self.system_metrics_interval,
-        )
+        values = {}
+        for f in SETTING_FIELDS.values():
+            value = getattr(self, f.name)
+            values[f.name] = environment_value(f) if value == "" else _kind(f).from_trait(value)
+        if self.backend_class is not None:
+            path = f"{self.backend_class.__module__}.{self.backend_class.__qualname__}"
+            values["backend"] = next((a for a, p in BACKENDS.items() if p == path), path)
+        return Settings(**values)

@@ -26,7 +26,6 @@ import os
 import platform
 import re
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -280,88 +279,9 @@ def _probe_interpreter(python: str | None, current: bool) -> dict[str, Any]:
 
 def _probe_gpus() -> dict[str, Any]:
     """GPUs and driver through NVML (``nvidia-smi`` if the library is missing); [] when none."""
-    result: dict[str, Any] = {
-        "driver_version": None,
-        "cuda_driver_version": None,
-        "devices": [],
-        "source": None,
-    }
-    try:
-        import pynvml
-    except ImportError as exc:
-        result["nvml_error"] = f"ImportError: {exc}"
-        return _probe_nvidia_smi(result)
-    try:
-        pynvml.nvmlInit()
-    except Exception as exc:  # no driver/library: the normal case on CPU machines
-        result["nvml_error"] = f"{type(exc).__name__}: {exc}"
-        return _probe_nvidia_smi(result)
-    try:
-        result["source"] = "nvml"
-        result["driver_version"] = _text(pynvml.nvmlSystemGetDriverVersion())
-        with contextlib.suppress(Exception):
-            version = int(pynvml.nvmlSystemGetCudaDriverVersion())
-            result["cuda_driver_version"] = f"{version // 1000}.{(version % 1000) // 10}"
-        for index in range(pynvml.nvmlDeviceGetCount()):
-            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-            device: dict[str, Any] = {
-                "index": index,
-                "name": _text(pynvml.nvmlDeviceGetName(handle)),
-                "uuid": _text(pynvml.nvmlDeviceGetUUID(handle)),
-                "memory_total": int(pynvml.nvmlDeviceGetMemoryInfo(handle).total),
-            }
-            with contextlib.suppress(Exception):
-                major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
-                device["compute_capability"] = f"{major}.{minor}"
-            with contextlib.suppress(Exception):
-                device["pci_bus_id"] = _text(pynvml.nvmlDeviceGetPciInfo(handle).busId)
-            with contextlib.suppress(Exception):
-                current_mig, _pending = pynvml.nvmlDeviceGetMigMode(handle)
-                device["mig_enabled"] = bool(current_mig)
-            result["devices"].append(device)
-    finally:
-        with contextlib.suppress(Exception):
-            pynvml.nvmlShutdown()
-    return result
+    from .gpus import probe_gpus
 
-
-def _probe_nvidia_smi(result: dict[str, Any]) -> dict[str, Any]:
-    import shutil
-
-    smi = shutil.which("nvidia-smi")
-    if not smi:
-        return result
-    fields = "index,name,uuid,memory.total,driver_version,pci.bus_id"
-    proc = subprocess.run(
-        [smi, f"--query-gpu={fields}", "--format=csv,noheader,nounits"],
-        capture_output=True,
-        text=True,
-        timeout=10,
-        check=False,
-    )
-    if proc.returncode != 0:
-        result["nvidia_smi_error"] = (proc.stderr or proc.stdout).strip()[-300:]
-        return result
-    result["source"] = "nvidia-smi"
-    for line in proc.stdout.strip().splitlines():
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) < 6:
-            continue
-        result["driver_version"] = parts[4]
-        result["devices"].append(
-            {
-                "index": int(parts[0]),
-                "name": parts[1],
-                "uuid": parts[2],
-                "memory_total": int(float(parts[3]) * 1024 * 1024),  # MiB
-                "pci_bus_id": parts[5],
-            }
-        )
-    return result
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return probe_gpus().record()
 
 
 def _visible_devices(

@@ -1,5 +1,9 @@
 """GPU inventory and utilization: NVML (nvidia-ml-py), ``nvidia-smi`` when NVML is missing.
 
+The one place that asks the driver: the queue's inventory (:func:`discover_gpus`), the
+environment record of a run (:func:`probe_gpus`, with driver versions and device details)
+and the system metrics (:class:`GPUSampler`).
+
 A run asks for a number of GPUs; the local queue hands it exactly that many free devices
 of this machine (see :mod:`jupyter_mlops.backends.queue`) and the kernel sees only those
 through ``CUDA_VISIBLE_DEVICES``. Indices are NVML's, which enumerate in PCI bus order;
@@ -17,10 +21,10 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .config import ENV_FAKE_GPUS, parse_gpu_inventory
+from .config import environment_value
 
 NVIDIA_SMI_TIMEOUT_S = 10.0
 
@@ -36,19 +40,62 @@ class GPU:
     memory_total: int
     uuid: str | None = None
     fake: bool = False
+    compute_capability: str | None = None
+    pci_bus_id: str | None = None
+    mig_enabled: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("fake")
-        return data
+        return {
+            "index": self.index,
+            "name": self.name,
+            "memory_total": self.memory_total,
+            "uuid": self.uuid,
+        }
+
+    def record(self) -> dict[str, Any]:
+        """The device in a run's environment record: :meth:`to_dict` and what else the
+        driver said (compute capability, PCI bus, MIG mode)."""
+        details = {
+            "compute_capability": self.compute_capability,
+            "pci_bus_id": self.pci_bus_id,
+            "mig_enabled": self.mig_enabled,
+        }
+        return {**self.to_dict(), **{k: v for k, v in details.items() if v is not None}}
+
+
+@dataclass
+class GPUProbe:
+    """What the driver says about this machine's GPUs: NVML, else ``nvidia-smi``."""
+
+    devices: list[GPU] = field(default_factory=list)
+    source: str | None = None
+    """"nvml", "nvidia-smi", or None: neither answered (no NVIDIA driver, as far as known)."""
+    driver_version: str | None = None
+    cuda_driver_version: str | None = None
+    nvml_error: str | None = None
+    """Why NVML is not usable here (no library, no driver: the normal case on CPU machines)."""
+    nvidia_smi_error: str | None = None
+    error: str | None = None
+    """A probe that failed once started (NVML listing devices, nvidia-smi hanging): the
+    answer may be incomplete, so nothing is to be concluded from a missing GPU."""
+
+    def record(self) -> dict[str, Any]:
+        """The ``gpus`` section of a run's environment record."""
+        out: dict[str, Any] = {
+            "driver_version": self.driver_version,
+            "cuda_driver_version": self.cuda_driver_version,
+            "devices": [g.record() for g in self.devices],
+            "source": self.source,
+        }
+        for key in ("nvml_error", "nvidia_smi_error", "error"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
 
 
 def fake_inventory(inventory: Sequence[str] | None = None) -> list[GPU] | None:
     """The configured fake inventory, or None when none is configured."""
-    names = list(inventory) if inventory is not None else None
-    if names is None:
-        parsed = parse_gpu_inventory(os.environ.get(ENV_FAKE_GPUS))
-        names = list(parsed) if parsed is not None else None
+    names = inventory if inventory is not None else environment_value("gpu_inventory")
     if names is None:
         return None
     return [GPU(index=i, name=n, memory_total=0, uuid=None, fake=True) for i, n in enumerate(names)]
@@ -60,79 +107,111 @@ def discover_gpus(inventory: Sequence[str] | None = None) -> list[GPU]:
     fake = fake_inventory(inventory)
     if fake is not None:
         return fake
-    gpus = _nvml_gpus()
-    if gpus is None:
-        gpus = _nvidia_smi_gpus()
-    return gpus or []
+    return probe_gpus().devices
+
+
+def probe_gpus() -> GPUProbe:
+    """The real GPUs and driver: NVML, or ``nvidia-smi`` where NVML cannot answer."""
+    probe = GPUProbe()
+    if not _probe_nvml(probe):
+        _probe_nvidia_smi(probe)
+    return probe
 
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _nvml_gpus() -> list[GPU] | None:
-    """None when NVML cannot be used (no library, no driver); else the devices."""
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _probe_nvml(probe: GPUProbe) -> bool:
+    """Fill ``probe`` from NVML; False when NVML cannot be used or failed."""
     try:
         import pynvml
-    except ImportError:
-        return None
+    except ImportError as exc:
+        probe.nvml_error = _error(exc)
+        return False
     try:
         pynvml.nvmlInit()
-    except Exception:  # no driver, no device: a CPU-only machine
-        return None
+    except Exception as exc:  # no driver, no device: a CPU-only machine
+        probe.nvml_error = _error(exc)
+        return False
     try:
-        gpus = []
-        for index in range(pynvml.nvmlDeviceGetCount()):
-            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-            gpus.append(
-                GPU(
-                    index=index,
-                    name=_text(pynvml.nvmlDeviceGetName(handle)),
-                    memory_total=int(pynvml.nvmlDeviceGetMemoryInfo(handle).total),
-                    uuid=_text(pynvml.nvmlDeviceGetUUID(handle)),
-                )
-            )
-        return gpus
-    except Exception:
-        return None
+        driver = _text(pynvml.nvmlSystemGetDriverVersion())
+        cuda_driver = None
+        with contextlib.suppress(Exception):
+            version = int(pynvml.nvmlSystemGetCudaDriverVersion())
+            cuda_driver = f"{version // 1000}.{(version % 1000) // 10}"
+        devices = [_nvml_device(pynvml, i) for i in range(pynvml.nvmlDeviceGetCount())]
+    except Exception as exc:
+        probe.error = _error(exc)
+        return False
     finally:
         with contextlib.suppress(Exception):
             pynvml.nvmlShutdown()
+    probe.source, probe.driver_version, probe.cuda_driver_version = "nvml", driver, cuda_driver
+    probe.devices = devices
+    return True
 
 
-def _nvidia_smi_gpus() -> list[GPU] | None:
+def _nvml_device(pynvml: Any, index: int) -> GPU:
+    handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+    details: dict[str, Any] = {}
+    with contextlib.suppress(Exception):
+        major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
+        details["compute_capability"] = f"{major}.{minor}"
+    with contextlib.suppress(Exception):
+        details["pci_bus_id"] = _text(pynvml.nvmlDeviceGetPciInfo(handle).busId)
+    with contextlib.suppress(Exception):
+        current_mig, _pending = pynvml.nvmlDeviceGetMigMode(handle)
+        details["mig_enabled"] = bool(current_mig)
+    return GPU(
+        index=index,
+        name=_text(pynvml.nvmlDeviceGetName(handle)),
+        memory_total=int(pynvml.nvmlDeviceGetMemoryInfo(handle).total),
+        uuid=_text(pynvml.nvmlDeviceGetUUID(handle)),
+        **details,
+    )
+
+
+def _probe_nvidia_smi(probe: GPUProbe) -> None:
     smi = shutil.which("nvidia-smi")
     if smi is None:
-        return None
+        return
+    fields = "index,name,uuid,memory.total,driver_version,pci.bus_id"
     try:
         proc = subprocess.run(
-            [smi, "--query-gpu=index,name,memory.total,uuid", "--format=csv,noheader,nounits"],
+            [smi, f"--query-gpu={fields}", "--format=csv,noheader,nounits"],
             capture_output=True,
             text=True,
             timeout=NVIDIA_SMI_TIMEOUT_S,
             check=False,
         )
-    except (OSError, subprocess.SubprocessError):
-        return None
+    except (OSError, subprocess.SubprocessError) as exc:
+        probe.error = _error(exc)
+        return
     if proc.returncode != 0:
-        return None
-    gpus = []
-    for line in proc.stdout.splitlines():
-        fields = [f.strip() for f in line.split(",")]
-        if len(fields) < 4:
+        probe.nvidia_smi_error = (proc.stderr or proc.stdout).strip()[-300:]
+        return
+    probe.source = "nvidia-smi"
+    for line in proc.stdout.strip().splitlines():
+        parts = [p.strip() for p in line.split(",")]
+        if len(parts) < 6:
             continue
         try:
-            gpus.append(
-                GPU(
-                    index=int(fields[0]),
-                    name=fields[1],
-                    memory_total=int(float(fields[2]) * 1024 * 1024),  # MiB
-                    uuid=fields[3] or None,
-                )
+            gpu = GPU(
+                index=int(parts[0]),
+                name=parts[1],
+                uuid=parts[2] or None,
+                memory_total=int(float(parts[3]) * 1024 * 1024),  # MiB
+                pci_bus_id=parts[5],
             )
         except ValueError:
             continue
-    return gpus
+        probe.driver_version = parts[4]
+        probe.devices.append(gpu)
 
 
 def parse_devices(value: str | None) -> list[int]:

@@ -21,7 +21,9 @@ from typing import Any
 
 from .artifact_gc import collect_garbage
 from .artifacts import open_artifact_store
-from .backends import Backend, LaunchHandle, LocalBackend, make_backend
+from .backends import make_backend
+from .backends.base import Backend, LaunchHandle
+from .backends.local import LocalBackend
 from .config import Settings
 from .gpus import GPURequestError
 from .processes import hostname
@@ -226,10 +228,8 @@ class JobService:
     ) -> Submission:
         from .snapshot.refs import delete_run_ref
 
-        prepare = getattr(self.backend, "prepare", None)
         try:
-            if prepare is not None:
-                prepare(run)
+            self.backend.prepare(run)
             run = self.store.create_run(run, params=params, tags=tags)
         except Exception:
             delete_run_ref(run.git_dir, run.id)  # no row, no orphan ref
@@ -260,9 +260,7 @@ class JobService:
         is decided when it leaves the queue (its runner claims free ones)."""
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise GPURequestError("gpus must be 0 or more")
-        check = getattr(self.backend, "check_gpus", None)
-        if check is not None:
-            check(count)
+        self.backend.check_gpus(count)
 
     # -- reproduce, cancel, delete -----------------------------------------------------------
 
@@ -375,22 +373,20 @@ class JobService:
         that no longer has a queued run's task).
         """
         lost = reconcile_runs(self.store, self.settings)
-        check = getattr(self.backend, "reconcile", None)
-        if check is not None:
-            try:
-                found = check([r for r in self.store.active_runs() if r.id not in lost])
-            except Exception:
-                log.warning("backend %s could not check its runs", self.backend.name, exc_info=True)
-                found = {}
-            here = hostname()
-            for run_id, reason in found.items():
-                run = self.store.get_run(run_id)
-                if run is not None and mark_lost(self.store, run, reason, here=here):
-                    lost.append(run_id)
+        try:
+            found = self.backend.reconcile(
+                [r for r in self.store.active_runs() if r.id not in lost]
+            )
+        except Exception:
+            log.warning("backend %s could not check its runs", self.backend.name, exc_info=True)
+            found = {}
+        here = hostname()
+        for run_id, reason in found.items():
+            run = self.store.get_run(run_id)
+            if run is not None and mark_lost(self.store, run, reason, here=here):
+                lost.append(run_id)
         return lost
 
     def close(self) -> None:
         """Release what the backend holds (a Dask client, a LocalCluster it started)."""
-        close = getattr(self.backend, "close", None)
-        if close is not None:
-            close()
+        self.backend.close()

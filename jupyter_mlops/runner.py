@@ -18,6 +18,11 @@ exactly one terminal status:
 4. store the executed notebook, its HTML rendering (see :mod:`jupyter_mlops.rendering`)
    and the runner log as artifacts, and only then record the terminal status, so a
    finished run is never half written.
+
+This module is the sequence; its parts have modules of their own: stopping (signals,
+cancel, timeout, a lost Dask worker) in :mod:`jupyter_mlops.runner_stop`, the progress
+and heartbeat thread in :mod:`jupyter_mlops.runner_progress`, artifacts and the
+environment record in :mod:`jupyter_mlops.runner_outputs`.
 """
 
 from __future__ import annotations
@@ -26,142 +31,25 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sys
 import threading
-import time
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ._imports import skip_slow_jsonschema_formats
-from .artifacts import artifact_row, open_artifact_store
-from .config import ENV_PARENT_PID, ENV_RUN_ID, ENV_SEED, Settings
-from .processes import RUNNER_LOG, hostname, kill_tree
-from .rendering import NotebookHtmlRenderer
+from .artifacts import open_artifact_store
+from .config import ENV_RUN_ID, ENV_SEED, Settings
+from .processes import hostname, kill_tree
+from .runner_outputs import OUTPUT_NOTEBOOK, RunOutputs
+from .runner_progress import ProgressReporter
+from .runner_stop import EXIT_CODES, Outcome, StopControl
 from .store import Run, RunStatus, RunStore
-from .store.types import utcnow
 
 log = logging.getLogger("jupyter_mlops.runner")
 
-OUTPUT_NOTEBOOK = "output.ipynb"
-OUTPUT_HTML = "output.html"
 SOURCE_DIR = "src"
 AUTOSAVE_SECONDS = 30.0
-PROGRESS_BATCH_SECONDS = 0.25
-
-EXIT_CODES = {
-    RunStatus.SUCCEEDED: 0,
-    RunStatus.FAILED: 1,
-    RunStatus.CANCELLED: 3,
-    RunStatus.TIMED_OUT: 4,
-    RunStatus.LOST: 5,
-}
-
-
-@dataclass
-class Outcome:
-    status: RunStatus
-    reason: str | None = None
-    error: dict[str, Any] = field(default_factory=dict)
-
-
-class ProgressReporter(threading.Thread):
-    """Writes heartbeats and batched cell progress; watches the store's cancel flag.
-
-    The cell hooks only append to a list under a lock (microseconds), so recording
-    progress adds nothing measurable to a cell; this thread turns that into at most a
-    few transactions per second.
-    """
-
-    def __init__(
-        self,
-        store: RunStore,
-        run_id: str,
-        interval: float,
-        on_cancel: Callable[[], None],
-        on_beat: Callable[[], None] | None = None,
-    ) -> None:
-        super().__init__(name="mlops-progress", daemon=True)
-        self.store = store
-        self.run_id = run_id
-        self.interval = interval
-        self.on_cancel = on_cancel
-        self.on_beat = on_beat
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._pending: list[dict[str, Any]] = []
-        self._cells_done = 0
-        self._current: int | None = None
-        self._dirty = False
-
-    def cell_started(self, index: int) -> None:
-        with self._lock:
-            self._current = index
-            self._dirty = True
-        self._wake.set()
-
-    def cell_finished(self, index: int, started: float, ok: bool) -> None:
-        duration = time.monotonic() - started
-        with self._lock:
-            self._cells_done += 1
-            self._current = None
-            self._dirty = True
-            self._pending.append(
-                {
-                    "at": utcnow(),
-                    "cell_index": index,
-                    "duration_s": duration,
-                    "status": "ok" if ok else "error",
-                }
-            )
-        self._wake.set()
-
-    def flush(self) -> None:
-        with self._lock:
-            if not self._dirty:
-                return
-            events, self._pending = self._pending, []
-            done, current, self._dirty = self._cells_done, self._current, False
-        self.store.record_progress(
-            self.run_id, cells_done=done, current_cell=current, cell_events=events
-        )
-
-    def run(self) -> None:
-        last_beat = 0.0
-        last_check = time.monotonic()
-        while not self._stopping.is_set():
-            woke = self._wake.wait(self.interval)
-            if self._stopping.is_set():
-                break
-            try:
-                if woke:
-                    self._wake.clear()
-                    # gather a burst of fast cells; stop() does not wait for the batch
-                    self._stopping.wait(PROGRESS_BATCH_SECONDS)
-                    self.flush()
-                    last_beat = time.monotonic()
-                if time.monotonic() - last_beat >= self.interval:
-                    self.store.heartbeat(self.run_id)
-                    last_beat = time.monotonic()
-                if time.monotonic() - last_check >= self.interval:
-                    # also during a burst of fast cells, whose flushes replace the beats
-                    last_check = time.monotonic()
-                    if self.on_beat is not None:
-                        self.on_beat()
-                    if self.store.cancel_requested(self.run_id):
-                        self.on_cancel()
-            except Exception:  # the store may be briefly unavailable; keep beating
-                log.exception("progress/heartbeat write failed; will retry")
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-        self.join(timeout=10)
-        self.flush()
 
 
 class Runner:
@@ -174,48 +62,19 @@ class Runner:
         self.artifacts = open_artifact_store(settings)
         self.run_dir = settings.runs_dir / run_id
         self.kernel_pid: int | None = None
-        self._stop_reason: RunStatus | None = None
-        self._stop_lock = threading.Lock()
+        self.stopping = StopControl(run_id, lambda: self.kernel_pid)
+        self.outputs = RunOutputs(
+            self.store, self.artifacts, run_id, self.run_dir, settings.cache_dir
+        )
         self._executed_nb: Any = None
         self._current_cell: int | None = None
-        self._stop_message: str | None = None
-        self._wake = threading.Event()
         self._kernel_cuda: dict[str, Any] | None = None
-        self.html = NotebookHtmlRenderer()
         self._sampler: Any = None
-        parent = os.environ.get(ENV_PARENT_PID, "")
-        self.parent_pid: int | None = int(parent) if parent.isdigit() else None
-
-    # -- stopping: cancel and timeout ---------------------------------------------------
-
-    def request_stop(self, why: RunStatus, message: str | None = None) -> None:
-        """Cancel, time out or lose the run: remember why, then kill the kernel's tree."""
-        with self._stop_lock:
-            if self._stop_reason is None:
-                self._stop_reason = why
-                self._stop_message = message
-        log.info("stopping run %s: %s", self.run_id, message or why.value)
-        self._wake.set()
-        kill_tree(self.kernel_pid)
-
-    def parent_gone(self) -> str | None:
-        """On a Dask worker: why the run cannot go on when the worker process is gone."""
-        if self.parent_pid is None or os.getppid() == self.parent_pid:
-            return None
-        return f"the Dask worker process {self.parent_pid} on {hostname()} running this run died"
-
-    def _check_parent(self) -> None:
-        message = self.parent_gone()
-        if message is not None:
-            self.request_stop(RunStatus.LOST, message)
-
-    def _on_signal(self, signum: int, _frame: Any) -> None:
-        self.request_stop(RunStatus.CANCELLED)
 
     def on_kernel_started(self, pid: int | None) -> None:
         self.kernel_pid = pid
         self.store.update_run(self.run_id, kernel_pid=pid)
-        if self._stop_reason is not None:  # cancelled while the kernel was starting
+        if self.stopping.requested:  # cancelled while the kernel was starting
             kill_tree(pid)
 
     # -- the run ------------------------------------------------------------------------
@@ -228,8 +87,7 @@ class Runner:
         if run.cancel_requested:
             self.store.transition(self.run_id, RunStatus.CANCELLED, reason="cancelled before start")
             return RunStatus.CANCELLED
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
+        self.stopping.on_signals()
         not_started = self._wait_for_slot(run)
         if not_started is not None:
             return not_started
@@ -239,16 +97,12 @@ class Runner:
             self.store,
             self.run_id,
             self.settings.heartbeat_interval,
-            on_cancel=lambda: self.request_stop(RunStatus.CANCELLED),
-            on_beat=self._check_parent if self.parent_pid is not None else None,
+            on_cancel=self.stopping.cancel,
+            on_beat=self.stopping.check_parent if self.stopping.watches_parent else None,
         )
         reporter.start()
         sampler = self._sampler = self._system_metrics(run)
-        timer = None
-        if run.timeout_s:
-            timer = threading.Timer(run.timeout_s, self.request_stop, args=(RunStatus.TIMED_OUT,))
-            timer.daemon = True
-            timer.start()
+        timer = self.stopping.time_out_after(run.timeout_s)
         background = threading.Thread(target=self._in_background, args=(run,), daemon=True)
         kernel_manager = None
         try:
@@ -263,14 +117,11 @@ class Runner:
             outcome = self._execute_notebook(run, notebook, reporter, kernel_manager)
         except Exception as err:  # anything before or around papermill: record, don't die
             log.exception("run %s failed outside the notebook", self.run_id)
-            outcome = Outcome(
-                RunStatus.FAILED,
-                reason=f"runner error: {type(err).__name__}: {err}",
-                error={
-                    "error_ename": type(err).__name__,
-                    "error_evalue": str(err),
-                    "error_traceback": traceback.format_exc(),
-                },
+            outcome = Outcome.failed(
+                f"runner error: {type(err).__name__}: {err}",
+                ename=type(err).__name__,
+                evalue=str(err),
+                traceback=traceback.format_exc(),
             )
         finally:
             if timer is not None:
@@ -282,12 +133,8 @@ class Runner:
             reporter.stop()
         if background.is_alive() or background.ident is not None:
             background.join(timeout=60)
-        if self._kernel_cuda is not None:
-            try:
-                self.store.update_environment(self.run_id, {"kernel_cuda": self._kernel_cuda})
-            except Exception:
-                log.exception("could not record the kernel's CUDA device")
-        self._store_outputs(run)
+        self.outputs.record_kernel_cuda(self._kernel_cuda)
+        self.outputs.store_outputs()
         self.store.transition(
             self.run_id, outcome.status, reason=outcome.reason, current_cell=None, **outcome.error
         )
@@ -306,9 +153,9 @@ class Runner:
             self.run_id,
             policy_for(run, self.settings),
             settings=self.settings,
-            stop_reason=self._wait_stop_reason,
+            stop_reason=self.stopping.wait_reason,
             near_head=_import_execution_stack,
-            wake=self._wake,
+            wake=self.stopping.wake,
         )
         claim = waiter.wait(
             runner_pid=os.getpid(), runner_host=hostname(), run_dir=str(self.run_dir)
@@ -329,7 +176,7 @@ class Runner:
                 reason=claim.impossible,
                 allowed_from=[RunStatus.QUEUED],
             )
-        elif waiter.stopped is not None and self._stop_reason is RunStatus.LOST:
+        elif waiter.stopped is not None and self.stopping.reason is RunStatus.LOST:
             # The Dask worker died before the run started: leave it queued for Dask to
             # schedule again, as it was before this runner took it.
             self.store.set_queued_runner(self.run_id, pid=None, host=original_host)
@@ -343,13 +190,6 @@ class Runner:
                 allowed_from=[RunStatus.QUEUED],
             )
         return RunStatus(self.store.require_run(self.run_id).status)
-
-    def _wait_stop_reason(self) -> str | None:
-        if self._stop_reason is None:
-            self._check_parent()
-        if self._stop_reason is None:
-            return None
-        return self._stop_message or self._stop_reason.value
 
     def _system_metrics(self, run: Run) -> Any:
         interval = self.settings.system_metrics_interval
@@ -417,43 +257,8 @@ class Runner:
 
     def _in_background(self, run: Run) -> None:
         """What the run needs besides the notebook, done while the kernel works."""
-        self._capture_environment(run)
-        self.html.warm_up()
-
-    def _capture_environment(self, run: Run) -> None:
-        try:
-            from .environment import capture_environment
-            from .kernels import kernel_python
-
-            data = capture_environment(
-                kernel_name=run.kernel_name,
-                kernel_python=kernel_python(run.kernel_name),
-                extra={
-                    "seed": run.seed,
-                    "gpus_requested": run.gpus,
-                    "gpus_assigned": run.cuda_visible_devices,
-                    "backend": run.backend,
-                    "queue_wait_s": (
-                        (run.started_at - run.created_at).total_seconds()
-                        if run.started_at
-                        else None
-                    ),
-                    "git": {
-                        "commit": run.commit_sha,
-                        "ref": run.snapshot_ref,
-                        "branch": run.branch,
-                        "base_commit": run.base_commit,
-                        "dirty": run.dirty,
-                        "private_repo": run.private_repo,
-                        "notebook": run.notebook_relpath,
-                    },
-                },
-                cache_dir=self.settings.cache_dir,
-            )
-            self.store.set_environment(self.run_id, data)
-        except Exception as err:
-            log.exception("environment capture failed")
-            self.store.set_environment(self.run_id, {"error": f"{type(err).__name__}: {err}"})
+        self.outputs.capture_environment(run)
+        self.outputs.html.warm_up()
 
     def _kernel_environment(self, run: Run) -> None:
         """What the kernel inherits: seed, run id, and only the GPUs granted to the run."""
@@ -510,36 +315,30 @@ class Runner:
             )
             return Outcome(RunStatus.SUCCEEDED)
         except PapermillExecutionError as err:
-            if self._stop_reason is not None:
-                return self._stopped_outcome()
-            return Outcome(
-                RunStatus.FAILED,
-                reason=f"cell {err.cell_index} raised {err.ename}: {err.evalue}",
-                error={
-                    "error_cell_index": err.cell_index,
-                    "error_ename": err.ename,
-                    "error_evalue": err.evalue,
-                    "error_traceback": _strip_ansi("\n".join(err.traceback)),
-                },
+            return self.stopping.outcome_or(
+                Outcome.failed(
+                    f"cell {err.cell_index} raised {err.ename}: {err.evalue}",
+                    cell_index=err.cell_index,
+                    ename=err.ename,
+                    evalue=err.evalue,
+                    traceback=_strip_ansi("\n".join(err.traceback)),
+                )
             )
         except DeadKernelError as err:
-            self._write_partial(nbformat, output)
-            if self._stop_reason is not None:
-                return self._stopped_outcome()
-            return Outcome(
-                RunStatus.FAILED,
-                reason=f"the kernel died while executing cell {self._current_cell}",
-                error={
-                    "error_cell_index": self._current_cell,
-                    "error_ename": "DeadKernelError",
-                    "error_evalue": str(err) or "kernel died",
-                },
+            self.outputs.write_partial(nbformat, self._executed_nb)
+            return self.stopping.outcome_or(
+                Outcome.failed(
+                    f"the kernel died while executing cell {self._current_cell}",
+                    cell_index=self._current_cell,
+                    ename="DeadKernelError",
+                    evalue=str(err) or "kernel died",
+                )
             )
-        except Exception as err:
-            self._write_partial(nbformat, output)
-            if self._stop_reason is not None:
-                return self._stopped_outcome()
-            raise err
+        except Exception:
+            self.outputs.write_partial(nbformat, self._executed_nb)
+            if self.stopping.requested:
+                return self.stopping.outcome()
+            raise
 
     def _after_last_cell(self) -> None:
         if self._sampler is not None:
@@ -553,44 +352,6 @@ class Runner:
 
     def _remember_cell(self, index: int | None) -> None:
         self._current_cell = index
-
-    def _stopped_outcome(self) -> Outcome:
-        assert self._stop_reason is not None
-        if self._stop_reason is RunStatus.TIMED_OUT:
-            return Outcome(RunStatus.TIMED_OUT, reason="the run exceeded its timeout")
-        if self._stop_reason is RunStatus.LOST:
-            return Outcome(RunStatus.LOST, reason=self._stop_message or "the runner lost its host")
-        return Outcome(RunStatus.CANCELLED, reason="cancelled by request")
-
-    def _write_partial(self, nbformat: Any, output: Path) -> None:
-        """Keep what ran before the kernel died or was killed."""
-        if self._executed_nb is not None:
-            try:
-                nbformat.write(self._executed_nb, str(output))
-            except Exception:
-                log.exception("could not write the partial notebook")
-
-    # -- artifacts ----------------------------------------------------------------------
-
-    def _store_outputs(self, run: Run) -> None:
-        output = self.run_dir / OUTPUT_NOTEBOOK
-        if output.exists():
-            self._add_artifact(output, OUTPUT_NOTEBOOK, "notebook")
-            try:
-                html = self.html.render(output)
-                self._add_artifact(html, OUTPUT_HTML, "html")
-            except Exception:
-                log.exception("HTML rendering failed")
-        log_file = self.run_dir / RUNNER_LOG
-        if log_file.exists():
-            for handler in logging.getLogger().handlers:
-                handler.flush()
-            self._add_artifact(log_file, RUNNER_LOG, "log")
-
-    def _add_artifact(self, path: Path, name: str, kind: str) -> None:
-        with self.store.blob_lock(exclusive=False):  # see jupyter_mlops.artifact_gc
-            sha, size = self.artifacts.put_file(path)
-            self.store.add_artifact(artifact_row(self.run_id, name, kind, sha, size))
 
 
 def _release_kernel(kernel_manager: Any) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import psutil
 
+from .runner_progress import RunThread
 from .store import RunStore
 
 log = logging.getLogger("jupyter_mlops.system_metrics")
@@ -82,7 +83,7 @@ def _same_process(a: psutil.Process, b: psutil.Process) -> bool:
         return False
 
 
-class SystemMetricsSampler(threading.Thread):
+class SystemMetricsSampler(RunThread):
     """Samples every ``interval`` seconds until :meth:`stop`; never fails the run."""
 
     def __init__(
@@ -93,14 +94,10 @@ class SystemMetricsSampler(threading.Thread):
         kernel_pid: Callable[[], int | None],
         gpu_indices: Sequence[int] = (),
     ) -> None:
-        super().__init__(name="mlops-system-metrics", daemon=True)
-        self.store = store
-        self.run_id = run_id
-        self.interval = interval
+        super().__init__("mlops-system-metrics", store, run_id, interval)
         self.kernel_pid = kernel_pid
         self.gpu_indices = list(gpu_indices)
         self.samples = 0
-        self._stopping = threading.Event()
         self._lock = threading.Lock()  # the sampling thread and final_sample()
         self._tree = ProcessTreeSampler()
         self._gpus: Any = None
@@ -165,8 +162,3 @@ class SystemMetricsSampler(threading.Thread):
             return 0
         self.samples += 1
         return len(points)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self.is_alive():
-            self.join(timeout=10)

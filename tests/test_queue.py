@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_mlops.backends.base import Backend
 from jupyter_mlops.config import Settings
 from jupyter_mlops.gpus import GPURequestError
 from jupyter_mlops.jobs import JobService, RunSpec, Submission
@@ -406,3 +407,43 @@ def test_queue_settings_travel_to_runners(
         MLOps(backend="kubernetes")
     with pytest.raises(ValueError, match="at least 1"):
         MLOps(max_concurrent_runs=0)
+
+
+class RecordingBackend(Backend):
+    """A plug-in backend that starts nothing: only what the Backend base requires."""
+
+    name = "recording"
+
+    def launch(self, run: Run) -> None:
+        self.launched = [*getattr(self, "launched", []), run.id]
+
+    def cancel(self, run: Run) -> None:
+        pass
+
+
+def test_the_backend_is_a_type_plug_in(
+    queue_settings: Settings, store: RunStore, project: Path
+) -> None:
+    from traitlets import TraitError
+    from traitlets.config import Config
+
+    from jupyter_mlops.backends.dask import DaskBackend
+    from jupyter_mlops.config import MLOps
+
+    config = Config()
+    config.MLOps.backend_class = f"{__name__}.RecordingBackend"
+    chosen = MLOps(config=config).settings().backend
+    assert chosen == f"{__name__}.RecordingBackend"
+    service = service_with(queue_settings, store, backend=chosen)
+    assert isinstance(service.backend, RecordingBackend)
+    sub = service.submit(RunSpec(notebook=str(project / "notebooks/trivial.ipynb"), gpus=3))
+    assert sub.run.backend == "recording" and service.backend.launched == [sub.run.id]
+    assert service.reconcile() == []  # the base's reconcile and close: nothing to do
+    service.close()
+
+    assert MLOps(backend_class=DaskBackend).settings().backend == "dask"  # its alias
+    assert MLOps(backend="DASK").settings().backend == "dask"
+    with pytest.raises(TraitError):
+        MLOps(backend_class="jupyter_mlops.store.RunStore")  # not a Backend
+    with pytest.raises(ValueError, match="unknown backend"):
+        service_with(queue_settings, store, backend="no_such_module.Backend")

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -15,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec
-from jupyter_mlops.store import RunStore
+from jupyter_mlops.store import Run, RunStore
 from jupyter_mlops.system_metrics import ProcessTreeSampler, SystemMetricsSampler
 
 from .test_runs import wait_for
@@ -66,35 +68,36 @@ def test_a_run_records_cpu_and_memory_but_no_gpu_keys(
         store.close()
 
 
+@contextlib.contextmanager
+def trivial_run(
+    settings: Settings, project: Path, interval: float
+) -> Iterator[tuple[RunStore, Run]]:
+    """The store and the finished run of ``trivial.ipynb``, sampled every ``interval`` s."""
+    sampled = dataclasses.replace(settings, system_metrics_interval=interval)
+    store = RunStore.from_settings(sampled)
+    try:
+        service = JobService(sampled, store)
+        sub = service.submit(RunSpec(notebook=str(project / "notebooks/trivial.ipynb")))
+        yield store, wait_for(service, sub)
+    finally:
+        store.close()
+
+
 def test_a_run_shorter_than_the_interval_still_gets_one_sample(
     settings: Settings, project: Path
 ) -> None:
     """The sample taken after the last cell, while the kernel is still alive."""
-    slow = dataclasses.replace(settings, system_metrics_interval=60)
-    store = RunStore.from_settings(slow)
-    try:
-        service = JobService(slow, store)
-        sub = service.submit(RunSpec(notebook=str(project / "notebooks/trivial.ipynb")))
-        run = wait_for(service, sub)
+    with trivial_run(settings, project, interval=60) as (store, run):
         assert run.status == "succeeded", run.status_reason
         memory = store.metric_series(run.id, "system/memory_rss_mb")
         assert memory["total_points"] == 1
         assert memory["points"][0][1] > 10  # a live Python kernel, not a dead pid
-    finally:
-        store.close()
 
 
 def test_sampling_can_be_turned_off(settings: Settings, project: Path) -> None:
-    off = dataclasses.replace(settings, system_metrics_interval=0)
-    store = RunStore.from_settings(off)
-    try:
-        service = JobService(off, store)
-        sub = service.submit(RunSpec(notebook=str(project / "notebooks/trivial.ipynb")))
-        run = wait_for(service, sub)
+    with trivial_run(settings, project, interval=0) as (store, run):
         assert run.status == "succeeded"
         assert not [k for k in store.metric_keys(run.id) if k.startswith("system/")]
-    finally:
-        store.close()
 
 
 def test_process_tree_sampler_counts_children() -> None:

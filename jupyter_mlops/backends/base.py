@@ -1,10 +1,19 @@
-"""The small interface every execution backend implements."""
+"""The interface every execution backend implements, and how one is chosen.
+
+A backend is a plug-in point (``c.MLOps.backend_class``, a traitlets ``Type``): a subclass
+of :class:`Backend` implements :meth:`~Backend.launch` and :meth:`~Backend.cancel`; the
+other methods have defaults that suit a backend with nothing to check, prepare, find lost
+or release. ``c.MLOps.backend = "local" | "dask"`` names the two that come with the package.
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from ..store import Run
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..store import Run, RunStore
 
 
 class LaunchHandle(Protocol):
@@ -15,23 +24,37 @@ class LaunchHandle(Protocol):
     def poll(self) -> int | None: ...
 
 
-class Backend(Protocol):
-    """Where runners execute. ``name`` is recorded on every run (``runs.backend``).
+class Backend(ABC):
+    """Where runners execute, for one job service (its settings and store)."""
 
-    Required: ``launch`` and ``cancel``. Optional (looked up with ``getattr``, so older
-    backends keep working): ``check_gpus(count)`` refuses at submit a request that can
-    never run (raise :class:`~jupyter_mlops.gpus.GPURequestError`), ``prepare(run)``
-    fills fields of a new run before its row is written, ``reconcile(runs)`` returns
-    {run id: reason} for active runs of this backend it knows to be lost, and ``close()``
-    releases what the backend holds (a Dask client or cluster).
-    """
+    name: ClassVar[str]
+    """Recorded on every run it launches (``runs.backend``, at most 16 characters). The
+    local queue orders only runs whose backend is ``local``; others are ordered by the
+    backend (as Dask does)."""
 
-    name: str
+    def __init__(self, settings: Settings, store: RunStore) -> None:
+        self.settings = settings
+        self.store = store
 
+    @abstractmethod
     def launch(self, run: Run) -> LaunchHandle | None:
         """Start the runner for a queued run; must return quickly."""
-        ...
 
+    @abstractmethod
     def cancel(self, run: Run) -> None:
         """Ask the run's runner to stop (the runner records the terminal status)."""
-        ...
+
+    def check_gpus(self, count: int) -> None:  # noqa: B027 (optional: empty on purpose)
+        """Refuse at submit a request for ``count`` GPUs that can never run (raise
+        :class:`~jupyter_mlops.gpus.GPURequestError`). By default nothing is refused."""
+
+    def prepare(self, run: Run) -> None:  # noqa: B027 (optional: empty on purpose)
+        """Fill fields of a new run before its row is written (e.g. ``runner_host``)."""
+
+    def reconcile(self, runs: list[Run]) -> dict[str, str]:
+        """{run id: reason} for active runs of this backend it knows to be lost, beyond
+        what a dead runner or a stale heartbeat shows. By default: none."""
+        return {}
+
+    def close(self) -> None:  # noqa: B027 (optional: empty on purpose)
+        """Release what the backend holds (a Dask client or cluster). By default: nothing."""

@@ -43,6 +43,7 @@ from ..processes import hostname, start_runner
 from ..store import Run, RunStatus, RunStore
 from ..store.lost import DASK_LOCAL_PREFIX, DASK_QUEUE_PREFIX
 from ..store.types import utcnow
+from .base import Backend
 
 log = logging.getLogger("jupyter_mlops.dask")
 
@@ -98,12 +99,11 @@ class DaskHandle:
         return 1
 
 
-class DaskBackend:
+class DaskBackend(Backend):
     name = "dask"
 
     def __init__(self, settings: Settings, store: RunStore, *, client: Any = None) -> None:
-        self.settings = settings
-        self.store = store
+        super().__init__(settings, store)
         self._client = client
         self._cluster: Any = None
         self._lock = threading.Lock()

@@ -18,18 +18,14 @@ import signal
 import subprocess
 import threading
 
-from ..config import Settings
 from ..gpus import check_gpu_request, usable_gpus
 from ..processes import hostname, runner_alive, start_runner
-from ..store import Run, RunStore
+from ..store import Run
+from .base import Backend
 
 
-class LocalBackend:
+class LocalBackend(Backend):
     name = "local"
-
-    def __init__(self, settings: Settings, store: RunStore) -> None:
-        self.settings = settings
-        self.store = store
 
     def check_gpus(self, count: int) -> None:
         """Refuse more GPUs than this machine has (waiting would never end)."""

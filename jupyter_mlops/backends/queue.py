@@ -42,6 +42,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..config import Settings
 from ..gpus import usable_gpus
@@ -116,28 +117,13 @@ class SlotWaiter:
             self.stopped = self.stop_reason()
             if self.stopped is not None:
                 return SlotClaim(False, RunStatus.QUEUED.value)
-            p = self.policy
-            probe = self.store.claim_slot(
-                self.run_id,
-                host=p.host,
-                max_concurrent=p.max_concurrent,
-                gpu_indices=p.gpu_indices,
-                fifo=p.fifo,
-                dry_run=True,
-            )
+            probe = self._claim(dry_run=True)
             if probe.status != RunStatus.QUEUED.value or probe.cancel_requested:
                 return probe
             if probe.impossible:
                 return probe
             if probe.ready:
-                claim = self.store.claim_slot(
-                    self.run_id,
-                    host=p.host,
-                    max_concurrent=p.max_concurrent,
-                    gpu_indices=p.gpu_indices,
-                    fifo=p.fifo,
-                    **fields,
-                )
+                claim = self._claim(**fields)
                 if claim.claimed or claim.status != RunStatus.QUEUED.value:
                     return claim
                 probe = claim  # another runner took the slot first; keep waiting
@@ -145,7 +131,7 @@ class SlotWaiter:
                 log.info("run %s queued: waiting for %s", self.run_id, probe.waiting_for)
                 said = probe.waiting_for
             position = probe.position or 1
-            if not warmed and position <= max(1, p.max_concurrent or 1):
+            if not warmed and position <= max(1, self.policy.max_concurrent or 1):
                 warmed = True
                 self.near_head()
             now = time.monotonic()
@@ -163,3 +149,17 @@ class SlotWaiter:
                 self.store.queued_heartbeat(self.run_id)
             self.wake.wait(poll_interval(position))
             self.wake.clear()
+
+    def _claim(self, **fields: Any) -> SlotClaim:
+        """:meth:`RunStore.claim_slot` under this waiter's policy (``dry_run=True``: only
+        look whether a slot is free)."""
+        p = self.policy
+        return self.store.claim_slot(
+            self.run_id,
+            host=p.host,
+            max_concurrent=p.max_concurrent,
+            gpu_indices=p.gpu_indices,
+            fifo=p.fifo,
+            **fields,
+        )
+

@@ -1,0 +1,135 @@
+"""What a run leaves besides its status: its artifacts and its environment record.
+
+The executed notebook, its HTML rendering (see :mod:`jupyter_mlops.rendering`) and the
+runner log are stored as artifacts before the terminal status is recorded, so a finished
+run is never half written. The environment the run executed in (see
+:mod:`jupyter_mlops.environment`) is captured while the kernel works.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .artifacts import BlobStore, artifact_row
+from .processes import RUNNER_LOG
+from .store import Run, RunStore
+
+if TYPE_CHECKING:
+    from .rendering import NotebookHtmlRenderer
+
+log = logging.getLogger("jupyter_mlops.runner")
+
+OUTPUT_NOTEBOOK = "output.ipynb"
+OUTPUT_HTML = "output.html"
+
+
+class RunOutputs:
+    """The artifacts and records of one run, written into its store."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        artifacts: BlobStore,
+        run_id: str,
+        run_dir: Path,
+        cache_dir: Path,
+    ) -> None:
+        self.store = store
+        self.artifacts = artifacts
+        self.run_id = run_id
+        self.output = run_dir / OUTPUT_NOTEBOOK
+        self.runner_log = run_dir / RUNNER_LOG
+        self.cache_dir = cache_dir
+        self._html: NotebookHtmlRenderer | None = None
+        self._html_lock = threading.Lock()
+
+    @property
+    def html(self) -> NotebookHtmlRenderer:
+        """Made on first use (the warm-up on the background thread), so that the runner's
+        start does not import it."""
+        with self._html_lock:
+            if self._html is None:
+                from .rendering import NotebookHtmlRenderer
+
+                self._html = NotebookHtmlRenderer()
+            return self._html
+
+    # -- records -----------------------------------------------------------------------
+
+    def capture_environment(self, run: Run) -> None:
+        """The kernel's interpreter, packages, CUDA and GPUs, and what the run was given;
+        a failure is recorded as the record's ``error``, never raised."""
+        try:
+            from .environment import capture_environment
+            from .kernels import kernel_python
+
+            data = capture_environment(
+                kernel_name=run.kernel_name,
+                kernel_python=kernel_python(run.kernel_name),
+                extra={
+                    "seed": run.seed,
+                    "gpus_requested": run.gpus,
+                    "gpus_assigned": run.cuda_visible_devices,
+                    "backend": run.backend,
+                    "queue_wait_s": (
+                        (run.started_at - run.created_at).total_seconds()
+                        if run.started_at
+                        else None
+                    ),
+                    "git": {
+                        "commit": run.commit_sha,
+                        "ref": run.snapshot_ref,
+                        "branch": run.branch,
+                        "base_commit": run.base_commit,
+                        "dirty": run.dirty,
+                        "private_repo": run.private_repo,
+                        "notebook": run.notebook_relpath,
+                    },
+                },
+                cache_dir=self.cache_dir,
+            )
+            self.store.set_environment(self.run_id, data)
+        except Exception as err:
+            log.exception("environment capture failed")
+            self.store.set_environment(self.run_id, {"error": f"{type(err).__name__}: {err}"})
+
+    def record_kernel_cuda(self, info: dict[str, Any] | None) -> None:
+        """The CUDA device the kernel actually used (when the notebook imported torch)."""
+        if info is None:
+            return
+        try:
+            self.store.update_environment(self.run_id, {"kernel_cuda": info})
+        except Exception:
+            log.exception("could not record the kernel's CUDA device")
+
+    # -- artifacts ---------------------------------------------------------------------
+
+    def write_partial(self, nbformat: Any, executed_nb: Any) -> None:
+        """Keep what ran before the kernel died or was killed."""
+        if executed_nb is not None:
+            try:
+                nbformat.write(executed_nb, str(self.output))
+            except Exception:
+                log.exception("could not write the partial notebook")
+
+    def store_outputs(self) -> None:
+        """The executed notebook, its HTML and the runner log, as the run's artifacts."""
+        if self.output.exists():
+            self._add_artifact(self.output, OUTPUT_NOTEBOOK, "notebook")
+            try:
+                html = self.html.render(self.output)
+                self._add_artifact(html, OUTPUT_HTML, "html")
+            except Exception:
+                log.exception("HTML rendering failed")
+        if self.runner_log.exists():
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+            self._add_artifact(self.runner_log, RUNNER_LOG, "log")
+
+    def _add_artifact(self, path: Path, name: str, kind: str) -> None:
+        with self.store.blob_lock(exclusive=False):  # see jupyter_mlops.artifact_gc
+            sha, size = self.artifacts.put_file(path)
+            self.store.add_artifact(artifact_row(self.run_id, name, kind, sha, size))
