@@ -162,4 +162,3 @@ class SlotWaiter:
             fifo=p.fifo,
             **fields,
         )
-
