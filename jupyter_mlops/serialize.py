@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from .server import models
 from .store import Artifact, Run, RunEvent, RunStatus
@@ -66,27 +66,12 @@ def _summary_fields(run: Run, queue_position: int | None) -> dict[str, Any]:
     }
 
 
-def _artifact(artifact: Artifact) -> models.Artifact:
-    return models.Artifact(
-        name=artifact.name,
-        kind=artifact.kind,
-        size=artifact.size,
-        sha256=artifact.sha256,
-        content_type=artifact.content_type,
-        created_at=artifact.created_at,
-        meta=artifact.meta,
-    )
+ModelT = TypeVar("ModelT", bound=models.ResponseModel)
 
 
-def _event(event: RunEvent) -> models.RunEvent:
-    return models.RunEvent(
-        at=event.at,
-        kind=event.kind,
-        status=event.status,
-        cell_index=event.cell_index,
-        duration_s=event.duration_s,
-        message=event.message,
-    )
+def _row(model: type[ModelT], row: object) -> ModelT:
+    """``model`` read from a store row's attributes (named as its fields or their aliases)."""
+    return model.model_validate(row, from_attributes=True)
 
 
 def run_detail(
@@ -98,42 +83,17 @@ def run_detail(
     metrics: dict[str, float | None],
 ) -> dict[str, Any]:
     """Everything about one run."""
-    error = None
-    if run.error_ename:
-        error = models.RunError(
-            cell_index=run.error_cell_index,
-            ename=run.error_ename,
-            evalue=run.error_evalue,
-            traceback=run.error_traceback,
-        )
     detail = models.RunDetail(
         **_summary_fields(run, getattr(run, QUEUE_POSITION_ATTR, None)),
         parameter_types={p.name: p.type_name for p in run.params},
         timeout_s=run.timeout_s,
         cuda_visible_devices=run.cuda_visible_devices,
-        snapshot=models.RunSnapshot(
-            commit=run.commit_sha,
-            ref=run.snapshot_ref,
-            git_dir=run.git_dir,
-            worktree=run.worktree,
-            notebook=run.notebook_relpath,
-            branch=run.branch,
-            base_commit=run.base_commit,
-            dirty=run.dirty,
-            private_repo=run.private_repo,
-        ),
-        runner=models.RunRunner(
-            backend=run.backend,
-            pid=run.runner_pid,
-            host=run.runner_host,
-            kernel_pid=run.kernel_pid,
-            heartbeat_at=run.heartbeat_at,
-            run_dir=run.run_dir,
-        ),
-        error=error,
-        status_history=[_event(e) for e in events if e.kind == "status"],
-        cells=[_event(e) for e in events if e.kind == "cell"],
-        artifacts=[_artifact(a) for a in artifacts],
+        snapshot=_row(models.RunSnapshot, run),
+        runner=_row(models.RunRunner, run),
+        error=_row(models.RunError, run) if run.error_ename else None,
+        status_history=[_row(models.RunEvent, e) for e in events if e.kind == "status"],
+        cells=[_row(models.RunEvent, e) for e in events if e.kind == "cell"],
+        artifacts=[_row(models.Artifact, a) for a in artifacts],
         environment=environment,
         metrics=metrics,
     )

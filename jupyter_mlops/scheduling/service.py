@@ -157,16 +157,10 @@ class ScheduleService:
         values = parameter_values(declared, spec.parameters, spec.raw_parameters)
         kernel = spec.kernel or None
         resolve_kernel(kernel, nb)
-        policy = self._policy(
-            gpus=spec.gpus,
-            timeout=spec.timeout,
-            tags=list(spec.tags or []),
-            catchup=spec.catchup,
-            max_catchup=spec.max_catchup,
-            concurrency=spec.concurrency,
-            name=spec.name,
-            active=spec.active,
-        )
+        settings = {
+            key: getattr(spec, key) for key in models.SchedulePolicy.model_fields if key != "tags"
+        }
+        policy = self._policy(**settings, tags=list(spec.tags or []))
         name = policy.name or Path(display).stem + (f"@{branch}" if branch else "")
         if len(name) > 255:
             raise ScheduleError("the name is longer than 255 characters")

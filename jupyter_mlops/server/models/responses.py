@@ -98,11 +98,12 @@ class Artifact(ResponseModel):
 class RunSnapshot(ResponseModel):
     """Where the run's code is: the snapshot commit and the repository that holds it."""
 
-    commit: str
-    ref: str
+    # validation aliases: the run row's column names (built with from_attributes)
+    commit: str = Field(validation_alias="commit_sha")
+    ref: str = Field(validation_alias="snapshot_ref")
     git_dir: str
     worktree: str
-    notebook: str
+    notebook: str = Field(validation_alias="notebook_relpath")
     branch: str | None
     base_commit: str | None
     dirty: bool
@@ -113,8 +114,8 @@ class RunRunner(ResponseModel):
     """The process that executes the run."""
 
     backend: str
-    pid: int | None
-    host: str | None
+    pid: int | None = Field(validation_alias="runner_pid")
+    host: str | None = Field(validation_alias="runner_host")
     kernel_pid: int | None
     heartbeat_at: Timestamp | None
     run_dir: str | None
@@ -123,10 +124,10 @@ class RunRunner(ResponseModel):
 class RunError(ResponseModel):
     """The exception that failed the run."""
 
-    cell_index: int | None
-    ename: str
-    evalue: str | None
-    traceback: str | None
+    cell_index: int | None = Field(validation_alias="error_cell_index")
+    ename: str = Field(validation_alias="error_ename")
+    evalue: str | None = Field(validation_alias="error_evalue")
+    traceback: str | None = Field(validation_alias="error_traceback")
 
 
 class RunDetail(RunSummary):
