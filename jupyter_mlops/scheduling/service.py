@@ -98,15 +98,15 @@ def preview_cron(
 ) -> models.CronPreview:
     """Whether a schedule would accept ``expression`` and, if so, its next ``count`` fire
     times after ``now``, in the zone's offset."""
-    try:
-        cron = parse_cron(expression, timezone)
-    except CronError as err:
-        return models.CronPreview(models.InvalidCronPreview(valid=False, error=str(err)))
     times: list[datetime] = []
     cursor = now or utcnow()
-    while len(times) < count:
-        cursor = cron.next_after(cursor)
-        times.append(cursor.astimezone(cron.tz))
+    try:
+        cron = parse_cron(expression, timezone)
+        while len(times) < count:
+            cursor = cron.next_after(cursor)
+            times.append(cursor.astimezone(cron.tz))
+    except CronError as err:
+        return models.CronPreview(models.InvalidCronPreview(valid=False, error=str(err)))
     return models.CronPreview(
         models.ValidCronPreview(
             valid=True, expression=expression.strip(), timezone=cron.tz_name, next=times

@@ -79,7 +79,7 @@ class RunsHandler(MLOpsHandler):
             "cursor": self.get_argument("cursor", None) or None,
         }
 
-        def query() -> dict[str, Any]:
+        def load_page() -> dict[str, Any]:
             page = search_runs(store, **filters)
             store.annotate_queue_positions(page.runs)
             runs = [run_summary(r) for r in page.runs]
@@ -89,7 +89,7 @@ class RunsHandler(MLOpsHandler):
                     run["metrics"] = values[run["id"]]
             return {"runs": runs, "next_cursor": page.next_cursor}
 
-        self.send_json(await self.blocking(query, value_errors=True))
+        self.send_json(await self.blocking(load_page, value_errors=True))
 
     @tornado.web.authenticated
     @authorized("execute")
