@@ -1,4 +1,9 @@
-"""Response bodies. Field order is the order of the keys clients get."""
+"""Response bodies. Field order is the order of the keys clients get.
+
+Constraints (patterns, minimums) are documented, not enforced: the bodies are built from
+the store's rows, and a row the documentation did not foresee must still be served, not
+turned into a 500.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from pydantic import Field, RootModel
 from .base import ResponseModel, RunStatusName, Timestamp
 from .requests import Catchup, Concurrency
 
-RunIdText = Annotated[str, Field(pattern=r"^[0-9a-f]{1,32}$")]
+RunIdText = Annotated[str, Field(json_schema_extra={"pattern": "^[0-9a-f]{1,32}$"})]
 MetricValue = float | None
 """A metric value; null for NaN and infinities, which JSON cannot carry."""
 
@@ -27,7 +32,7 @@ class Error(ResponseModel):
 class Health(ResponseModel):
     status: Literal["ok"]
     version: str
-    runs: int = Field(ge=0)
+    runs: int = Field(json_schema_extra={"minimum": 0})
 
 
 class RunSummary(ResponseModel):
@@ -42,7 +47,7 @@ class RunSummary(ResponseModel):
     started_at: Timestamp | None
     finished_at: Timestamp | None
     duration_s: float | None
-    cells_done: int = Field(ge=0)
+    cells_done: int = Field(json_schema_extra={"minimum": 0})
     cells_total: int | None
     current_cell: int | None
     parameters: dict[str, Any] = Field(
@@ -50,11 +55,11 @@ class RunSummary(ResponseModel):
     )
     tags: list[str]
     seed: int
-    gpus: int = Field(ge=0)
+    gpus: int = Field(json_schema_extra={"minimum": 0})
     commit: str = Field(description="Snapshot commit sha")
     reproduced_from: str | None
     source: str = Field(description="ui, cli, schedule, reproduce, ...")
-    queue_position: Annotated[int, Field(ge=1)] | None = Field(
+    queue_position: Annotated[int, Field(json_schema_extra={"minimum": 1})] | None = Field(
         description="Queued runs only, 1 = next to start; null otherwise."
     )
     schedule_id: str | None = Field(description="The schedule that fired this run, if any.")
@@ -88,8 +93,8 @@ class RunEvent(ResponseModel):
 class Artifact(ResponseModel):
     name: str
     kind: str = Field(description="notebook, html, model, file, log")
-    size: int = Field(ge=0)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(json_schema_extra={"minimum": 0})
+    sha256: str = Field(json_schema_extra={"pattern": "^[0-9a-f]{64}$"})
     content_type: str
     created_at: Timestamp
     meta: dict[str, Any] | None
@@ -155,7 +160,7 @@ class MetricKey(ResponseModel):
     latest: MetricValue = Field(description="The value at the highest step (null for NaN).")
     step: int = Field(description="The highest step logged")
     at: Timestamp | None
-    total_points: int = Field(ge=0)
+    total_points: int = Field(json_schema_extra={"minimum": 0})
     first_step: int
     last_step: int
     min: MetricValue = Field(description="Smallest value (null when only NaN)")
@@ -171,7 +176,7 @@ class RunMetrics(ResponseModel):
 class MetricSeries(ResponseModel):
     run_id: str
     key: str
-    total_points: int = Field(ge=0, description="Points logged in all")
+    total_points: int = Field(json_schema_extra={"minimum": 0}, description="Points logged in all")
     downsampled: bool = Field(
         description="Whether `points` is a min/max-per-bucket selection of the series."
     )
@@ -183,11 +188,11 @@ class MetricSeries(ResponseModel):
 class MetricSeriesWithMaxPoints(MetricSeries):
     """One series of one run, with the point limit it was read with."""
 
-    max_points: int = Field(ge=2)
+    max_points: int = Field(json_schema_extra={"minimum": 2})
 
 
 class MetricSeriesSet(ResponseModel):
-    max_points: int = Field(ge=2)
+    max_points: int = Field(json_schema_extra={"minimum": 2})
     series: list[MetricSeries]
 
 
@@ -220,9 +225,9 @@ class NotebookParameters(ResponseModel):
 
 
 class KernelCudaDevice(ResponseModel):
-    index: int = Field(ge=0)
+    index: int = Field(json_schema_extra={"minimum": 0})
     name: str
-    total_memory: int = Field(ge=0, description="bytes")
+    total_memory: int = Field(json_schema_extra={"minimum": 0}, description="bytes")
     capability: str = Field(description="compute capability, e.g. 9.0")
 
 
@@ -247,9 +252,9 @@ class Kernel(ResponseModel):
 
 
 class GPU(ResponseModel):
-    index: int = Field(ge=0)
+    index: int = Field(json_schema_extra={"minimum": 0})
     name: str
-    memory_total: int = Field(ge=0, description="bytes")
+    memory_total: int = Field(json_schema_extra={"minimum": 0}, description="bytes")
     uuid: str | None
 
 
@@ -294,12 +299,12 @@ class Schedule(ResponseModel):
     timezone: str
     parameters: dict[str, Any]
     kernel: str | None
-    gpus: int = Field(ge=0)
+    gpus: int = Field(json_schema_extra={"minimum": 0})
     timeout_s: float | None
     tags: list[str]
     active: bool
     catchup: Catchup
-    max_catchup: int = Field(ge=1)
+    max_catchup: int = Field(json_schema_extra={"minimum": 1})
     concurrency: Concurrency
     created_at: Timestamp
     updated_at: Timestamp
