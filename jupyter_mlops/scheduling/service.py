@@ -22,9 +22,6 @@ from ..store.types import utcnow
 from .cron import CronError, CronSchedule, local_zone_name
 from .scheduler import cron_for, run_spec_for
 
-CATCHUP_POLICIES = tuple(p.value for p in models.CatchupPolicy)
-CONCURRENCY_POLICIES = tuple(p.value for p in models.ConcurrencyPolicy)
-
 
 class ScheduleError(ValueError):
     """Invalid schedule input; the message says what and how to fix it."""
@@ -343,8 +340,6 @@ class ScheduleService:
 
 
 __all__ = [
-    "CATCHUP_POLICIES",
-    "CONCURRENCY_POLICIES",
     "CronError",
     "ScheduleError",
     "ScheduleNotFound",
