@@ -54,11 +54,12 @@ EDITABLE = frozenset(f.name for f in fields(ScheduleSpec)) - {"raw_parameters"}
 
 def schedule_dict(schedule: Schedule, last_run: LastRun | None = None) -> dict[str, Any]:
     """The JSON view of a schedule (CLI ``--json`` and REST)."""
-    return models.Schedule(**_schedule_fields(schedule, last_run)).to_json()
+    return schedule_model(schedule, last_run).to_json()
 
 
-def _schedule_fields(schedule: Schedule, last_run: LastRun | None) -> dict[str, Any]:
-    return {
+def schedule_model(schedule: Schedule, last_run: LastRun | None = None) -> models.Schedule:
+    """:func:`schedule_dict` as its model (the detail view extends it)."""
+    fields = {
         "id": schedule.id,
         "name": schedule.name,
         "notebook": schedule.notebook_path,
@@ -82,6 +83,7 @@ def _schedule_fields(schedule: Schedule, last_run: LastRun | None) -> dict[str, 
         "last_run_id": last_run.run_id if last_run else schedule.last_run_id,
         "last_run_status": last_run.status if last_run else None,
     }
+    return models.Schedule(**fields)
 
 
 def parse_cron(expression: str, timezone: str | None) -> CronSchedule:
@@ -332,7 +334,7 @@ class ScheduleService:
             for r in self.schedules.runs_of(schedule.id, limit=history)
         ]
         return models.ScheduleDetail(
-            **_schedule_fields(schedule, self.schedules.last_run(schedule)),
+            **dict(schedule_model(schedule, self.schedules.last_run(schedule))),
             upcoming=times,
             fires=fires,
             runs=runs,
