@@ -31,6 +31,7 @@ from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
 from .store.artifacts import LOGGED_PARAM_TYPE
 from .store.lost import mark_lost, reconcile_runs
 from .store.runs import new_run, new_run_id
+from .strict import is_strict_int
 
 __all__ = [
     "GPURequestError",  # defined in .gpus, raised here at submit
@@ -251,14 +252,14 @@ class JobService:
         chosen = seed if seed is not None else given
         if chosen is None:
             return secrets.randbelow(MAX_SEED)
-        if isinstance(chosen, bool) or not isinstance(chosen, int):
+        if not is_strict_int(chosen):
             raise ValueError(f"seed must be an integer, got {chosen!r}")
         return chosen
 
     def _check_gpus(self, count: int) -> None:
         """Refuse at submit a GPU request that could never be met. Which devices a run gets
         is decided when it leaves the queue (its runner claims free ones)."""
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        if not is_strict_int(count) or count < 0:
             raise GPURequestError("gpus must be 0 or more")
         self.backend.check_gpus(count)
 

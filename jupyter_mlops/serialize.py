@@ -1,11 +1,16 @@
-"""JSON views of runs, shared by the CLI (``--json``) and the REST API."""
+"""JSON views of runs, shared by the CLI (``--json``) and the REST API.
+
+Each view is built as its response model (:mod:`jupyter_mlops.server.models`), so what is
+sent is what ``openapi.yaml`` documents; callers get the plain dict.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from .server import models
 from .store import Artifact, Run, RunEvent, RunStatus
 from .store.queue import QUEUE_POSITION_ATTR
 from .store.types import utcnow
@@ -31,15 +36,19 @@ def run_summary(run: Run, *, queue_position: int | None = None) -> dict[str, Any
     """
     if queue_position is None and run.status == RunStatus.QUEUED.value:
         queue_position = getattr(run, QUEUE_POSITION_ATTR, None)
+    return models.RunSummary(**_summary_fields(run, queue_position)).to_json()
+
+
+def _summary_fields(run: Run, queue_position: int | None) -> dict[str, Any]:
     return {
         "id": run.id,
         "status": run.status,
         "status_reason": run.status_reason,
         "notebook": run.notebook_path,
         "kernel": run.kernel_name,
-        "created_at": iso(run.created_at),
-        "started_at": iso(run.started_at),
-        "finished_at": iso(run.finished_at),
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
         "duration_s": duration_seconds(run),
         "cells_done": run.cells_done,
         "cells_total": run.cells_total,
@@ -53,31 +62,16 @@ def run_summary(run: Run, *, queue_position: int | None = None) -> dict[str, Any
         "source": run.source,
         "queue_position": queue_position if run.status == RunStatus.QUEUED.value else None,
         "schedule_id": run.schedule_id,
-        "scheduled_for": iso(run.scheduled_for),
+        "scheduled_for": run.scheduled_for,
     }
 
 
-def artifact_dict(artifact: Artifact) -> dict[str, Any]:
-    return {
-        "name": artifact.name,
-        "kind": artifact.kind,
-        "size": artifact.size,
-        "sha256": artifact.sha256,
-        "content_type": artifact.content_type,
-        "created_at": iso(artifact.created_at),
-        "meta": artifact.meta,
-    }
+ModelT = TypeVar("ModelT", bound=models.ResponseModel)
 
 
-def event_dict(event: RunEvent) -> dict[str, Any]:
-    return {
-        "at": iso(event.at),
-        "kind": event.kind,
-        "status": event.status,
-        "cell_index": event.cell_index,
-        "duration_s": event.duration_s,
-        "message": event.message,
-    }
+def _row(model: type[ModelT], row: object) -> ModelT:
+    """``model`` read from a store row's attributes (named as its fields or their aliases)."""
+    return model.model_validate(row, from_attributes=True)
 
 
 def run_detail(
@@ -86,49 +80,21 @@ def run_detail(
     events: list[RunEvent],
     artifacts: list[Artifact],
     environment: dict[str, Any] | None,
-    metrics: dict[str, float],
+    metrics: dict[str, float | None],
 ) -> dict[str, Any]:
     """Everything about one run."""
-    detail = run_summary(run)
-    detail.update(
-        {
-            "parameter_types": {p.name: p.type_name for p in run.params},
-            "timeout_s": run.timeout_s,
-            "cuda_visible_devices": run.cuda_visible_devices,
-            "snapshot": {
-                "commit": run.commit_sha,
-                "ref": run.snapshot_ref,
-                "git_dir": run.git_dir,
-                "worktree": run.worktree,
-                "notebook": run.notebook_relpath,
-                "branch": run.branch,
-                "base_commit": run.base_commit,
-                "dirty": run.dirty,
-                "private_repo": run.private_repo,
-            },
-            "runner": {
-                "backend": run.backend,
-                "pid": run.runner_pid,
-                "host": run.runner_host,
-                "kernel_pid": run.kernel_pid,
-                "heartbeat_at": iso(run.heartbeat_at),
-                "run_dir": run.run_dir,
-            },
-            "error": (
-                {
-                    "cell_index": run.error_cell_index,
-                    "ename": run.error_ename,
-                    "evalue": run.error_evalue,
-                    "traceback": run.error_traceback,
-                }
-                if run.error_ename
-                else None
-            ),
-            "status_history": [event_dict(e) for e in events if e.kind == "status"],
-            "cells": [event_dict(e) for e in events if e.kind == "cell"],
-            "artifacts": [artifact_dict(a) for a in artifacts],
-            "environment": environment,
-            "metrics": metrics,
-        }
+    detail = models.RunDetail(
+        **_summary_fields(run, getattr(run, QUEUE_POSITION_ATTR, None)),
+        parameter_types={p.name: p.type_name for p in run.params},
+        timeout_s=run.timeout_s,
+        cuda_visible_devices=run.cuda_visible_devices,
+        snapshot=_row(models.RunSnapshot, run),
+        runner=_row(models.RunRunner, run),
+        error=_row(models.RunError, run) if run.error_ename else None,
+        status_history=[_row(models.RunEvent, e) for e in events if e.kind == "status"],
+        cells=[_row(models.RunEvent, e) for e in events if e.kind == "cell"],
+        artifacts=[_row(models.Artifact, a) for a in artifacts],
+        environment=environment,
+        metrics=metrics,
     )
-    return detail
+    return detail.to_json()

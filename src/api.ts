@@ -153,9 +153,7 @@ export type IScheduleRequest = Schemas['ScheduleRequest'];
 export type IScheduleChanges = Schemas['ScheduleChanges'];
 
 /** `GET cron/preview`: whether the server accepts an expression, and when it fires. */
-export type ICronPreview =
-  | { valid: true; expression: string; timezone: string; next: string[] }
-  | { valid: false; error: string };
+export type ICronPreview = Schemas['CronPreview'];
 
 /** Query of `GET runs` (the client's own shape: arrays repeat the parameter). */
 export interface IRunQuery {

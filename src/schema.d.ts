@@ -21,6 +21,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/notebooks/parameters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The parameters a notebook declares (its cell tagged `parameters`) */
+        get: operations["inspectNotebookParameters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/kernels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Installed kernels and this machine's GPUs */
+        get: operations["listKernels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs": {
         parameters: {
             query?: never;
@@ -33,9 +67,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a notebook as a run
-         * @description Validates the notebook, parameters, kernel and GPUs, snapshots the notebook with
-         *     git, records the run as `queued` and starts its runner; answers without waiting
-         *     for the run. Follow it with `GET /runs/{run_id}` or the event stream.
+         * @description Validates the notebook, parameters, kernel and GPUs, snapshots the notebook with git, records the run as `queued` and starts its runner; answers without waiting for the run. Follow it with `GET /runs/{run_id}` or the event stream.
          */
         post: operations["submitRun"];
         delete?: never;
@@ -105,6 +137,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{run_id}/diff/{other_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+                /** @description The run to compare against. */
+                other_id: string;
+            };
+            cookie?: never;
+        };
+        /** Code difference between two runs' snapshots (tree equality, files, notebook) */
+        get: operations["diffRunSnapshots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{run_id}/artifacts/{name}": {
         parameters: {
             query?: never;
@@ -156,27 +209,6 @@ export interface paths {
         };
         /** The executed notebook rendered as HTML (served sandboxed) */
         get: operations["getExecutedNotebookHTML"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/runs/{run_id}/diff/{other_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                run_id: components["parameters"]["RunId"];
-                /** @description The run to compare against. */
-                other_id: string;
-            };
-            cookie?: never;
-        };
-        /** Code difference between two runs' snapshots (tree equality, files, notebook) */
-        get: operations["diffRunSnapshots"];
         put?: never;
         post?: never;
         delete?: never;
@@ -245,40 +277,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/notebooks/parameters": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The parameters a notebook declares (its cell tagged `parameters`) */
-        get: operations["inspectNotebookParameters"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/kernels": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Installed kernels and this machine's GPUs */
-        get: operations["listKernels"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/events": {
         parameters: {
             query?: never;
@@ -318,11 +316,7 @@ export interface paths {
         put?: never;
         /**
          * Run a notebook on a cron schedule
-         * @description Validates everything before writing anything: the cron expression and time zone,
-         *     the notebook (in the working copy, or committed on `branch`), its parameters, the
-         *     kernel, GPUs, timeout and policies. The server's scheduler fires each slot once,
-         *     however many servers and `jupyter mlops scheduler` processes share the store.
-         *     Needs the `execute` permission.
+         * @description Validates everything before writing anything: the cron expression and time zone, the notebook (in the working copy, or committed on `branch`), its parameters, the kernel, GPUs, timeout and policies. The server's scheduler fires each slot once, however many servers and `jupyter mlops scheduler` processes share the store. Needs the `execute` permission.
          */
         post: operations["createSchedule"];
         delete?: never;
@@ -350,9 +344,7 @@ export interface paths {
         head?: never;
         /**
          * Edit, pause (`{"active": false}`) or resume a schedule
-         * @description A new cron expression or time zone starts from the next slot after now; resuming
-         *     applies the catch-up policy to the slots missed while paused. Anything but
-         *     `active` and `name` validates the whole schedule again. Needs `execute`.
+         * @description A new cron expression or time zone starts from the next slot after now; resuming applies the catch-up policy to the slots missed while paused. Anything but `active` and `name` validates the whole schedule again. Needs `execute`.
          */
         patch: operations["updateSchedule"];
         trace?: never;
@@ -379,10 +371,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cron/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether a schedule would accept a cron expression, and when it fires
+         * @description Validated by the server's cron implementation (the one that fires the schedules): an expression a schedule would refuse answers `valid: false` with the message creating that schedule would give; otherwise the next `count` fire times after now, in the zone's offset.
+         */
+        get: operations["previewCron"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Artifact: {
+            name: string;
+            /** @description notebook, html, model, file, log */
+            kind: string;
+            size: number;
+            sha256: string;
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            meta: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * @description Slots missed while no scheduler ran (or the schedule was paused): `skip` fires none, `once` the latest, `all` the most recent `max_catchup`, oldest first.
+         * @enum {string}
+         */
+        CatchupPolicy: "skip" | "once" | "all";
+        ChangedFile: {
+            /** @description git's A, M or D */
+            status: string;
+            path: string;
+        };
+        /**
+         * @description A slot that comes while the schedule's previous run is active: `allow` starts another, `skip` records the slot as skipped, `queue` starts it when that run ends.
+         * @enum {string}
+         */
+        ConcurrencyPolicy: "allow" | "skip" | "queue";
+        /** @description Whether a schedule would accept the expression; if so, its next fire times. */
+        CronPreview: components["schemas"]["ValidCronPreview"] | components["schemas"]["InvalidCronPreview"];
+        /** @description Every error answer (never a traceback). */
         Error: {
             message: string;
             status: number;
@@ -391,37 +434,298 @@ export interface components {
                 [key: string]: string;
             };
         };
+        GPU: {
+            index: number;
+            name: string;
+            /** @description bytes */
+            memory_total: number;
+            uuid: string | null;
+        };
         Health: {
-            /** @enum {string} */
+            /** @constant */
             status: "ok";
             version: string;
             runs: number;
         };
-        /** @enum {string} */
-        RunStatus: "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out" | "lost";
-        SubmitRequest: {
-            /** @description Path of the .ipynb relative to the server's root (no `..`). */
-            notebook: string;
-            /** @description Typed values for the notebook's parameters (checked against their types). */
-            parameters?: {
+        /** @description A cron expression (or time zone) a schedule would refuse. */
+        InvalidCronPreview: {
+            /** @constant */
+            valid: false;
+            /** @description The message creating such a schedule answers. */
+            error: string;
+        };
+        Kernel: {
+            name: string;
+            display_name: string;
+            language: string;
+            /** @description Whether the kernel's Python can use CUDA, found by importing torch with the kernel's interpreter once per kernelspec (cached until its packages change); null for kernels that are not Python or whose interpreter cannot be known. */
+            cuda: components["schemas"]["KernelCuda"] | null;
+        };
+        KernelCuda: {
+            /** @description torch.cuda.is_available() in the kernel's Python */
+            cuda: boolean;
+            devices: components["schemas"]["KernelCudaDevice"][];
+            /** @description torch version; null without torch */
+            torch: string | null;
+            /** @description CUDA version torch was built with */
+            cuda_version: string | null;
+            cached?: boolean;
+            /** @description why the probe failed (then cuda is false) */
+            error?: string;
+        };
+        KernelCudaDevice: {
+            index: number;
+            name: string;
+            /** @description bytes */
+            total_memory: number;
+            /** @description compute capability, e.g. 9.0 */
+            capability: string;
+        };
+        Kernels: {
+            kernels: components["schemas"]["Kernel"][];
+            default_kernel: string;
+            gpus: components["schemas"]["GPU"][];
+        };
+        MetricKey: {
+            key: string;
+            /** @description The value at the highest step (null for NaN). */
+            latest: number | null;
+            /** @description The highest step logged */
+            step: number;
+            /** Format: date-time */
+            at: string | null;
+            total_points: number;
+            first_step: number;
+            last_step: number;
+            /** @description Smallest value (null when only NaN) */
+            min: number | null;
+            /** @description Largest value (null when only NaN) */
+            max: number | null;
+        };
+        MetricSeries: {
+            run_id: string;
+            key: string;
+            /** @description Points logged in all */
+            total_points: number;
+            /** @description Whether `points` is a min/max-per-bucket selection of the series. */
+            downsampled: boolean;
+            /** @description `[step, value]` pairs in step order; value null for NaN. */
+            points: [
+                number,
+                number | null
+            ][];
+        };
+        MetricSeriesSet: {
+            max_points: number;
+            series: components["schemas"]["MetricSeries"][];
+        };
+        /** @description One series of one run, with the point limit it was read with. */
+        MetricSeriesWithMaxPoints: {
+            run_id: string;
+            key: string;
+            /** @description Points logged in all */
+            total_points: number;
+            /** @description Whether `points` is a min/max-per-bucket selection of the series. */
+            downsampled: boolean;
+            /** @description `[step, value]` pairs in step order; value null for NaN. */
+            points: [
+                number,
+                number | null
+            ][];
+            max_points: number;
+        };
+        /** @description An nbformat v4 notebook. */
+        Notebook: {
+            cells: {
+                [key: string]: unknown;
+            }[];
+            metadata: {
                 [key: string]: unknown;
             };
-            /** @description Kernel name; default the notebook's kernel, else python3. */
-            kernel?: string | null;
-            /** @default 0 */
-            gpus: number;
-            /** @description Seconds before the run is stopped as timed_out. */
-            timeout?: number | null;
-            tags?: string[];
-            /** @description Random seed; default the `seed` parameter's value, else a random one. */
-            seed?: number | null;
-            /**
-             * @description Also commit the notebook to the current branch before running.
-             * @default false
-             */
-            commit: boolean;
-            commit_message?: string | null;
+            /** @constant */
+            nbformat: 4;
+            nbformat_minor: number;
         };
+        NotebookParameters: {
+            path: string;
+            parameters: components["schemas"]["Parameter"][];
+            /** @description The kernel named in the notebook's metadata. */
+            kernel: string | null;
+            has_parameters_cell: boolean;
+        };
+        Parameter: {
+            name: string;
+            /** @enum {string} */
+            type_name: "int" | "float" | "str" | "bool" | "list" | "dict" | "tuple" | "NoneType" | "any";
+            /** @description The literal default (null when it is an expression; see default_source). */
+            default: unknown;
+            /** @description The default as written */
+            default_source: string;
+            annotation: string | null;
+            /** @description The trailing comment of the assignment */
+            help: string;
+            nullable: boolean;
+        };
+        RunDeleted: {
+            id: string;
+        };
+        /** @description Everything about one run. */
+        RunDetail: {
+            id: string;
+            status: components["schemas"]["RunStatus"];
+            status_reason: string | null;
+            /** @description Notebook path relative to the root */
+            notebook: string;
+            kernel: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            duration_s: number | null;
+            cells_done: number;
+            cells_total: number | null;
+            current_cell: number | null;
+            /** @description Values given for this run (name -> JSON value). */
+            parameters: {
+                [key: string]: unknown;
+            };
+            tags: string[];
+            seed: number;
+            gpus: number;
+            /** @description Snapshot commit sha */
+            commit: string;
+            reproduced_from: string | null;
+            /** @description ui, cli, schedule, reproduce, ... */
+            source: string;
+            /** @description Queued runs only, 1 = next to start; null otherwise. */
+            queue_position: number | null;
+            /** @description The schedule that fired this run, if any. */
+            schedule_id: string | null;
+            /**
+             * Format: date-time
+             * @description The cron slot the run was fired for.
+             */
+            scheduled_for: string | null;
+            parameter_types: {
+                [key: string]: string;
+            };
+            timeout_s: number | null;
+            cuda_visible_devices: string | null;
+            snapshot: components["schemas"]["RunSnapshot"];
+            runner: components["schemas"]["RunRunner"];
+            error: components["schemas"]["RunError"] | null;
+            status_history: components["schemas"]["RunEvent"][];
+            cells: components["schemas"]["RunEvent"][];
+            artifacts: components["schemas"]["Artifact"][];
+            /** @description Python, packages, platform, git, torch/CUDA, GPUs (secrets filtered). */
+            environment: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Latest value of each logged metric (null for NaN or infinite). */
+            metrics: {
+                [key: string]: number | null;
+            };
+        };
+        /** @description The exception that failed the run. */
+        RunError: {
+            cell_index: number | null;
+            ename: string;
+            evalue: string | null;
+            traceback: string | null;
+        };
+        RunEvent: {
+            /** Format: date-time */
+            at: string;
+            /** @enum {string} */
+            kind: "status" | "cell";
+            status: string | null;
+            cell_index: number | null;
+            duration_s: number | null;
+            message: string | null;
+        };
+        RunListItem: {
+            id: string;
+            status: components["schemas"]["RunStatus"];
+            status_reason: string | null;
+            /** @description Notebook path relative to the root */
+            notebook: string;
+            kernel: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            duration_s: number | null;
+            cells_done: number;
+            cells_total: number | null;
+            current_cell: number | null;
+            /** @description Values given for this run (name -> JSON value). */
+            parameters: {
+                [key: string]: unknown;
+            };
+            tags: string[];
+            seed: number;
+            gpus: number;
+            /** @description Snapshot commit sha */
+            commit: string;
+            reproduced_from: string | null;
+            /** @description ui, cli, schedule, reproduce, ... */
+            source: string;
+            /** @description Queued runs only, 1 = next to start; null otherwise. */
+            queue_position: number | null;
+            /** @description The schedule that fired this run, if any. */
+            schedule_id: string | null;
+            /**
+             * Format: date-time
+             * @description The cron slot the run was fired for.
+             */
+            scheduled_for: string | null;
+            /** @description Only with the `metrics` query parameter: the latest value of each requested key the run has logged (keys it has not logged are absent). */
+            metrics?: {
+                [key: string]: number | null;
+            };
+        };
+        RunMetrics: {
+            run_id: string;
+            status: components["schemas"]["RunStatus"];
+            keys: components["schemas"]["MetricKey"][];
+        };
+        RunPage: {
+            runs: components["schemas"]["RunListItem"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description The process that executes the run. */
+        RunRunner: {
+            backend: string;
+            pid: number | null;
+            host: string | null;
+            kernel_pid: number | null;
+            /** Format: date-time */
+            heartbeat_at: string | null;
+            run_dir: string | null;
+        };
+        /** @description Where the run's code is: the snapshot commit and the repository that holds it. */
+        RunSnapshot: {
+            commit: string;
+            ref: string;
+            git_dir: string;
+            worktree: string;
+            notebook: string;
+            branch: string | null;
+            base_commit: string | null;
+            dirty: boolean;
+            private_repo: boolean;
+        };
+        /**
+         * @description Life cycle of a run. Exactly one terminal status is ever recorded.
+         * @enum {string}
+         */
+        RunStatus: "queued" | "starting" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out" | "lost";
+        /** @description What a list row needs (also the data of the event stream's `run` events). */
         RunSummary: {
             id: string;
             status: components["schemas"]["RunStatus"];
@@ -452,250 +756,14 @@ export interface components {
             /** @description ui, cli, schedule, reproduce, ... */
             source: string;
             /** @description Queued runs only, 1 = next to start; null otherwise. */
-            queue_position?: number | null;
+            queue_position: number | null;
             /** @description The schedule that fired this run, if any. */
-            schedule_id?: string | null;
+            schedule_id: string | null;
             /**
              * Format: date-time
              * @description The cron slot the run was fired for.
              */
-            scheduled_for?: string | null;
-        };
-        RunListItem: components["schemas"]["RunSummary"] & {
-            /** @description Only with the `metrics` query parameter: the latest value of each requested key the run has logged (keys it has not logged are absent). */
-            metrics?: {
-                [key: string]: number | null;
-            };
-        };
-        RunPage: {
-            runs: components["schemas"]["RunListItem"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
-            next_cursor: string | null;
-        };
-        RunEvent: {
-            /** Format: date-time */
-            at: string;
-            /** @enum {string} */
-            kind: "status" | "cell";
-            status: string | null;
-            cell_index: number | null;
-            duration_s: number | null;
-            message: string | null;
-        };
-        Artifact: {
-            name: string;
-            /** @description notebook, html, model, file, log */
-            kind: string;
-            size: number;
-            sha256: string;
-            content_type: string;
-            /** Format: date-time */
-            created_at: string;
-            meta: Record<string, never> | null;
-        };
-        RunDetail: components["schemas"]["RunSummary"] & {
-            parameter_types: {
-                [key: string]: string;
-            };
-            timeout_s: number | null;
-            cuda_visible_devices: string | null;
-            snapshot: {
-                commit: string;
-                ref: string;
-                git_dir: string;
-                worktree: string;
-                notebook: string;
-                branch: string | null;
-                base_commit: string | null;
-                dirty: boolean;
-                private_repo: boolean;
-            };
-            runner: {
-                pid: number | null;
-                host: string | null;
-                kernel_pid: number | null;
-                /** Format: date-time */
-                heartbeat_at: string | null;
-                run_dir: string | null;
-            };
-            error: null | {
-                cell_index: number | null;
-                ename: string;
-                evalue: string | null;
-                traceback: string | null;
-            };
-            status_history: components["schemas"]["RunEvent"][];
-            cells: components["schemas"]["RunEvent"][];
-            artifacts: components["schemas"]["Artifact"][];
-            /** @description Python, packages, platform, git, torch/CUDA, GPUs (secrets filtered). */
-            environment: Record<string, never> | null;
-            /** @description Latest value of each logged metric (null for NaN or infinite). */
-            metrics: {
-                [key: string]: number | null;
-            };
-        };
-        MetricKey: {
-            key: string;
-            /** @description The value at the highest step (null for NaN). */
-            latest: number | null;
-            /** @description The highest step logged */
-            step: number;
-            /** Format: date-time */
-            at: string | null;
-            total_points: number;
-            first_step: number;
-            last_step: number;
-            /** @description Smallest value (null when only NaN) */
-            min: number | null;
-            /** @description Largest value (null when only NaN) */
-            max: number | null;
-        };
-        RunMetrics: {
-            run_id: string;
-            status: components["schemas"]["RunStatus"];
-            keys: components["schemas"]["MetricKey"][];
-        };
-        MetricSeries: {
-            run_id: string;
-            key: string;
-            /** @description Points logged in all */
-            total_points: number;
-            /** @description Whether `points` is a min/max-per-bucket selection of the series. */
-            downsampled: boolean;
-            /** @description `[step, value]` pairs in step order; value null for NaN. */
-            points: [
-                number,
-                number | null
-            ][];
-        };
-        MetricSeriesSet: {
-            max_points: number;
-            series: components["schemas"]["MetricSeries"][];
-        };
-        /** @description An nbformat v4 notebook. */
-        Notebook: {
-            cells: Record<string, never>[];
-            metadata: Record<string, never>;
-            /** @constant */
-            nbformat: 4;
-            nbformat_minor: number;
-        };
-        Parameter: {
-            name: string;
-            /** @enum {string} */
-            type_name: "int" | "float" | "str" | "bool" | "list" | "dict" | "tuple" | "NoneType" | "any";
-            /** @description The literal default (null when it is an expression; see default_source). */
-            default: unknown;
-            /** @description The default as written */
-            default_source: string;
-            annotation: string | null;
-            /** @description The trailing comment of the assignment */
-            help: string;
-            nullable: boolean;
-        };
-        NotebookParameters: {
-            path: string;
-            parameters: components["schemas"]["Parameter"][];
-            /** @description The kernel named in the notebook's metadata. */
-            kernel: string | null;
-            has_parameters_cell: boolean;
-        };
-        Kernels: {
-            kernels: {
-                name: string;
-                display_name: string;
-                language: string;
-                /** @description Whether the kernel's Python can use CUDA, found by importing torch with the kernel's interpreter once per kernelspec (cached until its packages change); null for kernels that are not Python or whose interpreter cannot be known. */
-                cuda: null | components["schemas"]["KernelCuda"];
-            }[];
-            default_kernel: string;
-            gpus: {
-                index: number;
-                name: string;
-                /** @description bytes */
-                memory_total: number;
-                uuid: string | null;
-            }[];
-        };
-        KernelCuda: {
-            /** @description torch.cuda.is_available() in the kernel's Python */
-            cuda: boolean;
-            devices: {
-                index: number;
-                name: string;
-                /** @description bytes */
-                total_memory: number;
-                /** @description compute capability, e.g. 9.0 */
-                capability: string;
-            }[];
-            /** @description torch version; null without torch */
-            torch: string | null;
-            /** @description CUDA version torch was built with */
-            cuda_version: string | null;
-            cached?: boolean;
-            /** @description why the probe failed (then cuda is false) */
-            error?: string;
-        };
-        SnapshotDiff: {
-            base: string;
-            other: string;
-            base_commit: string;
-            other_commit: string;
-            same_repository: boolean;
-            /** @description Whether both snapshots hold the same tree (null across repositories). */
-            same_code: boolean | null;
-            files: {
-                /** @description git's A, M or D */
-                status: string;
-                path: string;
-            }[];
-            /** @description nbdime diff of the notebooks' sources; empty when identical. */
-            notebook_diff: string | null;
-            error?: string;
-        };
-        RunDeleted: {
-            id: string;
-        };
-        /**
-         * @description Slots missed while no scheduler ran (or the schedule was paused): `skip` fires none, `once` the latest, `all` the most recent `max_catchup`, oldest first.
-         * @enum {string}
-         */
-        CatchupPolicy: "skip" | "once" | "all";
-        /**
-         * @description A slot that comes while the schedule's previous run is active: `allow` starts another, `skip` records the slot as skipped, `queue` starts it when that run ends.
-         * @enum {string}
-         */
-        ConcurrencyPolicy: "allow" | "skip" | "queue";
-        /** @description Fields to change (a `PATCH` body); see `ScheduleRequest`. */
-        ScheduleChanges: {
-            notebook?: string;
-            cron?: string;
-            timezone?: string | null;
-            branch?: string | null;
-            parameters?: {
-                [key: string]: unknown;
-            } | null;
-            kernel?: string | null;
-            gpus?: number | null;
-            timeout?: number | null;
-            tags?: string[] | null;
-            catchup?: components["schemas"]["CatchupPolicy"];
-            max_catchup?: number;
-            concurrency?: components["schemas"]["ConcurrencyPolicy"];
-            name?: string | null;
-            active?: boolean;
-        };
-        ScheduleRequest: components["schemas"]["ScheduleChanges"] & {
-            /** @description Path of the .ipynb relative to the server's root (no `..`). */
-            notebook: unknown;
-            /** @description 5 fields (minute hour day-of-month month weekday), 6 with seconds last (`* * * * * *\/10`: every 10 s), or @hourly, @daily, @weekly, @monthly, @yearly. Read in `timezone`, correct across DST changes. */
-            cron: unknown;
-            /** @description IANA name (e.g. `Europe/Berlin`); default the server's zone. */
-            timezone?: unknown;
-            /** @description Run what is committed on this branch (GitOps) instead of the working copy as saved when a slot fires. */
-            branch?: unknown;
-            /** @description Default the notebook's stem (`@branch` for a branch schedule). */
-            name?: unknown;
+            scheduled_for: string | null;
         };
         Schedule: {
             id: string;
@@ -732,37 +800,166 @@ export interface components {
             last_run_id: string | null;
             last_run_status: components["schemas"]["RunStatus"] | null;
         };
-        ScheduleList: {
-            schedules: components["schemas"]["Schedule"][];
+        /** @description Fields to change (a `PATCH` body); see `ScheduleRequest`. */
+        ScheduleChanges: {
+            notebook?: string;
+            cron?: string;
+            timezone?: string | null;
+            branch?: string | null;
+            parameters?: {
+                [key: string]: unknown;
+            } | null;
+            kernel?: string | null;
+            gpus?: number | null;
+            timeout?: number | null;
+            tags?: string[] | null;
+            catchup?: components["schemas"]["CatchupPolicy"];
+            max_catchup?: number;
+            concurrency?: components["schemas"]["ConcurrencyPolicy"];
+            name?: string | null;
+            active?: boolean;
         };
-        ScheduleDetail: components["schemas"]["Schedule"] & {
+        /** @description One schedule, its next fire times, its recent slots and runs. */
+        ScheduleDetail: {
+            id: string;
+            name: string;
+            /** @description Notebook path relative to the root */
+            notebook: string;
+            /** @enum {string} */
+            source: "working_copy" | "branch";
+            branch: string | null;
+            cron: string;
+            timezone: string;
+            parameters: {
+                [key: string]: unknown;
+            };
+            kernel: string | null;
+            gpus: number;
+            timeout_s: number | null;
+            tags: string[];
+            active: boolean;
+            catchup: components["schemas"]["CatchupPolicy"];
+            max_catchup: number;
+            concurrency: components["schemas"]["ConcurrencyPolicy"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description The next slot; null while paused.
+             */
+            next_fire_at: string | null;
+            /** Format: date-time */
+            last_fired_slot: string | null;
+            last_run_id: string | null;
+            last_run_status: components["schemas"]["RunStatus"] | null;
             /** @description The next fire times (also while paused, as they would be). */
             upcoming: string[];
             /** @description Recent slots the schedulers handled, newest first. */
-            fires: {
-                /** Format: date-time */
-                slot: string;
-                state: string;
-                run_id: string | null;
-                run_status: components["schemas"]["RunStatus"] | null;
-                reason: string | null;
-                holder: string | null;
-                /** Format: date-time */
-                claimed_at: string | null;
-            }[];
+            fires: components["schemas"]["ScheduleFire"][];
             /** @description The schedule's runs (slots and "run now"), newest first. */
-            runs: {
-                id: string;
-                status: components["schemas"]["RunStatus"];
-                status_reason: string | null;
-                /**
-                 * Format: date-time
-                 * @description The slot it was fired for; null for "run now".
-                 */
-                scheduled_for: string | null;
-                /** Format: date-time */
-                created_at: string;
-            }[];
+            runs: components["schemas"]["ScheduleRun"][];
+        };
+        /** @description A slot a scheduler handled. */
+        ScheduleFire: {
+            /** Format: date-time */
+            slot: string;
+            state: string;
+            run_id: string | null;
+            run_status: components["schemas"]["RunStatus"] | null;
+            reason: string | null;
+            holder: string | null;
+            /** Format: date-time */
+            claimed_at: string | null;
+        };
+        ScheduleList: {
+            schedules: components["schemas"]["Schedule"][];
+        };
+        /** @description Run a notebook on a cron schedule (`POST /schedules`). */
+        ScheduleRequest: {
+            /** @description Path of the .ipynb relative to the server's root (no `..`). */
+            notebook: string;
+            /** @description 5 fields (minute hour day-of-month month weekday), 6 with seconds last (`* * * * * *\/10`: every 10 s), or @hourly, @daily, @weekly, @monthly, @yearly. Read in `timezone`, correct across DST changes. */
+            cron: string;
+            /** @description IANA name (e.g. `Europe/Berlin`); default the server's zone. */
+            timezone?: string | null;
+            /** @description Run what is committed on this branch (GitOps) instead of the working copy as saved when a slot fires. */
+            branch?: string | null;
+            parameters?: {
+                [key: string]: unknown;
+            } | null;
+            kernel?: string | null;
+            gpus?: number | null;
+            timeout?: number | null;
+            tags?: string[] | null;
+            catchup?: components["schemas"]["CatchupPolicy"];
+            max_catchup?: number;
+            concurrency?: components["schemas"]["ConcurrencyPolicy"];
+            /** @description Default the notebook's stem (`@branch` for a branch schedule). */
+            name?: string | null;
+            active?: boolean;
+        };
+        /** @description A run of a schedule (a slot's or "run now"). */
+        ScheduleRun: {
+            id: string;
+            status: components["schemas"]["RunStatus"];
+            status_reason: string | null;
+            /**
+             * Format: date-time
+             * @description The slot it was fired for; null for "run now".
+             */
+            scheduled_for: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        SnapshotDiff: {
+            base: string;
+            other: string;
+            base_commit: string;
+            other_commit: string;
+            same_repository: boolean;
+            /** @description Whether both snapshots hold the same tree (null across repositories). */
+            same_code: boolean | null;
+            files: components["schemas"]["ChangedFile"][];
+            /** @description nbdime diff of the notebooks' sources; empty when identical. */
+            notebook_diff: string | null;
+            error?: string;
+        };
+        /** @description Run a notebook as a job (`POST /runs`). */
+        SubmitRequest: {
+            /** @description Path of the .ipynb relative to the server's root (no `..`). */
+            notebook: string;
+            /** @description Typed values for the notebook's parameters (checked against their types). */
+            parameters?: {
+                [key: string]: unknown;
+            } | null;
+            /** @description Kernel name; default the notebook's kernel, else python3. */
+            kernel?: string | null;
+            /** @default 0 */
+            gpus: number | null;
+            /** @description Seconds before the run is stopped as timed_out. */
+            timeout?: number | null;
+            tags?: string[] | null;
+            /** @description Random seed; default the `seed` parameter's value, else a random one. */
+            seed?: number | null;
+            /**
+             * @description Also commit the notebook to the current branch before running.
+             * @default false
+             */
+            commit: boolean | null;
+            commit_message?: string | null;
+        };
+        /** @description A cron expression a schedule would accept, and when it would fire next. */
+        ValidCronPreview: {
+            /** @constant */
+            valid: true;
+            /** @description The expression as a schedule would store it. */
+            expression: string;
+            /** @description The IANA zone it is read in. */
+            timezone: string;
+            /** @description The next fire times, in the zone's offset (ISO 8601). */
+            next: string[];
         };
     };
     responses: {
@@ -784,7 +981,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Unknown run, artifact or notebook file */
+        /** @description Unknown run, schedule, artifact or notebook file */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -833,6 +1030,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    inspectNotebookParameters: {
+        parameters: {
+            query: {
+                /** @description Notebook path relative to the server's root. */
+                path: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notebook's parameters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotebookParameters"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listKernels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Kernels and GPUs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Kernels"];
                 };
             };
             403: components["responses"]["Forbidden"];
@@ -1004,6 +1248,32 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
+    diffRunSnapshots: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+                /** @description The run to compare against. */
+                other_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The difference */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotDiff"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     downloadArtifact: {
         parameters: {
             query?: {
@@ -1114,32 +1384,6 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
-    diffRunSnapshots: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                run_id: components["parameters"]["RunId"];
-                /** @description The run to compare against. */
-                other_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The difference */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SnapshotDiff"];
-                };
-            };
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-        };
-    };
     listRunMetrics: {
         parameters: {
             query?: never;
@@ -1186,9 +1430,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricSeries"] & {
-                        max_points: number;
-                    };
+                    "application/json": components["schemas"]["MetricSeriesWithMaxPoints"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -1224,53 +1466,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-        };
-    };
-    inspectNotebookParameters: {
-        parameters: {
-            query: {
-                /** @description Notebook path relative to the server's root. */
-                path: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The notebook's parameters */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NotebookParameters"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
-        };
-    };
-    listKernels: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Kernels and GPUs */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Kernels"];
-                };
-            };
-            403: components["responses"]["Forbidden"];
         };
     };
     streamEvents: {
@@ -1451,6 +1646,35 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    previewCron: {
+        parameters: {
+            query: {
+                /** @description The cron expression, as a schedule's `cron`. */
+                expression: string;
+                /** @description IANA name (e.g. `Europe/Berlin`); default the server's zone. */
+                timezone?: string;
+                /** @description How many fire times to list. */
+                count?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verdict and the next fire times */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CronPreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
         };
     };
 }

@@ -26,8 +26,9 @@ import yaml
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
-from jupyter_mlops.server.handlers import EventsHandler, handlers
+from jupyter_mlops.server.routes import handlers
 from jupyter_mlops.server.schedule_handlers import schedule_handlers
+from jupyter_mlops.server.stream_handlers import EventsHandler
 
 from .conftest import NOTEBOOKS, init_repo
 

@@ -15,16 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from ..jobs import JobService, Submission, new_run_id
-from ..serialize import iso
+from ..server import models
 from ..store.models import Schedule
 from ..store.schedules import LastRun, ScheduleNotFound, ScheduleStore
 from ..store.types import utcnow
 from .cron import CronError, CronSchedule, local_zone_name
 from .scheduler import cron_for, run_spec_for
-
-CATCHUP_POLICIES = ("skip", "once", "all")
-CONCURRENCY_POLICIES = ("allow", "skip", "queue")
-MAX_CATCHUP_LIMIT = 1000
 
 
 class ScheduleError(ValueError):
@@ -58,7 +54,12 @@ EDITABLE = frozenset(f.name for f in fields(ScheduleSpec)) - {"raw_parameters"}
 
 def schedule_dict(schedule: Schedule, last_run: LastRun | None = None) -> dict[str, Any]:
     """The JSON view of a schedule (CLI ``--json`` and REST)."""
-    return {
+    return schedule_model(schedule, last_run).to_json()
+
+
+def schedule_model(schedule: Schedule, last_run: LastRun | None = None) -> models.Schedule:
+    """:func:`schedule_dict` as its model (the detail view extends it)."""
+    fields = {
         "id": schedule.id,
         "name": schedule.name,
         "notebook": schedule.notebook_path,
@@ -75,13 +76,41 @@ def schedule_dict(schedule: Schedule, last_run: LastRun | None = None) -> dict[s
         "catchup": schedule.catchup,
         "max_catchup": schedule.max_catchup,
         "concurrency": schedule.concurrency,
-        "created_at": iso(schedule.created_at),
-        "updated_at": iso(schedule.updated_at),
-        "next_fire_at": iso(schedule.next_fire_at) if schedule.active else None,
-        "last_fired_slot": iso(schedule.last_fired_slot),
+        "created_at": schedule.created_at,
+        "updated_at": schedule.updated_at,
+        "next_fire_at": schedule.next_fire_at if schedule.active else None,
+        "last_fired_slot": schedule.last_fired_slot,
         "last_run_id": last_run.run_id if last_run else schedule.last_run_id,
         "last_run_status": last_run.status if last_run else None,
     }
+    return models.Schedule(**fields)
+
+
+def parse_cron(expression: str, timezone: str | None) -> CronSchedule:
+    """The cron expression read in ``timezone`` (default this machine's zone), as a
+    schedule's is; a CronError says why a schedule would refuse it."""
+    return CronSchedule.parse(expression, timezone.strip() if timezone else local_zone_name())
+
+
+def preview_cron(
+    expression: str, timezone: str | None, count: int, *, now: datetime | None = None
+) -> models.CronPreview:
+    """Whether a schedule would accept ``expression`` and, if so, its next ``count`` fire
+    times after ``now``, in the zone's offset."""
+    times: list[datetime] = []
+    cursor = now or utcnow()
+    try:
+        cron = parse_cron(expression, timezone)
+        while len(times) < count:
+            cursor = cron.next_after(cursor)
+            times.append(cursor.astimezone(cron.tz))
+    except CronError as err:
+        return models.CronPreview(models.InvalidCronPreview(valid=False, error=str(err)))
+    return models.CronPreview(
+        models.ValidCronPreview(
+            valid=True, expression=expression.strip(), timezone=cron.tz_name, next=times
+        )
+    )
 
 
 class ScheduleService:
@@ -109,14 +138,11 @@ class ScheduleService:
         from ..notebook.reading import read_notebook
         from ..snapshot.plumbing import SnapshotError
 
-        tz_name = spec.timezone.strip() if spec.timezone else local_zone_name()
-        cron = CronSchedule.parse(spec.cron, tz_name)
+        cron = parse_cron(spec.cron, spec.timezone)
         if not isinstance(spec.notebook, str) or not spec.notebook.strip():
             raise ScheduleError("the notebook path is empty")
         path, display = self.jobs.resolve_notebook(spec.notebook)
-        branch = spec.branch.strip() if isinstance(spec.branch, str) else spec.branch
-        if branch == "":
-            branch = None
+        branch = (spec.branch or "").strip() or None
         if branch is not None:
             from ..jobs import read_branch_notebook
 
@@ -132,44 +158,13 @@ class ScheduleService:
         values = parameter_values(declared, spec.parameters, spec.raw_parameters)
         kernel = spec.kernel or None
         resolve_kernel(kernel, nb)
-        gpus = spec.gpus
-        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-            raise ScheduleError(f"gpus must be a whole number, 0 or more (got {gpus!r})")
-        timeout = spec.timeout
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0
-        ):
-            raise ScheduleError(f"timeout must be a positive number of seconds (got {timeout!r})")
-        if spec.catchup not in CATCHUP_POLICIES:
-            raise ScheduleError(
-                f"unknown catch-up policy {spec.catchup!r}; choose one of "
-                f"{', '.join(CATCHUP_POLICIES)}"
-            )
-        max_catchup = spec.max_catchup
-        if (
-            isinstance(max_catchup, bool)
-            or not isinstance(max_catchup, int)
-            or not 1 <= max_catchup <= MAX_CATCHUP_LIMIT
-        ):
-            raise ScheduleError(
-                f"max_catchup must be a whole number from 1 to {MAX_CATCHUP_LIMIT} "
-                f"(got {max_catchup!r})"
-            )
-        if spec.concurrency not in CONCURRENCY_POLICIES:
-            raise ScheduleError(
-                f"unknown concurrency policy {spec.concurrency!r}; choose one of "
-                f"{', '.join(CONCURRENCY_POLICIES)}"
-            )
-        tags = list(spec.tags or [])
-        if not all(isinstance(t, str) and t.strip() and len(t) <= 255 for t in tags):
-            raise ScheduleError("tags must be non-empty strings of at most 255 characters")
-        name = spec.name.strip() if isinstance(spec.name, str) and spec.name.strip() else None
-        if name is None:
-            name = Path(display).stem + (f"@{branch}" if branch else "")
+        settings = {
+            key: getattr(spec, key) for key in models.SchedulePolicy.model_fields if key != "tags"
+        }
+        policy = self._policy(**settings, tags=list(spec.tags or []))
+        name = policy.name or Path(display).stem + (f"@{branch}" if branch else "")
         if len(name) > 255:
             raise ScheduleError("the name is longer than 255 characters")
-        if not isinstance(spec.active, bool):
-            raise ScheduleError("active must be true or false")
         return {
             "name": name,
             "notebook_path": display,
@@ -177,16 +172,24 @@ class ScheduleService:
             "branch": branch,
             "parameters": values,
             "kernel_name": kernel,
-            "gpus": gpus,
-            "timeout_s": float(timeout) if timeout is not None else None,
-            "tags": sorted(set(t.strip() for t in tags)),
+            "gpus": policy.gpus,
+            "timeout_s": policy.timeout,
+            "tags": sorted(set(policy.tags)),
             "cron": spec.cron.strip(),
             "timezone": cron.tz_name,
-            "catchup": spec.catchup,
-            "max_catchup": max_catchup,
-            "concurrency": spec.concurrency,
-            "active": spec.active,
+            "catchup": policy.catchup,
+            "max_catchup": policy.max_catchup,
+            "concurrency": policy.concurrency,
+            "active": policy.active,
         }
+
+    @staticmethod
+    def _policy(**fields: Any) -> models.SchedulePolicy:
+        """The run settings and policies, checked by their model."""
+        try:
+            return models.SchedulePolicy.parse(fields)
+        except ValueError as err:
+            raise ScheduleError(str(err)) from None
 
     def _spec_of(self, schedule: Schedule) -> ScheduleSpec:
         return ScheduleSpec(
@@ -237,16 +240,14 @@ class ScheduleService:
         current = self.schedules.require(schedule_id)
         light = set(changes) <= {"active", "name"}
         if light:
+            policy = self._policy(**changes)
             values: dict[str, Any] = {}
             if "name" in changes:
-                name = changes["name"]
-                if not isinstance(name, str) or not name.strip() or len(name) > 255:
+                if not policy.name:
                     raise ScheduleError("the name must be 1 to 255 characters")
-                values["name"] = name.strip()
+                values["name"] = policy.name
             if "active" in changes:
-                if not isinstance(changes["active"], bool):
-                    raise ScheduleError("active must be true or false")
-                values["active"] = changes["active"]
+                values["active"] = policy.active
         else:
             spec = replace(self._spec_of(current), **dict(changes))
             if "notebook" not in changes:
@@ -304,49 +305,51 @@ class ScheduleService:
     def detail(self, schedule_id: str, *, upcoming: int = 5, history: int = 20) -> dict[str, Any]:
         """The schedule, its next few fire times, its recent slots and runs."""
         schedule = self.schedules.require(schedule_id)
-        out = schedule_dict(schedule, self.schedules.last_run(schedule))
         cron = cron_for(schedule.cron, schedule.timezone)
-        times: list[str] = []
+        times: list[datetime] = []
         cursor = schedule.next_fire_at or self.clock()
         if schedule.active and schedule.next_fire_at is not None:
-            times.append(iso(cursor) or "")
+            times.append(cursor)
         while len(times) < upcoming:
             cursor = cron.next_after(cursor)
-            times.append(iso(cursor) or "")
-        out["upcoming"] = times
-        out["fires"] = [
-            {
-                "slot": iso(f.slot),
-                "state": f.state,
-                "run_id": f.run_id if f.state != "skipped" else None,
-                "run_status": f.run_status,
-                "reason": f.reason,
-                "holder": f.holder,
-                "claimed_at": iso(f.claimed_at),
-            }
+            times.append(cursor)
+        fires = [
+            models.ScheduleFire(
+                slot=f.slot,
+                state=f.state,
+                run_id=f.run_id if f.state != "skipped" else None,
+                run_status=f.run_status,
+                reason=f.reason,
+                holder=f.holder,
+                claimed_at=f.claimed_at,
+            )
             for f in self.schedules.fires(schedule.id, limit=history)
         ]
-        runs = self.schedules.runs_of(schedule.id, limit=history)
-        out["runs"] = [
-            {
-                "id": r.id,
-                "status": r.status,
-                "status_reason": r.status_reason,
-                "scheduled_for": iso(r.scheduled_for),
-                "created_at": iso(r.created_at),
-            }
-            for r in runs
+        runs = [
+            models.ScheduleRun(
+                id=r.id,
+                status=r.status,
+                status_reason=r.status_reason,
+                scheduled_for=r.scheduled_for,
+                created_at=r.created_at,
+            )
+            for r in self.schedules.runs_of(schedule.id, limit=history)
         ]
-        return out
+        return models.ScheduleDetail(
+            **dict(schedule_model(schedule, self.schedules.last_run(schedule))),
+            upcoming=times,
+            fires=fires,
+            runs=runs,
+        ).to_json()
 
 
 __all__ = [
-    "CATCHUP_POLICIES",
-    "CONCURRENCY_POLICIES",
     "CronError",
     "ScheduleError",
     "ScheduleNotFound",
     "ScheduleService",
     "ScheduleSpec",
+    "parse_cron",
+    "preview_cron",
     "schedule_dict",
 ]

@@ -82,12 +82,9 @@ class MLOpsExtensionApp(ExtensionApp):
         )
 
     def initialize_handlers(self) -> None:
-        from .handlers import handlers
-        from .schedule_handlers import schedule_handlers
+        from .routes import handlers
 
         # ExtensionApp prefixes every pattern with the server's base_url itself.
-        # Schedule routes first: handlers() ends with the API's catch-all 404.
-        self.handlers.extend(schedule_handlers("/"))
         self.handlers.extend(handlers("/"))
 
     def _init_schedules(self) -> None:

@@ -6,6 +6,8 @@
 * ``PATCH  /mlops/api/schedules/{id}``        edit, pause (``{"active": false}``), resume
 * ``DELETE /mlops/api/schedules/{id}``        delete (204; its runs are kept)
 * ``POST   /mlops/api/schedules/{id}/run``    run now (201, the run)
+* ``GET    /mlops/api/cron/preview``          would a schedule accept this cron expression,
+  and when would it fire (so the frontend need not know cron: croniter decides)
 
 Authenticated and authorized like the rest of the API (resource ``mlops``; creating,
 editing and running, which decide what code executes, need ``execute``); validation and
@@ -15,113 +17,39 @@ store work run in threads; errors are JSON ``{"message", "status"}``: 400 invali
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from ..scheduling.service import ScheduleService, ScheduleSpec
+from ..scheduling.service import ScheduleService, ScheduleSpec, preview_cron
 from ..serialize import run_summary
 from ..store.schedules import ScheduleNotFound
-from .handlers import APIError, MLOpsHandler
-
-T = TypeVar("T")
-
-FIELDS = (
-    "notebook",
-    "cron",
-    "timezone",
-    "branch",
-    "parameters",
-    "kernel",
-    "gpus",
-    "timeout",
-    "tags",
-    "catchup",
-    "max_catchup",
-    "concurrency",
-    "name",
-    "active",
+from .base import APIError, MLOpsHandler
+from .models import (
+    CronPreview,
+    RunSummary,
+    Schedule,
+    ScheduleChanges,
+    ScheduleDetail,
+    ScheduleList,
+    ScheduleRequest,
+)
+from .spec import (
+    BAD_REQUEST,
+    FORBIDDEN,
+    NOT_FOUND,
+    SCHEDULE_ID,
+    PathItems,
+    json_body,
+    json_response,
+    location,
+    query,
 )
 
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
-        type(value), "null" if value is None else "a number"
-    )
-
-
-def _int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def parse_schedule_body(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    """Type-check a create (``partial=False``) or patch body; returns ScheduleSpec fields.
-    A ValueError names the offending field."""
-    unknown = sorted(set(body) - set(FIELDS))
-    if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(unknown)}; accepted: {', '.join(FIELDS)}")
-    if not partial:
-        missing = [f for f in ("notebook", "cron") if f not in body]
-        if missing:
-            raise ValueError(f"{' and '.join(missing)} required")
-    if partial and not body:
-        raise ValueError("nothing to change: give at least one field")
-    out: dict[str, Any] = {}
-    for key in ("cron", "notebook"):
-        if key in body:
-            if not isinstance(body[key], str) or not body[key].strip():
-                raise ValueError(f"{key} must be a non-empty string, not {_kind(body[key])}")
-            out[key] = body[key]
-    for key in ("timezone", "branch", "kernel", "name"):
-        if key in body:
-            value = body[key]
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f"{key} must be a string or null, not {_kind(value)}")
-            out[key] = value or None
-    if "parameters" in body:
-        params = body["parameters"]
-        if params is not None and not isinstance(params, dict):
-            raise ValueError(f"parameters must be an object of name -> value, not {_kind(params)}")
-        out["parameters"] = params or {}
-    if "gpus" in body:
-        gpus = body["gpus"] if body["gpus"] is not None else 0
-        if not _int(gpus) or gpus < 0:
-            raise ValueError(f"gpus must be an integer >= 0, got {json.dumps(gpus)}")
-        out["gpus"] = gpus
-    if "timeout" in body:
-        timeout = body["timeout"]
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
-        ):
-            raise ValueError(
-                f"timeout must be a positive number of seconds or null, got {json.dumps(timeout)}"
-            )
-        out["timeout"] = float(timeout) if timeout is not None else None
-    if "tags" in body:
-        tags = body["tags"] if body["tags"] is not None else []
-        if not isinstance(tags, list) or not all(
-            isinstance(t, str) and t.strip() and len(t) <= 255 for t in tags
-        ):
-            raise ValueError("tags must be an array of non-empty strings (at most 255 characters)")
-        out["tags"] = [t.strip() for t in tags]
-    for key in ("catchup", "concurrency"):
-        if key in body:
-            if not isinstance(body[key], str):
-                raise ValueError(f"{key} must be a string, not {_kind(body[key])}")
-            out[key] = body[key]
-    if "max_catchup" in body:
-        max_catchup = body["max_catchup"]
-        if not _int(max_catchup):
-            raise ValueError(f"max_catchup must be an integer, got {json.dumps(max_catchup)}")
-        out["max_catchup"] = max_catchup
-    if "active" in body:
-        if not isinstance(body["active"], bool):
-            raise ValueError(f"active must be true or false, not {_kind(body['active'])}")
-        out["active"] = body["active"]
-    return out
+T = TypeVar("T")
+MAX_PREVIEW = 20
 
 
 class ScheduleAPIHandler(MLOpsHandler):
@@ -141,9 +69,13 @@ class ScheduleAPIHandler(MLOpsHandler):
         return url_path_join(self.base_url, "mlops", "api", "schedules", schedule_id)
 
     def parse(self, *, partial: bool) -> dict[str, Any]:
+        """The body's :class:`ScheduleSpec` fields (a patch gives only those to change)."""
         body = self.json_body()
+        if partial and not body:
+            raise self.fail(400, "nothing to change: give at least one field")
+        model = ScheduleChanges if partial else ScheduleRequest
         try:
-            fields = parse_schedule_body(body, partial=partial)
+            fields = model.parse(body).spec_fields()
         except ValueError as err:
             raise self.fail(400, str(err)) from None
         if "notebook" in fields:
@@ -201,6 +133,26 @@ class ScheduleRunHandler(ScheduleAPIHandler):
         self.send_json(run_summary(submission.run), status=201)
 
 
+class CronPreviewHandler(MLOpsHandler):
+    """Whether a schedule would accept a cron expression, and its next fire times."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        expression = self.get_argument("expression", None)
+        if expression is None:
+            raise self.fail(400, "expression is required, e.g. expression=0 3 * * *")
+        timezone = self.get_argument("timezone", "").strip() or None
+        raw_count = self.get_argument("count", "").strip()
+        try:
+            count = int(raw_count) if raw_count else 5
+        except ValueError:
+            raise self.fail(400, f"count must be an integer, got {raw_count!r}") from None
+        if not 1 <= count <= MAX_PREVIEW:
+            raise self.fail(400, f"count must be between 1 and {MAX_PREVIEW}, got {count}")
+        self.send_json(await self.blocking(preview_cron, expression, timezone, count))
+
+
 def schedule_handlers(base_url: str) -> list[tuple[str, type[MLOpsHandler]]]:
     """The schedule routes; register them before ``handlers()`` (its catch-all 404)."""
     from jupyter_server.utils import url_path_join
@@ -211,5 +163,118 @@ def schedule_handlers(base_url: str) -> list[tuple[str, type[MLOpsHandler]]]:
         ("schedules", SchedulesHandler),
         (one, ScheduleHandler),
         (f"{one}/run", ScheduleRunHandler),
+        ("cron/preview", CronPreviewHandler),
     ]
     return [(url_path_join(api, path), handler) for path, handler in routes]
+
+
+PATHS: PathItems = {
+    "/schedules": {
+        "get": {
+            "operationId": "listSchedules",
+            "summary": "Every cron schedule, with its next fire time and last run",
+            "responses": {
+                "200": json_response("The schedules, oldest first", ScheduleList),
+                "403": FORBIDDEN,
+            },
+        },
+        "post": {
+            "operationId": "createSchedule",
+            "summary": "Run a notebook on a cron schedule",
+            "description": "Validates everything before writing anything: the cron "
+            "expression and time zone, the notebook (in the working copy, or committed on "
+            "`branch`), its parameters, the kernel, GPUs, timeout and policies. The server's "
+            "scheduler fires each slot once, however many servers and `jupyter mlops "
+            "scheduler` processes share the store. Needs the `execute` permission.",
+            "requestBody": json_body(ScheduleRequest),
+            "responses": {
+                "201": json_response(
+                    "The schedule was created", Schedule, headers=location("schedule")
+                ),
+                "400": BAD_REQUEST,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        },
+    },
+    "/schedules/{schedule_id}": {
+        "parameters": [SCHEDULE_ID],
+        "get": {
+            "operationId": "getSchedule",
+            "summary": "One schedule, its next fire times, its recent slots and runs",
+            "responses": {
+                "200": json_response("The schedule", ScheduleDetail),
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        },
+        "patch": {
+            "operationId": "updateSchedule",
+            "summary": 'Edit, pause (`{"active": false}`) or resume a schedule',
+            "description": "A new cron expression or time zone starts from the next slot "
+            "after now; resuming applies the catch-up policy to the slots missed while "
+            "paused. Anything but `active` and `name` validates the whole schedule again. "
+            "Needs `execute`.",
+            "requestBody": json_body(ScheduleChanges),
+            "responses": {
+                "200": json_response("The schedule as it is now", Schedule),
+                "400": BAD_REQUEST,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        },
+        "delete": {
+            "operationId": "deleteSchedule",
+            "summary": "Delete a schedule (its runs are kept)",
+            "responses": {"204": {"description": "Deleted"}, "403": FORBIDDEN, "404": NOT_FOUND},
+        },
+    },
+    "/schedules/{schedule_id}/run": {
+        "parameters": [SCHEDULE_ID],
+        "post": {
+            "operationId": "runScheduleNow",
+            "summary": "Run the schedule's notebook once, now (also while paused)",
+            "description": "Not a slot: the run's `scheduled_for` is null and the concurrency "
+            "policy does not apply. Needs `execute`.",
+            "responses": {
+                "201": json_response("The run was queued", RunSummary, headers=location("run")),
+                "400": BAD_REQUEST,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        },
+    },
+    "/cron/preview": {
+        "get": {
+            "operationId": "previewCron",
+            "summary": "Whether a schedule would accept a cron expression, and when it fires",
+            "description": "Validated by the server's cron implementation (the one that fires "
+            "the schedules): an expression a schedule would refuse answers `valid: false` "
+            "with the message creating that schedule would give; otherwise the next `count` "
+            "fire times after now, in the zone's offset.",
+            "parameters": [
+                query(
+                    "expression",
+                    {"type": "string"},
+                    "The cron expression, as a schedule's `cron`.",
+                    required=True,
+                ),
+                query(
+                    "timezone",
+                    {"type": "string"},
+                    "IANA name (e.g. `Europe/Berlin`); default the server's zone.",
+                ),
+                query(
+                    "count",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_PREVIEW, "default": 5},
+                    "How many fire times to list.",
+                ),
+            ],
+            "responses": {
+                "200": json_response("The verdict and the next fire times", CronPreview),
+                "400": BAD_REQUEST,
+                "403": FORBIDDEN,
+            },
+        },
+    },
+}

@@ -147,9 +147,3 @@ class RunSearch(SlotQueue):
         return self.search_runs(
             status=status or (), notebook=notebook, tags=tags, limit=limit, cursor=cursor
         )
-
-
-def search_runs(store: RunSearch, **filters: Any) -> RunPage:
-    """:meth:`RunSearch.search_runs`; server/handlers.py calls this until the merge of
-    issue 12 switches it to the method (then this function goes)."""
-    return store.search_runs(**filters)

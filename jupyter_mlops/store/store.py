@@ -21,12 +21,9 @@ from .artifacts import ArtifactStore
 from .events import EventQueries
 from .metrics import MetricStore
 from .queries import RunSearch
-from .rollups import ROLLUP_LEVELS
 from .runs import RunLifecycle
 
-__all__ = ["ROLLUP_LEVELS", "RunStore"]
-# ROLLUP_LEVELS: server/handlers.py reads it from here until it calls
-# RunStore.metric_summaries (the merge of issue 12); then this import goes.
+__all__ = ["RunStore"]
 
 
 class RunStore(RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore):

@@ -25,6 +25,9 @@ export function summary(fields: Partial<IRunSummary> = {}): IRunSummary {
     commit: '0123456789abcdef',
     reproduced_from: null,
     source: 'ui',
+    queue_position: null,
+    schedule_id: null,
+    scheduled_for: null,
     ...fields
   };
 }
@@ -47,6 +50,7 @@ export function detail(fields: Partial<IRunDetail> = {}): IRunDetail {
       private_repo: false
     },
     runner: {
+      backend: 'local',
       pid: null,
       host: null,
       kernel_pid: null,
