@@ -89,9 +89,16 @@ class StopControl:
         self.request(RunStatus.CANCELLED)
 
     def on_signals(self) -> None:
-        """``SIGTERM`` and ``SIGINT`` cancel the run (instead of killing the runner)."""
+        """``SIGTERM`` and ``SIGINT`` cancel the run (instead of killing the runner);
+        ``SIGURG`` only wakes a runner waiting in the queue to read its run again.
+
+        A queued run is cancelled in the store and its runner woken with ``SIGURG``, whose
+        default action is to do nothing: a runner still importing (before this handler
+        exists) is not killed by it, and reads the cancelled status when it gets there.
+        """
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda _signum, _frame: self.cancel())
+        signal.signal(signal.SIGURG, lambda _signum, _frame: self.wake.set())
 
     def time_out_after(self, seconds: float | None) -> threading.Timer | None:
         """Stop the run as timed out after ``seconds`` (none: no limit); cancel the timer

@@ -163,7 +163,7 @@ def test_scheduler_command_fires_and_stops_on_sigterm(
         runs = schedules.runs_of(schedule_id)
         first = runs[-1]
         assert first.scheduled_for is not None and first.source == "schedule"
-        assert 0 <= (first.created_at - first.scheduled_for).total_seconds() < 5
+        assert first.created_at >= first.scheduled_for  # the delay: bench/scheduler.py
         deadline = time.monotonic() + 120
         while not RunStatus(store.require_run(first.id).status).is_terminal:
             assert time.monotonic() < deadline

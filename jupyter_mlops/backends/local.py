@@ -20,7 +20,7 @@ import threading
 
 from ..gpus import check_gpu_request, usable_gpus
 from ..processes import hostname, runner_alive, start_runner
-from ..store import Run
+from ..store import Run, RunStatus
 from .base import Backend
 
 
@@ -43,7 +43,12 @@ class LocalBackend(Backend):
         return proc
 
     def cancel(self, run: Run) -> None:
+        """Stop the run's runner: ``SIGTERM`` while it runs (it cancels and kills the
+        kernel's tree), only a wake-up (``SIGURG``) while it is queued, since the store
+        already says cancelled and a runner still starting must not die of a signal it
+        has no handler for yet (it would exit -15 instead of recording the cancel)."""
         if run.runner_host == hostname() and runner_alive(run.runner_pid, run.id):
             assert run.runner_pid is not None
+            queued = run.status == RunStatus.QUEUED.value
             with contextlib.suppress(ProcessLookupError):
-                os.kill(run.runner_pid, signal.SIGTERM)
+                os.kill(run.runner_pid, signal.SIGURG if queued else signal.SIGTERM)
