@@ -68,25 +68,31 @@ export function TextField(props: {
   list?: string;
   children?: React.ReactNode;
 }): JSX.Element {
+  // What is left (id, label, error, help) is the Field's.
+  const {
+    value,
+    onChange,
+    placeholder,
+    inputMode,
+    spellCheck,
+    list,
+    children,
+    ...field
+  } = props;
   return (
-    <Field
-      id={props.id}
-      label={props.label}
-      error={props.error}
-      help={props.help}
-    >
+    <Field {...field}>
       <input
-        id={props.id}
+        id={field.id}
         type="text"
-        inputMode={props.inputMode}
-        list={props.list}
-        spellCheck={props.spellCheck}
-        className={inputClass(props.error)}
-        placeholder={props.placeholder}
-        value={props.value}
-        onChange={e => props.onChange(e.target.value)}
+        inputMode={inputMode}
+        list={list}
+        spellCheck={spellCheck}
+        className={inputClass(field.error)}
+        placeholder={placeholder}
+        value={value}
+        onChange={e => onChange(e.target.value)}
       />
-      {props.children}
+      {children}
     </Field>
   );
 }
