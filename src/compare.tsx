@@ -97,15 +97,20 @@ function CodeDiffs(props: {
   );
 }
 
-function CompareView(props: {
+/** What the Compare widget knows of its runs, drawn as it changes. */
+interface ICompareState {
   runs: IRunDetail[];
+  /** The runs that could not be loaded, one line each. */
   error: string | null;
   loading: boolean;
+  /** Bumped at every reload (the metric overlays refresh with it). */
   version: number;
-  trans: TranslationBundle;
-  client: MLOpsClient;
-  onOpen: (id: string) => void;
-}): JSX.Element {
+}
+
+function CompareView(
+  props: ICompareState &
+    Pick<CompareWidget.IOptions, 'trans' | 'client' | 'onOpen'>
+): JSX.Element {
   const { runs, trans } = props;
   const [onlyDiffs, setOnlyDiffs] = React.useState(false);
   if (!runs.length) {
@@ -243,7 +248,7 @@ export class CompareWidget extends ReactWidget {
 
   async reload(): Promise<void> {
     const generation = ++this._generation;
-    this._loading = true;
+    this._state.loading = true;
     this.update();
     const results = await Promise.all(
       this.ids.map(id =>
@@ -265,10 +270,10 @@ export class CompareWidget extends ReactWidget {
         errors.push(`${this.ids[i]}: ${errorMessage(result.reason)}`);
       }
     });
-    this._runs = runs;
-    this._version++;
-    this._error = errors.length ? errors.join('\n') : null;
-    this._loading = false;
+    this._state.runs = runs;
+    this._state.version++;
+    this._state.error = errors.length ? errors.join('\n') : null;
+    this._state.loading = false;
     this.update();
   }
 
@@ -283,10 +288,7 @@ export class CompareWidget extends ReactWidget {
   protected render(): JSX.Element {
     return (
       <CompareView
-        runs={this._runs}
-        error={this._error}
-        loading={this._loading}
-        version={this._version}
+        {...this._state}
         trans={this._options.trans}
         client={this._options.client}
         onOpen={this._options.onOpen}
@@ -295,10 +297,12 @@ export class CompareWidget extends ReactWidget {
   }
 
   private _options: CompareWidget.IOptions;
-  private _runs: IRunDetail[] = [];
-  private _error: string | null = null;
-  private _loading = false;
-  private _version = 0;
+  private _state: ICompareState = {
+    runs: [],
+    error: null,
+    loading: false,
+    version: 0
+  };
   private _generation = 0;
   private _watcher: RunWatcher;
 }

@@ -22,13 +22,15 @@ export function FieldError(props: {
 
 /**
  * A labelled form field: the label (for the control with `id`), the control,
- * then its help line and its error, with the styles of every form of ours.
+ * then its help line and its error, with the styles of every form of ours;
+ * `after` comes below the error (more lines about the value).
  */
 export function Field(props: {
   id: string;
   label: React.ReactNode;
   error?: string | null;
   help?: React.ReactNode;
+  after?: React.ReactNode;
   children: React.ReactNode;
 }): JSX.Element {
   return (
@@ -41,6 +43,7 @@ export function Field(props: {
         <div className="jp-mlops-field-help">{props.help}</div>
       ) : null}
       <FieldError error={props.error} />
+      {props.after}
     </div>
   );
 }
@@ -65,27 +68,70 @@ export function TextField(props: {
   list?: string;
   children?: React.ReactNode;
 }): JSX.Element {
+  // What is left (id, label, error, help) is the Field's.
+  const {
+    value,
+    onChange,
+    placeholder,
+    inputMode,
+    spellCheck,
+    list,
+    children,
+    ...field
+  } = props;
   return (
-    <Field
-      id={props.id}
-      label={props.label}
-      error={props.error}
-      help={props.help}
-    >
+    <Field {...field}>
       <input
-        id={props.id}
+        id={field.id}
         type="text"
-        inputMode={props.inputMode}
-        list={props.list}
-        spellCheck={props.spellCheck}
-        className={inputClass(props.error)}
-        placeholder={props.placeholder}
-        value={props.value}
-        onChange={e => props.onChange(e.target.value)}
+        inputMode={inputMode}
+        list={list}
+        spellCheck={spellCheck}
+        className={inputClass(field.error)}
+        placeholder={placeholder}
+        value={value}
+        onChange={e => onChange(e.target.value)}
       />
-      {props.children}
+      {children}
     </Field>
   );
+}
+
+/** The keys of a form's state that hold free text (not a union of choices). */
+type TextKey<S> = {
+  [K in keyof S]-?: string extends S[K]
+    ? S[K] extends string
+      ? K
+      : never
+    : never;
+}[keyof S];
+
+/** The props that bind a `TextField` to one text of a form's state. */
+export interface ITextBinding {
+  value: string;
+  onChange: (value: string) => void;
+  error?: string;
+}
+
+/**
+ * Binds a form's text fields to its state: `bind(key)` gives the text of
+ * `state[key]`, the change that sets it, and its problem (`errors` under
+ * `errorKeys[key]`), so that each field is `<TextField ... {...bind(key)} />`.
+ */
+export function textBinder<S>(
+  state: S,
+  set: (patch: Partial<S>) => void,
+  errors: Record<string, string>,
+  errorKeys: { readonly [K in keyof S]?: string }
+): (key: TextKey<S>) => ITextBinding {
+  return key => {
+    const errorKey = errorKeys[key];
+    return {
+      value: state[key] as unknown as string,
+      onChange: value => set({ [key]: value } as unknown as Partial<S>),
+      error: errorKey === undefined ? undefined : errors[errorKey]
+    };
+  };
 }
 
 /** A labelled drop-down of fixed choices. */

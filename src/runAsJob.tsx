@@ -18,7 +18,13 @@ import type {
 } from './api';
 import { ErrorBanner } from './components';
 import { CronCheck, CronVerdict } from './cronCheck';
-import { CheckboxField, FieldError, inputClass, TextField } from './formFields';
+import {
+  CheckboxField,
+  FieldError,
+  inputClass,
+  TextField,
+  textBinder
+} from './formFields';
 import { ParameterInput } from './parameterInput';
 import { errorMessage, MLOpsAPIError } from './request';
 import {
@@ -154,6 +160,7 @@ function ExecutionFieldset(props: IFormProps): JSX.Element {
   const { kernels, state, errors, trans, submitting } = props;
   const set = (patch: Partial<IRunFormState>) =>
     props.onChange({ ...state, ...patch });
+  const bind = textBinder(state, set, errors, RUN_FIELDS);
   const gpuNames = kernels.gpus.map(g => `${g.index}: ${g.name}`).join(', ');
   const numberFields: Array<{
     key: 'gpus' | 'timeout' | 'seed';
@@ -198,22 +205,18 @@ function ExecutionFieldset(props: IFormProps): JSX.Element {
             key={f.key}
             id={`jp-mlops-${f.key}`}
             label={f.label}
-            error={errors[RUN_FIELDS[f.key]]}
             help={f.help}
             inputMode={f.inputMode}
             placeholder={f.placeholder}
-            value={state[f.key]}
-            onChange={value => set({ [f.key]: value })}
+            {...bind(f.key)}
           />
         ))}
       </div>
       <TextField
         id="jp-mlops-tags"
         label={trans.__('Tags (comma-separated)')}
-        error={errors[RUN_FIELDS.tags]}
         placeholder={trans.__('e.g. baseline, lr-sweep')}
-        value={state.tags}
-        onChange={tags => set({ tags })}
+        {...bind('tags')}
       />
       <div className="jp-mlops-field">
         <CheckboxField

@@ -55,11 +55,16 @@ export interface IRunActions {
   openNotebook(path: string): void;
 }
 
-interface IDetailProps {
+/** What the detail widget knows of its run, drawn as it changes. */
+interface IDetailState {
   detail: IRunDetail | null;
   error: string | null;
   deleted: boolean;
+  /** The action under way (its buttons are disabled meanwhile). */
   busy: string | null;
+}
+
+interface IDetailProps extends IDetailState {
   htmlUrl: string;
   client: MLOpsClient;
   trans: TranslationBundle;
@@ -404,14 +409,14 @@ export class RunDetailWidget extends ReactWidget {
       reload: () => this.reload(),
       onChange: change => {
         if (change.run === null) {
-          this._deleted = true;
+          this._state.deleted = true;
           this.update();
           this.onDeleted?.();
           return false;
         }
-        if (this._detail) {
+        if (this._state.detail) {
           // Show the new status and progress at once; details follow.
-          this._detail = { ...this._detail, ...change.run };
+          this._state.detail = { ...this._state.detail, ...change.run };
           this.update();
         }
         return true;
@@ -438,7 +443,7 @@ export class RunDetailWidget extends ReactWidget {
 
   /** The run as last loaded. */
   get detail(): IRunDetail | null {
-    return this._detail;
+    return this._state.detail;
   }
 
   /** Emitted-like hook: called once the run is known to be deleted. */
@@ -451,32 +456,34 @@ export class RunDetailWidget extends ReactWidget {
       if (generation !== this._generation || this.isDisposed) {
         return;
       }
-      const wasActive = this._detail ? isActive(this._detail.status) : false;
-      this._detail = detail;
-      this._error = null;
+      const wasActive = this._state.detail
+        ? isActive(this._state.detail.status)
+        : false;
+      this._state.detail = detail;
+      this._state.error = null;
       void this.metrics.refresh();
       this._updateLive(wasActive);
     } catch (error) {
       if (generation !== this._generation || this.isDisposed) {
         return;
       }
-      this._error = errorMessage(error);
+      this._state.error = errorMessage(error);
     }
     this.update();
   }
 
   /** Run an action, showing it as busy meanwhile. */
   async act(name: string, action: () => Promise<unknown>): Promise<void> {
-    this._busy = name;
+    this._state.busy = name;
     this.update();
     try {
       await action();
-      this._error = null;
+      this._state.error = null;
     } catch (error) {
-      this._error = errorMessage(error);
+      this._state.error = errorMessage(error);
     } finally {
-      this._busy = null;
-      if (!this.isDisposed && !this._deleted) {
+      this._state.busy = null;
+      if (!this.isDisposed && !this._state.deleted) {
         this.update();
         void this.reload();
       }
@@ -518,11 +525,8 @@ export class RunDetailWidget extends ReactWidget {
     };
     return (
       <RunDetailView
+        {...this._state}
         runId={this.runId}
-        detail={this._detail}
-        error={this._error}
-        deleted={this._deleted}
-        busy={this._busy}
         htmlUrl={client.htmlUrl(this.runId)}
         client={client}
         trans={trans}
@@ -543,7 +547,7 @@ export class RunDetailWidget extends ReactWidget {
    * flushed points.
    */
   private _updateLive(wasActive: boolean): void {
-    const active = !!this._detail && isActive(this._detail.status);
+    const active = !!this._state.detail && isActive(this._state.detail.status);
     if (active && isStopped(this._livePoll)) {
       void startLater(this._livePoll);
     } else if (!active) {
@@ -560,10 +564,12 @@ export class RunDetailWidget extends ReactWidget {
   private _watcher: RunWatcher;
   private _livePoll: Poll;
   private _finalMetrics: Debouncer;
-  private _detail: IRunDetail | null = null;
-  private _error: string | null = null;
-  private _busy: string | null = null;
-  private _deleted = false;
+  private _state: IDetailState = {
+    detail: null,
+    error: null,
+    deleted: false,
+    busy: null
+  };
   private _generation = 0;
 }
 

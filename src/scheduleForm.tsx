@@ -18,10 +18,11 @@ import { describeCron } from './cron';
 import type { CronVerdict } from './cronCheck';
 import {
   CheckboxField,
-  FieldError,
+  Field,
   inputClass,
   SelectField,
-  TextField
+  TextField,
+  textBinder
 } from './formFields';
 import { formatClock, formatTime } from './format';
 
@@ -281,11 +282,33 @@ function CronField(props: {
   const { state, error, verdict, trans, set } = props;
   const description = error ? null : describeCron(state.cron, trans);
   const next = verdict.state === 'valid' ? verdict.next : [];
+  const nextAndSyntax = (
+    <>
+      {!error && next.length > 0 && (
+        <div className="jp-mlops-field-help jp-mlops-cron-next">
+          {trans.__('Next:')}{' '}
+          {next.slice(0, NEXT_SHOWN).map((t, i) => (
+            <span key={t} title={formatTime(t)} data-fire-at={t}>
+              {i ? ', ' : ''}
+              {formatClock(t)}
+            </span>
+          ))}
+        </div>
+      )}
+      <div className="jp-mlops-field-help">
+        {trans.__(
+          'minute hour day-of-month month weekday, e.g. 30 2 * * 1-5; a 6th field is seconds (* * * * * */30: every 30 s)'
+        )}
+      </div>
+    </>
+  );
   return (
-    <div className="jp-mlops-field">
-      <label htmlFor="jp-mlops-schedule-cron" className="jp-mlops-field-label">
-        {trans.__('Cron expression')}
-      </label>
+    <Field
+      id="jp-mlops-schedule-cron"
+      label={trans.__('Cron expression')}
+      error={error}
+      after={nextAndSyntax}
+    >
       <input
         id="jp-mlops-schedule-cron"
         type="text"
@@ -308,24 +331,7 @@ function CronField(props: {
           ? trans.__('%1 (%2 time)', description, state.timezone.trim())
           : ''}
       </div>
-      <FieldError error={error} />
-      {!error && next.length > 0 && (
-        <div className="jp-mlops-field-help jp-mlops-cron-next">
-          {trans.__('Next:')}{' '}
-          {next.slice(0, NEXT_SHOWN).map((t, i) => (
-            <span key={t} title={formatTime(t)} data-fire-at={t}>
-              {i ? ', ' : ''}
-              {formatClock(t)}
-            </span>
-          ))}
-        </div>
-      )}
-      <div className="jp-mlops-field-help">
-        {trans.__(
-          'minute hour day-of-month month weekday, e.g. 30 2 * * 1-5; a 6th field is seconds (* * * * * */30: every 30 s)'
-        )}
-      </div>
-    </div>
+    </Field>
   );
 }
 
@@ -348,6 +354,7 @@ export function ScheduleSection(props: {
   const { state, errors, trans } = props;
   const set = (patch: Partial<IScheduleFormState>) =>
     props.onChange({ ...state, ...patch });
+  const bind = textBinder(state, set, errors, SCHEDULE_FIELDS);
   const zones = React.useMemo(knownTimeZones, []);
   return (
     <fieldset
@@ -386,11 +393,9 @@ export function ScheduleSection(props: {
             <TextField
               id="jp-mlops-schedule-timezone"
               label={trans.__('Time zone')}
-              error={errors[SCHEDULE_FIELDS.timezone]}
               list="jp-mlops-schedule-timezones"
               spellCheck={false}
-              value={state.timezone}
-              onChange={timezone => set({ timezone })}
+              {...bind('timezone')}
             >
               <datalist id="jp-mlops-schedule-timezones">
                 {zones.map(z => (
@@ -403,8 +408,7 @@ export function ScheduleSection(props: {
               label={trans.__('Branch (optional)')}
               spellCheck={false}
               placeholder={trans.__('working copy')}
-              value={state.branch}
-              onChange={branch => set({ branch })}
+              {...bind('branch')}
             />
           </div>
           <div className="jp-mlops-field-help">
@@ -421,10 +425,8 @@ export function ScheduleSection(props: {
             <TextField
               id="jp-mlops-schedule-name"
               label={trans.__('Name (optional)')}
-              error={errors[SCHEDULE_FIELDS.name]}
               placeholder={trans.__('the notebook name')}
-              value={state.name}
-              onChange={name => set({ name })}
+              {...bind('name')}
             />
             {policyFields(trans).map(field => (
               <SelectField<string>

@@ -17,41 +17,35 @@ import { RUN_STATUSES } from '../status';
 import { summary } from './runs';
 import { trans } from './trans';
 
-describe('formatDuration', () => {
-  it('shows tenths under 10 s, whole seconds under a minute', () => {
-    expect(formatDuration(1.23)).toBe('1.2 s');
-    expect(formatDuration(42.4)).toBe('42 s');
-  });
+/** The number formatters, by name, for the table below. */
+const NUMBER_FORMATS = { formatDuration, formatMetric };
 
-  it('shows minutes and seconds, then hours and minutes', () => {
-    expect(formatDuration(184)).toBe('3 min 04 s');
-    expect(formatDuration(7500)).toBe('2 h 05 min');
-  });
-
-  it('is empty for no or a non-finite value, and clamps negatives', () => {
-    expect(formatDuration(null)).toBe('');
-    expect(formatDuration(undefined)).toBe('');
-    expect(formatDuration(Infinity)).toBe('');
-    expect(formatDuration(-5)).toBe('0.0 s');
-  });
-});
-
-describe('formatMetric', () => {
-  it('keeps 4 significant digits and whole numbers as they are', () => {
-    expect(formatMetric(0.123456)).toBe('0.1235');
-    expect(formatMetric(12)).toBe('12');
-    expect(formatMetric(0)).toBe('0');
-  });
-
-  it('uses exponent notation for very large or small magnitudes', () => {
-    expect(formatMetric(1234567)).toBe('1.23e+6');
-    expect(formatMetric(0.0001234)).toBe('1.23e-4');
-  });
-
-  it('says NaN for null and keeps infinities', () => {
-    expect(formatMetric(null)).toBe('NaN');
-    expect(formatMetric(undefined)).toBe('NaN');
-    expect(formatMetric(Infinity)).toBe('Infinity');
+describe('number formats', () => {
+  it.each<[keyof typeof NUMBER_FORMATS, number | null | undefined, string]>([
+    // Durations: tenths under 10 s, whole seconds under a minute...
+    ['formatDuration', 1.23, '1.2 s'],
+    ['formatDuration', 42.4, '42 s'],
+    // ...then minutes and seconds, then hours and minutes...
+    ['formatDuration', 184, '3 min 04 s'],
+    ['formatDuration', 7500, '2 h 05 min'],
+    // ...empty for no or a non-finite value; negatives are clamped.
+    ['formatDuration', null, ''],
+    ['formatDuration', undefined, ''],
+    ['formatDuration', Infinity, ''],
+    ['formatDuration', -5, '0.0 s'],
+    // Metrics keep 4 significant digits and whole numbers as they are...
+    ['formatMetric', 0.123456, '0.1235'],
+    ['formatMetric', 12, '12'],
+    ['formatMetric', 0, '0'],
+    // ...use exponent notation for very large or small magnitudes...
+    ['formatMetric', 1234567, '1.23e+6'],
+    ['formatMetric', 0.0001234, '1.23e-4'],
+    // ...say NaN for null and keep infinities.
+    ['formatMetric', null, 'NaN'],
+    ['formatMetric', undefined, 'NaN'],
+    ['formatMetric', Infinity, 'Infinity']
+  ])('%s(%p) is %p', (format, value, expected) => {
+    expect(NUMBER_FORMATS[format](value)).toBe(expected);
   });
 });
 

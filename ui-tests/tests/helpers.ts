@@ -3,7 +3,7 @@
  * steps every test repeats (open a notebook, fill the Run as job dialog,
  * wait for a run to reach a status).
  */
-import { expect, IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 
 /**
@@ -15,6 +15,16 @@ export async function unmockMLOpsAPI(
 ): Promise<void> {
   await page.route(/\/mlops\/api\//, route => route.continue());
 }
+
+/** Unmock our API before each test of the enclosing `test.describe`. */
+export function useMLOpsAPI(): void {
+  test.beforeEach(async ({ page }) => {
+    await unmockMLOpsAPI(page);
+  });
+}
+
+/** Screenshots to look at (kept in the repository, next to the tests). */
+export const SHOTS = 'tests/screenshots';
 
 /** Seconds a run may take here (2 cores: ~3-5 s; generous for CI). */
 export const RUN_TIMEOUT = 90_000;
@@ -155,6 +165,12 @@ export async function openRunDialog(
   return dialog;
 }
 
+/** Dismiss a dialog with its reject (Cancel) button and wait until it is gone. */
+export async function rejectDialog(dialog: Locator): Promise<void> {
+  await dialog.locator('.jp-Dialog-button.jp-mod-reject').click();
+  await expect(dialog).toHaveCount(0);
+}
+
 /** Click Run in the dialog and return the new run's id (from the side panel). */
 export async function submitDialog(
   page: IJupyterLabPageFixture
@@ -166,14 +182,37 @@ export async function submitDialog(
   await expect(dialog).toHaveCount(0, { timeout: 30_000 });
 }
 
-/** Open the run history side panel. */
-export async function openRunsPanel(
-  page: IJupyterLabPageFixture
+/** Open the side panel whose tab (and element) has the id `id`. */
+export async function openSidePanel(
+  page: IJupyterLabPageFixture,
+  id: string
 ): Promise<Locator> {
-  await page.sidebar.openTab('jupyter-mlops-runs');
-  const panel = page.locator('#jupyter-mlops-runs');
+  await page.sidebar.openTab(id);
+  const panel = page.locator(`#${id}`);
   await expect(panel).toBeVisible();
   return panel;
+}
+
+/** Open the run history side panel. */
+export function openRunsPanel(page: IJupyterLabPageFixture): Promise<Locator> {
+  return openSidePanel(page, 'jupyter-mlops-runs');
+}
+
+/** The panel's row of the run `id`. */
+export function runRow(panel: Locator, id: string): Locator {
+  return panel.locator(`.jp-mlops-run[data-run-id="${id}"]`);
+}
+
+/** Wait until the panel's rows of every run in `ids` show `status`. */
+export async function waitForRuns(
+  panel: Locator,
+  ids: string[],
+  status: string | RegExp,
+  timeout = RUN_TIMEOUT
+): Promise<void> {
+  for (const id of ids) {
+    await waitForStatus(runRow(panel, id), status, timeout);
+  }
 }
 
 /** The panel's rows of runs of the notebook `name`, newest first. */

@@ -9,8 +9,11 @@ import {
   LOSS_NOTEBOOK,
   openRunsPanel,
   putNotebook,
+  runRow,
+  SHOTS,
   submitByAPI,
-  unmockMLOpsAPI,
+  useMLOpsAPI,
+  waitForRuns,
   waitForStatus
 } from './helpers';
 
@@ -24,8 +27,6 @@ test.use({
   }
 });
 
-const SHOTS = 'tests/screenshots';
-
 /** Show only the runs of one notebook in the panel (the store is shared). */
 async function filterNotebook(panel: Locator, notebook: string): Promise<void> {
   const input = panel.locator('#jp-mlops-filter-notebook');
@@ -34,9 +35,7 @@ async function filterNotebook(panel: Locator, notebook: string): Promise<void> {
 }
 
 test.describe('Metric plots', () => {
-  test.beforeEach(async ({ page }) => {
-    await unmockMLOpsAPI(page);
-  });
+  useMLOpsAPI();
 
   test('the detail plots a metric live while the run goes, then the final series', async ({
     page,
@@ -49,7 +48,7 @@ test.describe('Metric plots', () => {
     });
     const panel = await openRunsPanel(page);
     await filterNotebook(panel, nb);
-    const row = panel.locator(`.jp-mlops-run[data-run-id="${run.id}"]`);
+    const row = runRow(panel, run.id);
     await expect(row).toBeVisible({ timeout: 30_000 });
     await row.locator('.jp-mlops-run-open').click();
 
@@ -119,12 +118,7 @@ test.describe('Metric plots', () => {
     await filterNotebook(panel, nb);
     const rows = panel.locator('.jp-mlops-run');
     await expect(rows).toHaveCount(2, { timeout: 30_000 });
-    for (const id of ids) {
-      await waitForStatus(
-        panel.locator(`.jp-mlops-run[data-run-id="${id}"]`),
-        'succeeded'
-      );
-    }
+    await waitForRuns(panel, ids, 'succeeded');
 
     // Columns: the latest loss of each run, sortable.
     await panel.locator('#jp-mlops-columns').fill('loss, acc');
@@ -196,7 +190,7 @@ test.describe('Metric plots', () => {
     });
     const panel = await openRunsPanel(page);
     await filterNotebook(panel, nb);
-    const row = panel.locator(`.jp-mlops-run[data-run-id="${run.id}"]`);
+    const row = runRow(panel, run.id);
     await expect(row).toBeVisible({ timeout: 30_000 });
     await waitForStatus(row, 'succeeded', 180_000);
     await row.locator('.jp-mlops-run-open').click();

@@ -4,8 +4,10 @@ import {
   notebook,
   openRunsPanel,
   putNotebook,
+  runRow,
   submitByAPI,
-  unmockMLOpsAPI,
+  useMLOpsAPI,
+  waitForRuns,
   waitForStatus
 } from './helpers';
 
@@ -20,9 +22,7 @@ test.use({
 });
 
 test.describe('Run history panel', () => {
-  test.beforeEach(async ({ page }) => {
-    await unmockMLOpsAPI(page);
-  });
+  useMLOpsAPI();
 
   test('pages with Load more and filters by notebook, tag and status', async ({
     page,
@@ -67,12 +67,7 @@ test.describe('Run history panel', () => {
       0
     );
 
-    for (const id of ids) {
-      await waitForStatus(
-        panel.locator(`.jp-mlops-run[data-run-id="${id}"]`),
-        'succeeded'
-      );
-    }
+    await waitForRuns(panel, ids, 'succeeded');
 
     await panel.locator('#jp-mlops-filter-tag').fill('beta');
     await panel.locator('#jp-mlops-filter-tag').press('Enter');
@@ -107,7 +102,7 @@ test.describe('Run history panel', () => {
     const panel = await openRunsPanel(page);
     await expect(panel.locator('.jp-mlops-connection')).toHaveText(/polling/);
     const run = await submitByAPI(page, { notebook: path });
-    const row = panel.locator(`.jp-mlops-run[data-run-id="${run.id}"]`);
+    const row = runRow(panel, run.id);
     await expect(row).toBeVisible({ timeout: 30_000 });
     await waitForStatus(row, 'succeeded');
   });

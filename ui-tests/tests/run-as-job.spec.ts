@@ -1,42 +1,52 @@
-import { expect, test } from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
 
 import {
   FAILING_NOTEBOOK,
+  rejectDialog,
   runDialog,
   openRunDialog,
   openRunsPanel,
   putNotebook,
   RUN_TIMEOUT,
+  runRow,
   runRows,
+  SHOTS,
   SLOW_NOTEBOOK,
   submitByAPI,
   submitDialog,
   TRAIN_NOTEBOOK,
-  unmockMLOpsAPI,
+  useMLOpsAPI,
+  waitForRuns,
   waitForStatus
 } from './helpers';
 
 test.describe.configure({ timeout: 180_000 });
 
-/** Screenshots to look at (kept in the repository, next to the tests). */
-const SHOTS = 'tests/screenshots';
+/** Upload the parameterised training notebook as `train.ipynb`. */
+function putTrainNotebook(
+  page: IJupyterLabPageFixture,
+  tmpPath: string
+): Promise<string> {
+  return putNotebook(page, tmpPath, 'train.ipynb', TRAIN_NOTEBOOK);
+}
+
+/** Upload the training notebook, open it and its Run as job dialog. */
+async function openTrainDialog(
+  page: IJupyterLabPageFixture,
+  tmpPath: string
+): Promise<Locator> {
+  return openRunDialog(page, await putTrainNotebook(page, tmpPath));
+}
 
 test.describe('Run as job', () => {
-  test.beforeEach(async ({ page }) => {
-    await unmockMLOpsAPI(page);
-  });
+  useMLOpsAPI();
 
   test('submit with a changed parameter, watch it succeed, see the value in the executed notebook', async ({
     page,
     tmpPath
   }) => {
-    const path = await putNotebook(
-      page,
-      tmpPath,
-      'train.ipynb',
-      TRAIN_NOTEBOOK
-    );
-    const dialog = await openRunDialog(page, path);
+    const dialog = await openTrainDialog(page, tmpPath);
 
     // One typed input per parameter, prefilled with its default.
     await expect(dialog.locator('#jp-mlops-param-lr')).toHaveValue('0.1');
@@ -175,13 +185,7 @@ test.describe('Run as job', () => {
     page,
     tmpPath
   }) => {
-    const path = await putNotebook(
-      page,
-      tmpPath,
-      'train.ipynb',
-      TRAIN_NOTEBOOK
-    );
-    const dialog = await openRunDialog(page, path);
+    const dialog = await openTrainDialog(page, tmpPath);
     // What the kernel's torch says about CUDA, probed on the server.
     const cudaHelp = dialog.locator('[data-kernel-cuda]');
     await expect(cudaHelp).toContainText('PyTorch');
@@ -201,8 +205,7 @@ test.describe('Run as job', () => {
     await dialog
       .locator('.jp-Dialog-content')
       .screenshot({ path: SHOTS + '/run-as-job-server-error.png' });
-    await dialog.locator('.jp-Dialog-button.jp-mod-reject').click();
-    await expect(dialog).toHaveCount(0);
+    await rejectDialog(dialog);
   });
 
   test('cancel a long run from its detail', async ({ page, tmpPath }) => {
@@ -210,7 +213,7 @@ test.describe('Run as job', () => {
     const run = await submitByAPI(page, { notebook: path });
 
     const panel = await openRunsPanel(page);
-    const row = panel.locator(`.jp-mlops-run[data-run-id="${run.id}"]`);
+    const row = runRow(panel, run.id);
     await waitForStatus(row, 'running');
     await expect(row.locator('.jp-mlops-elapsed')).toBeVisible();
 
@@ -238,12 +241,7 @@ test.describe('Run as job', () => {
     page,
     tmpPath
   }) => {
-    const path = await putNotebook(
-      page,
-      tmpPath,
-      'train.ipynb',
-      TRAIN_NOTEBOOK
-    );
+    const path = await putTrainNotebook(page, tmpPath);
     await page.notebook.openByPath(path);
     await page.notebook.addCell('code', 'extra = 1');
     await page
@@ -260,20 +258,14 @@ test.describe('Run as job', () => {
     const saved = await page.request.get(`/api/contents/${path}?content=1`);
     const model = (await saved.json()) as { content: { cells: unknown[] } };
     expect(model.content.cells).toHaveLength(4);
-    await dialog.locator('.jp-Dialog-button.jp-mod-reject').click();
-    await expect(dialog).toHaveCount(0);
+    await rejectDialog(dialog);
   });
 
   test('compare two runs: parameters side by side, differences highlighted', async ({
     page,
     tmpPath
   }) => {
-    const path = await putNotebook(
-      page,
-      tmpPath,
-      'train.ipynb',
-      TRAIN_NOTEBOOK
-    );
+    const path = await putTrainNotebook(page, tmpPath);
     const a = await submitByAPI(page, {
       notebook: path,
       parameters: { lr: 0.5 },
@@ -298,7 +290,7 @@ test.describe('Run as job', () => {
     const compare = panel.locator('.jp-mlops-compare');
     await expect(compare).toBeDisabled();
     for (const run of [a, b]) {
-      const row = panel.locator(`.jp-mlops-run[data-run-id="${run.id}"]`);
+      const row = runRow(panel, run.id);
       await expect(row).toBeVisible({ timeout: 30_000 });
       await row.locator('.jp-mlops-run-select').check();
     }
@@ -328,12 +320,6 @@ test.describe('Run as job', () => {
     await page.theme.setLightTheme();
 
     // Let both runs finish before the test's directory is removed.
-    for (const run of [a, b]) {
-      await waitForStatus(
-        panel.locator(`.jp-mlops-run[data-run-id="${run.id}"]`),
-        /succeeded|failed/,
-        RUN_TIMEOUT
-      );
-    }
+    await waitForRuns(panel, [a.id, b.id], /succeeded|failed/, RUN_TIMEOUT);
   });
 });

@@ -9,16 +9,15 @@ import type { Locator } from '@playwright/test';
 import {
   notebook,
   openRunDialog,
+  openSidePanel,
   putNotebook,
   RUN_TIMEOUT,
-  unmockMLOpsAPI,
+  SHOTS,
+  useMLOpsAPI,
   waitForStatus
 } from './helpers';
 
 test.describe.configure({ timeout: 240_000 });
-
-/** Screenshots to look at (kept in the repository, next to the tests). */
-const SHOTS = 'tests/screenshots';
 
 /** A quick notebook with one parameter. */
 const TICK_NOTEBOOK = notebook([
@@ -59,19 +58,12 @@ async function deleteSchedulesUnder(
 }
 
 /** Open the Schedules side panel. */
-async function openSchedulesPanel(
-  page: IJupyterLabPageFixture
-): Promise<Locator> {
-  await page.sidebar.openTab('jupyter-mlops-schedules');
-  const panel = page.locator('#jupyter-mlops-schedules');
-  await expect(panel).toBeVisible();
-  return panel;
+function openSchedulesPanel(page: IJupyterLabPageFixture): Promise<Locator> {
+  return openSidePanel(page, 'jupyter-mlops-schedules');
 }
 
 test.describe('Schedules', () => {
-  test.beforeEach(async ({ page }) => {
-    await unmockMLOpsAPI(page);
-  });
+  useMLOpsAPI();
 
   test.afterEach(async ({ page, tmpPath }) => {
     await deleteSchedulesUnder(page, tmpPath);
@@ -111,21 +103,25 @@ test.describe('Schedules', () => {
     await expect(preview).toContainText('Every Monday at 08:00');
 
     // A custom expression: checked as typed.
+    /** Type `value` into `input`: the section names `problem`, Schedule is disabled. */
+    const expectRefused = async (
+      input: Locator,
+      value: string,
+      problem: string
+    ): Promise<void> => {
+      await input.fill(value);
+      await expect(
+        dialog.locator('.jp-mlops-schedule-section .jp-mlops-field-error')
+      ).toContainText(problem);
+      await expect(accept).toBeDisabled();
+    };
     await dialog.locator('input[data-preset="custom"]').check();
-    await cron.fill('61 * * * *');
-    await expect(
-      dialog.locator('.jp-mlops-schedule-section .jp-mlops-field-error')
-    ).toContainText('out of range');
-    await expect(accept).toBeDisabled();
+    await expectRefused(cron, '61 * * * *', 'out of range');
     await cron.fill('30 2 * * 1-5');
     await expect(preview).toContainText(
       'At 02:30 on weekdays (Monday to Friday)'
     );
-    await timezone.fill('Mars/Olympus_Mons');
-    await expect(
-      dialog.locator('.jp-mlops-schedule-section .jp-mlops-field-error')
-    ).toContainText('Unknown time zone');
-    await expect(accept).toBeDisabled();
+    await expectRefused(timezone, 'Mars/Olympus_Mons', 'Unknown time zone');
     await timezone.fill('UTC');
 
     // Seconds are the 6th field: every 10 s, so that it fires during the test.
