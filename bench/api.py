@@ -18,7 +18,6 @@ and every runner it started, is stopped at the end.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -36,6 +35,7 @@ from typing import Any
 
 import nbformat
 import requests
+from common import KERNELSPEC, commit_all, option_parser
 from nbformat.v4 import new_code_cell, new_notebook
 from sqlalchemy import insert
 
@@ -52,11 +52,6 @@ from jupyter_mlops.store.models import (
 )
 
 TOKEN = "bench-token"
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 def make_project(root: Path) -> None:
@@ -66,11 +61,7 @@ def make_project(root: Path) -> None:
         metadata={"kernelspec": KERNELSPEC},
     )
     nbformat.write(nb, root / "trivial.ipynb")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Bench")
-    git(root, "config", "user.email", "bench@example.com")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "bench")
+    commit_all(root)
 
 
 def fill_store(db_url: str, count: int, root: Path) -> list[str]:
@@ -280,11 +271,7 @@ def summary(name: str, samples: list[float], goal: float | None) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--submits", type=int, default=10)
-    args = parser.parse_args()
+    args = option_parser(__doc__, runs=10_000, repeat=50, submits=10).parse_args()
 
     with tempfile.TemporaryDirectory(prefix="mlops-bench-api-") as tmp_name:
         tmp = Path(tmp_name)

@@ -19,7 +19,6 @@ loss of each (same seed, same code). Without a CUDA device it prints
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -31,6 +30,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from common import option_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "examples" / "train_torch.ipynb"
@@ -79,11 +79,7 @@ def show(run_id: str, env: dict[str, str]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=1234)
-    args = parser.parse_args()
+    args = option_parser(__doc__, repeat=3, epochs=20, seed=1234).parse_args()
 
     devices = cuda_device_count()
     if devices == 0:

@@ -14,7 +14,6 @@ papermill's on the large one.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -24,9 +23,8 @@ import time
 from pathlib import Path
 
 import nbformat
+from common import KERNELSPEC, commit_all, option_parser
 from nbformat.v4 import new_code_cell, new_notebook
-
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
 def make_notebook(path: Path, cells: int) -> None:
@@ -47,9 +45,7 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = option_parser(__doc__, repeat=5).parse_args()
 
     with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
         root = Path(tmp)
@@ -58,13 +54,7 @@ def main() -> None:
         make_notebook(repo / "small.ipynb", 3)
         make_notebook(repo / "large.ipynb", 200)
         (repo / "helpers.py").write_text("VALUE = 1\n")
-        subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-        subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-        subprocess.run(
-            ["git", "-c", "user.name=bench", "-c", "user.email=b@b", "commit", "-qm", "init"],
-            cwd=repo,
-            check=True,
-        )
+        commit_all(repo)
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
         env["JUPYTER_MLOPS_DATA_DIR"] = str(root / "data")
 

@@ -19,23 +19,20 @@ a SQLite store in a temporary data directory (``--db-url`` for PostgreSQL).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from common import KERNELSPEC, commit_all, option_parser
 from nbformat.v4 import new_code_cell, new_notebook
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec
 from jupyter_mlops.store import RunStatus, RunStore
-
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
 def make_project(root: Path) -> Path:
@@ -45,13 +42,7 @@ def make_project(root: Path) -> Path:
         new_notebook(cells=[new_code_cell("x = 1")], metadata={"kernelspec": KERNELSPEC}),
         repo / "tiny.ipynb",
     )
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(
-        ["git", "-c", "user.name=bench", "-c", "user.email=b@b", "commit", "-qm", "init"],
-        cwd=repo,
-        check=True,
-    )
+    commit_all(repo)
     return repo / "tiny.ipynb"
 
 
@@ -108,9 +99,7 @@ def run_backend(name: str, settings: Settings, notebook: Path, runs: int, concur
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=2)
+    parser = option_parser(__doc__, runs=100, concurrency=2)
     parser.add_argument("--backends", default="local,dask")
     parser.add_argument("--db-url", default="", help="a PostgreSQL URL (default: SQLite)")
     args = parser.parse_args()

@@ -20,7 +20,6 @@ Goals (issue 4): ours >= 100,000 points/s and >= 100x MLflow's log_metric; a
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -31,6 +30,8 @@ import textwrap
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from common import option_parser
 
 POINTS = 100_000
 SERIES_POINTS = 1_000_000
@@ -204,9 +205,7 @@ def series_on_sqlite(root: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--mlflow-calls", type=int, default=1000)
+    parser = option_parser(__doc__, repeat=5, mlflow_calls=1000)
     parser.add_argument("--mlflow-python", default=sys.executable)
     args = parser.parse_args()
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-try:
-    from ._version import __version__
-except ImportError:  # pragma: no cover - only in a source tree that was never built
-    __version__ = "0.0.0+unknown"
+from .exports import TRACKING_API as _TRACKING_API
+from .exports import __version__
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
@@ -25,21 +23,6 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     from .server.app import MLOpsExtensionApp
 
     return [{"module": "jupyter_mlops", "app": MLOpsExtensionApp}]
-
-
-_TRACKING_API = (
-    "current_run_id",
-    "end_run",
-    "flush",
-    "load_model",
-    "log_artifact",
-    "log_metric",
-    "log_metrics",
-    "log_model",
-    "log_params",
-    "seed_everything",
-    "set_tags",
-)
 
 
 def __getattr__(name: str) -> Any:

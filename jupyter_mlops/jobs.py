@@ -14,10 +14,10 @@ import logging
 import secrets
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .artifact_gc import collect_garbage
 from .artifacts import open_artifact_store
@@ -33,10 +33,14 @@ from .store.lost import mark_lost, reconcile_runs
 from .store.runs import new_run, new_run_id
 from .strict import is_strict_int
 
+if TYPE_CHECKING:
+    from .snapshot.create import Snapshot
+
 __all__ = [
     "GPURequestError",  # defined in .gpus, raised here at submit
     "JobService",
     "PathOutsideRoot",
+    "RunSettings",
     "RunSpec",
     "RunStateError",
     "Submission",
@@ -48,6 +52,20 @@ SEED_PARAMETER = "seed"
 MAX_SEED = 2**31 - 1
 
 
+SNAPSHOT_COLUMNS = {"commit": "commit_sha", "ref": "snapshot_ref", "private": "private_repo"}
+"""The run column of each :class:`~jupyter_mlops.snapshot.create.Snapshot` field that is not
+stored under its own name."""
+
+
+def snapshot_columns(snapshot: Snapshot) -> dict[str, Any]:
+    """A snapshot as the run columns that record it: every field of the snapshot, so a field
+    added to :class:`~jupyter_mlops.snapshot.create.Snapshot` is recorded (and reproduced)
+    without a second list to keep in step."""
+    return {
+        SNAPSHOT_COLUMNS.get(f.name, f.name): getattr(snapshot, f.name) for f in fields(snapshot)
+    }
+
+
 class PathOutsideRoot(ValueError):
     """The notebook is not inside the server's root directory."""
 
@@ -56,18 +74,26 @@ class RunStateError(ValueError):
     """The run is not in a state that allows the operation (e.g. deleting a running run)."""
 
 
-@dataclass
-class RunSpec:
-    """What to run. ``raw_parameters`` are CLI strings coerced to the declared types;
-    ``parameters`` are already typed (YAML file, REST JSON) and are type-checked."""
+@dataclass(kw_only=True)
+class RunSettings:
+    """How a notebook runs: what a one-off run and a schedule both say (a schedule gives
+    them to every run it fires). ``raw_parameters`` are CLI strings coerced to the
+    declared types; ``parameters`` are already typed (YAML file, REST JSON) and are
+    type-checked."""
 
-    notebook: str
     parameters: Mapping[str, Any] = field(default_factory=dict)
     raw_parameters: Mapping[str, str] = field(default_factory=dict)
     kernel: str | None = None
     gpus: int = 0
     timeout: float | None = None
     tags: Sequence[str] = ()
+
+
+@dataclass
+class RunSpec(RunSettings):
+    """What to run: a notebook, its :class:`RunSettings`, and where the run comes from."""
+
+    notebook: str
     seed: int | None = None
     commit: bool = False
     commit_message: str | None = None
@@ -205,15 +231,7 @@ class JobService:
             gpus=spec.gpus,
             timeout_s=spec.timeout,
             seed=seed,
-            commit_sha=snapshot.commit,
-            snapshot_ref=snapshot.ref,
-            git_dir=snapshot.git_dir,
-            worktree=snapshot.worktree,
-            notebook_relpath=snapshot.notebook_relpath,
-            branch=snapshot.branch,
-            base_commit=snapshot.base_commit,
-            dirty=snapshot.dirty,
-            private_repo=snapshot.private,
+            **snapshot_columns(snapshot),
             cells_total=sum(1 for c in nb.cells if c.cell_type == "code") + (1 if values else 0),
             schedule_id=spec.schedule_id,
             scheduled_for=spec.scheduled_for,
@@ -267,6 +285,7 @@ class JobService:
 
     def reproduce(self, run_id: str, *, source: str = "reproduce") -> Submission:
         """Same commit, parameters, seed, kernel, GPUs, timeout and tags; new run id."""
+        from .snapshot.create import Snapshot
         from .snapshot.refs import link_run_ref
 
         original = self.store.require_run(run_id)
@@ -294,15 +313,9 @@ class JobService:
                     "gpus",
                     "timeout_s",
                     "seed",
-                    "commit_sha",
-                    "git_dir",
-                    "worktree",
-                    "notebook_relpath",
-                    "branch",
-                    "base_commit",
-                    "dirty",
-                    "private_repo",
+                    *(SNAPSHOT_COLUMNS.get(f.name, f.name) for f in fields(Snapshot)),
                 )
+                if name != "snapshot_ref"  # the new run's own ref, above
             },
         )
         params = {  # the job's parameters; values the notebook logged are results

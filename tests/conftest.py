@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from jupyter_mlops.config import Settings
+from jupyter_mlops.jobs import JobService
 from jupyter_mlops.processes import kill_tree
-from jupyter_mlops.store import RunStore
+from jupyter_mlops.store import Run, RunStore
 
 from .postgres import fresh_pg_database, pg_bin, throwaway_server
 
@@ -87,6 +88,80 @@ def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("JUPYTER_MLOPS_DATA_DIR", str(data_dir))
     monkeypatch.delenv("JUPYTER_MLOPS_DB_URL", raising=False)
     return Settings(data_dir=data_dir, heartbeat_interval=0.5, lost_after=5.0)
+
+
+def make_run(run_id: str, **overrides: object) -> Run:
+    """A run row with placeholder provenance, for tests of the store itself."""
+    fields: dict[str, object] = dict(
+        id=run_id,
+        notebook_path="nb/train.ipynb",
+        notebook_abspath="/tmp/nb/train.ipynb",
+        kernel_name="python3",
+        seed=7,
+        commit_sha="a" * 40,
+        snapshot_ref=f"refs/mlops/runs/{run_id}",
+        git_dir="/tmp/repo/.git",
+        worktree="/tmp/repo",
+        notebook_relpath="nb/train.ipynb",
+        cells_total=3,
+    )
+    fields.update(overrides)
+    return Run(**fields)
+
+
+def use_data_dir(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``path``, made, as the extension's data directory on SQLite: exported, so that a
+    server started by the test and the runners it starts use it too."""
+    path.mkdir()
+    monkeypatch.setenv("JUPYTER_MLOPS_DATA_DIR", str(path))
+    monkeypatch.delenv("JUPYTER_MLOPS_DB_URL", raising=False)
+    return path
+
+
+def extension_server_config(root: Path) -> dict[str, Any]:
+    """Make the server root a git repository of what the test put there; the server config
+    that turns the extension on."""
+    init_repo(root)
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}},
+        "MLOps": {"heartbeat_interval": 0.5, "lost_after": 10.0},
+    }
+
+
+def params_schedule_body(label: str) -> dict[str, Any]:
+    """A REST request for a daily schedule of ``notebooks/params.ipynb`` (03:00 in Berlin,
+    overlaps skipped, missed slots caught up once), ``label`` as its ``name`` parameter
+    and its tag."""
+    return {
+        "notebook": "notebooks/params.ipynb",
+        "cron": "0 3 * * *",
+        "timezone": "Europe/Berlin",
+        "parameters": {"epochs": 2, "name": label},
+        "tags": [label],
+        "concurrency": "skip",
+        "catchup": "once",
+    }
+
+
+@pytest.fixture
+def service_settings(settings: Settings) -> Settings:
+    """The settings of the ``store`` and ``service`` fixtures; a test module overrides this
+    for another store, backend or limits."""
+    return settings
+
+
+@pytest.fixture
+def store(service_settings: Settings) -> Iterator[RunStore]:
+    s = RunStore.from_settings(service_settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def service(service_settings: Settings, store: RunStore) -> Iterator[JobService]:
+    jobs = JobService(service_settings, store)
+    yield jobs
+    jobs.close()  # what the backend holds (a Dask client); nothing for the local one
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -59,18 +59,16 @@ def dask_settings(settings: Settings, postgres_server: str, cluster: object) -> 
 
 
 @pytest.fixture
-def store(dask_settings: Settings) -> Iterator[RunStore]:
-    s = RunStore.from_settings(dask_settings)
-    yield s
-    s.close()
+def service_settings(dask_settings: Settings) -> Settings:
+    """The ``store`` and ``service`` fixtures (conftest.py) use the cluster's settings."""
+    return dask_settings
 
 
 @pytest.fixture
-def service(dask_settings: Settings, store: RunStore) -> Iterator[JobService]:
-    jobs = JobService(dask_settings, store)
-    assert isinstance(jobs.backend, DaskBackend)
-    yield jobs
-    jobs.close()
+def service(service: JobService) -> JobService:
+    """conftest.py's ``service``, checked to launch on Dask."""
+    assert isinstance(service.backend, DaskBackend)
+    return service
 
 
 def gated(service: JobService, project: Path, gate: Path) -> Submission:

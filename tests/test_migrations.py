@@ -7,7 +7,9 @@ revision and upgrades it to head.
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, func, select, text
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, create_engine, func, select, text
 
 from jupyter_mlops.store import RunStore
 from jupyter_mlops.store.engine import SCHEMA_HEAD, current_revision, make_engine, upgrade
@@ -15,21 +17,34 @@ from jupyter_mlops.store.engine import SCHEMA_HEAD, current_revision, make_engin
 CHILD_TABLES = ["run_params", "run_tags", "run_events", "artifacts", "environments", "metrics"]
 
 
+def insert_first_revision_run(
+    conn: Connection, run_id: str, created_at: datetime, cells_done: int = 0
+) -> None:
+    """A succeeded run row as revision 0001 stores it (the ORM models are at head, so the
+    row is written in SQL), with placeholder provenance."""
+    conn.execute(
+        text(
+            "INSERT INTO runs (id, created_at, status, source, backend, notebook_path, "
+            "notebook_abspath, kernel_name, gpus, seed, commit_sha, snapshot_ref, git_dir, "
+            "worktree, notebook_relpath, dirty, private_repo, cancel_requested, cells_done) "
+            "VALUES (:id, :at, 'succeeded', 'cli', 'local', 'a.ipynb', '/a.ipynb', 'python3', "
+            "0, 1, 'c', :ref, '/g', '/w', 'a.ipynb', false, false, false, :cells_done)"
+        ),
+        {
+            "id": run_id,
+            "at": created_at,
+            "ref": f"refs/mlops/runs/{run_id}",
+            "cells_done": cells_done,
+        },
+    )
+
+
 def fill_at_first_revision(url: str) -> None:
     engine = make_engine(url)
     upgrade(engine, "0001")
     assert current_revision(engine) == "0001"
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO runs (id, created_at, status, source, backend, notebook_path, "
-                "notebook_abspath, kernel_name, gpus, seed, commit_sha, snapshot_ref, git_dir, "
-                "worktree, notebook_relpath, dirty, private_repo, cancel_requested, cells_done) "
-                "VALUES ('r1', '2026-01-01 00:00:00', 'succeeded', 'cli', 'local', 'a.ipynb', "
-                "'/a.ipynb', 'python3', 0, 1, 'c', 'refs/mlops/runs/r1', '/g', '/w', 'a.ipynb', "
-                "false, false, false, 3)"
-            )
-        )
+        insert_first_revision_run(conn, "r1", datetime(2026, 1, 1, tzinfo=timezone.utc), 3)
         conn.execute(text("INSERT INTO run_params VALUES ('r1', 'lr', '0.1', 'float')"))
         conn.execute(text("INSERT INTO run_tags VALUES ('r1', 'keep')"))
         conn.execute(

@@ -25,6 +25,7 @@ from jupyter_mlops.serialize import run_summary
 from jupyter_mlops.store import Run, RunStatus, RunStore
 from jupyter_mlops.store.types import utcnow
 
+from .conftest import make_run
 from .test_runs import all_output_text, executed_notebook, wait_for, wait_until
 
 FAKE = ("FakeGPU-A", "FakeGPU-B")
@@ -39,19 +40,13 @@ def queue_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Setti
 
 
 @pytest.fixture
-def store(queue_settings: Settings):
-    s = RunStore.from_settings(queue_settings)
-    yield s
-    s.close()
+def service_settings(queue_settings: Settings) -> Settings:
+    """The ``store`` and ``service`` fixtures (conftest.py) use the queue's limits."""
+    return queue_settings
 
 
 def service_with(settings: Settings, store: RunStore, **changes: object) -> JobService:
     return JobService(dataclasses.replace(settings, **changes), store)
-
-
-@pytest.fixture
-def service(queue_settings: Settings, store: RunStore) -> JobService:
-    return JobService(queue_settings, store)
 
 
 class Gates:
@@ -285,21 +280,7 @@ def test_a_killed_runner_frees_its_slot_without_a_server(
 
 
 def _queued_row(run_id: str, host: str, gpus: int = 0) -> Run:
-    return Run(
-        id=run_id,
-        created_at=utcnow(),
-        notebook_path="x.ipynb",
-        notebook_abspath="/x.ipynb",
-        kernel_name="python3",
-        gpus=gpus,
-        seed=1,
-        commit_sha="0" * 40,
-        snapshot_ref=f"refs/mlops/runs/{run_id}",
-        git_dir="/nonexistent",
-        worktree="/nonexistent",
-        notebook_relpath="x.ipynb",
-        runner_host=host,
-    )
+    return make_run(run_id, created_at=utcnow(), gpus=gpus, runner_host=host)
 
 
 def test_concurrent_claims_never_overbook(db_url: str) -> None:

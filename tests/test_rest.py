@@ -30,7 +30,7 @@ from jupyter_mlops.server.routes import handlers
 from jupyter_mlops.server.schedule_handlers import schedule_handlers
 from jupyter_mlops.server.stream_handlers import EventsHandler
 
-from .conftest import NOTEBOOKS, init_repo
+from .conftest import NOTEBOOKS, extension_server_config, use_data_dir
 
 SPEC_PATH = Path(__file__).parent.parent / "jupyter_mlops" / "server" / "openapi.yaml"
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
@@ -127,12 +127,8 @@ def documented_keys(name: str) -> set[str]:
 
 @pytest.fixture
 def mlops_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "mlops-data"
-    data.mkdir()
-    monkeypatch.setenv("JUPYTER_MLOPS_DATA_DIR", str(data))
-    monkeypatch.delenv("JUPYTER_MLOPS_DB_URL", raising=False)
     monkeypatch.setenv("JUPYTER_MLOPS_FAKE_GPUS", "Test GPU")
-    return data
+    return use_data_dir(tmp_path / "mlops-data", monkeypatch)
 
 
 @pytest.fixture
@@ -144,11 +140,7 @@ def jp_server_config(jp_root_dir: Path, mlops_data: Path, tmp_path: Path) -> dic
     outside = tmp_path / "outside.ipynb"
     shutil.copy(NOTEBOOKS / "trivial.ipynb", outside)
     (root / "link.ipynb").symlink_to(outside)
-    init_repo(root)
-    return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}},
-        "MLOps": {"heartbeat_interval": 0.5, "lost_after": 10.0},
-    }
+    return extension_server_config(root)
 
 
 @pytest.fixture
@@ -192,6 +184,11 @@ def api(jp_fetch: Any, mlops: Any) -> Any:
         return resp
 
     return call
+
+
+async def not_found_message(api: Any, path: str, spec_path: str, params: Any = None) -> str:
+    """The message of the 404 (as the spec documents it) that ``GET path`` must get."""
+    return (await api("GET", path, params=params, expect=404, spec_path=spec_path)).data["message"]
 
 
 async def wait_for_status(api: Any, run_id: str, wanted: set[str], timeout: float = 90) -> Any:
@@ -483,13 +480,8 @@ async def test_submit_run_inspect_download_reproduce_delete(api: Any, mlops: Any
         expect=304,
         spec_path="/runs/{run_id}/artifacts/{name}",
     )
-    missing = await api(
-        "GET",
-        f"/runs/{run['id']}/artifacts/nope.pt",
-        expect=404,
-        spec_path="/runs/{run_id}/artifacts/{name}",
-    )
-    assert "nope.pt" in missing.data["message"]
+    missing = f"/runs/{run['id']}/artifacts/nope.pt"
+    assert "nope.pt" in await not_found_message(api, missing, "/runs/{run_id}/artifacts/{name}")
 
     # reproduce: same commit, parameters, seed; then delete it
     again = (

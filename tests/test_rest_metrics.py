@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from .conftest import NOTEBOOKS, git
+from .conftest import NOTEBOOKS, extension_server_config
 from .test_rest import (  # noqa: F401 (fixtures)
     MISSING_ID,
     TERMINAL,
     api,
     mlops_data,
+    not_found_message,
     queued_run,
     wait_for_status,
 )
@@ -86,15 +87,7 @@ def jp_server_config(jp_root_dir: Path, mlops_data: Path) -> dict[str, Any]:  # 
     (root / "metrics").mkdir()
     (root / LOGGING_NOTEBOOK).write_text(LOGGING_SOURCE)
     shutil.copy(NOTEBOOKS / "trivial.ipynb", root / "metrics" / "trivial.ipynb")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "test@example.com")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
-    return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_mlops": True}},
-        "MLOps": {"heartbeat_interval": 0.5, "lost_after": 10.0},
-    }
+    return extension_server_config(root)
 
 
 async def submit(api: Any, **parameters: Any) -> str:  # noqa: F811
@@ -297,15 +290,9 @@ async def test_metric_requests_errors(api: Any, mlops: Any, jp_root_dir: Path) -
         ("/metrics", {"run": "not-a-run", "key": "loss"}, "/metrics"),
     ]
     for path, params, spec_path in missing_run:
-        resp = await api("GET", path, params=params, expect=404, spec_path=spec_path)
-        assert "no run" in resp.data["message"]
-    unknown_key = await api(
-        "GET",
-        f"/runs/{run.id}/metrics/nope/x",
-        expect=404,
-        spec_path="/runs/{run_id}/metrics/{key}",
-    )
-    assert "'nope/x'" in unknown_key.data["message"]
+        assert "no run" in await not_found_message(api, path, spec_path, params)
+    unknown_key = f"/runs/{run.id}/metrics/nope/x"
+    assert "'nope/x'" in await not_found_message(api, unknown_key, "/runs/{run_id}/metrics/{key}")
 
     for value in ("x", "1", "0", "-5", "100001", "1.5"):
         resp = await api(

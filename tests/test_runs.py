@@ -27,18 +27,6 @@ from jupyter_mlops.store import Run, RunStatus, RunStore
 from .conftest import NOTEBOOKS, git
 
 
-@pytest.fixture
-def store(settings: Settings):
-    s = RunStore.from_settings(settings)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def service(settings: Settings, store: RunStore) -> JobService:
-    return JobService(settings, store)
-
-
 def wait_for(service: JobService, submission: Submission, timeout: float = 120) -> Run:
     """Wait for the runner to exit, then read the (terminal) status from the store."""
     assert submission.handle is not None

@@ -15,6 +15,7 @@ import pytest
 from openapi_schema_validator import OAS31Validator
 
 from . import test_rest as rest
+from .conftest import params_schedule_body
 
 # The server, its extension state and the validating client of test_rest.py.
 mlops_data = rest.mlops_data
@@ -57,42 +58,22 @@ def test_request_schemas_accept_what_the_ui_sends_and_reject_unknown_fields() ->
         validate_body("ScheduleChanges", {"concurrency": "parallel"})
 
 
+async def create_trivial_schedule(api: Any, **fields: Any) -> dict[str, Any]:
+    """A new schedule of ``notebooks/trivial.ipynb`` in UTC, its response checked."""
+    body = {"notebook": "notebooks/trivial.ipynb", "timezone": "UTC", **fields}
+    return (await api("POST", "/schedules", body=body, expect=201, spec_path="/schedules")).data
+
+
 async def test_schedule_responses_match_the_spec(api: Any, mlops: Any) -> None:
     created = await api(
-        "POST",
-        "/schedules",
-        body={
-            "notebook": "notebooks/params.ipynb",
-            "cron": "0 3 * * *",
-            "timezone": "Europe/Berlin",
-            "parameters": {"epochs": 2, "name": "spec"},
-            "tags": ["spec"],
-            "concurrency": "skip",
-            "catchup": "once",
-        },
-        expect=201,
-        spec_path="/schedules",
+        "POST", "/schedules", body=params_schedule_body("spec"), expect=201, spec_path="/schedules"
     )
     s = created.data
     assert created.headers["Location"].endswith(f"/mlops/api/schedules/{s['id']}")
     assert set(s) == rest.documented_keys("Schedule")
     assert s["source"] == "working_copy" and s["last_run_status"] is None
 
-    branch = (
-        await api(
-            "POST",
-            "/schedules",
-            body={
-                "notebook": "notebooks/trivial.ipynb",
-                "cron": "@daily",
-                "timezone": "UTC",
-                "branch": "main",
-                "name": "from main",
-            },
-            expect=201,
-            spec_path="/schedules",
-        )
-    ).data
+    branch = await create_trivial_schedule(api, cron="@daily", branch="main", name="from main")
     assert branch["source"] == "branch" and branch["branch"] == "main"
 
     listed = (await api("GET", "/schedules", spec_path="/schedules")).data["schedules"]
@@ -136,20 +117,7 @@ async def test_schedule_responses_match_the_spec(api: Any, mlops: Any) -> None:
 
 
 async def test_fired_slots_and_their_runs_match_the_spec(api: Any, mlops: Any) -> None:
-    s = (
-        await api(
-            "POST",
-            "/schedules",
-            body={
-                "notebook": "notebooks/trivial.ipynb",
-                "cron": "* * * * * */2",
-                "timezone": "UTC",
-                "concurrency": "skip",
-            },
-            expect=201,
-            spec_path="/schedules",
-        )
-    ).data
+    s = await create_trivial_schedule(api, cron="* * * * * */2", concurrency="skip")
     deadline = time.monotonic() + 30
     while True:
         detail = (await api("GET", f"/schedules/{s['id']}", spec_path=ONE)).data

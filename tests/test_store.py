@@ -9,27 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from jupyter_mlops.store import Artifact, Run, RunNotFound, RunStatus, RunStore
+from jupyter_mlops.store import Artifact, RunNotFound, RunStatus, RunStore
 from jupyter_mlops.store.engine import SCHEMA_HEAD, current_revision, upgrade
 from jupyter_mlops.store.types import utcnow
 
-
-def make_run(run_id: str, **overrides: object) -> Run:
-    fields: dict[str, object] = dict(
-        id=run_id,
-        notebook_path="nb/train.ipynb",
-        notebook_abspath="/tmp/nb/train.ipynb",
-        kernel_name="python3",
-        seed=7,
-        commit_sha="a" * 40,
-        snapshot_ref=f"refs/mlops/runs/{run_id}",
-        git_dir="/tmp/repo/.git",
-        worktree="/tmp/repo",
-        notebook_relpath="nb/train.ipynb",
-        cells_total=3,
-    )
-    fields.update(overrides)
-    return Run(**fields)
+from .conftest import make_run
 
 
 @pytest.fixture
@@ -165,29 +149,18 @@ def test_progress_artifacts_environment_and_delete_cascade(store: RunStore) -> N
     run = store.require_run("r1")
     assert (run.cells_done, run.current_cell) == (2, 2)
     assert [e.cell_index for e in store.events("r1", kind="cell")] == [0, 1]
-    store.add_artifact(
-        Artifact(
-            run_id="r1",
-            name="output.ipynb",
-            kind="notebook",
-            sha256="b" * 64,
-            size=10,
-            content_type="application/x-ipynb+json",
-            created_at=utcnow(),
+    for digit, size in (("b", 10), ("c", 11)):  # the same name again replaces, it does not add
+        store.add_artifact(
+            Artifact(
+                run_id="r1",
+                name="output.ipynb",
+                kind="notebook",
+                sha256=digit * 64,
+                size=size,
+                content_type="application/x-ipynb+json",
+                created_at=utcnow(),
+            )
         )
-    )
-    # the same name again replaces, it does not duplicate
-    store.add_artifact(
-        Artifact(
-            run_id="r1",
-            name="output.ipynb",
-            kind="notebook",
-            sha256="c" * 64,
-            size=11,
-            content_type="application/x-ipynb+json",
-            created_at=utcnow(),
-        )
-    )
     assert [(a.name, a.sha256[0]) for a in store.artifacts("r1")] == [("output.ipynb", "c")]
     store.set_environment("r1", {"python": {"version": "3.11"}, "packages": {"x": "1"}})
     assert store.environment("r1") == {"python": {"version": "3.11"}, "packages": {"x": "1"}}

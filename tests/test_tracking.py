@@ -35,6 +35,8 @@ from jupyter_mlops.store.rollups import rollup_rows
 from jupyter_mlops.tracking import Tracker, load_model
 
 from .conftest import git
+from .conftest import make_run as placeholder_run
+from .test_migrations import insert_first_revision_run
 from .test_runs import wait_for as wait_for_run
 
 ROOT = Path(__file__).parent.parent
@@ -62,15 +64,9 @@ def job_settings(db_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.fixture
-def store(job_settings: Settings):
-    s = RunStore.from_settings(job_settings)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def service(job_settings: Settings, store: RunStore) -> JobService:
-    return JobService(job_settings, store)
+def service_settings(job_settings: Settings) -> Settings:
+    """The ``store`` and ``service`` fixtures (conftest.py) use the parametrized store."""
+    return job_settings
 
 
 def wait_for(service: JobService, submission: Submission, timeout: float = 180) -> Run:
@@ -79,21 +75,8 @@ def wait_for(service: JobService, submission: Submission, timeout: float = 180) 
 
 
 def make_run(store: RunStore, run_id: str, **params: tuple[object, str]) -> str:
-    store.create_run(
-        Run(
-            id=run_id,
-            notebook_path="nb.ipynb",
-            notebook_abspath="/tmp/nb.ipynb",
-            kernel_name="python3",
-            seed=1,
-            commit_sha="",
-            snapshot_ref="",
-            git_dir="",
-            worktree="",
-            notebook_relpath="nb.ipynb",
-        ),
-        params=params,
-    )
+    """A stored run (no snapshot: it is written to directly) with these params."""
+    store.create_run(placeholder_run(run_id, commit_sha=""), params=params)
     return run_id
 
 
@@ -667,16 +650,7 @@ def test_migration_0002_backfills_rollups_of_existing_points(db_url: str) -> Non
     engine = make_engine(db_url)
     upgrade(engine, "0001")
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO runs (id, created_at, status, source, backend, notebook_path, "
-                "notebook_abspath, kernel_name, gpus, seed, commit_sha, snapshot_ref, git_dir, "
-                "worktree, notebook_relpath, dirty, private_repo, cancel_requested, cells_done) "
-                "VALUES ('old', :at, 'succeeded', 'cli', 'local', 'n', 'n', 'k', 0, 1, '', '', "
-                "'', '', 'n', false, false, false, 0)"
-            ),
-            {"at": datetime.now(timezone.utc)},
-        )
+        insert_first_revision_run(conn, "old", datetime.now(timezone.utc))
         conn.execute(
             text(
                 "INSERT INTO metrics (run_id, key, step, value, at) "

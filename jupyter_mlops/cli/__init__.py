@@ -15,7 +15,7 @@ they print for people.
 
 from __future__ import annotations
 
-from .. import __version__
+from ..exports import __version__
 from .base import CommandGroupApp
 
 

@@ -13,8 +13,8 @@ from typing import Any, ClassVar, NoReturn
 from jupyter_core.application import JupyterApp
 from traitlets import Bool
 
-from .. import __version__
 from ..config import MLOps, Settings
+from ..exports import __version__
 
 EXIT_OK = 0
 EXIT_FAILED = 1

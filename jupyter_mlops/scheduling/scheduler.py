@@ -84,6 +84,19 @@ def default_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def run_settings_of(schedule: Schedule) -> dict[str, Any]:
+    """A stored schedule's branch and :class:`~jupyter_mlops.jobs.RunSettings`, by the names
+    both :class:`RunSpec` (a run it fires) and ``ScheduleSpec`` (an edit of it) take."""
+    return {
+        "branch": schedule.branch,
+        "parameters": dict(schedule.parameters or {}),
+        "kernel": schedule.kernel_name,
+        "gpus": schedule.gpus,
+        "timeout": schedule.timeout_s,
+        "tags": list(schedule.tags or []),
+    }
+
+
 def run_spec_for(
     schedule: Schedule,
     *,
@@ -96,13 +109,8 @@ def run_spec_for(
     return RunSpec(
         notebook=schedule.notebook_abspath,
         display_path=schedule.notebook_path,
-        parameters=dict(schedule.parameters or {}),
-        kernel=schedule.kernel_name,
-        gpus=schedule.gpus,
-        timeout=schedule.timeout_s,
-        tags=list(schedule.tags or []),
         source=source,
-        branch=schedule.branch,
+        **run_settings_of(schedule),
         schedule_id=schedule.id,
         scheduled_for=scheduled_for,
         run_id=run_id,

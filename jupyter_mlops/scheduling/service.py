@@ -8,19 +8,19 @@ timeout and the policies. A schedule that is stored can fire.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..jobs import JobService, Submission, new_run_id
+from ..jobs import JobService, RunSettings, Submission, new_run_id
 from ..server import models
 from ..store.models import Schedule
 from ..store.schedules import LastRun, ScheduleNotFound, ScheduleStore
 from ..store.types import utcnow
 from .cron import CronError, CronSchedule, local_zone_name
-from .scheduler import cron_for, run_spec_for
+from .scheduler import cron_for, run_settings_of, run_spec_for
 
 
 class ScheduleError(ValueError):
@@ -28,20 +28,14 @@ class ScheduleError(ValueError):
 
 
 @dataclass
-class ScheduleSpec:
-    """What to schedule. ``raw_parameters`` are CLI strings coerced to the declared types;
-    ``parameters`` are typed (REST JSON) and only checked."""
+class ScheduleSpec(RunSettings):
+    """What to schedule: a notebook (on a branch or the working copy), when, the
+    :class:`~jupyter_mlops.jobs.RunSettings` of every run it fires, and its policies."""
 
     notebook: str
     cron: str
     timezone: str | None = None
     branch: str | None = None
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    raw_parameters: Mapping[str, str] = field(default_factory=dict)
-    kernel: str | None = None
-    gpus: int = 0
-    timeout: float | None = None
-    tags: Sequence[str] = ()
     catchup: str = "skip"
     max_catchup: int = 10
     concurrency: str = "allow"
@@ -59,19 +53,16 @@ def schedule_dict(schedule: Schedule, last_run: LastRun | None = None) -> dict[s
 
 def schedule_model(schedule: Schedule, last_run: LastRun | None = None) -> models.Schedule:
     """:func:`schedule_dict` as its model (the detail view extends it)."""
+    run_settings = run_settings_of(schedule)
+    run_settings["timeout_s"] = run_settings.pop("timeout")  # the API's name for it
     fields = {
         "id": schedule.id,
         "name": schedule.name,
         "notebook": schedule.notebook_path,
         "source": "branch" if schedule.branch else "working_copy",
-        "branch": schedule.branch,
         "cron": schedule.cron,
         "timezone": schedule.timezone,
-        "parameters": dict(schedule.parameters or {}),
-        "kernel": schedule.kernel_name,
-        "gpus": schedule.gpus,
-        "timeout_s": schedule.timeout_s,
-        "tags": list(schedule.tags or []),
+        **run_settings,
         "active": schedule.active,
         "catchup": schedule.catchup,
         "max_catchup": schedule.max_catchup,
@@ -196,12 +187,7 @@ class ScheduleService:
             notebook=schedule.notebook_abspath,
             cron=schedule.cron,
             timezone=schedule.timezone,
-            branch=schedule.branch,
-            parameters=dict(schedule.parameters or {}),
-            kernel=schedule.kernel_name,
-            gpus=schedule.gpus,
-            timeout=schedule.timeout_s,
-            tags=list(schedule.tags or []),
+            **run_settings_of(schedule),
             catchup=schedule.catchup,
             max_catchup=schedule.max_catchup,
             concurrency=schedule.concurrency,

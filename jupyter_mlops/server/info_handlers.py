@@ -8,7 +8,7 @@ from typing import Any
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
-from .. import __version__
+from ..exports import __version__
 from .base import MLOpsHandler
 from .models import Health, Kernels, NotebookParameters
 from .spec import BAD_REQUEST, FORBIDDEN, NOT_FOUND, PathItems, json_response, query

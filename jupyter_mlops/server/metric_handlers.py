@@ -116,23 +116,19 @@ def latest_values(
     }
 
 
+def run_metrics(store: Any, run_id: str) -> dict[str, Any]:
+    """A run's status and the summary of each of its metric keys."""
+    run = store.require_run(run_id)
+    return {"run_id": run.id, "status": run.status, "keys": metric_summaries(store, run.id)}
+
+
 class RunMetricsHandler(MLOpsHandler):
     """The metric keys of a run, each with its latest value and series totals."""
 
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        store = self.mlops.store
-
-        def load() -> dict[str, Any]:
-            run = store.require_run(run_id)
-            return {
-                "run_id": run.id,
-                "status": run.status,
-                "keys": metric_summaries(store, run.id),
-            }
-
-        self.send_json(await self.blocking(load))
+        self.send_json(await self.blocking(run_metrics, self.mlops.store, run_id))
 
 
 class MetricSeriesHandler(MLOpsHandler):

@@ -102,24 +102,23 @@ class RunsHandler(MLOpsHandler):
         self.send_json(run_summary(submission.run), status=201)
 
 
+def stored_run_detail(store: Any, run_id: str) -> dict[str, Any]:
+    """:func:`run_detail` of a stored run, with its events, artifacts, environment and
+    latest metric values."""
+    return run_detail(
+        store.require_run(run_id),
+        events=store.events(run_id),
+        artifacts=store.artifacts(run_id),
+        environment=store.environment(run_id),
+        metrics={key: _json_number(value) for key, value in store.latest_metrics(run_id).items()},
+    )
+
+
 class RunHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        store = self.mlops.store
-
-        def load() -> dict[str, Any]:
-            return run_detail(
-                store.require_run(run_id),
-                events=store.events(run_id),
-                artifacts=store.artifacts(run_id),
-                environment=store.environment(run_id),
-                metrics={
-                    key: _json_number(value) for key, value in store.latest_metrics(run_id).items()
-                },
-            )
-
-        self.send_json(await self.blocking(load))
+        self.send_json(await self.blocking(stored_run_detail, self.mlops.store, run_id))
 
     @tornado.web.authenticated
     @authorized

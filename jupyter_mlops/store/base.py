@@ -12,13 +12,32 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from .engine import WRITE_OPTION, ensure_schema, make_engine
 from .locks import ARTIFACT_BLOBS, advisory_lock
+
+T = TypeVar("T")
+
+
+def found(row: T | None, missing: Exception) -> T:
+    """``row``, or ``missing`` raised when there is none (the ``require`` of every store)."""
+    if row is None:
+        raise missing
+    return row
+
+
+def ids_with_prefix(
+    session: Session, id_column: InstrumentedAttribute[str], prefix: str
+) -> Sequence[str]:
+    """At most two ids starting with ``prefix`` (``%`` and ``_`` in it taken literally):
+    enough to tell a unique prefix, as git accepts for commits, from an ambiguous one."""
+    return session.scalars(
+        select(id_column).where(id_column.startswith(prefix, autoescape=True)).limit(2)
+    ).all()
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

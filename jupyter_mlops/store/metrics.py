@@ -14,7 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from .base import StoreBase, chunks
 from .models import LatestMetric, Metric, MetricRollup
@@ -40,6 +51,28 @@ def _aware(value: datetime | float) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the run store; use timezone-aware values")
     return value
+
+
+def _grouped_extremes(
+    group: ColumnElement[Any],
+    lowest: tuple[ColumnElement[Any], ColumnElement[Any]],
+    highest: tuple[ColumnElement[Any], ColumnElement[Any]],
+    *where: ColumnElement[bool],
+) -> Subquery:
+    """Rows of ``(g, lo_step, lo_value, hi_step, hi_value)``: each raw point or rollup
+    bucket with its downsampling group and its lowest and highest ``(step, value)``, so
+    that raw points and every rollup level are downsampled by the same ranking query."""
+    return (
+        select(
+            group.label("g"),
+            lowest[0].label("lo_step"),
+            lowest[1].label("lo_value"),
+            highest[0].label("hi_step"),
+            highest[1].label("hi_value"),
+        )
+        .where(*where)
+        .subquery()
+    )
 
 
 class _SqliteTimes:
@@ -250,16 +283,13 @@ class MetricStore(StoreBase):
             if level == 0:  # a short step range: bucket the raw points
                 width = -(-(last - first + 1) // buckets)
                 group = (M.step - literal(first, BigInteger)) // literal(width, BigInteger)
-                source = (
-                    select(
-                        group.label("g"),
-                        M.step.label("lo_step"),
-                        M.value.label("lo_value"),
-                        M.step.label("hi_step"),
-                        M.value.label("hi_value"),
-                    )
-                    .where(M.run_id == run_id, M.key == key, M.value.is_not(None))
-                    .subquery()
+                source = _grouped_extremes(
+                    group,
+                    (M.step, M.value),
+                    (M.step, M.value),  # a raw point is its own lowest and highest
+                    M.run_id == run_id,
+                    M.key == key,
+                    M.value.is_not(None),
                 )
             else:
                 shift = ROLLUP_SHIFT * level
@@ -269,21 +299,14 @@ class MetricStore(StoreBase):
                 group = (R.bucket - literal(first_bucket, BigInteger)) // literal(
                     factor, BigInteger
                 )
-                source = (
-                    select(
-                        group.label("g"),
-                        R.min_step.label("lo_step"),
-                        R.min_value.label("lo_value"),
-                        R.max_step.label("hi_step"),
-                        R.max_value.label("hi_value"),
-                    )
-                    .where(
-                        R.run_id == run_id,
-                        R.key == key,
-                        R.level == level,
-                        R.min_value.is_not(None),
-                    )
-                    .subquery()
+                source = _grouped_extremes(
+                    group,
+                    (R.min_step, R.min_value),
+                    (R.max_step, R.max_value),
+                    R.run_id == run_id,
+                    R.key == key,
+                    R.level == level,
+                    R.min_value.is_not(None),
                 )
             c = source.c
             ranked = select(

@@ -68,6 +68,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def run_owned(**options: Any) -> Mapped[str]:
+    """The ``run_id`` column of a table whose rows belong to a run: they go when it goes."""
+    return mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"), **options)
+
+
 class Run(Base):
     __tablename__ = "runs"
 
@@ -144,9 +149,7 @@ class Run(Base):
 class RunParam(Base):
     __tablename__ = "run_params"
 
-    run_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = run_owned(primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     value_json: Mapped[str] = mapped_column(Text)
     type_name: Mapped[str] = mapped_column(String(32))
@@ -157,9 +160,7 @@ class RunParam(Base):
 class RunTag(Base):
     __tablename__ = "run_tags"
 
-    run_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = run_owned(primary_key=True)
     tag: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
 
     run: Mapped[Run] = relationship(back_populates="tags")
@@ -172,7 +173,7 @@ class RunEvent(Base):
     __table_args__ = (Index("ix_run_events_run_id_id", "run_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"))
+    run_id: Mapped[str] = run_owned()
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     kind: Mapped[str] = mapped_column(String(16))  # "status" | "cell"
     status: Mapped[str | None] = mapped_column(String(16))
@@ -193,7 +194,7 @@ class Metric(Base):
     __table_args__ = (Index("ix_metrics_run_id_key_step", "run_id", "key", "step"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"))
+    run_id: Mapped[str] = run_owned()
     key: Mapped[str] = mapped_column(String(255))
     step: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float | None] = mapped_column(Float)
@@ -205,9 +206,7 @@ class LatestMetric(Base):
 
     __tablename__ = "latest_metrics"
 
-    run_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = run_owned(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     step: Mapped[int] = mapped_column(BigInteger)
     value: Mapped[float | None] = mapped_column(Float)  # NULL: NaN
@@ -228,9 +227,7 @@ class MetricRollup(Base):
     __tablename__ = "metric_rollups"
     __table_args__ = {"sqlite_with_rowid": False}
 
-    run_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = run_owned(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     level: Mapped[int] = mapped_column(Integer, primary_key=True)
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -250,9 +247,7 @@ class Artifact(Base):
     __table_args__ = (UniqueConstraint("run_id", "name", name="uq_artifacts_run_id_name"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    run_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("runs.id", ondelete="CASCADE"), index=True
-    )
+    run_id: Mapped[str] = run_owned(index=True)
     name: Mapped[str] = mapped_column(String(1024))
     kind: Mapped[str] = mapped_column(String(32))  # notebook | html | model | file | log
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -267,9 +262,7 @@ class Environment(Base):
 
     __tablename__ = "environments"
 
-    run_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = run_owned(primary_key=True)
     captured_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
 

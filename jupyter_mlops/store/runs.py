@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from .base import StoreBase
+from .base import StoreBase, found, ids_with_prefix
 from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Run, RunEvent, RunParam, RunStatus, RunTag
 from .types import utcnow
 
@@ -120,19 +120,14 @@ class RunLifecycle(StoreBase):
             )
 
     def require_run(self, run_id: str) -> Run:
-        run = self.get_run(run_id)
-        if run is None:
-            raise RunNotFound(run_id)
-        return run
+        return found(self.get_run(run_id), RunNotFound(run_id))
 
     def resolve_run_id(self, prefix: str) -> str:
         """Accept a unique prefix of a run id, as git does for commits."""
         if not prefix:
             raise RunNotFound(prefix)
         with self.reading() as session:
-            ids = session.scalars(
-                select(Run.id).where(Run.id.startswith(prefix, autoescape=True)).limit(2)
-            ).all()
+            ids = ids_with_prefix(session, Run.id, prefix)
         if len(ids) == 1:
             return ids[0]
         if not ids:

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .base import found, ids_with_prefix
 from .models import Run, Schedule, ScheduleFire, SchedulerLease
 from .schedule_fires import ScheduleFiring, detached, for_update
 from .types import utcnow
@@ -69,19 +70,14 @@ class ScheduleStore(ScheduleFiring):
             return detached(row) if row is not None else None
 
     def require(self, schedule_id: str) -> Schedule:
-        schedule = self.get(schedule_id)
-        if schedule is None:
-            raise ScheduleNotFound(schedule_id)
-        return schedule
+        return found(self.get(schedule_id), ScheduleNotFound(schedule_id))
 
     def resolve_id(self, key: str) -> str:
         """A schedule id, a unique prefix of one, or a unique schedule name."""
         if not key:
             raise ScheduleNotFound(key)
         with self.runs.reading() as session:
-            ids = session.scalars(
-                select(Schedule.id).where(Schedule.id.startswith(key, autoescape=True)).limit(2)
-            ).all()
+            ids = ids_with_prefix(session, Schedule.id, key)
             if len(ids) == 1:
                 return ids[0]
             if len(ids) > 1:

@@ -55,12 +55,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .. import _TRACKING_API
+from ..exports import TRACKING_API
 from .interactive import env_seed
-from .models import load_model as load_model  # part of the API (``_TRACKING_API``)
+from .models import load_model as load_model  # part of the API (``TRACKING_API``)
 from .tracker import Tracker
 
-__all__ = list(_TRACKING_API)  # also what ``jupyter_mlops`` itself offers (lazily)
+__all__ = list(TRACKING_API)  # also what ``jupyter_mlops`` itself offers (lazily)
 
 # -- the process-wide tracker ---------------------------------------------------------
 

@@ -209,18 +209,24 @@ class Tracker:
 
     # -- metrics ------------------------------------------------------------------------
 
+    def _assign_step(self, key: str, step: int | None) -> int:
+        """The step of a new point of ``key`` (``None``: the key's next one), kept so the
+        next ``None`` follows the highest step so far; the key's name is checked on its
+        first point only. The caller holds ``_lock``."""
+        following = self._next_step.get(key)
+        if following is None:
+            _check_name("metric key", key)
+            following = 0
+        chosen = following if step is None else int(step)
+        self._next_step[key] = chosen + 1 if chosen >= following else following
+        return chosen
+
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
         value = float(value)
         at = time.time()
         with self._lock:
-            nxt = self._next_step.get(key)
-            if nxt is None:
-                _check_name("metric key", key)
-                nxt = 0
-            step = nxt if step is None else int(step)
-            self._next_step[key] = step + 1 if step >= nxt else nxt
             buffer = self._buffer
-            buffer.append((key, step, value, at))
+            buffer.append((key, self._assign_step(key, step), value, at))
             n = len(buffer)
         if self._thread is None:
             self.start()
@@ -237,13 +243,7 @@ class Tracker:
             buffer = self._buffer
             before = len(buffer)
             for key, value in items:
-                nxt = self._next_step.get(key)
-                if nxt is None:
-                    _check_name("metric key", key)
-                    nxt = 0
-                s = nxt if step is None else int(step)
-                self._next_step[key] = s + 1 if s >= nxt else nxt
-                buffer.append((key, s, value, at))
+                buffer.append((key, self._assign_step(key, step), value, at))
             n = len(buffer)
         if self._thread is None:
             self.start()
