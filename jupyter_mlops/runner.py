@@ -40,6 +40,7 @@ from typing import Any
 from ._imports import skip_slow_jsonschema_formats
 from .artifacts import open_artifact_store
 from .config import ENV_RUN_ID, ENV_SEED, Settings
+from .kernel_start import KERNEL_LOG, KernelStarter, KernelStartError
 from .processes import hostname, kill_tree
 from .runner_outputs import OUTPUT_NOTEBOOK, RunOutputs
 from .runner_progress import ProgressReporter
@@ -70,6 +71,7 @@ class Runner:
         self._current_cell: int | None = None
         self._kernel_cuda: dict[str, Any] | None = None
         self._sampler: Any = None
+        self._kernel_starter: KernelStarter | None = None
 
     def on_kernel_started(self, pid: int | None) -> None:
         self.kernel_pid = pid
@@ -104,17 +106,26 @@ class Runner:
         sampler = self._sampler = self._system_metrics(run)
         timer = self.stopping.time_out_after(run.timeout_s)
         background = threading.Thread(target=self._in_background, args=(run,), daemon=True)
-        kernel_manager = None
         try:
             notebook = self._materialize(run)
-            kernel_manager = self._start_kernel(run, notebook.parent)
+            starter = self._start_kernel(run, notebook.parent)
             # Import the execution stack here, in the main thread and while the kernel
             # boots, before the background thread imports parts of it: concurrent first
             # imports of one package can see a partially initialized module
             # (jupyter_client.manager was seen doing that).
             _import_execution_stack()
             background.start()
+            kernel_manager = starter.wait_ready()
             outcome = self._execute_notebook(run, notebook, reporter, kernel_manager)
+        except KernelStartError as err:
+            log.error("run %s: the kernel did not start: %s", self.run_id, err)
+            outcome = self.stopping.outcome_or(
+                Outcome.failed(
+                    f"kernel start failed: {err}",
+                    ename="KernelStartError",
+                    evalue=err.stderr_tail or str(err),
+                )
+            )
         except Exception as err:  # anything before or around papermill: record, don't die
             log.exception("run %s failed outside the notebook", self.run_id)
             outcome = Outcome.failed(
@@ -129,7 +140,7 @@ class Runner:
             if sampler is not None:
                 sampler.stop()
             kill_tree(self.kernel_pid)  # nothing the notebook started outlives the run
-            _release_kernel(kernel_manager)
+            _release_kernel(self._kernel_starter.manager if self._kernel_starter else None)
             reporter.stop()
         if background.is_alive() or background.ident is not None:
             background.join(timeout=60)
@@ -231,29 +242,37 @@ class Runner:
             )
         return notebook
 
-    def _start_kernel(self, run: Run, cwd: Path) -> Any:
-        """Launch the run's kernel in ``cwd`` and return its (asyncio) kernel manager.
+    def _start_kernel(self, run: Run, cwd: Path) -> KernelStarter:
+        """Launch the run's kernel in ``cwd``; :meth:`KernelStarter.wait_ready` later waits
+        for it to answer (retrying a kernel that died while starting) and gives its (asyncio)
+        kernel manager.
 
-        Started before papermill is imported and the notebook parameterized, so the kernel
+        Launched before papermill is imported and the notebook parameterized, so the kernel
         process boots (about 0.7 s of its own CPU) while this process does that work; the
         notebook client then connects to this kernel instead of starting one.
         """
         from jupyter_client.kernelspec import KernelSpecManager
         from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
 
         from .kernels import kernel_dirs
 
         self._kernel_environment(run)
-        manager = AsyncKernelManager(
-            kernel_name=run.kernel_name,
-            kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs()),
+        self._kernel_starter = KernelStarter(
+            lambda: AsyncKernelManager(
+                kernel_name=run.kernel_name,
+                kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs()),
+            ),
+            cwd=cwd,
+            log_path=self.run_dir / KERNEL_LOG,
+            on_started=self.on_kernel_started,
+            on_retry=self._kernel_start_retried,
+            stop_requested=lambda: self.stopping.requested,
         )
-        # as nbclient does for the kernels it starts: no IPython history file is written
-        extra_arguments = ["--HistoryManager.hist_file=:memory:"] if manager.ipykernel else []
-        run_sync(manager.start_kernel)(extra_arguments=extra_arguments, cwd=str(cwd))
-        self.on_kernel_started(getattr(manager.provisioner, "pid", None))
-        return manager
+        self._kernel_starter.launch()
+        return self._kernel_starter
+
+    def _kernel_start_retried(self, attempt: int, why: str) -> None:
+        self.outputs.warn(f"kernel start attempt {attempt} failed, started again: {why}")
 
     def _in_background(self, run: Run) -> None:
         """What the run needs besides the notebook, done while the kernel works."""

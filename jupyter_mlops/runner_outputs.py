@@ -1,9 +1,12 @@
 """What a run leaves besides its status: its artifacts and its environment record.
 
-The executed notebook, its HTML rendering (see :mod:`jupyter_mlops.rendering`) and the
-runner log are stored as artifacts before the terminal status is recorded, so a finished
-run is never half written. The environment the run executed in (see
-:mod:`jupyter_mlops.environment`) is captured while the kernel works.
+The executed notebook, its HTML rendering (see :mod:`jupyter_mlops.rendering`), the
+runner log and the kernel's stderr are stored as artifacts before the terminal status is
+recorded, so a finished run is never half written. One that cannot be written (a full
+disk, a notebook nbconvert cannot render) does not change the status, but it is never
+silent either: it becomes a warning on the run (:meth:`RunStore.add_warning`), shown by
+``jupyter mlops show``, the REST run detail and the run's page. The environment the run
+executed in (see :mod:`jupyter_mlops.environment`) is captured while the kernel works.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .artifacts import BlobStore, artifact_row
+from .kernel_start import KERNEL_LOG
 from .processes import RUNNER_LOG
 from .store import Run, RunStore
 
@@ -42,6 +46,7 @@ class RunOutputs:
         self.run_id = run_id
         self.output = run_dir / OUTPUT_NOTEBOOK
         self.runner_log = run_dir / RUNNER_LOG
+        self.kernel_log = run_dir / KERNEL_LOG
         self.cache_dir = cache_dir
         self._html: NotebookHtmlRenderer | None = None
         self._html_lock = threading.Lock()
@@ -107,29 +112,51 @@ class RunOutputs:
 
     # -- artifacts ---------------------------------------------------------------------
 
+    def warn(self, message: str) -> None:
+        """Record ``message`` as a warning on the run (and in the runner log)."""
+        log.warning("run %s: %s", self.run_id, message)
+        try:
+            self.store.add_warning(self.run_id, message)
+        except Exception:
+            log.exception("could not record the warning on the run")
+
     def write_partial(self, nbformat: Any, executed_nb: Any) -> None:
         """Keep what ran before the kernel died or was killed."""
         if executed_nb is not None:
             try:
                 nbformat.write(executed_nb, str(self.output))
-            except Exception:
+            except Exception as err:
                 log.exception("could not write the partial notebook")
+                self.warn(f"the partially executed notebook could not be written: {_why(err)}")
 
     def store_outputs(self) -> None:
-        """The executed notebook, its HTML and the runner log, as the run's artifacts."""
+        """The executed notebook, its HTML, the runner log and the kernel's stderr, as the
+        run's artifacts; each one that cannot be made or stored is a warning."""
         if self.output.exists():
-            self._add_artifact(self.output, OUTPUT_NOTEBOOK, "notebook")
+            self._add_artifact(self.output, OUTPUT_NOTEBOOK, "notebook", "executed notebook")
             try:
                 html = self.html.render(self.output)
-                self._add_artifact(html, OUTPUT_HTML, "html")
-            except Exception:
+            except Exception as err:
                 log.exception("HTML rendering failed")
+                self.warn(f"the HTML rendering ({OUTPUT_HTML}) could not be made: {_why(err)}")
+            else:
+                self._add_artifact(html, OUTPUT_HTML, "html", "HTML rendering")
+        if self.kernel_log.exists():
+            self._add_artifact(self.kernel_log, KERNEL_LOG, "log", "kernel log")
         if self.runner_log.exists():
             for handler in logging.getLogger().handlers:
                 handler.flush()
-            self._add_artifact(self.runner_log, RUNNER_LOG, "log")
+            self._add_artifact(self.runner_log, RUNNER_LOG, "log", "runner log")
 
-    def _add_artifact(self, path: Path, name: str, kind: str) -> None:
-        with self.store.blob_lock(exclusive=False):  # see jupyter_mlops.artifact_gc
-            sha, size = self.artifacts.put_file(path)
-            self.store.add_artifact(artifact_row(self.run_id, name, kind, sha, size))
+    def _add_artifact(self, path: Path, name: str, kind: str, what: str) -> None:
+        try:
+            with self.store.blob_lock(exclusive=False):  # see jupyter_mlops.artifact_gc
+                sha, size = self.artifacts.put_file(path)
+                self.store.add_artifact(artifact_row(self.run_id, name, kind, sha, size))
+        except Exception as err:
+            log.exception("could not store %s", name)
+            self.warn(f"the {what} ({name}) could not be stored: {_why(err)}")
+
+
+def _why(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from .server import models
 from .store import Artifact, Run, RunEvent, RunStatus
+from .store.events import WARNING_EVENT
 from .store.queue import QUEUE_POSITION_ATTR
 from .store.types import utcnow
 
@@ -94,6 +95,7 @@ def run_detail(
         status_history=[_row(models.RunEvent, e) for e in events if e.kind == "status"],
         cells=[_row(models.RunEvent, e) for e in events if e.kind == "cell"],
         artifacts=[_row(models.Artifact, a) for a in artifacts],
+        warnings=[e.message or "" for e in events if e.kind == WARNING_EVENT],
         environment=environment,
         metrics=metrics,
     )

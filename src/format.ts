@@ -209,3 +209,9 @@ export function formatClock(iso: string, now = Date.now()): string {
     minute: '2-digit'
   });
 }
+
+/** Remove ANSI color codes from a traceback. */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
+}

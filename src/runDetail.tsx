@@ -23,9 +23,11 @@ import {
   formatDuration,
   formatTime,
   formatValue,
-  shortSha
+  shortSha,
+  stripAnsi
 } from './format';
 import { RunMetricsView } from './metrics';
+import { ExecutedNotebookFallback } from './notebookFallback';
 import type { RunsModel } from './model';
 import { disposePoll, intervalPoll, isStopped, startLater } from './polling';
 import { errorMessage } from './request';
@@ -39,12 +41,7 @@ export const METRICS_LIVE_MS = 2000;
 
 /** Names the runner gives the executed notebook and its HTML rendering. */
 export const OUTPUT_HTML = 'output.html';
-
-/** Remove ANSI color codes from a traceback. */
-export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
-}
+export const OUTPUT_NOTEBOOK = 'output.ipynb';
 
 /** Actions the detail view asks its host for. */
 export interface IRunActions {
@@ -177,6 +174,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
   }
   const active = isActive(run.status);
   const html = run.artifacts.find(a => a.name === OUTPUT_HTML);
+  const executed = run.artifacts.find(a => a.name === OUTPUT_NOTEBOOK);
   const params = Object.entries(run.parameters);
   const snapshot = run.snapshot;
   return (
@@ -207,6 +205,13 @@ function RunDetailView(props: IDetailProps): JSX.Element {
       {run.status_reason && (
         <p className="jp-mlops-status-reason">{run.status_reason}</p>
       )}
+      {run.warnings?.length ? (
+        <ul className="jp-mlops-run-warnings" aria-label={trans.__('Warnings')}>
+          {run.warnings.map((warning, index) => (
+            <li key={index}>{warning}</li>
+          ))}
+        </ul>
+      ) : null}
 
       <RunMetricsView metrics={props.metrics} active={active} trans={trans} />
 
@@ -367,6 +372,13 @@ function RunDetailView(props: IDetailProps): JSX.Element {
             sandbox="allow-scripts allow-popups"
             referrerPolicy="no-referrer"
             src={`${props.htmlUrl}?v=${html.sha256.slice(0, 12)}`}
+          />
+        ) : executed && !active ? (
+          <ExecutedNotebookFallback
+            key={executed.sha256}
+            runId={run.id}
+            client={props.client}
+            trans={trans}
           />
         ) : (
           <p className="jp-mlops-hint">

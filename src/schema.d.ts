@@ -619,6 +619,8 @@ export interface components {
             status_history: components["schemas"]["RunEvent"][];
             cells: components["schemas"]["RunEvent"][];
             artifacts: components["schemas"]["Artifact"][];
+            /** @description What the run could not do that its status does not show, oldest first: an artifact that could not be written (executed notebook, HTML rendering, logs, a logged file or model), a kernel start that had to be retried. */
+            warnings: string[];
             /** @description Python, packages, platform, git, torch/CUDA, GPUs (secrets filtered). */
             environment: {
                 [key: string]: unknown;
@@ -639,7 +641,7 @@ export interface components {
             /** Format: date-time */
             at: string;
             /** @enum {string} */
-            kind: "status" | "cell";
+            kind: "status" | "cell" | "warning";
             status: string | null;
             cell_index: number | null;
             duration_s: number | null;

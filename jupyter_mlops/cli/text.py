@@ -82,6 +82,9 @@ def format_run_detail(d: dict[str, Any]) -> str:
     out.append("parameters")
     for name, value in d["parameters"].items():
         out.append(f"  {name} = {json.dumps(value)}  ({d['parameter_types'].get(name)})")
+    if d.get("warnings"):
+        out.append("warnings")
+        out += [f"  ! {w}" for w in d["warnings"]]
     if d["error"]:
         err = d["error"]
         out.append(f"error      cell {err['cell_index']}: {err['ename']}: {err['evalue']}")

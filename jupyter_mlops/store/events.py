@@ -19,6 +19,9 @@ from .models import Run, RunEvent
 from .queue import SlotQueue
 from .types import utcnow
 
+WARNING_EVENT = "warning"
+"""The ``run_events.kind`` of a run's warnings (beside ``status`` and ``cell``)."""
+
 ChangedRun = tuple[Run, int]
 """A run with the newest ``run_events.id`` of it that a change reflects."""
 
@@ -46,6 +49,16 @@ class EventQueries(SlotQueue):
             query = query.where(RunEvent.kind == kind)
         with self.reading() as session:
             return list(session.scalars(query.order_by(RunEvent.id)).all())
+
+    def add_warning(self, run_id: str, message: str) -> None:
+        """Something the run could not do that its status does not show (an artifact not
+        written, a kernel start retried): a ``warning`` event, listed with the run."""
+        with self.writing() as session:
+            session.add(RunEvent(run_id=run_id, at=utcnow(), kind=WARNING_EVENT, message=message))
+
+    def warnings(self, run_id: str) -> list[str]:
+        """The run's warnings, oldest first."""
+        return [e.message or "" for e in self.events(run_id, kind=WARNING_EVENT)]
 
     def latest_event_position(self) -> EventPosition:
         """The newest ``run_events`` row now (where a new stream starts)."""

@@ -10,6 +10,7 @@ bounded memory). Params, tags, artifacts and models go to the store at once. See
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -306,11 +307,21 @@ class Tracker:
         store = self.ensure_run()
         blobs = self.artifact_store
         previous = store.get_artifact(self.run_id, name)
-        with store.blob_lock(exclusive=False):
-            sha, size = blobs.put_file(source)
-            store.add_artifact(
-                artifact_row(self.run_id, name, kind, sha, size, {**(meta or {}), "sha256": sha})
-            )
+        try:
+            with store.blob_lock(exclusive=False):
+                sha, size = blobs.put_file(source)
+                store.add_artifact(
+                    artifact_row(
+                        self.run_id, name, kind, sha, size, {**(meta or {}), "sha256": sha}
+                    )
+                )
+        except Exception as err:  # raised to the notebook, and kept on the run if caught there
+            with contextlib.suppress(Exception):
+                store.add_warning(
+                    self.run_id,
+                    f"the logged {kind} {name!r} could not be stored: {type(err).__name__}: {err}",
+                )
+            raise
         if previous is not None and previous.sha256 != sha:
             collect_garbage(store, blobs, [previous.sha256])  # the replaced version
         return {"name": name, "kind": kind, "sha256": sha, "size": size, "meta": meta}

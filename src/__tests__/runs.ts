@@ -61,6 +61,7 @@ export function detail(fields: Partial<IRunDetail> = {}): IRunDetail {
     status_history: [],
     cells: [],
     artifacts: [],
+    warnings: [],
     environment: null,
     metrics: {},
     ...fields

@@ -83,7 +83,7 @@ class RunPage(ResponseModel):
 
 class RunEvent(ResponseModel):
     at: Timestamp
-    kind: Literal["status", "cell"]
+    kind: Literal["status", "cell", "warning"]
     status: str | None
     cell_index: int | None
     duration_s: float | None
@@ -147,6 +147,11 @@ class RunDetail(RunSummary):
     status_history: list[RunEvent]
     cells: list[RunEvent]
     artifacts: list[Artifact]
+    warnings: list[str] = Field(
+        description="What the run could not do that its status does not show, oldest first: "
+        "an artifact that could not be written (executed notebook, HTML rendering, logs, a "
+        "logged file or model), a kernel start that had to be retried."
+    )
     environment: dict[str, Any] | None = Field(
         description="Python, packages, platform, git, torch/CUDA, GPUs (secrets filtered)."
     )
