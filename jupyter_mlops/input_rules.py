@@ -49,12 +49,13 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class InputLimits:
-    """The size limits, from the ``max_*`` settings of :class:`~jupyter_mlops.config.Settings`."""
+    """The size limits: the ``max_*`` settings of :class:`~jupyter_mlops.config.Settings`
+    (declared, with their defaults, there)."""
 
-    request_bytes: int = 1024 * 1024
-    parameter_bytes: int = 64 * 1024
-    tags: int = 50
-    tag_length: int = TAG_COLUMN_LENGTH
+    request_bytes: int
+    parameter_bytes: int
+    tags: int
+    tag_length: int
 
     @classmethod
     def of(cls, settings: Settings) -> InputLimits:

@@ -26,8 +26,14 @@ from .backends.base import Backend, LaunchHandle
 from .backends.local import LocalBackend
 from .config import Settings
 from .gpus import GPURequestError
-from .input_rules import InputLimits, check_parameters, check_seed, check_tags, check_texts
-from .input_rules import check_timeout as check_timeout_value
+from .input_rules import (
+    InputLimits,
+    check_parameters,
+    check_seed,
+    check_tags,
+    check_texts,
+    check_timeout,
+)
 from .processes import hostname
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
 from .store.artifacts import LOGGED_PARAM_TYPE
@@ -100,7 +106,7 @@ class RunSpec:
         )
         check_parameters({**self.parameters, **self.raw_parameters}, limits)
         check_tags(self.tags, limits)
-        check_timeout_value(self.timeout)
+        check_timeout(self.timeout)
         check_seed(self.seed)
 
 

@@ -135,8 +135,9 @@ def is_bad_input(err: BaseException) -> bool:
     notebook that cannot be snapshotted."""
     if isinstance(err, (CLIError, ValueError, LookupError)):
         return True
-    snapshot = sys.modules.get("jupyter_mlops.snapshot.plumbing")  # loaded if it raised
-    return snapshot is not None and isinstance(err, snapshot.SnapshotError)
+    from ..snapshot.plumbing import SnapshotError  # only now: most commands never need git
+
+    return isinstance(err, SnapshotError)
 
 
 def message_of(err: BaseException) -> str:
