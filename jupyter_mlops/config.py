@@ -98,6 +98,13 @@ def backend_name(value: str) -> str:
     )
 
 
+def max_tag_length(value: int) -> int:
+    """``c.MLOps.max_tag_length``: the store's tag column holds at most 255 characters."""
+    if value > 255:
+        raise ValueError("max_tag_length must be at most 255 (the store's tag column)")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """The resolved settings every component works from (plain data, cheap to pass on)."""
@@ -172,6 +179,32 @@ class Settings:
         metadata=option(
             "Seconds between samples of a run's CPU, memory and GPU use, stored as "
             "system/* metrics. 0 turns sampling off."
+        ),
+    )
+    max_request_bytes: int = field(
+        default=1024 * 1024,
+        metadata=option(
+            "Largest REST request body accepted, in bytes; a larger one is refused (400).",
+            minimum=1,
+        ),
+    )
+    max_parameter_bytes: int = field(
+        default=64 * 1024,
+        metadata=option(
+            "Largest value of one run parameter, in bytes of JSON, from REST, the CLI and "
+            "schedules alike (every page of the run list carries the parameters).",
+            minimum=1,
+        ),
+    )
+    max_tags: int = field(
+        default=50, metadata=option("Most tags one run or schedule may have.", minimum=0)
+    )
+    max_tag_length: int = field(
+        default=255,
+        metadata=option(
+            "Longest tag, in characters (at most 255, the store's column).",
+            minimum=1,
+            check=max_tag_length,
         ),
     )
 

@@ -26,6 +26,14 @@ from .backends.base import Backend, LaunchHandle
 from .backends.local import LocalBackend
 from .config import Settings
 from .gpus import GPURequestError
+from .input_rules import (
+    InputLimits,
+    check_parameters,
+    check_seed,
+    check_tags,
+    check_texts,
+    check_timeout,
+)
 from .processes import hostname
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
 from .store.artifacts import LOGGED_PARAM_TYPE
@@ -49,7 +57,8 @@ __all__ = [
 log = logging.getLogger("jupyter_mlops.jobs")
 
 SEED_PARAMETER = "seed"
-MAX_SEED = 2**31 - 1
+DRAWN_SEED_BOUND = 2**31 - 1
+"""A seed drawn for a run is below this (any framework's seed function takes it)."""
 
 
 SNAPSHOT_COLUMNS = {"commit": "commit_sha", "ref": "snapshot_ref", "private": "private_repo"}
@@ -109,6 +118,22 @@ class RunSpec(RunSettings):
     display_path: str | None = None
     """Record the notebook under this path (a schedule's runs show the schedule's path,
     whichever scheduler process fired them)."""
+
+    def check(self, limits: InputLimits) -> None:
+        """The rules of :mod:`~jupyter_mlops.input_rules` (no NUL, finite numbers, sizes),
+        before anything is read or written: REST, the CLI and schedules all pass here."""
+        check_texts(
+            {
+                "notebook": self.notebook,
+                "kernel": self.kernel,
+                "commit_message": self.commit_message,
+                "branch": self.branch,
+            }
+        )
+        check_parameters({**self.parameters, **self.raw_parameters}, limits)
+        check_tags(self.tags, limits)
+        check_timeout(self.timeout)
+        check_seed(self.seed)
 
 
 def read_branch_notebook(path: Path, branch: str) -> tuple[Any, Any]:
@@ -186,6 +211,8 @@ class JobService:
         from .snapshot.branches import commit_notebook_to_branch, snapshot_branch
         from .snapshot.create import take_snapshot
 
+        limits = InputLimits.of(self.settings)
+        spec.check(limits)
         path, display = self.resolve_notebook(spec.notebook)
         display = spec.display_path or display
         if spec.branch is not None and spec.commit:
@@ -197,6 +224,7 @@ class JobService:
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
         values = parameter_values(declared, spec.parameters, spec.raw_parameters)
+        check_parameters(values, limits)  # a CLI "nan" is a float only now
         kernel = resolve_kernel(spec.kernel, nb)
         seed = self._choose_seed(spec.seed, values)
         if any(p.name == SEED_PARAMETER for p in declared):
@@ -204,8 +232,6 @@ class JobService:
         types = {p.name: p.type_name for p in declared}
         self._check_gpus(spec.gpus)
         open_artifact_store(self.settings)  # a bad artifact root fails here, not in the run
-        if spec.timeout is not None and spec.timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds")
 
         if spec.commit:
             commit_notebook_to_branch(
@@ -220,6 +246,7 @@ class JobService:
                 run_id,
                 private_repo_dir=self.settings.private_repo_dir,
                 message=f"jupyter-mlops run {run_id}: {display}",
+                data_dir=self.settings.data_dir,
             )
         run = new_run(
             run_id,
@@ -269,9 +296,8 @@ class JobService:
             raise ValueError(f"--seed {seed} contradicts parameter seed={given!r}; give one")
         chosen = seed if seed is not None else given
         if chosen is None:
-            return secrets.randbelow(MAX_SEED)
-        if not is_strict_int(chosen):
-            raise ValueError(f"seed must be an integer, got {chosen!r}")
+            return secrets.randbelow(DRAWN_SEED_BOUND)
+        check_seed(chosen, "seed" if seed is not None else "parameter seed")
         return chosen
 
     def _check_gpus(self, count: int) -> None:

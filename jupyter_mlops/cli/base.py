@@ -118,16 +118,34 @@ class MLOpsBaseApp(JupyterApp):
     def start(self) -> None:  # subclasses implement run()
         try:
             code = self.run()
-        except CLIError as err:
-            print(f"error: {err}", file=sys.stderr)
-            self.exit(EXIT_USAGE)
-        except (ValueError, LookupError) as err:
-            print(f"error: {err}", file=sys.stderr)
+        except Exception as err:
+            if not is_bad_input(err):
+                raise
+            print(f"error: {message_of(err)}", file=sys.stderr)
             self.exit(EXIT_USAGE)
         self.exit(code)
 
     def run(self) -> int:
         raise NotImplementedError
+
+
+def is_bad_input(err: BaseException) -> bool:
+    """Whether ``err`` is the user's to fix (a message and exit code 2), not a bug: bad
+    values (``ValueError``: parameters, kernel, GPUs, seed, sizes), unknown ids, and a
+    notebook that cannot be snapshotted."""
+    if isinstance(err, (CLIError, ValueError, LookupError)):
+        return True
+    from ..snapshot.plumbing import SnapshotError  # only now: most commands never need git
+
+    return isinstance(err, SnapshotError)
+
+
+def message_of(err: BaseException) -> str:
+    """What to print for bad input: its message, a snapshot's on one line (it may quote
+    git's output over several)."""
+    if isinstance(err, (CLIError, ValueError, LookupError)):
+        return str(err)
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def split_parameters(argv: list[str] | None) -> tuple[dict[str, str], list[str]]:

@@ -46,7 +46,11 @@ class RunApp(SubmittingApp):
     gpus = Int(0, help="Number of GPUs (sets CUDA_VISIBLE_DEVICES).").tag(config=True)
     timeout = Float(0.0, help="Seconds before the run is stopped as timed out.").tag(config=True)
     tags = List(Unicode(), help="Tags for the run (repeatable).").tag(config=True)
-    seed = Int(-1, help="Seed (default: drawn and recorded).").tag(config=True)
+    seed = Int(
+        None,
+        allow_none=True,
+        help="Seed, 0 to 2**32-1 (default: drawn and recorded). -1 is refused, as in REST.",
+    ).tag(config=True)
     parameters_file = Unicode("", help="YAML or JSON file of parameters.").tag(config=True)
     commit = Bool(False).tag(config=True)
     commit_message = Unicode("", help="Message for --commit.").tag(config=True)
@@ -68,7 +72,7 @@ class RunApp(SubmittingApp):
             gpus=self.gpus,
             timeout=self.timeout or None,
             tags=list(self.tags),
-            seed=None if self.seed < 0 else self.seed,
+            seed=self.seed,
             commit=self.commit,
             commit_message=self.commit_message or None,
             source="cli",
@@ -97,6 +101,8 @@ def load_parameters_file(path: Path) -> dict[str, Any]:
         fail(f"parameters file {path} does not exist")
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         fail(f"parameters file {path} is not valid YAML/JSON: {err}")
+    except RecursionError:
+        fail(f"parameters file {path} is nested too deeply")
     if data is None:
         return {}
     if not isinstance(data, dict):

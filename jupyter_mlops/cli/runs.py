@@ -9,6 +9,9 @@ from traitlets import Int, List, Unicode
 from .base import JSON_FLAG, MLOpsBaseApp, fail
 from .text import format_run_detail, format_runs
 
+MAX_LIMIT = 1_000_000
+"""The most runs ``runs --limit`` lists (more than any screen; a number the store takes)."""
+
 
 class RunsApp(MLOpsBaseApp):
     name = "jupyter-mlops-runs"
@@ -25,7 +28,7 @@ class RunsApp(MLOpsBaseApp):
     status = List(Unicode(), help="Only these statuses (repeatable).").tag(config=True)
     notebook = Unicode("", help="Only runs of this notebook.").tag(config=True)
     tag = Unicode("", help="Only runs with this tag.").tag(config=True)
-    limit = Int(50).tag(config=True)
+    limit = Int(50, help=f"At most this many runs, 1 to {MAX_LIMIT}.").tag(config=True)
 
     def run(self) -> int:
         from ..serialize import run_summary
@@ -35,6 +38,8 @@ class RunsApp(MLOpsBaseApp):
         bad = [s for s in self.status if s not in valid]
         if bad:
             fail(f"unknown status {bad}; choose from {sorted(valid)}")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            fail(f"--limit must be a whole number from 1 to {MAX_LIMIT}, got {self.limit}")
         self.jobs().reconcile()
         notebook = self.notebook
         if notebook and Path(notebook).exists():

@@ -14,6 +14,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..input_rules import (
+    InputLimits,
+    check_gpus,
+    check_length,
+    check_parameters,
+    check_tags,
+    check_text,
+    check_texts,
+    check_timeout,
+)
 from ..jobs import JobService, RunSettings, Submission, new_run_id
 from ..server import models
 from ..store.models import Schedule
@@ -129,6 +139,7 @@ class ScheduleService:
         from ..notebook.reading import read_notebook
         from ..snapshot.plumbing import SnapshotError
 
+        self._check_inputs(spec)
         cron = parse_cron(spec.cron, spec.timezone)
         if not isinstance(spec.notebook, str) or not spec.notebook.strip():
             raise ScheduleError("the notebook path is empty")
@@ -147,6 +158,7 @@ class ScheduleService:
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
         values = parameter_values(declared, spec.parameters, spec.raw_parameters)
+        check_parameters(values, InputLimits.of(self.jobs.settings))  # a CLI "nan", coerced
         kernel = spec.kernel or None
         resolve_kernel(kernel, nb)
         settings = {
@@ -173,6 +185,25 @@ class ScheduleService:
             "concurrency": policy.concurrency,
             "active": policy.active,
         }
+
+    def _check_inputs(self, spec: ScheduleSpec) -> None:
+        """The rules of :mod:`~jupyter_mlops.input_rules` (no NUL, finite numbers, sizes),
+        the same as for a run, before anything else is looked at."""
+        limits = InputLimits.of(self.jobs.settings)
+        texts = {
+            "notebook": spec.notebook,
+            "cron": spec.cron,
+            "timezone": spec.timezone,
+            "branch": spec.branch,
+            "kernel": spec.kernel,
+            "name": spec.name,
+        }
+        check_texts(texts)
+        check_length(spec.cron, "cron")
+        check_parameters({**spec.parameters, **spec.raw_parameters}, limits)
+        check_tags(spec.tags or (), limits)
+        check_timeout(spec.timeout)
+        check_gpus(spec.gpus)
 
     @staticmethod
     def _policy(**fields: Any) -> models.SchedulePolicy:
@@ -226,6 +257,7 @@ class ScheduleService:
         current = self.schedules.require(schedule_id)
         light = set(changes) <= {"active", "name"}
         if light:
+            check_text(changes.get("name"), "name")
             policy = self._policy(**changes)
             values: dict[str, Any] = {}
             if "name" in changes:

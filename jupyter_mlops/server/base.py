@@ -5,7 +5,8 @@ Every handler is authenticated and authorized through jupyter-server (resource
 need the ``execute`` action), does store, git and file work in a thread (never on the
 event loop) and answers errors as JSON ``{"message", "status"}``, never with a traceback:
 
-* 400: malformed body or query, invalid notebook, parameters, kernel, GPUs, snapshot
+* 400: malformed body or query (also one too large, too deeply nested, or with a NUL or a
+  NaN/Infinity in it), invalid notebook, parameters, kernel, GPUs, snapshot
 * 403: a path outside the server's root (or with ``..``), or not authorized
 * 404: unknown run, schedule, artifact or notebook file
 * 409: the run's state forbids the operation (cancel a finished run, delete an active one)
@@ -26,6 +27,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from pydantic import BaseModel
 
+from ..input_rules import InputError, InputLimits, parse_json_body
 from ..jobs import GPURequestError, PathOutsideRoot, RunStateError
 from ..kernels import KernelNotFound
 from ..notebook.coercion import ParameterError
@@ -62,6 +64,7 @@ ERROR_STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (KernelNotFound, 400),
     (GPURequestError, 400),
     (SnapshotError, 400),
+    (InputError, 400),
 )
 
 
@@ -144,13 +147,15 @@ class MLOpsHandler(APIHandler):
     # -- request parsing ----------------------------------------------------------------
 
     def json_body(self) -> dict[str, Any]:
+        """The body as a JSON object, within the rules of :mod:`jupyter_mlops.input_rules`
+        (size, nesting, no NUL, finite numbers): every body passes here."""
         body = self.request.body
         if not body:
             raise self.fail(400, "the request body must be a JSON object")
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise self.fail(400, f"the request body is not valid JSON: {err}") from None
+            data = parse_json_body(body, InputLimits.of(self.mlops.settings))
+        except InputError as err:
+            raise self.fail(400, str(err)) from None
         if not isinstance(data, dict):
             raise self.fail(400, f"the request body must be a JSON object, not {json_type(data)}")
         return data

@@ -109,6 +109,7 @@ def take_snapshot(
     *,
     private_repo_dir: Path,
     message: str | None = None,
+    data_dir: Path | None = None,
 ) -> Snapshot:
     """Commit the notebook's whole project, as it is on disk, to ``refs/mlops/runs/<run_id>``.
 
@@ -123,12 +124,17 @@ def take_snapshot(
     Outside any repository the notebook's directory is snapshotted into the private repository
     at ``private_repo_dir`` (created on first use); see :data:`PRIVATE_EXCLUDES`,
     :data:`PRIVATE_MAX_FILE_BYTES` and :data:`PRIVATE_MAX_FILES`.
+
+    ``data_dir``, jupyter-mlops' data directory (the live SQLite store and its WAL, run
+    directories, artifacts), is never part of a snapshot, wherever it lies; a notebook
+    inside it is refused.
     """
     ref = run_ref(run_id)
     notebook = resolve_notebook(notebook_path)
+    data = _data_dir_outside(notebook, data_dir)
     repo = discover(notebook.parent)
     if repo is None:
-        return _take_private_snapshot(notebook, run_id, ref, Path(private_repo_dir), message)
+        return _take_private_snapshot(notebook, run_id, ref, Path(private_repo_dir), message, data)
 
     try:
         relpath = notebook.relative_to(repo.toplevel).as_posix()
@@ -145,6 +151,10 @@ def take_snapshot(
             shutil.copy2(repo.index_file, index)
         env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "1"}
         git(["add", "-A", "--", "."], cwd=top, env=env, config=SNAPSHOT_CONFIG)
+        if data is not None and data.is_relative_to(top):
+            unstage = ["rm", "-r", "-q", "--cached", "--ignore-unmatch"]
+            rel = data.relative_to(top).as_posix()
+            git([*unstage, "--", rel], cwd=top, env=env, config=SNAPSHOT_CONFIG)
         git(["add", "-f", "--", relpath], cwd=top, env=env, config=SNAPSHOT_CONFIG)
         tree = git_text(["write-tree"], cwd=top, env=env, config=SNAPSHOT_CONFIG)
     commit = _commit_tree(
@@ -165,6 +175,20 @@ def take_snapshot(
     )
 
 
+def _data_dir_outside(notebook: Path, data_dir: Path | None) -> Path | None:
+    """The resolved data directory; a SnapshotError when the notebook is inside it."""
+    if data_dir is None:
+        return None
+    data = Path(data_dir).expanduser().resolve()
+    if notebook.parent.is_relative_to(data):
+        raise SnapshotError(
+            f"notebook {notebook} is inside the jupyter-mlops data directory {data} (the run "
+            "store, run directories and artifacts); move the notebook out of it, or set "
+            "c.MLOps.data_dir (JUPYTER_MLOPS_DATA_DIR) to another directory"
+        )
+    return data
+
+
 def _ensure_private_repo(private_repo_dir: Path) -> Path:
     """Create the private (bare) repository on first use; return its absolute path."""
     git_dir = Path(private_repo_dir).expanduser().absolute()
@@ -177,9 +201,10 @@ def _ensure_private_repo(private_repo_dir: Path) -> Path:
     return git_dir.resolve()
 
 
-def _scan_private_dir(workdir: Path, skip: Path | None) -> list[str]:
-    """Relative paths to exclude from a private snapshot for size (and ``skip``, the private
-    repository itself when it lives under ``workdir``); fail on huge directories."""
+def _scan_private_dir(workdir: Path, skip: set[Path]) -> list[str]:
+    """Relative paths to exclude from a private snapshot for size (and ``skip``: the private
+    repository and the data directory when they live under ``workdir``); fail on huge
+    directories."""
     excluded: list[str] = []
     count = 0
     for root, dirs, files in os.walk(workdir):
@@ -188,7 +213,7 @@ def _scan_private_dir(workdir: Path, skip: Path | None) -> list[str]:
         for d in dirs:
             if d.startswith(".") or d == "__pycache__":
                 continue
-            if skip is not None and rootp / d == skip:
+            if rootp / d in skip:
                 excluded.append((rootp / d).relative_to(workdir).as_posix() + "/")
                 continue
             kept.append(d)
@@ -212,11 +237,16 @@ def _scan_private_dir(workdir: Path, skip: Path | None) -> list[str]:
 
 
 def _take_private_snapshot(
-    notebook: Path, run_id: str, ref: str, private_repo_dir: Path, message: str | None
+    notebook: Path,
+    run_id: str,
+    ref: str,
+    private_repo_dir: Path,
+    message: str | None,
+    data_dir: Path | None,
 ) -> Snapshot:
     workdir = notebook.parent
     git_dir = _ensure_private_repo(private_repo_dir)
-    skip = git_dir if git_dir.is_relative_to(workdir) and git_dir != workdir else None
+    skip = {d for d in (git_dir, data_dir) if d and d.is_relative_to(workdir) and d != workdir}
     if git_dir == workdir:
         raise SnapshotError(f"the private repository {git_dir} cannot be the notebook's directory")
     excluded = _scan_private_dir(workdir, skip)

@@ -20,7 +20,6 @@ from .base import (
     Timestamp,
 )
 from .requests import (
-    MAX_SEED,
     CatchupPolicy,
     ConcurrencyPolicy,
     ScheduleChanges,
@@ -105,7 +104,6 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
 
 __all__ = [
     "GPU",
-    "MAX_SEED",
     "REQUEST_MODELS",
     "RESPONSE_MODELS",
     "Artifact",

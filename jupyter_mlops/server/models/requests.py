@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import ConfigDict, Field, Strict, StringConstraints
 
+from ...input_rules import MAX_SEED, SEED_RANGE
 from .base import (
     MaxCatchup,
     NonBlank,
@@ -21,7 +22,6 @@ from .base import (
     Tag,
 )
 
-MAX_SEED = 2**63 - 1
 ScheduleName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 
 
@@ -55,7 +55,7 @@ RUN_PROBLEMS = {
     "parameters": "parameters must be a JSON object of name -> value, got {value}",
     "kernel": "kernel must be a kernel name (string) or null, got {value}",
     "gpus": "gpus must be an integer >= 0, got {value}",
-    "timeout": "timeout must be a positive number of seconds or null, got {value}",
+    "timeout": "timeout must be a positive, finite number of seconds or null, got {value}",
     "tags": "tags must be an array of non-empty strings (at most 255 characters)",
 }
 POLICY_PROBLEMS = {
@@ -75,7 +75,7 @@ class SubmitRequest(RequestModel):
     problems: ClassVar = {
         **RUN_PROBLEMS,
         "notebook": "notebook must be a non-empty path relative to the server root",
-        "seed": "seed must be an integer from 0 to 2**63-1 or null, got {value}",
+        "seed": f"seed must be {SEED_RANGE} or null, got {{value}}",
         "commit": "commit must be true or false, got {value}",
         "commit_message": "commit_message must be a string or null, got {value}",
     }
