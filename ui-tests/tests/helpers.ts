@@ -23,8 +23,11 @@ export function useMLOpsAPI(): void {
   });
 }
 
-/** Screenshots to look at (kept in the repository, next to the tests). */
-export const SHOTS = 'tests/screenshots';
+/**
+ * Screenshots for a person to look at after a run (ui-tests/screenshots/, not committed:
+ * they are taken, not compared, so a committed copy would only churn with every run).
+ */
+export const SHOTS = 'screenshots';
 
 /** Seconds a run may take here (2 cores: ~3-5 s; generous for CI). */
 export const RUN_TIMEOUT = 90_000;
