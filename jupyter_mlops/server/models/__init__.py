@@ -23,6 +23,7 @@ from .requests import (
     MAX_SEED,
     CatchupPolicy,
     ConcurrencyPolicy,
+    ReproduceRequest,
     ScheduleChanges,
     SchedulePolicy,
     ScheduleRequest,
@@ -68,6 +69,7 @@ from .responses import (
 
 REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     SubmitRequest,
+    ReproduceRequest,
     ScheduleChanges,
     ScheduleRequest,
 )
@@ -130,6 +132,7 @@ __all__ = [
     "NotebookParameters",
     "Parameter",
     "PositiveSeconds",
+    "ReproduceRequest",
     "RequestModel",
     "ResponseModel",
     "RunDeleted",
