@@ -173,3 +173,17 @@ class SecretParameterMissing(ParameterError):
             "process that reproduces the run",
             dict.fromkeys(names, "a secret parameter: give its value again"),
         )
+
+
+def refuse_secret_parameters(values: Mapping[str, Any], patterns: Iterable[str]) -> None:
+    """A schedule stores its parameters for every later run, so it takes no secret one: each
+    run it fires reads the value from the firing process's environment instead."""
+    names = sorted(n for n in values if is_secret_name(n, patterns))
+    if names:
+        raise ParameterError(
+            f"a schedule never stores secret parameters ({', '.join(names)}): leave them out "
+            f"and set {', '.join(secret_env_name(n) for n in names)} in the environment of "
+            "the process that fires the schedule (the server or `jupyter mlops scheduler`); "
+            "each run reads the value from there",
+            dict.fromkeys(names, "a secret parameter: set its environment variable instead"),
+        )

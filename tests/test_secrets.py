@@ -165,6 +165,7 @@ def test_secret_is_stored_nowhere_and_reaches_the_kernel(
     params = {p.name: (json.loads(p.value_json), p.type_name) for p in run.params}
     assert params["api_key"] == (MASK, SECRET_PARAM_TYPE)
     assert params["lr"] == (0.25, "float")
+    assert params["copy_of_token"] == (MASK, "logged")  # logged by the notebook, masked
     texts = sqlite_texts(settings.data_dir / "mlops.db")
     assert texts, "the store has text columns"
     assert [(t, c) for t, c, v in texts if SECRET in v] == []
@@ -229,6 +230,23 @@ def test_a_secret_that_never_reached_the_runner_fails_the_run_clearly(
         service.backend.hand_over = original  # type: ignore[method-assign]
     assert run.status == RunStatus.FAILED.value
     assert "api_key" in (run.status_reason or "") and "reproduce" in (run.status_reason or "")
+
+
+def test_a_schedule_refuses_a_secret_parameter(service: JobService, project: Path) -> None:
+    """A schedule would keep the value for every later run: refused with what to do."""
+    from jupyter_mlops.scheduling import ScheduleService, ScheduleSpec
+
+    schedules = ScheduleService(service)
+    spec = ScheduleSpec(
+        notebook=str(project / NOTEBOOK), cron="0 3 * * *", raw_parameters={"api_key": SECRET}
+    )
+    with pytest.raises(ParameterError) as refused:
+        schedules.validate(spec)
+    assert ENV_NAME in str(refused.value) and refused.value.problems.keys() == {"api_key"}
+    ok = ScheduleSpec(
+        notebook=str(project / NOTEBOOK), cron="0 3 * * *", raw_parameters={"lr": "0.5"}
+    )
+    assert schedules.validate(ok)["parameters"] == {"lr": 0.5}
 
 
 # -- reproduce -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..jobs import JobService, Submission, new_run_id
+from ..masking import refuse_secret_parameters
 from ..server import models
 from ..store.models import Schedule
 from ..store.schedules import LastRun, ScheduleNotFound, ScheduleStore
@@ -156,6 +157,7 @@ class ScheduleService:
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
         values = parameter_values(declared, spec.parameters, spec.raw_parameters)
+        refuse_secret_parameters(values, self.jobs.settings.secret_parameter_patterns)
         kernel = spec.kernel or None
         resolve_kernel(kernel, nb)
         settings = {
