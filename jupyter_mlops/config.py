@@ -207,6 +207,17 @@ class Settings:
             check=max_tag_length,
         ),
     )
+    secret_parameter_patterns: tuple[str, ...] = field(
+        default=("*key*", "*token*", "*secret*", "*password*", "*credential*"),
+        metadata=option(
+            "Parameters whose names match one of these shell-style patterns (any case) are "
+            "secret: stored and shown as '***', passed to the kernel through its environment, "
+            "never written into the executed notebook ('*key*,*token*' in the environment; "
+            "empty: no parameter is secret).",
+            env="JUPYTER_MLOPS_MASK_PARAMETERS",  # not JUPYTER_MLOPS_SECRET_*: secret values
+            check=lambda v: [str(p).strip() for p in v if str(p).strip()],
+        ),
+    )
 
     @property
     def resolved_db_url(self) -> str:
@@ -281,6 +292,13 @@ _KINDS: dict[str, _Kind] = {  # by annotation, as written in Settings (a string,
     "int": _Kind(Int, int, str),
     "Path": _Kind(
         Unicode, _directory, str, to_trait=str, from_trait=lambda v: Path(v).expanduser().resolve()
+    ),
+    "tuple[str, ...]": _Kind(
+        lambda **kw: List(Unicode(), **kw),
+        lambda text: parse_gpu_inventory(text) or (),
+        ",".join,
+        to_trait=list,
+        from_trait=tuple,
     ),
     "tuple[str, ...] | None": _Kind(
         lambda **kw: List(Unicode(), allow_none=True, **kw),

@@ -28,7 +28,7 @@ import re
 import socket
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ __all__ = [
     "SECRET_NAME_PATTERN",
     "capture_environment",
     "filter_environment_variables",
+    "redact_known_values",
     "redact_value",
 ]
 
@@ -102,15 +103,40 @@ def redact_value(value: str) -> str:
     )
 
 
-def filter_environment_variables(env: Mapping[str, str]) -> dict[str, str]:
+MIN_REDACTED_LENGTH = 4
+"""Known secrets shorter than this are not searched for in other texts: a 1-3 character
+text cannot be told from ordinary ones ("5" is in every version number). Such a value
+reaches the environment only as its own ``JUPYTER_MLOPS_SECRET_<NAME>``, which is dropped."""
+
+
+def _known(values: Sequence[str]) -> list[str]:
+    """The known secrets worth searching for, longest first (a token containing another
+    is replaced whole)."""
+    return sorted({v for v in values if len(v) >= MIN_REDACTED_LENGTH}, key=len, reverse=True)
+
+
+def redact_known_values(value: str, known: Sequence[str]) -> str:
+    """``value`` with every occurrence of the ``known`` secrets (the Jupyter server's token,
+    secret parameter values) replaced by ``***``, whatever the variable is called."""
+    for secret in _known(known):
+        if secret in value:
+            value = value.replace(secret, "***")
+    return value
+
+
+def filter_environment_variables(
+    env: Mapping[str, str], redact_values: Sequence[str] = ()
+) -> dict[str, str]:
     """Environment variables safe to store: secret-looking names and token values dropped whole,
-    credentials inside the remaining values (URLs, ``key=value``) redacted. Sorted by name."""
+    credentials inside the remaining values (URLs, ``key=value``) and the texts of
+    ``redact_values`` (known secrets, longest first) redacted. Sorted by name."""
+    known = _known(redact_values)
     kept: dict[str, str] = {}
     for name in sorted(env):
         value = str(env[name])
         if SECRET_NAME_PATTERN.search(name) or _SECRET_VALUE_PATTERN.search(value):
             continue
-        kept[name] = redact_value(value)
+        kept[name] = redact_value(redact_known_values(value, known))
     return kept
 
 
@@ -487,6 +513,7 @@ def capture_environment(
     cache_dir: Path | None = None,
     environ: Mapping[str, str] | None = None,
     probe_torch_runtime: bool = False,
+    redact_values: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Snapshot of the run's environment as a JSON-safe dict (never raises for a probe failure).
 
@@ -496,6 +523,8 @@ def capture_environment(
     no cache, torch is probed every time). ``environ`` defaults to ``os.environ``.
     ``probe_torch_runtime`` forces the exact torch subprocess probe for CUDA runtime facts
     instead of deriving them from NVML. ``extra`` entries are added as top-level keys.
+    ``redact_values``: secrets known by value (the server's token, secret parameters) that
+    must appear in no recorded variable, whatever its name.
 
     ``torch`` (``None`` when not installed) holds version, cuda, hip, cudnn, git_version,
     debug (the static part, cached), cuda_available, device_count, devices, ``source`` of the
@@ -543,8 +572,29 @@ def capture_environment(
     result["kernel"] = _safe(lambda: _kernel_info(kernel_name, kernel_python))
     result["gpus"] = gpus
     result["cuda_visible_devices"] = visible
-    result["environment_variables"] = _safe(lambda: filter_environment_variables(env))
+    result["environment_variables"] = _safe(
+        lambda: filter_environment_variables(env, redact_values)
+    )
     if extra:
         result.update(extra)
     result["capture_seconds"] = round(time.perf_counter() - started, 4)
-    return json.loads(json.dumps(result, default=str))
+    return _redact_everywhere(json.loads(json.dumps(result, default=str)), redact_values)
+
+
+def _redact_everywhere(data: Any, known: Sequence[str]) -> Any:
+    """Known secrets removed from every text of the record (a path or a package source
+    could hold one too), not only from the environment variables."""
+    ordered = _known(known)
+    if not ordered:
+        return data
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact_known_values(value, ordered)
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {walk(k): walk(v) for k, v in value.items()}
+        return value
+
+    return walk(data)

@@ -34,6 +34,16 @@ from .input_rules import (
     check_texts,
     check_timeout,
 )
+from .masking import (
+    MASK,
+    SECRET_PARAM_TYPE,
+    Handover,
+    SecretParameterMissing,
+    discard_handover,
+    is_secret_name,
+    secret_env_name,
+    secret_values_from_env,
+)
 from .processes import hostname
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
 from .store.artifacts import LOGGED_PARAM_TYPE
@@ -172,11 +182,15 @@ class JobService:
         backend: Backend | None = None,
         *,
         root_dir: Path | None = None,
+        redact_values: Sequence[str] = (),
     ) -> None:
         self.settings = settings
         self.store = store
         self.backend: Backend = backend or make_backend(settings, store)
         self.root_dir = root_dir.resolve() if root_dir else None
+        self.redact_values = [v for v in redact_values if v]
+        """Texts no environment record of this service's runs may contain (the Jupyter
+        server's token); they reach the runner in its hand-over, never through the store."""
         self._local: LocalBackend | None = None
 
     # -- paths ----------------------------------------------------------------------------
@@ -225,6 +239,7 @@ class JobService:
         declared = inspect_parameters(nb)
         values = parameter_values(declared, spec.parameters, spec.raw_parameters)
         check_parameters(values, limits)  # a CLI "nan" is a float only now
+        secrets = self._take_secrets(declared, values)
         kernel = resolve_kernel(spec.kernel, nb)
         seed = self._choose_seed(spec.seed, values)
         if any(p.name == SEED_PARAMETER for p in declared):
@@ -259,18 +274,49 @@ class JobService:
             timeout_s=spec.timeout,
             seed=seed,
             **snapshot_columns(snapshot),
-            cells_total=sum(1 for c in nb.cells if c.cell_type == "code") + (1 if values else 0),
+            cells_total=sum(1 for c in nb.cells if c.cell_type == "code")
+            + (1 if values or secrets else 0),
             schedule_id=spec.schedule_id,
             scheduled_for=spec.scheduled_for,
         )
         return self._store_and_launch(
             run,
-            params={k: (v, types.get(k, type(v).__name__)) for k, v in values.items()},
+            params={
+                **{k: (v, types.get(k, type(v).__name__)) for k, v in values.items()},
+                **dict.fromkeys(secrets, (MASK, SECRET_PARAM_TYPE)),
+            },
             tags=spec.tags,
+            secrets=secrets,
         )
 
+    def _take_secrets(self, declared: Sequence[Any], values: dict[str, Any]) -> dict[str, Any]:
+        """Move the secret parameters out of ``values``: the given ones, and the declared
+        ones not given whose ``JUPYTER_MLOPS_SECRET_<NAME>`` variable is set here (a
+        value kept out of command lines and request bodies)."""
+        from .notebook.coercion import validate_parameters
+
+        patterns = self.settings.secret_parameter_patterns
+        names = [p.name for p in declared if is_secret_name(p.name, patterns)]
+        by_env: dict[str, str] = {}
+        for name in names:
+            other = by_env.setdefault(secret_env_name(name), name)
+            if other != name:
+                raise ValueError(
+                    f"the secret parameters {other!r} and {name!r} would both be passed "
+                    f"to the kernel as {secret_env_name(name)}; rename one of them"
+                )
+        secrets = {name: values.pop(name) for name in names if name in values}
+        from_env = secret_values_from_env([n for n in names if n not in secrets])
+        secrets.update(validate_parameters(list(declared), from_env, raw_strings=True))
+        return secrets
+
     def _store_and_launch(
-        self, run: Run, *, params: Mapping[str, tuple[Any, str]], tags: Sequence[str]
+        self,
+        run: Run,
+        *,
+        params: Mapping[str, tuple[Any, str]],
+        tags: Sequence[str],
+        secrets: Mapping[str, Any],
     ) -> Submission:
         from .snapshot.refs import delete_run_ref
 
@@ -281,8 +327,10 @@ class JobService:
             delete_run_ref(run.git_dir, run.id)  # no row, no orphan ref
             raise
         try:
+            self.backend.hand_over(run, Handover(dict(secrets), list(self.redact_values)))
             handle = self.backend.launch(run)
         except Exception as err:
+            discard_handover(self.settings.runs_dir / run.id)
             log.exception("could not launch run %s", run.id)
             self.store.transition(
                 run.id, RunStatus.FAILED, reason=f"could not start the runner: {err}"
@@ -309,8 +357,21 @@ class JobService:
 
     # -- reproduce, cancel, delete -----------------------------------------------------------
 
-    def reproduce(self, run_id: str, *, source: str = "reproduce") -> Submission:
-        """Same commit, parameters, seed, kernel, GPUs, timeout and tags; new run id."""
+    def reproduce(
+        self,
+        run_id: str,
+        *,
+        source: str = "reproduce",
+        parameters: Mapping[str, Any] | None = None,
+        raw_parameters: Mapping[str, str] | None = None,
+    ) -> Submission:
+        """Same commit, parameters, seed, kernel, GPUs, timeout and tags; new run id.
+
+        Secret parameters were never stored: their values are taken from ``parameters``
+        (typed, REST) or ``raw_parameters`` (CLI strings), else from their
+        ``JUPYTER_MLOPS_SECRET_<NAME>`` variables here; without a value the reproduction
+        is refused (:class:`~jupyter_mlops.masking.SecretParameterMissing`) before
+        anything is written."""
         from .snapshot.create import Snapshot
         from .snapshot.refs import link_run_ref
 
@@ -320,6 +381,7 @@ class JobService:
                 f"run {run_id} was logged interactively and has no snapshot to reproduce; "
                 "run the notebook as a job to make it reproducible"
             )
+        secrets = self._secrets_again(original, parameters or {}, raw_parameters or {})
         self._check_gpus(original.gpus)  # this machine's GPUs, checked first
         new_id = new_run_id()
         ref = link_run_ref(original.git_dir, original.commit_sha, new_id)
@@ -349,7 +411,52 @@ class JobService:
             for p in original.params
             if p.type_name != LOGGED_PARAM_TYPE
         }
-        return self._store_and_launch(run, params=params, tags=[t.tag for t in original.tags])
+        return self._store_and_launch(
+            run, params=params, tags=[t.tag for t in original.tags], secrets=secrets
+        )
+
+    def _secrets_again(
+        self, original: Run, typed: Mapping[str, Any], raw: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The values of ``original``'s secret parameters for its reproduction."""
+        from .notebook.coercion import ParameterError, parameter_values
+
+        names = [p.name for p in original.params if p.type_name == SECRET_PARAM_TYPE]
+        extra = sorted((set(typed) | set(raw)) - set(names))
+        if extra:
+            listed = ", ".join(names) or "none"
+            raise ParameterError(
+                f"reproduce takes only the run's secret parameters ({listed}), not "
+                f"{', '.join(extra)}: the other parameters are the original run's; to change "
+                "them, submit a new run",
+                dict.fromkeys(extra, "not a secret parameter of the run"),
+            )
+        if not names:
+            return {}
+        from_env = secret_values_from_env([n for n in names if n not in typed and n not in raw])
+        missing = [n for n in names if n not in typed and n not in raw and n not in from_env]
+        if missing:
+            raise SecretParameterMissing(original.id, missing)
+        declared = self._declared_parameters(original, names)
+        return parameter_values(declared, typed, {**from_env, **raw})
+
+    @staticmethod
+    def _declared_parameters(run: Run, names: Sequence[str]) -> list[Any]:
+        """The notebook's parameters at the run's commit (to convert a value given again as
+        text to the declared type); plain strings where the snapshot cannot be read here."""
+        from .notebook.inspection import Parameter, inspect_parameters
+        from .snapshot.plumbing import SnapshotError
+        from .snapshot.reading import read_file_at
+
+        try:
+            text = read_file_at(run.git_dir, run.commit_sha, run.notebook_relpath)
+            declared = inspect_parameters(json.loads(text))
+        except (SnapshotError, ValueError, OSError):
+            declared = []
+        known = {p.name for p in declared}
+        return declared + [
+            Parameter(name, "str", "", '""', None, "") for name in names if name not in known
+        ]
 
     def _backend_for(self, run: Run) -> Backend | None:
         """The backend that can reach a run's runner (it may differ from the one this

@@ -74,6 +74,37 @@ def parse_probe_reply(reply: Any) -> dict[str, Any]:
     return info
 
 
+def read_secrets_from_environment(kernel_name: str, language: str | None) -> None:
+    """Make papermill write each secret parameter (a
+    :class:`~jupyter_mlops.masking.SecretFromEnv`) into the injected cell as a read of the
+    kernel's environment instead of its value.
+
+    The translator papermill would use for this kernel is extended and registered under the
+    kernel's name, which papermill looks up first (this process runs one run only). Only
+    Python kernels know the expression; another language is refused rather than given the
+    value in the clear.
+    """
+    from papermill.translators import PythonTranslator, papermill_translators
+
+    from .masking import SecretFromEnv, kernel_expression
+
+    base = papermill_translators.find_translator(kernel_name, language or "python")
+    if not issubclass(base, PythonTranslator):
+        raise ValueError(
+            f"secret parameters can be passed only to Python kernels, not to {kernel_name!r} "
+            f"({language}): the value would have to be written into the notebook"
+        )
+
+    class SecretAwareTranslator(base):  # type: ignore[misc, valid-type]
+        @classmethod
+        def translate_str(cls, val: Any) -> str:
+            if isinstance(val, SecretFromEnv):
+                return kernel_expression(val)
+            return str(super().translate_str(val))
+
+    papermill_translators.register(kernel_name, SecretAwareTranslator)
+
+
 class Reporter(Protocol):
     def cell_started(self, index: int) -> None: ...
     def cell_finished(self, index: int, started: float, ok: bool) -> None: ...

@@ -41,6 +41,7 @@ from ._imports import skip_slow_jsonschema_formats
 from .artifacts import open_artifact_store
 from .config import ENV_RUN_ID, ENV_SEED, Settings
 from .kernel_start import KERNEL_LOG, KernelStarter, KernelStartError
+from .masking import Handover, take_handover
 from .processes import hostname, kill_tree
 from .runner_outputs import OUTPUT_NOTEBOOK, RunOutputs
 from .runner_progress import ProgressReporter
@@ -72,6 +73,8 @@ class Runner:
         self._kernel_cuda: dict[str, Any] | None = None
         self._sampler: Any = None
         self._kernel_starter: KernelStarter | None = None
+        self.handover = Handover()
+        """Secret parameter values and texts to redact, given aside from the store."""
 
     def on_kernel_started(self, pid: int | None) -> None:
         self.kernel_pid = pid
@@ -82,6 +85,8 @@ class Runner:
     # -- the run ------------------------------------------------------------------------
 
     def execute(self) -> RunStatus:
+        # first of all: the hand-over file leaves the disk before anything can fail or wait
+        self.handover = take_handover(self.run_dir)
         run = self.store.get_run(self.run_id)
         if run is None:
             log.error("run %s is not in the store", self.run_id)
@@ -276,11 +281,16 @@ class Runner:
 
     def _in_background(self, run: Run) -> None:
         """What the run needs besides the notebook, done while the kernel works."""
-        self.outputs.capture_environment(run)
+        self.outputs.capture_environment(run, redact=self.handover.values_to_redact())
         self.outputs.html.warm_up()
 
     def _kernel_environment(self, run: Run) -> None:
-        """What the kernel inherits: seed, run id, and only the GPUs granted to the run."""
+        """What the kernel inherits: seed, run id, the secret parameters (which the
+        injected cell reads from there) and only the GPUs granted to the run."""
+        from .masking import env_text, secret_env_name
+
+        for name, value in secret_parameters(run, self.handover).items():
+            os.environ[secret_env_name(name)] = env_text(value)
         os.environ[ENV_SEED] = str(run.seed)
         os.environ[ENV_RUN_ID] = run.id
         os.environ["PYTHONHASHSEED"] = str(run.seed % (2**32))
@@ -298,9 +308,12 @@ class Runner:
         from papermill.engines import papermill_engines
         from papermill.exceptions import PapermillExecutionError
 
-        from .papermill_engine import make_engine
+        from .masking import SecretFromEnv
+        from .papermill_engine import make_engine, read_secrets_from_environment
 
-        parameters = notebook_parameters(run)
+        parameters = notebook_parameters(run, self.handover)
+        if any(isinstance(v, SecretFromEnv) for v in parameters.values()):
+            read_secrets_from_environment(run.kernel_name, _kernel_language(kernel_manager))
         output = self.run_dir / OUTPUT_NOTEBOOK
         engine_name = f"mlops-{self.run_id}"
         papermill_engines.register(
@@ -392,15 +405,45 @@ def _import_execution_stack() -> None:
     import papermill  # noqa: F401
 
 
-def notebook_parameters(run: Run) -> dict[str, Any]:
+def notebook_parameters(run: Run, handover: Handover | None = None) -> dict[str, Any]:
     """The values injected into the notebook: the job's parameters, not the ones the
     notebook itself logged with ``log_params`` (those are results, and their names need
-    not be valid Python identifiers)."""
+    not be valid Python identifiers). A secret parameter is a
+    :class:`~jupyter_mlops.masking.SecretFromEnv` marker: the injected cell reads it from
+    the kernel's environment."""
+    from .masking import SECRET_PARAM_TYPE, SecretFromEnv, secret_env_name
     from .store.artifacts import LOGGED_PARAM_TYPE
 
+    secrets = secret_parameters(run, handover or Handover())
     return {
-        p.name: json.loads(p.value_json) for p in run.params if p.type_name != LOGGED_PARAM_TYPE
+        p.name: (
+            SecretFromEnv(secret_env_name(p.name), is_json=not isinstance(secrets[p.name], str))
+            if p.type_name == SECRET_PARAM_TYPE
+            else json.loads(p.value_json)
+        )
+        for p in run.params
+        if p.type_name != LOGGED_PARAM_TYPE
     }
+
+
+def secret_parameters(run: Run, handover: Handover) -> dict[str, Any]:
+    """{name: value} of the run's secret parameters, from the hand-over; a secret the
+    runner was not given fails the run (its value exists nowhere else)."""
+    from .masking import SECRET_PARAM_TYPE
+
+    names = [p.name for p in run.params if p.type_name == SECRET_PARAM_TYPE]
+    missing = [n for n in names if n not in handover.parameters]
+    if missing:
+        raise RuntimeError(
+            f"the value of the secret parameter(s) {', '.join(missing)} did not reach the "
+            "runner (it is never stored; reproduce the run giving it again)"
+        )
+    return {n: handover.parameters[n] for n in names}
+
+
+def _kernel_language(kernel_manager: Any) -> str | None:
+    spec = getattr(kernel_manager, "kernel_spec", None)
+    return getattr(spec, "language", None)
 
 
 def _strip_ansi(text: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,9 +65,10 @@ class RunOutputs:
 
     # -- records -----------------------------------------------------------------------
 
-    def capture_environment(self, run: Run) -> None:
+    def capture_environment(self, run: Run, *, redact: Sequence[str] = ()) -> None:
         """The kernel's interpreter, packages, CUDA and GPUs, and what the run was given;
-        a failure is recorded as the record's ``error``, never raised."""
+        a failure is recorded as the record's ``error``, never raised. No text of
+        ``redact`` (secret values, the server's token) is recorded."""
         try:
             from .environment import capture_environment
             from .kernels import kernel_python
@@ -95,6 +97,7 @@ class RunOutputs:
                     },
                 },
                 cache_dir=self.cache_dir,
+                redact_values=redact,
             )
             self.store.set_environment(self.run_id, data)
         except Exception as err:

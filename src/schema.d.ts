@@ -129,7 +129,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run again with the same commit, parameters, seed, kernel, GPUs and tags */
+        /**
+         * Run again with the same commit, parameters, seed, kernel, GPUs and tags
+         * @description Secret parameters (masked as `***`) were never stored: give their values again in the body, or set them in the server's environment.
+         */
         post: operations["reproduceRun"];
         delete?: never;
         options?: never;
@@ -565,6 +568,13 @@ export interface components {
             /** @description The trailing comment of the assignment */
             help: string;
             nullable: boolean;
+        };
+        /** @description Reproduce a run (`POST /runs/{run_id}/reproduce`; the body is optional). */
+        ReproduceRequest: {
+            /** @description Values of the run's secret parameters, which are never stored (its other parameters are the original run's). A secret not given here is read from the server's `JUPYTER_MLOPS_SECRET_<NAME>` environment variable; without either the answer is a 400 naming it. */
+            parameters?: {
+                [key: string]: unknown;
+            } | null;
         };
         RunDeleted: {
             id: string;
@@ -1232,7 +1242,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReproduceRequest"];
+            };
+        };
         responses: {
             /** @description The new run was queued */
             201: {

@@ -60,7 +60,14 @@ def job_settings(db_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("JUPYTER_MLOPS_DATA_DIR", str(data_dir))
     monkeypatch.setenv("JUPYTER_MLOPS_DB_URL", db_url)
     monkeypatch.delenv("JUPYTER_MLOPS_RUN_ID", raising=False)
-    return Settings(data_dir=data_dir, db_url=db_url, heartbeat_interval=0.5, lost_after=5.0)
+    return Settings(
+        data_dir=data_dir,
+        db_url=db_url,
+        heartbeat_interval=0.5,
+        lost_after=5.0,
+        # tracking.ipynb names its metric `key`, which the default `*key*` would mask
+        secret_parameter_patterns=("*secret*", "*token*", "*password*"),
+    )
 
 
 @pytest.fixture

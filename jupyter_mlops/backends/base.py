@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..masking import Handover
     from ..store import Run, RunStore
 
 
@@ -50,6 +51,15 @@ class Backend(ABC):
 
     def prepare(self, run: Run) -> None:  # noqa: B027 (optional: empty on purpose)
         """Fill fields of a new run before its row is written (e.g. ``runner_host``)."""
+
+    def hand_over(self, run: Run, handover: Handover) -> None:
+        """Give the runner what must never be stored (secret parameter values, texts to
+        redact), just before :meth:`launch`. By default a 0600 file in the run directory,
+        which the runner reads and deletes at once (see :mod:`jupyter_mlops.masking`); a
+        backend whose runners have another run directory carries it itself."""
+        from ..masking import write_handover
+
+        write_handover(self.settings.runs_dir / run.id, handover)
 
     def reconcile(self, runs: list[Run]) -> dict[str, str]:
         """{run id: reason} for active runs of this backend it knows to be lost, beyond

@@ -56,16 +56,23 @@ def task_key(run_id: str) -> str:
     return f"{KEY_PREFIX}{run_id}"
 
 
-def run_on_worker(run_id: str, env: dict[str, str]) -> int:
+def run_on_worker(run_id: str, env: dict[str, str], handover: str | None = None) -> int:
     """The Dask task of one run: start its runner here and wait for it; its exit code.
 
     The runner gets its own session (a signal to the worker's group does not hit it) and
     is told the worker's pid, so that it ends the run as lost when this worker dies
-    instead of running on unseen.
+    instead of running on unseen. ``handover`` (secret parameter values, JSON) came in
+    the task's arguments, which Dask keeps in memory only; it is written as the runner's
+    0600 hand-over file in this worker's run directory.
     """
+    from ..masking import Handover, write_handover
+
     child_env = {**os.environ, **env, ENV_PARENT_PID: str(os.getpid())}
     data_dir = Path(child_env.get(ENV_DATA_DIR) or ".")
-    return start_runner(run_id, data_dir / "runs" / run_id, child_env).wait()
+    run_dir = data_dir / "runs" / run_id
+    if handover:
+        write_handover(run_dir, Handover.from_json(handover))
+    return start_runner(run_id, run_dir, child_env).wait()
 
 
 class DaskHandle:
@@ -108,6 +115,7 @@ class DaskBackend(Backend):
         self._cluster: Any = None
         self._lock = threading.Lock()
         self._futures: dict[str, Any] = {}
+        self._handovers: dict[str, str] = {}
         self._closing = False
 
     # -- the cluster ---------------------------------------------------------------------
@@ -170,18 +178,26 @@ class DaskBackend(Backend):
     def prepare(self, run: Run) -> None:
         run.runner_host = self.queue_host()
 
+    def hand_over(self, run: Run, handover: Any) -> None:
+        """Kept for :meth:`launch`: it travels in the task's arguments (a worker's run
+        directory is not this process's)."""
+        if handover:
+            self._handovers[run.id] = handover.to_json()
+
     def launch(self, run: Run) -> DaskHandle:
         from distributed import fire_and_forget
 
         from ..artifacts import open_artifact_store
         from ..code_archive import store_archive
 
+        handover = self._handovers.pop(run.id, None)
         # the code travels with the run: a worker may not see the notebook's repository
         store_archive(run, self.store, open_artifact_store(self.settings))
         future = self.client.submit(
             run_on_worker,
             run.id,
             self.settings.runner_env(),
+            handover,
             resources={"GPU": run.gpus} if run.gpus else None,
             pure=False,
             key=task_key(run.id),

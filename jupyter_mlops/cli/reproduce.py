@@ -8,9 +8,17 @@ from .follow import SubmittingApp
 
 class ReproduceApp(SubmittingApp):
     name = "jupyter-mlops-reproduce"
-    description = "Run again: same commit, parameters, seed and kernel; a new linked run."
+    description = (
+        "Run again: same commit, parameters, seed and kernel; a new linked run. Secret "
+        "parameters (shown as ***) were never stored: give them again with -p NAME VALUE or "
+        "set JUPYTER_MLOPS_SECRET_<NAME>."
+    )
+
+    takes_parameters = True
 
     def run(self) -> int:
-        submission = self.jobs().reproduce(self.run_id_argument())
+        submission = self.jobs().reproduce(
+            self.run_id_argument(), raw_parameters=self.raw_parameters
+        )
         print(submission.run.id)
         return self.follow(submission)

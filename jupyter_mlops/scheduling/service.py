@@ -25,6 +25,7 @@ from ..input_rules import (
     check_timeout,
 )
 from ..jobs import JobService, RunSettings, Submission, new_run_id
+from ..masking import refuse_secret_parameters
 from ..server import models
 from ..store.models import Schedule
 from ..store.schedules import LastRun, ScheduleNotFound, ScheduleStore
@@ -159,6 +160,7 @@ class ScheduleService:
         declared = inspect_parameters(nb)
         values = parameter_values(declared, spec.parameters, spec.raw_parameters)
         check_parameters(values, InputLimits.of(self.jobs.settings))  # a CLI "nan", coerced
+        refuse_secret_parameters(values, self.jobs.settings.secret_parameter_patterns)
         kernel = spec.kernel or None
         resolve_kernel(kernel, nb)
         settings = {

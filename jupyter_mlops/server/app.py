@@ -16,14 +16,18 @@ from ..config import MLOps, Settings
 class MLOpsState:
     """What handlers share: settings, store and job service (one per server)."""
 
-    def __init__(self, settings: Settings, root_dir: Path) -> None:
+    def __init__(self, settings: Settings, root_dir: Path, *, server_token: str = "") -> None:
         from ..jobs import JobService
         from ..store import RunStore
         from .events import EventHub
 
         self.settings = settings
         self.store = RunStore.from_settings(settings)
-        self.jobs = JobService(settings, self.store, root_dir=root_dir)
+        self.redact_values = [server_token] if server_token else []
+        """The server's own token: no environment record of a run may contain it."""
+        self.jobs = JobService(
+            settings, self.store, root_dir=root_dir, redact_values=self.redact_values
+        )
         self.events = EventHub(self.store)
 
 
@@ -42,6 +46,13 @@ def _warm_up(settings: Settings) -> None:
         kernels_cuda_info(list_kernelspecs(), cache_dir=settings.cache_dir)
     except Exception:  # only an optimisation
         pass
+
+
+def _server_token(serverapp: Any) -> str:
+    """The token this server accepts (empty when it has none)."""
+    provider = getattr(serverapp, "identity_provider", None)
+    token = getattr(provider, "token", None) or getattr(serverapp, "token", "")
+    return str(token or "")
 
 
 class MLOpsExtensionApp(ExtensionApp):
@@ -66,7 +77,7 @@ class MLOpsExtensionApp(ExtensionApp):
     def initialize_settings(self) -> None:
         settings = MLOps(parent=self.serverapp).settings()
         root = Path(self.serverapp.root_dir).expanduser().resolve()
-        self.state = MLOpsState(settings, root)
+        self.state = MLOpsState(settings, root, server_token=_server_token(self.serverapp))
         lost = self.state.jobs.reconcile()
         if lost:
             self.log.warning("jupyter-mlops: marked %d run(s) lost: %s", len(lost), lost)
@@ -102,7 +113,12 @@ class MLOpsExtensionApp(ExtensionApp):
         assert self.state is not None
         scheduler = None
         if self.run_scheduler:
-            jobs = JobService(self.state.settings, self.state.store, self.state.jobs.backend)
+            jobs = JobService(
+                self.state.settings,
+                self.state.store,
+                self.state.jobs.backend,
+                redact_values=self.state.redact_values,
+            )
             scheduler = Scheduler(
                 ScheduleStore(self.state.store),
                 jobs.submit,

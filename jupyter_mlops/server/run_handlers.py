@@ -25,7 +25,14 @@ from .metric_handlers import (
     latest_values,
     split_values,
 )
-from .models import RunDetail, RunPage, RunSummary, SnapshotDiff, SubmitRequest
+from .models import (
+    ReproduceRequest,
+    RunDetail,
+    RunPage,
+    RunSummary,
+    SnapshotDiff,
+    SubmitRequest,
+)
 from .spec import (
     BAD_REQUEST,
     CONFLICT,
@@ -141,7 +148,14 @@ class ReproduceHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized("execute")
     async def post(self, run_id: str) -> None:
-        submission = await self.blocking(self.mlops.jobs.reproduce, run_id)
+        parameters: dict[str, Any] = {}
+        if self.request.body and self.request.body.strip():
+            parameters = self.parse_body(ReproduceRequest).parameters or {}
+
+        def reproduce() -> Any:
+            return self.mlops.jobs.reproduce(run_id, parameters=parameters)
+
+        submission = await self.blocking(reproduce)
         self.set_header("Location", self.run_url(submission.run.id))
         self.send_json(run_summary(submission.run), status=201)
 
@@ -275,6 +289,9 @@ PATHS: PathItems = {
         "post": {
             "operationId": "reproduceRun",
             "summary": "Run again with the same commit, parameters, seed, kernel, GPUs and tags",
+            "description": "Secret parameters (masked as `***`) were never stored: give their "
+            "values again in the body, or set them in the server's environment.",
+            "requestBody": {**json_body(ReproduceRequest), "required": False},
             "responses": {
                 "201": json_response("The new run was queued", RunSummary, headers=location("run")),
                 "400": BAD_REQUEST,

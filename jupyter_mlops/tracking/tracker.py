@@ -277,8 +277,13 @@ class Tracker:
     # -- params, tags, artifacts, models ------------------------------------------------
 
     def log_params(self, params: Mapping[str, Any]) -> dict[str, str]:
-        values = {
-            _check_name("param name", name, MAX_NAME - 7): _json_safe(v)
+        from ..masking import MASK, is_secret_name
+
+        patterns = self.settings.secret_parameter_patterns
+        values = {  # a secret-looking name is stored masked, like a secret job parameter
+            _check_name("param name", name, MAX_NAME - 7): (
+                MASK if is_secret_name(name, patterns) else _json_safe(v)
+            )
             for name, v in params.items()
         }
         if not values:

@@ -22,6 +22,7 @@ from .base import (
 from .requests import (
     CatchupPolicy,
     ConcurrencyPolicy,
+    ReproduceRequest,
     ScheduleChanges,
     SchedulePolicy,
     ScheduleRequest,
@@ -67,6 +68,7 @@ from .responses import (
 
 REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     SubmitRequest,
+    ReproduceRequest,
     ScheduleChanges,
     ScheduleRequest,
 )
@@ -128,6 +130,7 @@ __all__ = [
     "NotebookParameters",
     "Parameter",
     "PositiveSeconds",
+    "ReproduceRequest",
     "RequestModel",
     "ResponseModel",
     "RunDeleted",

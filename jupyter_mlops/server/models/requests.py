@@ -117,6 +117,22 @@ class SubmitRequest(RequestModel):
         }
 
 
+class ReproduceRequest(RequestModel):
+    """Reproduce a run (`POST /runs/{run_id}/reproduce`; the body is optional)."""
+
+    problems: ClassVar = {
+        "parameters": "parameters must be an object of name -> value, got {value}",
+    }
+
+    parameters: dict[str, Any] | None = Field(
+        None,
+        description="Values of the run's secret parameters, which are never stored (its "
+        "other parameters are the original run's). A secret not given here is read from "
+        "the server's `JUPYTER_MLOPS_SECRET_<NAME>` environment variable; without either "
+        "the answer is a 400 naming it.",
+    )
+
+
 class ScheduleChanges(RequestModel):
     """Fields to change (a `PATCH` body); see `ScheduleRequest`."""
 
