@@ -14,7 +14,7 @@ from jupyter_mlops.jobs import JobService, RunSpec
 from jupyter_mlops.masking import HANDOVER_FILE, MASK, SECRET_PARAM_TYPE
 from jupyter_mlops.store import RunStore
 
-from .test_dask import cluster, dask_settings, service, store  # noqa: F401
+from .test_dask import cluster, dask_settings, service, service_settings  # noqa: F401
 from .test_runs import wait_for
 from .test_secrets import NOTEBOOK, SECRET, assert_computed_with, files_containing
 
