@@ -171,7 +171,8 @@ def server_sigkill(sweep: Sweep) -> Result:
             server.kill()
         server.wait(timeout=30)
     ok = run.status == "succeeded"
-    return Result(ok, f"run {run.status} after the process that submitted it was SIGKILLed")
+    why = f": {run.status_reason}" if run.status_reason else ""
+    return Result(ok, f"run {run.status} after the process that submitted it was SIGKILLed{why}")
 
 
 def slow_run(sweep: Sweep) -> tuple[str, list[int]]:
@@ -269,11 +270,12 @@ def _write_points(url: str, worker: int, count: int) -> None:
         )
     )
     store.transition(run_id, RunStatus.RUNNING)
-    batch = 20
-    for start in range(0, count, batch):
+    batch = 40  # what a tracker's flush writes at a time (a heartbeat every few flushes)
+    for n, start in enumerate(range(0, count, batch)):
         points = [("loss", step, float(step), utcnow()) for step in range(start, start + batch)]
         store.log_metrics_batch(run_id, points)
-        store.heartbeat(run_id)
+        if n % 4 == 0:
+            store.heartbeat(run_id)
     store.transition(run_id, RunStatus.SUCCEEDED)
     store.close()
 
@@ -281,7 +283,8 @@ def _write_points(url: str, worker: int, count: int) -> None:
 def concurrent_writers(sweep: Sweep) -> Result:
     url = f"sqlite:///{sweep.scratch / 'writers.db'}"
     RunStore(url).close()  # migrated before the writers start
-    ctx = multiprocessing.get_context("spawn")
+    # forked: the writers start together at once, without importing everything again
+    ctx = multiprocessing.get_context("fork")
     procs = [
         ctx.Process(target=_write_points, args=(url, w, POINTS_PER_WRITER)) for w in range(WRITERS)
     ]
@@ -387,6 +390,7 @@ SCENARIOS: dict[str, tuple[str, Callable[[Sweep], Result]]] = {
 def sleeper_notebook(path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
     params = nbformat.v4.new_code_cell("seconds = 1")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell("import time\ntime.sleep(seconds)")]
