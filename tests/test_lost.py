@@ -202,6 +202,23 @@ def test_a_stopped_runner_is_lost_and_its_processes_killed(
                 os.kill(pid, signal.SIGKILL)
 
 
+def test_a_runner_that_beats_again_is_not_killed(
+    settings: Settings, store: RunStore, project: Path, tmp_path: Path
+) -> None:
+    """A stale heartbeat alone (as after the machine wakes from suspend) is not enough:
+    the reconciler waits a few intervals for the live runner to beat before killing it."""
+    service = JobService(settings, store)
+    sub, kernel_pid, child_pid = start_slow_run(service, project, tmp_path)
+    store.update_run(sub.run.id, heartbeat_at=utcnow().replace(year=2020))
+    assert sub.run.id not in service.reconcile()
+    run = store.require_run(sub.run.id)
+    assert run.status == "running" and alive(kernel_pid) and alive(child_pid)
+    service.cancel(sub.run.id)
+    assert sub.handle is not None
+    sub.handle.wait(timeout=120)
+    assert store.require_run(sub.run.id).status == "cancelled"
+
+
 def test_a_stopped_runners_timeout_is_enforced_from_outside(
     data_dir: Path, project: Path, tmp_path: Path
 ) -> None:

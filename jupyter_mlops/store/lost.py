@@ -16,6 +16,7 @@ left alone, also when a read-only command (``show``, ``runs``) reconciles.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import psutil
@@ -31,6 +32,10 @@ DASK_QUEUE_PREFIX = "dask:"
 DASK_LOCAL_PREFIX = "dask-local:"
 """``runner_host`` of a run waiting in the queue of a LocalCluster that a process started
 for itself: ``dask-local:<host>:<pid>``; when that process is gone, so is the cluster."""
+
+
+HUNG = "runner stopped responding"
+"""How the reason of a run whose live runner no longer beats begins."""
 
 
 def _pid_alive(pid: int) -> bool:
@@ -69,7 +74,7 @@ def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str
             # execution stack); a started one has a thread that does nothing else
             if age < lost_after or run.status == RunStatus.QUEUED.value:
                 return None
-            return f"runner stopped responding: no heartbeat for {age:.0f} s"
+            return f"{HUNG}: no heartbeat for {age:.0f} s"
         if run.runner_pid is None and age < lost_after:
             return None  # being launched right now
         when = " while the run was queued" if run.status == RunStatus.QUEUED.value else ""
@@ -136,9 +141,20 @@ def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = Fal
                 ended.append(run.id)
                 continue
         reason = lost_reason(run, here=here, now=now, lost_after=settings.lost_after)
-        if reason is not None and mark_lost(store, run, reason, here=here):
+        if reason is None or (reason.startswith(HUNG) and _beats_again(store, run, settings)):
+            continue
+        if mark_lost(store, run, reason, here=here):
             ended.append(run.id)
     return ended
+
+
+def _beats_again(store: RunStore, run: Run, settings: Settings) -> bool:
+    """Before a live runner is killed for silence: does it beat within a few heartbeat
+    intervals after all? After a machine wakes from suspend every heartbeat is old, and
+    the reconciler may look before the runners' heartbeat threads have run."""
+    time.sleep(min(max(3 * settings.heartbeat_interval, 2.0), 10.0))
+    fresh = store.get_run(run.id)
+    return fresh is None or fresh.heartbeat_at != run.heartbeat_at
 
 
 def reconcile_host(store: RunStore, settings: Settings) -> list[str]:
