@@ -137,8 +137,15 @@ class Settings:
     lost_after: float = field(
         default=30.0,
         metadata=option(
-            "A running run whose heartbeat is older than this many seconds, and whose "
-            "runner is not alive, is marked lost."
+            "An active run whose heartbeat is older than this many seconds is marked lost "
+            "(its runner's processes killed first, when they are on this machine)."
+        ),
+    )
+    timeout_grace: float = field(
+        default=60.0,
+        metadata=option(
+            "Seconds past a run's timeout after which the reconciler ends it as timed_out "
+            "itself (the runner did not: it hangs); time for a runner to store its outputs."
         ),
     )
     backend: str = field(

@@ -1,7 +1,17 @@
-"""Process helpers: start a detached runner, is it alive, kill a kernel and its tree."""
+"""Process helpers: start a detached runner, is it alive, kill a run's processes.
+
+A pid in the store is only a number: after a reboot, a container restart or a long
+uptime it may name any process. Every pid that is later signalled is therefore stored
+with an identity, its ``create_time`` (psutil, seconds since the epoch) plus a marker
+that only the run's own processes carry: the run id in the runner's command line, and
+``JUPYTER_MLOPS_RUN_ID`` in the kernel's environment (which everything the kernel starts
+inherits). :func:`kill_run_process` signals a process only when both match.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -10,8 +20,11 @@ import sys
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import psutil
+
+from .config import ENV_RUN_ID
 
 RUNNER_LOG = "runner.log"
 """The runner's (and its kernel's) output, in the run directory; stored as an artifact."""
@@ -25,7 +38,9 @@ def start_runner(run_id: str, run_dir: Path, env: Mapping[str, str]) -> subproce
     whole environment, without JupyterLab's ``JPY_PARENT_PID``.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
-    child_env = {k: v for k, v in env.items() if k != "JPY_PARENT_PID"}
+    # the launcher may itself run inside a run (its kernel's marker): the runner is
+    # marked by its command line; its kernel gets its own run's marker
+    child_env = {k: v for k, v in env.items() if k not in ("JPY_PARENT_PID", ENV_RUN_ID)}
     with (run_dir / RUNNER_LOG).open("ab") as log_file:
         return subprocess.Popen(
             [sys.executable, "-m", "jupyter_mlops.runner", run_id],
@@ -76,17 +91,130 @@ def kill_tree(pid: int | None, *, include_group: bool = True) -> list[int]:
     return killed
 
 
-def runner_alive(pid: int | None, run_id: str) -> bool:
-    """True if ``pid`` is a live (non-zombie) runner process for ``run_id``.
+ProcessKind = Literal["runner", "kernel"]
 
-    Checking the command line guards against pid reuse after a reboot or long uptime.
+CREATE_TIME_TOLERANCE_S = 1.0
+"""``create_time`` is derived from the boot time, which the kernel may report one second
+apart in two reads; a reused pid is started later than that (and lacks the marker too)."""
+
+
+def create_time(pid: int | None) -> float | None:
+    """The process's start time (psutil, epoch seconds): with its pid, its identity."""
+    if not pid:
+        return None
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _has_marker(proc: psutil.Process, run_id: str, kind: ProcessKind) -> bool:
+    if kind == "runner":
+        return run_id in proc.cmdline()
+    return proc.environ().get(ENV_RUN_ID) == run_id
+
+
+def run_process(
+    pid: int | None, run_id: str, kind: ProcessKind, started: float | None = None
+) -> psutil.Process | None:
+    """The live process ``pid`` if it provably is the run's ``kind`` of process, else None.
+
+    Proof is the marker (always) and, when one was recorded, the same ``create_time``
+    (rows written before it was recorded have none). A process whose marker cannot be
+    read (another user's) is not proven, so it is left alone.
     """
     if not pid:
-        return False
+        return None
     try:
         proc = psutil.Process(pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return run_id in " ".join(proc.cmdline())
+            return None
+        if started is not None and abs(proc.create_time() - started) > CREATE_TIME_TOLERANCE_S:
+            return None
+        return proc if _has_marker(proc, run_id, kind) else None
     except psutil.Error:
+        return None
+
+
+def runner_alive(pid: int | None, run_id: str, started: float | None = None) -> bool:
+    """True if ``pid`` is a live (non-zombie, possibly stopped) runner process for ``run_id``
+    (its command line names the run, and it started at ``started`` when that is known)."""
+    return run_process(pid, run_id, "runner", started) is not None
+
+
+def kill_run_process(
+    pid: int | None, run_id: str, kind: ProcessKind, started: float | None = None
+) -> list[int]:
+    """:func:`kill_tree` of ``pid``, only if it is the run's process (see :func:`run_process`);
+    a pid that now names anything else is not touched. Returns the pids signalled."""
+    if run_process(pid, run_id, kind, started) is None:
+        return []
+    return kill_tree(pid)
+
+
+def marked_processes(run_id: str) -> list[psutil.Process]:
+    """Live processes that carry the run's marker in their environment: what its kernel
+    started, also what left the kernel's tree and group (``setsid``, a double fork) and was
+    re-parented to init because the runner is gone. Never this process or its ancestors."""
+    spared = {os.getpid(), *(p.pid for p in _ancestors())}
+    found: list[psutil.Process] = []
+    for proc in psutil.process_iter():
+        if proc.pid in spared:
+            continue
+        with contextlib.suppress(psutil.Error):
+            if proc.status() != psutil.STATUS_ZOMBIE and _has_marker(proc, run_id, "kernel"):
+                found.append(proc)
+    return found
+
+
+def _ancestors() -> list[psutil.Process]:
+    try:
+        return psutil.Process().parents()
+    except psutil.Error:
+        return []
+
+
+def kill_marked(run_id: str) -> list[int]:
+    """SIGKILL every process carrying the run's marker (see :func:`marked_processes`)."""
+    procs = marked_processes(run_id)
+    killed: list[int] = []
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+            killed.append(proc.pid)
+    psutil.wait_procs(procs, timeout=5)
+    return killed
+
+
+# -- the runner as the reaper of everything its run starts ---------------------------------
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process a child subreaper (Linux ``prctl``): a descendant orphaned by a
+    daemonizing parent (``setsid``, a double fork, ``nohup ... &``) is re-parented to it,
+    not to init, so :func:`kill_descendants` still finds it. False where not available."""
+    if not sys.platform.startswith("linux"):
         return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def kill_descendants() -> list[int]:
+    """SIGKILL every descendant of this process and reap them (as a subreaper, the
+    orphans re-parented to it are its children). Returns the pids signalled."""
+    try:
+        procs = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return []
+    killed: list[int] = []
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+            killed.append(proc.pid)
+    psutil.wait_procs(procs, timeout=5)
+    return killed

@@ -42,7 +42,13 @@ from .artifacts import open_artifact_store
 from .config import ENV_RUN_ID, ENV_SEED, Settings
 from .kernel_start import KERNEL_LOG, KernelStarter, KernelStartError
 from .masking import Handover, take_handover
-from .processes import hostname, kill_tree
+from .processes import (
+    become_subreaper,
+    create_time,
+    hostname,
+    kill_descendants,
+    kill_run_process,
+)
 from .runner_outputs import OUTPUT_NOTEBOOK, RunOutputs
 from .runner_progress import ProgressReporter
 from .runner_stop import EXIT_CODES, Outcome, StopControl
@@ -64,7 +70,8 @@ class Runner:
         self.artifacts = open_artifact_store(settings)
         self.run_dir = settings.runs_dir / run_id
         self.kernel_pid: int | None = None
-        self.stopping = StopControl(run_id, lambda: self.kernel_pid)
+        self.kernel_create_time: float | None = None
+        self.stopping = StopControl(run_id, self.kill_kernel)
         self.outputs = RunOutputs(
             self.store, self.artifacts, run_id, self.run_dir, settings.cache_dir
         )
@@ -78,9 +85,24 @@ class Runner:
 
     def on_kernel_started(self, pid: int | None) -> None:
         self.kernel_pid = pid
-        self.store.update_run(self.run_id, kernel_pid=pid)
+        self.kernel_create_time = create_time(pid)
+        self.store.update_run(
+            self.run_id, kernel_pid=pid, kernel_create_time=self.kernel_create_time
+        )
         if self.stopping.requested:  # cancelled while the kernel was starting
-            kill_tree(pid)
+            self.kill_kernel()
+
+    def kill_kernel(self) -> list[int]:
+        """Kill the kernel's process tree, if the recorded pid still is this run's kernel."""
+        return kill_run_process(self.kernel_pid, self.run_id, "kernel", self.kernel_create_time)
+
+    def kill_leftovers(self) -> list[int]:
+        """Kill everything the run started that is still alive: the kernel's tree, then
+        every other descendant of this runner (a subreaper, so also what daemonized)."""
+        killed = self.kill_kernel() + kill_descendants()
+        if killed:
+            log.info("run %s: killed what it left running: %s", self.run_id, killed)
+        return killed
 
     # -- the run ------------------------------------------------------------------------
 
@@ -144,13 +166,16 @@ class Runner:
                 timer.cancel()
             if sampler is not None:
                 sampler.stop()
-            kill_tree(self.kernel_pid)  # nothing the notebook started outlives the run
+            self.kill_kernel()  # nothing the notebook started outlives the run
             _release_kernel(self._kernel_starter.manager if self._kernel_starter else None)
-            reporter.stop()
         if background.is_alive() or background.ident is not None:
             background.join(timeout=60)
-        self.outputs.record_kernel_cuda(self._kernel_cuda)
-        self.outputs.store_outputs()
+        self.kill_leftovers()  # what daemonized out of the kernel's tree, too
+        try:
+            self.outputs.record_kernel_cuda(self._kernel_cuda)
+            self.outputs.store_outputs()
+        finally:
+            reporter.stop()  # beating until here: a reconciler sees a runner at work
         self.store.transition(
             self.run_id, outcome.status, reason=outcome.reason, current_cell=None, **outcome.error
         )
@@ -163,7 +188,10 @@ class Runner:
         from .backends.queue import SlotWaiter, policy_for
 
         original_host = run.runner_host
-        self.store.set_queued_runner(self.run_id, pid=os.getpid(), host=hostname())
+        me = os.getpid()
+        self.store.set_queued_runner(
+            self.run_id, pid=me, host=hostname(), create_time=create_time(me)
+        )
         waiter = SlotWaiter(
             self.store,
             self.run_id,
@@ -174,7 +202,10 @@ class Runner:
             wake=self.stopping.wake,
         )
         claim = waiter.wait(
-            runner_pid=os.getpid(), runner_host=hostname(), run_dir=str(self.run_dir)
+            runner_pid=me,
+            runner_create_time=create_time(me),
+            runner_host=hostname(),
+            run_dir=str(self.run_dir),
         )
         if claim.claimed:
             log.info("run %s claimed a slot (GPUs: %s)", self.run_id, claim.devices or "none")
@@ -460,17 +491,24 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    reaper = become_subreaper()
+    log.info(
+        "run %s: process containment: %s",
+        args[0],
+        "child subreaper" if reaper else "process tree and group only (no subreaper here)",
+    )
     runner = Runner(Settings.from_env(), args[0])
     try:
         status = runner.execute()
     except BaseException as err:  # a bug of ours must still end the run, never leave it running
         log.exception("runner crashed")
-        kill_tree(runner.kernel_pid)
+        runner.kill_leftovers()
         runner.store.transition(
             runner.run_id, RunStatus.FAILED, reason=f"runner crashed: {type(err).__name__}: {err}"
         )
         return 1
     finally:
+        kill_descendants()  # whatever path ended the run, none of its processes stays
         runner.store.close()
     return EXIT_CODES.get(status, 1)
 

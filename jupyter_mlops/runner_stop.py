@@ -4,8 +4,10 @@ A stop can come from a signal (``SIGTERM``/``SIGINT``: ``jupyter mlops cancel``,
 backend), the store's cancel flag (seen by the progress thread), the run's timeout, or,
 on a Dask worker, the worker process dying under the runner. Whichever comes first is
 the one recorded: :class:`StopControl` remembers it, wakes a runner that waits for a
-slot, and kills the kernel's whole process tree, so nothing the notebook started runs on.
-The run sequence then turns it into the run's :class:`Outcome`.
+slot, and kills the kernel's whole process tree, so nothing the notebook started runs on
+(what escaped that tree is killed when the run ends: the runner is a child subreaper, see
+:func:`jupyter_mlops.processes.kill_descendants`). The run sequence then turns it into the
+run's :class:`Outcome`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import ENV_PARENT_PID
-from .processes import hostname, kill_tree
+from .processes import hostname
 from .store import RunStatus
 
 log = logging.getLogger("jupyter_mlops.runner")
@@ -52,12 +54,13 @@ class Outcome:
 class StopControl:
     """The first stop requested for a run, and the means to carry it out."""
 
-    def __init__(self, run_id: str, kernel_pid: Callable[[], int | None]) -> None:
+    def __init__(self, run_id: str, kill_kernel: Callable[[], object]) -> None:
         parent = os.environ.get(ENV_PARENT_PID, "")
         self.parent_pid: int | None = int(parent) if parent.isdigit() else None
         """On a Dask worker, the worker process that started this runner."""
         self.run_id = run_id
-        self.kernel_pid = kernel_pid
+        self.kill_kernel = kill_kernel
+        """Kills the kernel's tree (only if it is still the run's kernel)."""
         self.wake = threading.Event()
         """Set by every stop request: a runner waiting for a slot stops waiting at once."""
         self._first_request: tuple[RunStatus, str | None] | None = None
@@ -83,7 +86,7 @@ class StopControl:
                 self._first_request = (why, message)
         log.info("stopping run %s: %s", self.run_id, message or why.value)
         self.wake.set()
-        kill_tree(self.kernel_pid())
+        self.kill_kernel()
 
     def cancel(self) -> None:
         self.request(RunStatus.CANCELLED)

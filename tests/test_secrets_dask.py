@@ -38,7 +38,7 @@ def table_texts(run_store: RunStore) -> list[tuple[str, str]]:
 @pytest.mark.postgres
 def test_dask_run_gets_the_secret_through_its_task(
     service: JobService,  # noqa: F811
-    store: RunStore,  # noqa: F811
+    store: RunStore,
     project: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -19,7 +19,7 @@ import subprocess
 import threading
 
 from ..gpus import check_gpu_request, usable_gpus
-from ..processes import hostname, runner_alive, start_runner
+from ..processes import create_time, hostname, runner_alive, start_runner
 from ..store import Run, RunStatus
 from .base import Backend
 
@@ -38,7 +38,9 @@ class LocalBackend(Backend):
     def launch(self, run: Run) -> subprocess.Popen[bytes]:
         env = {**os.environ, **self.settings.runner_env()}
         proc = start_runner(run.id, self.settings.runs_dir / run.id, env)
-        self.store.set_queued_runner(run.id, pid=proc.pid, host=hostname())
+        self.store.set_queued_runner(
+            run.id, pid=proc.pid, host=hostname(), create_time=create_time(proc.pid)
+        )
         threading.Thread(target=proc.wait, name=f"reap-{run.id}", daemon=True).start()
         return proc
 
@@ -46,8 +48,10 @@ class LocalBackend(Backend):
         """Stop the run's runner: ``SIGTERM`` while it runs (it cancels and kills the
         kernel's tree), only a wake-up (``SIGURG``) while it is queued, since the store
         already says cancelled and a runner still starting must not die of a signal it
-        has no handler for yet (it would exit -15 instead of recording the cancel)."""
-        if run.runner_host == hostname() and runner_alive(run.runner_pid, run.id):
+        has no handler for yet (it would exit -15 instead of recording the cancel).
+        Only a process proven to be the run's runner is signalled (a reused pid is not)."""
+        alive = runner_alive(run.runner_pid, run.id, run.runner_create_time)
+        if run.runner_host == hostname() and alive:
             assert run.runner_pid is not None
             queued = run.status == RunStatus.QUEUED.value
             with contextlib.suppress(ProcessLookupError):

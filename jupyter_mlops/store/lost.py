@@ -1,20 +1,28 @@
-"""Lost runs: active runs whose runner is gone, found and marked ``lost`` with a reason.
+"""Lost runs: active runs whose runner is gone or hung, found and ended with a reason.
 
 Every path that can notice a dead runner calls this one module: the jobs service when it
 reconciles (server start-up, ``jupyter mlops`` commands) and the runner at the head of the
 slot queue (so a runner killed with SIGKILL frees its slot without waiting for a server).
 A run is marked lost through :meth:`RunStore.transition`, so a lost verdict never
 overwrites a terminal status the runner recorded at the same moment.
+
+A runner that is alive but no longer beats (stopped with SIGSTOP, deadlocked, stuck on a
+frozen file system) is lost too, and a run past its timeout (plus ``timeout_grace``) is
+timed out from here, since the runner that should enforce it may be the one that hangs.
+Both kill the run's processes first. Only processes proven to be the run's are killed
+(see :mod:`jupyter_mlops.processes`): a recorded pid that now names another process is
+left alone, also when a read-only command (``show``, ``runs``) reconciles.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import psutil
 
 from ..config import Settings
-from ..processes import hostname, kill_tree, runner_alive
+from ..processes import hostname, kill_marked, kill_run_process, runner_alive
 from .models import Run, RunStatus
 from .store import RunStore
 from .types import utcnow
@@ -26,6 +34,10 @@ DASK_LOCAL_PREFIX = "dask-local:"
 for itself: ``dask-local:<host>:<pid>``; when that process is gone, so is the cluster."""
 
 
+HUNG = "runner stopped responding"
+"""How the reason of a run whose live runner no longer beats begins."""
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -34,10 +46,12 @@ def _pid_alive(pid: int) -> bool:
 
 
 def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str | None:
-    """Why an active run is lost (its runner is gone), or None while it may be alive.
+    """Why an active run is lost (its runner is gone or hung), or None while it may be alive.
 
-    On this host a dead runner pid is proof enough; for runs elsewhere (another machine
-    sharing the store, a Dask worker) only a heartbeat older than ``lost_after`` is. A run
+    On this host a dead runner pid is proof enough, and a live runner of a started run
+    whose heartbeat is older than ``lost_after`` has stopped responding; for runs elsewhere
+    (another machine sharing the store, a Dask worker) only a heartbeat older than
+    ``lost_after`` is. A run
     still in a Dask scheduler's queue has no runner yet: it is lost only when the process
     that owned its LocalCluster is gone (the Dask backend checks external schedulers).
     """
@@ -55,8 +69,12 @@ def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str
     if host.startswith(DASK_QUEUE_PREFIX):
         return None
     if host == here:
-        if runner_alive(run.runner_pid, run.id):
-            return None
+        if runner_alive(run.runner_pid, run.id, run.runner_create_time):
+            # a queued runner beats only between polls (and not while it imports the
+            # execution stack); a started one has a thread that does nothing else
+            if age < lost_after or run.status == RunStatus.QUEUED.value:
+                return None
+            return f"{HUNG}: no heartbeat for {age:.0f} s"
         if run.runner_pid is None and age < lost_after:
             return None  # being launched right now
         when = " while the run was queued" if run.status == RunStatus.QUEUED.value else ""
@@ -66,25 +84,77 @@ def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str
     return f"no heartbeat from the runner on {run.runner_host or 'an unknown host'} for {age:.0f} s"
 
 
+def overdue_reason(run: Run, *, now: datetime, grace: float) -> str | None:
+    """Why a started run must be timed out from outside its runner, or None: it has run
+    longer than its ``timeout`` plus ``grace`` (time for the runner to stop the kernel
+    and store its outputs itself), so its runner did not enforce the timeout."""
+    if not run.timeout_s or run.started_at is None:
+        return None
+    if run.status not in (RunStatus.STARTING.value, RunStatus.RUNNING.value):
+        return None
+    elapsed = (now - run.started_at).total_seconds()
+    if elapsed < run.timeout_s + grace:
+        return None
+    return (
+        f"the run exceeded its timeout of {run.timeout_s:g} s; enforced from outside the "
+        f"runner after {elapsed:.0f} s (the runner did not stop it)"
+    )
+
+
+def stop_run_processes(run: Run) -> list[int]:
+    """Kill what is left of a run on this host: its runner's tree, its kernel's tree, and
+    whatever else carries its marker (what escaped both trees and outlived the runner).
+    Only processes proven to be the run's are signalled."""
+    killed = kill_run_process(run.runner_pid, run.id, "runner", run.runner_create_time)
+    killed += kill_run_process(run.kernel_pid, run.id, "kernel", run.kernel_create_time)
+    return killed + kill_marked(run.id)
+
+
 def mark_lost(store: RunStore, run: Run, reason: str, *, here: str) -> bool:
     if run.runner_host == here:
-        kill_tree(run.kernel_pid)  # nothing the notebook started outlives its runner
+        stop_run_processes(run)  # nothing the notebook started outlives its runner
     return store.transition(run.id, RunStatus.LOST, reason=reason, current_cell=None)
 
 
+def mark_timed_out(store: RunStore, run: Run, reason: str, *, here: str) -> bool:
+    """End a run whose runner did not enforce its timeout (only runs on this host, whose
+    processes can be killed first; elsewhere the heartbeat rule finds a hung runner)."""
+    if run.runner_host != here:
+        return False
+    stop_run_processes(run)
+    return store.transition(run.id, RunStatus.TIMED_OUT, reason=reason, current_cell=None)
+
+
 def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = False) -> list[str]:
-    """Mark active runs whose runner died as lost (with a reason); returns their ids.
+    """End active runs whose runner died or hangs as lost, and runs far past their timeout
+    as timed out (with a reason); returns their ids.
     ``host_only``: only runs whose runner is (or was) on this host."""
-    lost: list[str] = []
+    ended: list[str] = []
     now = utcnow()
     here = hostname()
     for run in store.active_runs():
         if host_only and run.runner_host != here:
             continue
+        if run.runner_host == here:
+            overdue = overdue_reason(run, now=now, grace=settings.timeout_grace)
+            if overdue is not None and mark_timed_out(store, run, overdue, here=here):
+                ended.append(run.id)
+                continue
         reason = lost_reason(run, here=here, now=now, lost_after=settings.lost_after)
-        if reason is not None and mark_lost(store, run, reason, here=here):
-            lost.append(run.id)
-    return lost
+        if reason is None or (reason.startswith(HUNG) and _beats_again(store, run, settings)):
+            continue
+        if mark_lost(store, run, reason, here=here):
+            ended.append(run.id)
+    return ended
+
+
+def _beats_again(store: RunStore, run: Run, settings: Settings) -> bool:
+    """Before a live runner is killed for silence: does it beat within a few heartbeat
+    intervals after all? After a machine wakes from suspend every heartbeat is old, and
+    the reconciler may look before the runners' heartbeat threads have run."""
+    time.sleep(min(max(3 * settings.heartbeat_interval, 2.0), 10.0))
+    fresh = store.get_run(run.id)
+    return fresh is None or fresh.heartbeat_at != run.heartbeat_at
 
 
 def reconcile_host(store: RunStore, settings: Settings) -> list[str]:

@@ -226,13 +226,26 @@ class SlotQueue(StoreBase):
             )
         return SlotClaim(True, RunStatus.STARTING.value, devices=devices)
 
-    def set_queued_runner(self, run_id: str, *, pid: int | None, host: str | None) -> bool:
-        """Record which process waits for a queued run (only while it is queued)."""
+    def set_queued_runner(
+        self,
+        run_id: str,
+        *,
+        pid: int | None,
+        host: str | None,
+        create_time: float | None = None,
+    ) -> bool:
+        """Record which process waits for a queued run (only while it is queued), with its
+        start time (``create_time``: what proves a later process with that pid is it)."""
         with self.writing() as session:
             result = session.execute(
                 update(Run)
                 .where(Run.id == run_id, Run.status == RunStatus.QUEUED.value)
-                .values(runner_pid=pid, runner_host=host, heartbeat_at=utcnow())
+                .values(
+                    runner_pid=pid,
+                    runner_host=host,
+                    runner_create_time=create_time,
+                    heartbeat_at=utcnow(),
+                )
                 .execution_options(synchronize_session=False)
             )
             return bool(result.rowcount == 1)
