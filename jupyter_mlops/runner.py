@@ -298,9 +298,10 @@ class Runner:
         from papermill.engines import papermill_engines
         from papermill.exceptions import PapermillExecutionError
 
+        from .notebook.inspection import in_cell_order
         from .papermill_engine import make_engine
 
-        parameters = notebook_parameters(run)
+        parameters = in_cell_order(notebook, notebook_parameters(run))
         output = self.run_dir / OUTPUT_NOTEBOOK
         engine_name = f"mlops-{self.run_id}"
         papermill_engines.register(

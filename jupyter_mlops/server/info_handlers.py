@@ -29,14 +29,16 @@ class NotebookParametersHandler(MLOpsHandler):
         relpath = self.notebook_arg(self.get_argument("path", ""), "path")
 
         def inspect() -> dict[str, Any]:
-            from ..notebook.inspection import inspect_parameters, parameters_cell_index
+            from ..notebook.inspection import inspect_parameters_leniently, parameters_cell_index
             from ..notebook.reading import notebook_kernel_name, read_notebook
 
             path, display = self.resolve_existing_notebook(relpath)
             nb = read_notebook(path)
+            inspection = inspect_parameters_leniently(nb)  # one bad line is not a 400
             return {
                 "path": display,
-                "parameters": [p.to_dict() for p in inspect_parameters(nb)],
+                "parameters": [p.to_dict() for p in inspection.parameters],
+                "problems": inspection.problems,
                 "kernel": notebook_kernel_name(nb),
                 "has_parameters_cell": parameters_cell_index(nb) is not None,
             }

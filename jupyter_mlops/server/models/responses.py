@@ -225,6 +225,10 @@ class Parameter(ResponseModel):
 class NotebookParameters(ResponseModel):
     path: str
     parameters: list[Parameter]
+    problems: list[str] = Field(
+        description="Lines of the parameters cell that could not be read (a syntax error, a "
+        "comparison papermill skips), one message each; the other parameters are listed."
+    )
     kernel: str | None = Field(description="The kernel named in the notebook's metadata.")
     has_parameters_cell: bool
 
