@@ -205,8 +205,8 @@ class JobService:
 
     def submit(self, spec: RunSpec) -> Submission:
         from .kernels import resolve_kernel
-        from .notebook.coercion import parameter_values
-        from .notebook.inspection import inspect_parameters
+        from .notebook.coercion import parameter_values, untagged_parameter_values
+        from .notebook.inspection import inspect_parameters, parameters_cell_index
         from .notebook.reading import read_notebook
         from .snapshot.branches import commit_notebook_to_branch, snapshot_branch
         from .snapshot.create import take_snapshot
@@ -223,7 +223,13 @@ class JobService:
         else:
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
-        values = parameter_values(declared, spec.parameters, spec.raw_parameters)
+        untagged_warning = None
+        if parameters_cell_index(nb) is None and (spec.parameters or spec.raw_parameters):
+            values, untagged_warning = untagged_parameter_values(  # as papermill: at the top
+                spec.parameters, spec.raw_parameters
+            )
+        else:
+            values = parameter_values(declared, spec.parameters, spec.raw_parameters)
         check_parameters(values, limits)  # a CLI "nan" is a float only now
         kernel = resolve_kernel(spec.kernel, nb)
         seed = self._choose_seed(spec.seed, values)
@@ -263,11 +269,14 @@ class JobService:
             schedule_id=spec.schedule_id,
             scheduled_for=spec.scheduled_for,
         )
-        return self._store_and_launch(
+        submission = self._store_and_launch(
             run,
             params={k: (v, types.get(k, type(v).__name__)) for k, v in values.items()},
             tags=spec.tags,
         )
+        if untagged_warning:
+            self.store.add_warning(run.id, untagged_warning)
+        return submission
 
     def _store_and_launch(
         self, run: Run, *, params: Mapping[str, tuple[Any, str]], tags: Sequence[str]
