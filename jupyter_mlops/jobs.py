@@ -205,7 +205,7 @@ class JobService:
 
     def submit(self, spec: RunSpec) -> Submission:
         from .kernels import resolve_kernel
-        from .notebook.coercion import parameter_values, untagged_parameter_values
+        from .notebook.coercion import run_parameter_values
         from .notebook.inspection import inspect_parameters, parameters_cell_index
         from .notebook.reading import read_notebook
         from .snapshot.branches import commit_notebook_to_branch, snapshot_branch
@@ -223,13 +223,9 @@ class JobService:
         else:
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
-        untagged_warning = None
-        if parameters_cell_index(nb) is None and (spec.parameters or spec.raw_parameters):
-            values, untagged_warning = untagged_parameter_values(  # as papermill: at the top
-                spec.parameters, spec.raw_parameters
-            )
-        else:
-            values = parameter_values(declared, spec.parameters, spec.raw_parameters)
+        values, untagged_warning = run_parameter_values(  # no parameters cell: papermill's way
+            declared, parameters_cell_index(nb) is not None, spec.parameters, spec.raw_parameters
+        )
         check_parameters(values, limits)  # a CLI "nan" is a float only now
         kernel = resolve_kernel(spec.kernel, nb)
         seed = self._choose_seed(spec.seed, values)

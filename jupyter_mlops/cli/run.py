@@ -83,7 +83,7 @@ class RunApp(SubmittingApp):
         )
         submission = self.jobs().submit(spec)
         run = submission.run
-        for warning in self.store().warnings(run.id):  # e.g. no parameters cell
+        for warning in self.store.warnings(run.id):  # e.g. no parameters cell
             print(f"warning: {warning}", file=sys.stderr)
         if self.json_output and not self.wait:
             from ..serialize import run_summary

@@ -1,0 +1,62 @@
+"""papermill's parameter options on ``jupyter mlops run``: real processes, real kernels."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from .conftest import mlops, mlops_line
+
+
+def show(run_id: str, env: dict[str, str]) -> dict:
+    result = mlops("show", run_id, "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_raw_yaml_none_and_yaml_file_dates(env: dict[str, str], project: Path) -> None:
+    params = project / "params.yaml"
+    params.write_text("start: 2026-01-01\nsteps: 2\n")
+    line = (
+        f"run notebooks/typed_comments.ipynb -f {shlex.quote(str(params))} -p steps 5 "
+        "-r label 7 -y 'flag: true' -p label None --wait --no-progress"
+    )
+    ok = mlops_line(line, env=env, cwd=project)
+    assert ok.returncode == 0, ok.stderr
+    run = show(ok.stdout.strip().splitlines()[-1], env)
+    assert run["status"] == "succeeded"
+    assert run["parameters"] == {"start": "2026-01-01", "steps": 5, "label": "7", "flag": True}
+
+
+def test_none_for_a_string_parameter(env: dict[str, str], project: Path) -> None:
+    ok = mlops_line(
+        "run notebooks/typed_comments.ipynb -p label None --wait --no-progress",
+        env=env,
+        cwd=project,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert show(ok.stdout.strip().splitlines()[-1], env)["parameters"]["label"] is None
+
+
+def test_notebook_without_parameters_cell_takes_p_with_a_warning(
+    env: dict[str, str], project: Path
+) -> None:
+    ok = mlops_line(
+        "run notebooks/no_params.ipynb -p x 1 -r y two --wait --no-progress", env=env, cwd=project
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "warning: The notebook has no cell tagged 'parameters'" in ok.stderr
+    run = show(ok.stdout.strip().splitlines()[-1], env)
+    assert run["status"] == "succeeded"
+    assert run["parameters"] == {"x": 1, "y": "two"}
+    assert any("no cell tagged 'parameters'" in w for w in run["warnings"])
+
+
+def test_bad_papermill_options_exit_2(env: dict[str, str], project: Path) -> None:
+    raw_for_int = mlops("run", "notebooks/params.ipynb", "-r", "epochs", "3", env=env, cwd=project)
+    assert raw_for_int.returncode == 2 and "epochs: expected int" in raw_for_int.stderr
+    not_a_mapping = mlops("run", "notebooks/params.ipynb", "-y", "[1]", env=env, cwd=project)
+    assert not_a_mapping.returncode == 2 and "mapping" in not_a_mapping.stderr
+    missing = mlops("run", "notebooks/params.ipynb", "-r", "epochs", env=env, cwd=project)
+    assert missing.returncode == 2 and "-r NAME VALUE" in missing.stderr
