@@ -15,6 +15,18 @@ def show(run_id: str, env: dict[str, str]) -> dict:
     return json.loads(result.stdout)
 
 
+def injected_cell(env: dict[str, str], run_id: str) -> tuple[int, str]:
+    """(index, source) of papermill's injected-parameters cell in the executed notebook."""
+    output = Path(env["JUPYTER_MLOPS_DATA_DIR"]) / "runs" / run_id / "output.ipynb"
+    cells = json.loads(output.read_text())["cells"]
+    (found,) = [
+        (i, "".join(c["source"]))
+        for i, c in enumerate(cells)
+        if "injected-parameters" in c["metadata"].get("tags", [])
+    ]
+    return found
+
+
 def test_raw_yaml_none_and_yaml_file_dates(env: dict[str, str], project: Path) -> None:
     params = project / "params.yaml"
     params.write_text("start: 2026-01-01\nsteps: 2\n")
@@ -24,9 +36,18 @@ def test_raw_yaml_none_and_yaml_file_dates(env: dict[str, str], project: Path) -
     )
     ok = mlops_line(line, env=env, cwd=project)
     assert ok.returncode == 0, ok.stderr
-    run = show(ok.stdout.strip().splitlines()[-1], env)
+    run_id = ok.stdout.strip().splitlines()[-1]
+    run = show(run_id, env)
     assert run["status"] == "succeeded"
     assert run["parameters"] == {"start": "2026-01-01", "steps": 5, "label": "7", "flag": True}
+    index, source = injected_cell(env, run_id)  # in the cell's order, not the order given
+    assert index == 1
+    assert source.splitlines()[1:] == [
+        "steps = 5",
+        'label = "7"',
+        "flag = True",
+        'start = "2026-01-01"',
+    ]
 
 
 def test_none_for_a_string_parameter(env: dict[str, str], project: Path) -> None:
@@ -47,9 +68,11 @@ def test_notebook_without_parameters_cell_takes_p_with_a_warning(
     )
     assert ok.returncode == 0, ok.stderr
     assert "warning: The notebook has no cell tagged 'parameters'" in ok.stderr
-    run = show(ok.stdout.strip().splitlines()[-1], env)
+    run_id = ok.stdout.strip().splitlines()[-1]
+    run = show(run_id, env)
     assert run["status"] == "succeeded"
     assert run["parameters"] == {"x": 1, "y": "two"}
+    assert injected_cell(env, run_id) == (0, '# Parameters\nx = 1\ny = "two"\n')  # at the top
     assert any("no cell tagged 'parameters'" in w for w in run["warnings"])
 
 
