@@ -35,13 +35,15 @@ class NotebookParametersHandler(MLOpsHandler):
             path, display = self.resolve_existing_notebook(relpath)
             nb = read_notebook(path)
             inspection = inspect_parameters_leniently(nb)  # one bad line is not a 400
-            return {
+            found: dict[str, Any] = {
                 "path": display,
                 "parameters": [p.to_dict() for p in inspection.parameters],
-                "problems": inspection.problems,
                 "kernel": notebook_kernel_name(nb),
                 "has_parameters_cell": parameters_cell_index(nb) is not None,
             }
+            if inspection.problems:  # absent when every line was read, as before
+                found["problems"] = inspection.problems
+            return found
 
         self.send_json(await self.blocking(inspect))
 
