@@ -118,6 +118,9 @@ class RunSpec(RunSettings):
     display_path: str | None = None
     """Record the notebook under this path (a schedule's runs show the schedule's path,
     whichever scheduler process fired them)."""
+    untyped_without_parameters_cell: bool = False
+    """papermill's way for a notebook without a ``parameters`` cell: inject the values
+    untyped at the top, with a warning, instead of refusing them (the CLI's ``-p``)."""
 
     def check(self, limits: InputLimits) -> None:
         """The rules of :mod:`~jupyter_mlops.input_rules` (no NUL, finite numbers, sizes),
@@ -223,8 +226,11 @@ class JobService:
         else:
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
-        values, untagged_warning = run_parameter_values(  # no parameters cell: papermill's way
-            declared, parameters_cell_index(nb) is not None, spec.parameters, spec.raw_parameters
+        values, untagged_warning = run_parameter_values(  # no parameters cell: papermill's way?
+            declared,
+            parameters_cell_index(nb) is not None or not spec.untyped_without_parameters_cell,
+            spec.parameters,
+            spec.raw_parameters,
         )
         check_parameters(values, limits)  # a CLI "nan" is a float only now
         kernel = resolve_kernel(spec.kernel, nb)

@@ -214,14 +214,14 @@ def in_declared_order(params: list[Parameter], values: Mapping[str, Any]) -> dic
 
 def run_parameter_values(
     params: list[Parameter],
-    has_parameters_cell: bool,
+    checked: bool,
     typed: Mapping[str, Any] | None,
     raw: Mapping[str, str] | None,
 ) -> tuple[dict[str, Any], str | None]:
-    """The values a run (or a schedule's runs) is given, plus a warning to show and record:
-    :func:`parameter_values` when the notebook has a parameters cell, else papermill's way
-    (:func:`untagged_parameter_values`)."""
-    if has_parameters_cell or not (typed or raw):
+    """The values a run is given, plus a warning to show and record: :func:`parameter_values`
+    when ``checked`` (the notebook has a parameters cell, or the caller wants values for a
+    notebook without one refused), else papermill's way (:func:`untagged_parameter_values`)."""
+    if checked or not (typed or raw):
         return parameter_values(params, typed, raw), None
     return untagged_parameter_values(typed, raw)
 

@@ -134,8 +134,8 @@ class ScheduleService:
     def validate(self, spec: ScheduleSpec) -> dict[str, Any]:
         """Check everything; return the schedule's column values (nothing is written)."""
         from ..kernels import resolve_kernel
-        from ..notebook.coercion import run_parameter_values
-        from ..notebook.inspection import inspect_parameters, parameters_cell_index
+        from ..notebook.coercion import parameter_values
+        from ..notebook.inspection import inspect_parameters
         from ..notebook.reading import read_notebook
         from ..snapshot.plumbing import SnapshotError
 
@@ -157,9 +157,7 @@ class ScheduleService:
                 raise ScheduleError(f"notebook {display!r} does not exist")
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
-        values, _ = run_parameter_values(  # each fired run records the warning itself
-            declared, parameters_cell_index(nb) is not None, spec.parameters, spec.raw_parameters
-        )
+        values = parameter_values(declared, spec.parameters, spec.raw_parameters)
         check_parameters(values, InputLimits.of(self.jobs.settings))  # a CLI "nan", coerced
         kernel = spec.kernel or None
         resolve_kernel(kernel, nb)
