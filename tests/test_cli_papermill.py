@@ -83,3 +83,21 @@ def test_bad_papermill_options_exit_2(env: dict[str, str], project: Path) -> Non
     assert not_a_mapping.returncode == 2 and "mapping" in not_a_mapping.stderr
     missing = mlops("run", "notebooks/params.ipynb", "-r", "epochs", env=env, cwd=project)
     assert missing.returncode == 2 and "-r NAME VALUE" in missing.stderr
+
+
+def test_schedule_add_takes_raw_and_yaml(env: dict[str, str], project: Path) -> None:
+    added = mlops_line(
+        "schedule add notebooks/typed_comments.ipynb --cron '0 3 * * *' "
+        "-r label 7 -y 'steps: 4\nstart: 2026-01-01' -p flag true",
+        env=env,
+        cwd=project,
+    )
+    assert added.returncode == 0, added.stderr
+    shown = mlops("schedule", "show", added.stdout.strip(), "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["parameters"] == {
+        "steps": 4,
+        "label": "7",
+        "flag": True,
+        "start": "2026-01-01",
+    }
