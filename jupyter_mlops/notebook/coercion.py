@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .inspection import Parameter, format_parameters
+from .inspection import Parameter, format_parameters, in_declared_order
 from .jsonsafe import json_safe_problem
 
 _HOW_TO_TAG = (
@@ -202,14 +202,6 @@ def parameter_values(
     if raw:
         values.update(validate_parameters(params, raw, raw_strings=True))
     return in_declared_order(params, values)
-
-
-def in_declared_order(params: list[Parameter], values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` reordered as ``params`` are declared; names not declared keep their order
-    after them (a notebook without a parameters cell)."""
-    rank = {p.name: i for i, p in enumerate(params)}
-    names = sorted(values, key=lambda name: rank.get(name, len(rank)))  # stable sort
-    return {name: values[name] for name in names}
 
 
 def run_parameter_values(

@@ -375,16 +375,23 @@ def _inspect(nb: Mapping[str, Any], problems: list[str] | None) -> list[Paramete
     return list(found.values())
 
 
+def in_declared_order(params: Iterable[Parameter], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` reordered as ``params`` are declared; names not declared keep their order
+    after them (a notebook without a parameters cell)."""
+    rank = {p.name: i for i, p in enumerate(params)}
+    names = sorted(values, key=lambda name: rank.get(name, len(rank)))  # stable sort
+    return {name: values[name] for name in names}
+
+
 def in_cell_order(notebook: Path, values: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` in the order the notebook's parameters cell declares them (the store keeps
     them by name), so the injected cell reads like the defaults above it, as in papermill."""
     try:
         nb = json.loads(notebook.read_text(encoding="utf-8"))
-        declared = [p.name for p in _inspect(nb, problems=[])]
-    except (OSError, ValueError, NotebookError):
+        declared = _inspect(nb, problems=[])
+    except (OSError, ValueError, TypeError, AttributeError, NotebookError):
         return dict(values)  # the run reports the unreadable notebook itself
-    rank = {name: i for i, name in enumerate(declared)}
-    return {name: values[name] for name in sorted(values, key=lambda n: rank.get(n, len(rank)))}
+    return in_declared_order(declared, values)
 
 
 def format_parameters(params: Iterable[Parameter]) -> str:
