@@ -128,6 +128,9 @@ class RunSpec(RunSettings):
     display_path: str | None = None
     """Record the notebook under this path (a schedule's runs show the schedule's path,
     whichever scheduler process fired them)."""
+    untyped_without_parameters_cell: bool = False
+    """papermill's way for a notebook without a ``parameters`` cell: inject the values
+    untyped at the top, with a warning, instead of refusing them (the CLI's ``-p``)."""
 
     def check(self, limits: InputLimits) -> None:
         """The rules of :mod:`~jupyter_mlops.input_rules` (no NUL, finite numbers, sizes),
@@ -219,8 +222,8 @@ class JobService:
 
     def submit(self, spec: RunSpec) -> Submission:
         from .kernels import resolve_kernel
-        from .notebook.coercion import parameter_values
-        from .notebook.inspection import inspect_parameters
+        from .notebook.coercion import run_parameter_values
+        from .notebook.inspection import inspect_parameters, parameters_cell_index
         from .notebook.reading import read_notebook
         from .snapshot.branches import commit_notebook_to_branch, snapshot_branch
         from .snapshot.create import take_snapshot
@@ -237,7 +240,12 @@ class JobService:
         else:
             nb = read_notebook(path)
         declared = inspect_parameters(nb)
-        values = parameter_values(declared, spec.parameters, spec.raw_parameters)
+        values, untagged_warning = run_parameter_values(  # no parameters cell: papermill's way?
+            declared,
+            parameters_cell_index(nb) is not None or not spec.untyped_without_parameters_cell,
+            spec.parameters,
+            spec.raw_parameters,
+        )
         check_parameters(values, limits)  # a CLI "nan" is a float only now
         secrets = self._take_secrets(declared, values)
         kernel = resolve_kernel(spec.kernel, nb)
@@ -279,7 +287,7 @@ class JobService:
             schedule_id=spec.schedule_id,
             scheduled_for=spec.scheduled_for,
         )
-        return self._store_and_launch(
+        submission = self._store_and_launch(
             run,
             params={
                 **{k: (v, types.get(k, type(v).__name__)) for k, v in values.items()},
@@ -288,6 +296,9 @@ class JobService:
             tags=spec.tags,
             secrets=secrets,
         )
+        if untagged_warning:
+            self.store.add_warning(run.id, untagged_warning)
+        return submission
 
     def _take_secrets(self, declared: Sequence[Any], values: dict[str, Any]) -> dict[str, Any]:
         """Move the secret parameters out of ``values``: the given ones, and the declared

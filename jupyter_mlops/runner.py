@@ -340,9 +340,10 @@ class Runner:
         from papermill.exceptions import PapermillExecutionError
 
         from .masking import SecretFromEnv
+        from .notebook.inspection import in_cell_order
         from .papermill_engine import make_engine, read_secrets_from_environment
 
-        parameters = notebook_parameters(run, self.handover)
+        parameters = in_cell_order(notebook, notebook_parameters(run, self.handover))
         if any(isinstance(v, SecretFromEnv) for v in parameters.values()):
             read_secrets_from_environment(run.kernel_name, _kernel_language(kernel_manager))
         output = self.run_dir / OUTPUT_NOTEBOOK

@@ -77,6 +77,11 @@ function ParametersFieldset(props: IFormProps): JSX.Element {
           )}
         </p>
       )}
+      {(info.problems ?? []).map(problem => (
+        <p key={problem} className="jp-mlops-hint">
+          {problem}
+        </p>
+      ))}
       {info.has_parameters_cell && info.parameters.length === 0 && (
         <p className="jp-mlops-hint">
           {trans.__('The parameters cell assigns no variables.')}

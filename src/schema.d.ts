@@ -552,6 +552,8 @@ export interface components {
         NotebookParameters: {
             path: string;
             parameters: components["schemas"]["Parameter"][];
+            /** @description Lines of the parameters cell that could not be read (a syntax error, a comparison papermill skips), one message each; the other parameters are listed. Absent when every line was read. */
+            problems?: string[];
             /** @description The kernel named in the notebook's metadata. */
             kernel: string | null;
             has_parameters_cell: boolean;

@@ -406,6 +406,7 @@ def params() -> dict[str, Parameter]:
         ("tag", " spaced  ", " spaced  "),
         ("tag", "123", "123"),
         ("name", "None", None),
+        ("epochs", "None", None),  # issue 11: papermill's None means None for any parameter
         ("name", "alice", "alice"),
         ("batch", "null", None),
         ("batch", "8", 8),
@@ -431,7 +432,6 @@ def test_coerce_typed(params: dict[str, Parameter], name: str, raw: str, expecte
         ("layers", "not a list"),
         ("config", "[1, 2]"),
         ("config", "{1: 2}"),
-        ("epochs", "None"),
     ],
 )
 def test_coerce_rejects(params: dict[str, Parameter], name: str, raw: str) -> None:

@@ -15,6 +15,7 @@ from traitlets import Bool
 
 from ..config import MLOps, Settings
 from ..exports import __version__
+from .parameters import split_parameters
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -67,15 +68,18 @@ class MLOpsBaseApp(JupyterApp):
     json_output = Bool(False, help="Print JSON instead of text.").tag(config=True)
 
     takes_parameters: ClassVar[bool] = False
-    """Whether the command takes ``-p NAME VALUE`` pairs (run, schedule add): they are
-    taken out into :attr:`raw_parameters` before traitlets sees the command line."""
+    """Whether the command takes papermill's ``-p``/``-r NAME VALUE`` and ``-y YAML`` (run,
+    schedule add): they are taken out into :attr:`raw_parameters` (``-p``, converted) and
+    :attr:`typed_parameters` (``-y``, ``-r``) before traitlets sees the command line."""
     raw_parameters: dict[str, str]
+    typed_parameters: dict[str, Any]
 
     _store: Any = None
 
     def parse_command_line(self, argv: list[str] | None = None) -> None:
         if self.takes_parameters:
-            self.raw_parameters, argv = split_parameters(argv)
+            given, argv = split_parameters(argv)
+            self.raw_parameters, self.typed_parameters = given.raw, given.typed
         super().parse_command_line(argv)
 
     @property
@@ -146,26 +150,6 @@ def message_of(err: BaseException) -> str:
     if isinstance(err, (CLIError, ValueError, LookupError)):
         return str(err)
     return " ".join(str(err).split()) or type(err).__name__
-
-
-def split_parameters(argv: list[str] | None) -> tuple[dict[str, str], list[str]]:
-    """``-p NAME VALUE`` pairs (papermill's syntax), taken out before traitlets sees argv
-    (``None``: this process's arguments); a pair without its value exits with 2."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    params: dict[str, str] = {}
-    rest: list[str] = []
-    i = 0
-    while i < len(args):
-        if args[i] in ("-p", "--parameter"):
-            if i + 2 >= len(args):
-                print(f"error: {args[i]} needs a name and a value: -p NAME VALUE", file=sys.stderr)
-                sys.exit(EXIT_USAGE)
-            params[args[i + 1]] = args[i + 2]
-            i += 3
-        else:
-            rest.append(args[i])
-            i += 1
-    return params, rest
 
 
 @contextlib.contextmanager

@@ -4,13 +4,15 @@ Run-as-job dialog), parameters as ``-p NAME VALUE`` or a YAML/JSON file."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from traitlets import Bool, Float, Int, List, Unicode
 
-from .base import EXIT_FAILED, MLOpsBaseApp, fail
+from .base import EXIT_FAILED, MLOpsBaseApp
 from .follow import SubmittingApp
+from .parameters import load_parameters_file
 
 
 class RunApp(SubmittingApp):
@@ -19,7 +21,8 @@ class RunApp(SubmittingApp):
         "Run a notebook as a job: snapshot it into git, execute it with papermill in a "
         "detached process, and record everything in the run store. Parameters: "
         "-p NAME VALUE (repeatable; converted to the type declared in the notebook's "
-        "'parameters' cell) or -f params.yaml. Example: jupyter mlops run train.ipynb "
+        "'parameters' cell), -r NAME VALUE (a string, never converted), -y YAML (a mapping) "
+        "or -f params.yaml, as in papermill. Example: jupyter mlops run train.ipynb "
         "-p lr 0.01 -p epochs 3 --wait"
     )
     aliases = {
@@ -64,6 +67,7 @@ class RunApp(SubmittingApp):
         typed: dict[str, Any] = {}
         if self.parameters_file:
             typed = load_parameters_file(Path(self.parameters_file))
+        typed.update(self.typed_parameters)  # -y and -r beat -f, as in papermill
         spec = RunSpec(
             notebook=notebook,
             parameters=typed,
@@ -76,9 +80,12 @@ class RunApp(SubmittingApp):
             commit=self.commit,
             commit_message=self.commit_message or None,
             source="cli",
+            untyped_without_parameters_cell=True,  # papermill's -p on an untagged notebook
         )
         submission = self.jobs().submit(spec)
         run = submission.run
+        for warning in self.store.warnings(run.id):  # e.g. no parameters cell
+            print(f"warning: {warning}", file=sys.stderr)
         if self.json_output and not self.wait:
             from ..serialize import run_summary
 
@@ -88,23 +95,3 @@ class RunApp(SubmittingApp):
         if not self.wait and run.status == "failed":  # the runner could not even start
             return EXIT_FAILED
         return self.follow(submission)
-
-
-def load_parameters_file(path: Path) -> dict[str, Any]:
-    """``-f params.yaml``: a mapping of name: value (JSON is YAML too); anything else is
-    bad input, said in one line."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        fail(f"parameters file {path} does not exist")
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        fail(f"parameters file {path} is not valid YAML/JSON: {err}")
-    except RecursionError:
-        fail(f"parameters file {path} is nested too deeply")
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        fail(f"parameters file {path} must hold a mapping of name: value")
-    return data

@@ -110,6 +110,7 @@ class ScheduleAddApp(ScheduleBaseApp):
                 cron=self.cron,
                 timezone=self.tz or None,
                 branch=self.branch or None,
+                parameters=self.typed_parameters,
                 raw_parameters=self.raw_parameters,
                 kernel=self.kernel or None,
                 gpus=self.gpus,

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .inspection import Parameter, format_parameters
+from .inspection import Parameter, format_parameters, in_declared_order
 from .jsonsafe import json_safe_problem
 
 _HOW_TO_TAG = (
@@ -41,6 +41,8 @@ class ParameterError(ValueError):
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
 _NONE_WORDS = {"none", "null"}
+PAPERMILL_NONE = "None"
+"""``-p NAME None`` is None for every parameter, typed or not, as papermill reads it."""
 _INT_RE = re.compile(r"^[+-]?\d[\d_]*$")
 
 
@@ -95,6 +97,8 @@ def coerce_cli_value(param: Parameter | None, raw: str) -> Any:
     if param is None or param.type_name in ("any", "NoneType"):
         return _guess(raw)
     name, type_name, text = param.name, param.type_name, raw.strip()
+    if text == PAPERMILL_NONE:
+        return None  # papermill's word for None, whatever the declared type (see README)
 
     def fail(detail: str = "") -> ParameterError:
         msg = f"{name}: expected {_expected(param)}, got {raw!r}"
@@ -188,13 +192,50 @@ def parameter_values(
     raw: Mapping[str, str] | None,
 ) -> dict[str, Any]:
     """The values of a run: ``typed`` ones (REST, YAML) checked, ``raw`` CLI strings
-    converted (see :func:`validate_parameters`); a name given both ways takes the CLI's."""
+    converted (see :func:`validate_parameters`); a name given both ways takes the CLI's.
+
+    The result is in the order of the parameters cell, not the order given: papermill
+    users read the injected cell against the defaults above it."""
     values: dict[str, Any] = {}
     if typed:
         values.update(validate_parameters(params, typed, raw_strings=False))
     if raw:
         values.update(validate_parameters(params, raw, raw_strings=True))
-    return values
+    return in_declared_order(params, values)
+
+
+def run_parameter_values(
+    params: list[Parameter],
+    checked: bool,
+    typed: Mapping[str, Any] | None,
+    raw: Mapping[str, str] | None,
+) -> tuple[dict[str, Any], str | None]:
+    """The values a run is given, plus a warning to show and record: :func:`parameter_values`
+    when ``checked`` (the notebook has a parameters cell, or the caller wants values for a
+    notebook without one refused), else papermill's way (:func:`untagged_parameter_values`)."""
+    if checked or not (typed or raw):
+        return parameter_values(params, typed, raw), None
+    return untagged_parameter_values(typed, raw)
+
+
+def untagged_parameter_values(
+    typed: Mapping[str, Any] | None, raw: Mapping[str, str] | None
+) -> tuple[dict[str, Any], str]:
+    """Values for a notebook without a ``parameters`` cell, as papermill takes them:
+    untyped (CLI strings guessed like an untyped parameter), injected at the top; plus the
+    warning to show and record, since no name can be checked against the notebook."""
+    values: dict[str, Any] = {}
+    for name, value in (typed or {}).items():
+        values[name] = _check_typed(Parameter(name, "any", None, "", None, "", True), value)
+    for name, text in (raw or {}).items():
+        values[name] = _guess(text)
+    names = ", ".join(values)
+    warning = (
+        f"The notebook has no cell tagged 'parameters': {names} were injected untyped in a "
+        f"new cell at the top (as papermill does), so nothing checked the names or types. "
+        f"{_HOW_TO_TAG}"
+    )
+    return values, warning
 
 
 def validate_parameters(

@@ -9,10 +9,12 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import json
 import re
 import tokenize
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .jsonsafe import json_safe_or_none
@@ -92,6 +94,26 @@ _SIMPLE_TYPES = {
 }
 _UNKNOWN = ""  # annotation we cannot map (e.g. a user type alias); not the same as `Any`
 _TYPE_COMMENT = re.compile(r"^type:\s*(?P<type>.+?)\s*$")
+
+
+_PAPERMILL_SKIPPED_COMPARISONS = (ast.Eq, ast.NotEq, ast.LtE, ast.GtE)
+"""papermill's inspection skips a line with more than one ``=``: ``d = a == 3``."""
+
+
+def _type_comment(comment: str) -> tuple[ast.expr, str, str] | None:
+    """``type: int`` or papermill's ``type: int  the number of things`` ->
+    (annotation, its text, help); ``None`` when the comment names no type we know."""
+    match = _TYPE_COMMENT.match(comment)
+    if not match:
+        return None
+    whole = match["type"]
+    first, _, rest = whole.partition(" ")
+    for text, help_text in ((whole, ""), (first, rest.strip())):
+        with contextlib.suppress(SyntaxError):
+            parsed = ast.parse(text, mode="eval").body
+            if _annotation_type(parsed)[0] != _UNKNOWN:
+                return parsed, text, help_text
+    return None
 
 
 def _annotation_type(node: ast.expr | None) -> tuple[str, bool]:
@@ -184,7 +206,19 @@ def _comments_by_line(source: str) -> dict[int, str]:
     return comments
 
 
-def _parse_cell(source: str, cell_index: int) -> tuple[ast.Module, str]:
+def _syntax_problem(exc: SyntaxError, cell_index: int) -> str:
+    line_text = (exc.text or "").strip()
+    where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
+    shown = f": `{line_text}`" if line_text else ""
+    return (
+        f"The cell tagged 'parameters' (cell {cell_index + 1}) is not valid Python: "
+        f"{exc.msg} at {where}{shown}."
+    )
+
+
+def _parse_cell(
+    source: str, cell_index: int, problems: list[str] | None = None
+) -> tuple[ast.Module, str]:
     """Parse the cell as Python, neutralising IPython magic and shell lines; errors name the cell.
 
     A line such as ``%matplotlib inline`` or ``!pip install x`` is always where parsing fails,
@@ -192,8 +226,13 @@ def _parse_cell(source: str, cell_index: int) -> tuple[ast.Module, str]:
     indentation and parsing retried. Repairing only the reported line (rather than every line
     starting with ``%``) leaves the inside of multi-line strings alone; keeping a statement keeps
     line numbers and enclosing blocks valid, so ``ast`` positions still match the user's text.
+
+    With ``problems`` (a form that lists parameters), any other failing line is blanked the
+    same way and its message appended, so one typo costs that line, not the whole form;
+    without it, the first such line raises :class:`NotebookError` (a run must not start).
     """
     lines = source.split("\n")
+    blanked: set[int] = set()
     while True:
         text = "\n".join(lines)
         try:
@@ -202,19 +241,49 @@ def _parse_cell(source: str, cell_index: int) -> tuple[ast.Module, str]:
             lineno = exc.lineno or 0
             line = lines[lineno - 1] if 1 <= lineno <= len(lines) else ""
             stripped = line.lstrip()
+            indent = line[: len(line) - len(stripped)]
             if stripped.startswith(("%", "!")):
-                lines[lineno - 1] = line[: len(line) - len(stripped)] + "pass"
+                lines[lineno - 1] = indent + "pass"
                 continue
-            line_text = (exc.text or "").strip()
-            where = f"line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
-            shown = f": `{line_text}`" if line_text else ""
-            raise NotebookError(
-                f"The cell tagged 'parameters' (cell {cell_index + 1}) is not valid Python: "
-                f"{exc.msg} at {where}{shown}. Fix it so parameters can be read and injected."
-            ) from None
+            if problems is None:
+                raise NotebookError(
+                    _syntax_problem(exc, cell_index)
+                    + " Fix it so parameters can be read and injected."
+                ) from None
+            if not 1 <= lineno <= len(lines) or lineno in blanked:
+                problems.append(_syntax_problem(exc, cell_index) + " No parameters were read.")
+                return ast.parse(""), ""
+            problems.append(
+                _syntax_problem(exc, cell_index)
+                + " That line was skipped; the other parameters were read."
+            )
+            blanked.add(lineno)
+            keep_block = not isinstance(exc, IndentationError) and stripped
+            lines[lineno - 1] = indent + "pass" if keep_block else ""
+
+
+@dataclass(frozen=True)
+class ParametersInspection:
+    """The parameters a form can offer, and what could not be read (one message a line)."""
+
+    parameters: list[Parameter]
+    problems: list[str]
 
 
 def inspect_parameters(nb: Mapping[str, Any]) -> list[Parameter]:
+    """The notebook's parameters; a parameters cell that is not valid Python raises
+    :class:`NotebookError` (what a run needs: it would fail in the kernel anyway)."""
+    return _inspect(nb, problems=None)
+
+
+def inspect_parameters_leniently(nb: Mapping[str, Any]) -> ParametersInspection:
+    """The parameters that can be read, plus a message per line that cannot (a syntax error,
+    a comparison papermill skips): what the Run-as-job form shows instead of a 400."""
+    problems: list[str] = []
+    return ParametersInspection(_inspect(nb, problems=problems), problems)
+
+
+def _inspect(nb: Mapping[str, Any], problems: list[str] | None) -> list[Parameter]:
     """List the parameters the notebook's ``parameters`` cell defines, in source order.
 
     Only top-level ``name = value`` / ``name: T = value`` statements count (also ``a = b = 1``
@@ -235,7 +304,7 @@ def inspect_parameters(nb: Mapping[str, Any]) -> list[Parameter]:
                 f"defaults in code cell {index + 1} would override them. Remove the tag from "
                 f"cell {earlier + 1}."
             )
-    module, source = _parse_cell(cell_source(cells[index]), index)
+    module, source = _parse_cell(cell_source(cells[index]), index, problems)
     comments = _comments_by_line(source)
     found: dict[str, Parameter] = {}
 
@@ -244,12 +313,9 @@ def inspect_parameters(nb: Mapping[str, Any]) -> list[Parameter]:
         help_text = comment
         annotation_src = ast.get_source_segment(source, annotation) if annotation else None
         if annotation is None and comment:
-            match = _TYPE_COMMENT.match(comment)
-            if match:  # "# type: int"; a help text like "type: resnet or vit" stays help
-                with contextlib.suppress(SyntaxError):
-                    parsed = ast.parse(match["type"], mode="eval").body
-                    if _annotation_type(parsed)[0] != _UNKNOWN:
-                        annotation, annotation_src, help_text = parsed, match["type"], ""
+            typed = _type_comment(comment)
+            if typed is not None:  # a help text like "type: resnet or vit" stays help
+                annotation, annotation_src, help_text = typed
         default_source = ast.get_source_segment(source, value) or ""
         try:
             default: Any = ast.literal_eval(value)
@@ -279,6 +345,17 @@ def inspect_parameters(nb: Mapping[str, Any]) -> list[Parameter]:
         )
 
     for stmt in module.body:
+        value = getattr(stmt, "value", None)
+        if isinstance(value, ast.Compare) and any(
+            isinstance(op, _PAPERMILL_SKIPPED_COMPARISONS) for op in value.ops
+        ):
+            if problems is not None:
+                shown = ast.get_source_segment(source, stmt) or ""
+                problems.append(
+                    f"line {stmt.lineno}: `{shown}` assigns a comparison, so it is not a "
+                    "parameter (papermill skips it too)."
+                )
+            continue
         if isinstance(stmt, ast.AnnAssign):
             if isinstance(stmt.target, ast.Name) and stmt.value is not None:
                 add(stmt.target.id, stmt.value, stmt.annotation, stmt.lineno)
@@ -296,6 +373,25 @@ def inspect_parameters(nb: Mapping[str, Any]) -> list[Parameter]:
                         if isinstance(sub_target, ast.Name):
                             add(sub_target.id, sub_value, None, stmt.lineno)
     return list(found.values())
+
+
+def in_declared_order(params: Iterable[Parameter], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` reordered as ``params`` are declared; names not declared keep their order
+    after them (a notebook without a parameters cell)."""
+    rank = {p.name: i for i, p in enumerate(params)}
+    names = sorted(values, key=lambda name: rank.get(name, len(rank)))  # stable sort
+    return {name: values[name] for name in names}
+
+
+def in_cell_order(notebook: Path, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` in the order the notebook's parameters cell declares them (the store keeps
+    them by name), so the injected cell reads like the defaults above it, as in papermill."""
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+        declared = _inspect(nb, problems=[])
+    except (OSError, ValueError, TypeError, AttributeError, NotebookError):
+        return dict(values)  # the run reports the unreadable notebook itself
+    return in_declared_order(declared, values)
 
 
 def format_parameters(params: Iterable[Parameter]) -> str:

@@ -29,17 +29,21 @@ class NotebookParametersHandler(MLOpsHandler):
         relpath = self.notebook_arg(self.get_argument("path", ""), "path")
 
         def inspect() -> dict[str, Any]:
-            from ..notebook.inspection import inspect_parameters, parameters_cell_index
+            from ..notebook.inspection import inspect_parameters_leniently, parameters_cell_index
             from ..notebook.reading import notebook_kernel_name, read_notebook
 
             path, display = self.resolve_existing_notebook(relpath)
             nb = read_notebook(path)
-            return {
+            inspection = inspect_parameters_leniently(nb)  # one bad line is not a 400
+            found: dict[str, Any] = {
                 "path": display,
-                "parameters": [p.to_dict() for p in inspect_parameters(nb)],
+                "parameters": [p.to_dict() for p in inspection.parameters],
                 "kernel": notebook_kernel_name(nb),
                 "has_parameters_cell": parameters_cell_index(nb) is not None,
             }
+            if inspection.problems:  # absent when every line was read, as before
+                found["problems"] = inspection.problems
+            return found
 
         self.send_json(await self.blocking(inspect))
 

@@ -225,6 +225,12 @@ class Parameter(ResponseModel):
 class NotebookParameters(ResponseModel):
     path: str
     parameters: list[Parameter]
+    problems: list[str] = Field(
+        default_factory=list,
+        description="Lines of the parameters cell that could not be read (a syntax error, a "
+        "comparison papermill skips), one message each; the other parameters are listed. "
+        "Absent when every line was read.",
+    )
     kernel: str | None = Field(description="The kernel named in the notebook's metadata.")
     has_parameters_cell: bool
 
