@@ -155,11 +155,16 @@ def test_timeout_kills_an_infinite_loop(service: JobService, project: Path) -> N
     assert run.kernel_pid is not None and not psutil.pid_exists(run.kernel_pid)
 
 
-def _pids(directory: Path) -> tuple[int, int]:
-    return (
-        int((directory / "kernel.pid").read_text()),
-        int((directory / "child.pid").read_text()),
-    )
+def _pids(directory: Path) -> tuple[int, int] | None:
+    """(kernel pid, child pid) once the notebook has written both files whole: it writes
+    child.pid first, and a file can exist before its text is in it."""
+    try:
+        return (
+            int((directory / "kernel.pid").read_text()),
+            int((directory / "child.pid").read_text()),
+        )
+    except (OSError, ValueError):
+        return None
 
 
 def start_slow_run(
@@ -173,8 +178,10 @@ def start_slow_run(
             notebook=str(project / "notebooks/slow.ipynb"), parameters={"pid_dir": str(pid_dir)}
         )
     )
-    wait_until(lambda: (pid_dir / "child.pid").exists())
-    kernel_pid, child_pid = _pids(pid_dir)
+    wait_until(lambda: _pids(pid_dir) is not None)
+    pids = _pids(pid_dir)
+    assert pids is not None
+    kernel_pid, child_pid = pids
     return sub, kernel_pid, child_pid
 
 
