@@ -176,14 +176,7 @@ def _ancestors() -> list[psutil.Process]:
 
 def kill_marked(run_id: str) -> list[int]:
     """SIGKILL every process carrying the run's marker (see :func:`marked_processes`)."""
-    procs = marked_processes(run_id)
-    killed: list[int] = []
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-            killed.append(proc.pid)
-    psutil.wait_procs(procs, timeout=5)
-    return killed
+    return _kill_and_reap(marked_processes(run_id))
 
 
 # -- the runner as the reaper of everything its run starts ---------------------------------
@@ -211,6 +204,11 @@ def kill_descendants() -> list[int]:
         procs = psutil.Process().children(recursive=True)
     except psutil.Error:
         return []
+    return _kill_and_reap(procs)
+
+
+def _kill_and_reap(procs: list[psutil.Process]) -> list[int]:
+    """SIGKILL ``procs`` and wait (5 s at most) until they are gone; the pids signalled."""
     killed: list[int] = []
     for proc in procs:
         with contextlib.suppress(psutil.Error):
