@@ -152,8 +152,12 @@ def service_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def store(service_settings: Settings) -> Iterator[RunStore]:
+    """The run store of a test; the processes of runs it left active die with it."""
     s = RunStore.from_settings(service_settings)
     yield s
+    for run in s.active_runs():
+        kill_tree(run.kernel_pid)
+        kill_tree(run.runner_pid)
     s.close()
 
 

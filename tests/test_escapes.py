@@ -20,23 +20,12 @@ import pytest
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec
-from jupyter_mlops.processes import kill_tree
 from jupyter_mlops.store import RunStatus, RunStore
 
 from .test_runs import wait_for, wait_until
 
 TIMEOUT_S = 20
 """A timeout long enough for a loaded machine to start the kernel and the daemon."""
-
-
-@pytest.fixture
-def store(settings: Settings):
-    s = RunStore.from_settings(settings)
-    yield s
-    for run in s.active_runs():
-        kill_tree(run.kernel_pid)
-        kill_tree(run.runner_pid)
-    s.close()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ import pytest
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec
-from jupyter_mlops.processes import hostname, kill_tree
+from jupyter_mlops.processes import hostname
 from jupyter_mlops.store import Run, RunStatus, RunStore
 from jupyter_mlops.store.lost import reconcile_runs
 from jupyter_mlops.store.types import utcnow
@@ -32,16 +32,6 @@ from jupyter_mlops.store.types import utcnow
 from .conftest import mlops
 from .test_escapes import alive, daemon_pid
 from .test_runs import start_slow_run, wait_until
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[RunStore]:
-    s = RunStore.from_settings(settings)
-    yield s
-    for run in s.active_runs():
-        kill_tree(run.kernel_pid)
-        kill_tree(run.runner_pid)
-    s.close()
 
 
 @pytest.fixture
