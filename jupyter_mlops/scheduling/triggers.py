@@ -41,6 +41,20 @@ def wake_file_for(data_dir: str | Path) -> Path:
     return Path(data_dir) / WAKE_FILE_NAME
 
 
+def watcher_for(
+    store: Any,
+    submit: Callable[[RunSpec], Any],
+    *,
+    holder: str,
+    data_dir: str | Path,
+    **options: Any,
+) -> TriggerWatcher:
+    """The watcher a scheduler process runs: over ``store``, woken by the git hooks' file."""
+    return TriggerWatcher(
+        TriggerStore(store), submit, holder=holder, wake_file=wake_file_for(data_dir), **options
+    )
+
+
 def run_spec_for_event(event: ClaimedEvent) -> RunSpec:
     """The run an event fires: the trigger's notebook and settings; for a commit, exactly
     that commit of the branch."""
@@ -48,6 +62,8 @@ def run_spec_for_event(event: ClaimedEvent) -> RunSpec:
     pinned: dict[str, Any] = {}
     if trigger.kind == "commit":
         pinned = {"branch": trigger.config["branch"], "at_commit": event.key}
+    elif trigger.config.get("run_branch"):
+        pinned = {"branch": trigger.config["run_branch"]}
     return RunSpec(
         notebook=trigger.notebook_abspath,
         display_path=trigger.notebook_path,

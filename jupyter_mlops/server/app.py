@@ -108,6 +108,8 @@ class MLOpsExtensionApp(ExtensionApp):
 
         from ..jobs import JobService
         from ..scheduling import Scheduler, ScheduleService
+        from ..scheduling.scheduler import default_holder
+        from ..scheduling.triggers import watcher_for
         from ..store.schedules import ScheduleStore
 
         assert self.state is not None
@@ -119,10 +121,18 @@ class MLOpsExtensionApp(ExtensionApp):
                 self.state.jobs.backend,
                 redact_values=self.state.redact_values,
             )
+            holder = default_holder()
             scheduler = Scheduler(
                 ScheduleStore(self.state.store),
                 jobs.submit,
+                holder=holder,
                 misfire_grace=self.scheduler_misfire_grace,
+                triggers=watcher_for(
+                    self.state.store,
+                    jobs.submit,
+                    holder=holder,
+                    data_dir=self.state.settings.data_dir,
+                ),
             )
             self._scheduler = scheduler
             IOLoop.current().add_callback(self._start_scheduler)
