@@ -27,9 +27,10 @@ def hooks_dir(repo: Path) -> Path:
     from ..gitcmd import GitError, git_output
 
     try:
-        return Path(git_output(["rev-parse", "--git-path", "hooks"], cwd=repo)).absolute()
+        found = Path(git_output(["rev-parse", "--git-path", "hooks"], cwd=repo))
     except GitError as err:
         fail(f"{repo} is not a git repository: {err}")
+    return found if found.is_absolute() else (repo / found).absolute()
 
 
 def _block(wake_file: Path) -> str:
