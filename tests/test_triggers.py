@@ -272,7 +272,7 @@ def _three_schedulers_two_commits(env: dict[str, str], project: Path) -> None:
         first = commit_file(project, "one.txt", "1\n", "one")
 
         def trigger_runs() -> list:
-            return [r for r in store.list_runs(limit=50) if r.source == "trigger"]
+            return [r for r in store.list_runs(limit=50).runs if r.source == "trigger"]
 
         _wait_for(lambda: len(trigger_runs()) >= 1, "the first commit's run")
         os.kill(procs[0].pid, signal.SIGKILL)  # one scheduler dies mid-way
@@ -298,7 +298,7 @@ def _three_schedulers_two_commits(env: dict[str, str], project: Path) -> None:
             assert proc.returncode == 0, err
             assert "Traceback" not in err, err
         store.close()
-    assert len([r for r in RunStore(url).list_runs(limit=50) if r.source == "trigger"]) == 2
+    assert len([r for r in RunStore(url).list_runs(limit=50).runs if r.source == "trigger"]) == 2
 
 
 def test_three_schedulers_two_commits_exactly_two_runs_sqlite(
