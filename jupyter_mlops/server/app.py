@@ -139,7 +139,14 @@ class MLOpsExtensionApp(ExtensionApp):
         service = ScheduleService(
             self.state.jobs, on_change=scheduler.wake if scheduler is not None else None
         )
-        self.settings.update({"mlops_schedules": service, "mlops_scheduler": scheduler})
+        from ..scheduling.trigger_service import TriggerService
+
+        triggers = TriggerService(
+            self.state.jobs, on_change=scheduler.wake if scheduler is not None else None
+        )
+        self.settings.update(
+            {"mlops_schedules": service, "mlops_scheduler": scheduler, "mlops_triggers": triggers}
+        )
 
     def _start_scheduler(self) -> None:
         if self._scheduler is not None and not self._scheduler.stopping:
