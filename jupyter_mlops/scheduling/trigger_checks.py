@@ -15,7 +15,7 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,21 @@ class CheckError(Exception):
 class Outcome:
     state: dict[str, Any]
     events: list[NewEvent]
+
+
+@dataclass
+class Look:
+    """What the checks of one watcher pass share: the store, and the branch heads already
+    read in this pass (100 triggers on one branch cost one ``git rev-parse``)."""
+
+    store: TriggerStore
+    heads: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def head(self, repo: str, branch: str) -> str:
+        key = (repo, branch)
+        if key not in self.heads:
+            self.heads[key] = branch_head(repo, branch)
+        return self.heads[key]
 
 
 # -- on commit ------------------------------------------------------------------------------
@@ -76,13 +91,13 @@ def commit_subject(repo: str, sha: str) -> str:
         return ""
 
 
-def check_commit(trigger: Trigger, _store: TriggerStore) -> Outcome:
+def check_commit(trigger: Trigger, look: Look) -> Outcome:
     """New commits on the branch (touching the paths): each fires, or only the newest."""
     config, state = trigger.config, dict(trigger.state or {})
     repo, branch = config["repo"], config["branch"]
     if not Path(repo).is_dir():
         raise CheckError(f"repository {repo} does not exist")
-    head = branch_head(repo, branch)
+    head = look.head(repo, branch)
     last = state.get("last_commit")
     if head == last:
         return Outcome(state, [])
@@ -150,13 +165,14 @@ def parse_condition(text: str) -> MetricCondition:
     return MetricCondition(match["key"], match["op"], float(match["number"]))
 
 
-def check_metric(trigger: Trigger, store: TriggerStore) -> Outcome:
+def check_metric(trigger: Trigger, look: Look) -> Outcome:
     """Fires when the condition holds for ``for`` consecutive points, once per crossing:
     not again until a point where it does not hold (recovery)."""
     config, state = trigger.config, dict(trigger.state or {})
     condition = parse_condition(config["condition"])
     needed = max(1, int(config.get("for", 1)))
-    points = store.points_after(config["stream"], condition.key, int(state.get("last_point", 0)))
+    last_point = int(state.get("last_point", 0))
+    points = look.store.points_after(config["stream"], condition.key, last_point)
     if not points:
         return Outcome(state, [])
     streak = int(state.get("streak", 0))
@@ -201,7 +217,7 @@ def dataset_hash(uri: str) -> dict[str, Any]:
     return {"sha256": found.sha256, "size": found.size}
 
 
-def check_data(trigger: Trigger, _store: TriggerStore) -> Outcome:
+def check_data(trigger: Trigger, _look: Look) -> Outcome:
     """Fires once per new content hash of the dataset, with the old and new hashes."""
     config, state = trigger.config, dict(trigger.state or {})
     now = dataset_hash(config["uri"])
@@ -213,19 +229,19 @@ def check_data(trigger: Trigger, _store: TriggerStore) -> Outcome:
     return Outcome(state, [NewEvent(key=f"sha256:{now['sha256']}", details=details)])
 
 
-def check_drift(trigger: Trigger, store: TriggerStore) -> Outcome:
+def check_drift(trigger: Trigger, look: Look) -> Outcome:
     """When the data changes, compare its statistics with those of the data the reference
     model version was trained on; fire only when a column drifts beyond the thresholds."""
     from .drift_reference import drift_event
 
-    outcome = check_data(trigger, store)
+    outcome = check_data(trigger, look)
     if not outcome.events:
         return outcome
     event = outcome.events[0]
-    return Outcome(outcome.state, [drift_event(trigger, store, event)])
+    return Outcome(outcome.state, [drift_event(trigger, look.store, event)])
 
 
-CHECKS: dict[str, Callable[[Trigger, TriggerStore], Outcome]] = {
+CHECKS: dict[str, Callable[[Trigger, Look], Outcome]] = {
     "commit": check_commit,
     "data": check_data,
     "drift": check_drift,

@@ -8,7 +8,7 @@ exactly one of them claim what they saw, and only the claimer submits.
 Cadence: each trigger is looked at every ``interval`` seconds of its kind (2 s for a
 branch: one ``git rev-parse``; 2 s for a stream; 5 s for data). A git hook installed by
 ``jupyter mlops hooks install`` touches the *wake file*, which the watcher stats on every
-pass (4 a second while commit triggers exist), so a commit is seen at once.
+pass (10 a second while commit triggers exist), so a commit is seen at once.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from ..jobs import RunSpec
 from ..store.models_triggers import Trigger
 from ..store.triggers import ClaimedEvent, TriggerStore
 from ..store.types import utcnow
-from .trigger_checks import CHECKS, CheckError
+from .trigger_checks import CHECKS, CheckError, Look
 
 log = logging.getLogger("jupyter_mlops.triggers")
 
 INTERVALS = {"commit": 2.0, "metric": 2.0, "data": 5.0, "drift": 5.0}
 """Seconds between two looks at a trigger of each kind (``interval`` in its config wins)."""
-WAKE_POLL = 0.25
-"""How often the wake file is looked at while commit triggers exist (s)."""
+WAKE_POLL = 0.1
+"""How often the wake file is looked at while commit triggers exist (s): a ``stat``."""
 ERROR_BACKOFF = 30.0
 """A check that failed (missing branch, unreadable data) is retried after this long (s)."""
 WAKE_FILE_NAME = "triggers.wake"
@@ -143,13 +143,14 @@ class TriggerWatcher:
         woken = self._woken()
         triggers = self.store.list(active_only=True)
         self._next_look = {t.id: self._next_look.get(t.id, now) for t in triggers}
+        look = Look(self.store)
         for trigger in triggers:
             if trigger.next_check_at is not None and trigger.next_check_at > now:
                 continue  # backing off after an error
             due = self._next_look[trigger.id] <= now or (woken and trigger.kind == "commit")
             if due:
                 self._next_look[trigger.id] = now + timedelta(seconds=self._interval(trigger))
-                self.look(trigger, now)
+                self.look(trigger, now, look)
         return self._sleep_seconds(triggers)
 
     def _sleep_seconds(self, triggers: list[Trigger]) -> float:
@@ -161,10 +162,10 @@ class TriggerWatcher:
             wait = min(wait, WAKE_POLL)
         return min(wait, 1.0)
 
-    def look(self, trigger: Trigger, now: datetime) -> list[str]:
+    def look(self, trigger: Trigger, now: datetime, look: Look | None = None) -> list[str]:
         """Check one trigger, claim what it saw and submit the claimed events' runs."""
         try:
-            outcome = CHECKS[trigger.kind](trigger, self.store)
+            outcome = CHECKS[trigger.kind](trigger, look or Look(self.store))
         except (CheckError, ValueError, KeyError) as err:
             message = str(err)
             if message != trigger.last_error:
@@ -186,8 +187,7 @@ class TriggerWatcher:
             return self.store.record_failed_event(
                 event, f"the triggered run could not start: {err}"
             )
-        self.store.runs.add_note(event.run_id, describe_event(event.trigger, event.details))
-        self.store.finish_event(event)
+        self.store.finish_event(event, describe_event(event.trigger, event.details))
         log.info("trigger %s fired %s as run %s", event.trigger.id, event.key, event.run_id)
         return event.run_id
 

@@ -56,12 +56,6 @@ class EventQueries(SlotQueue):
         with self.writing() as session:
             session.add(RunEvent(run_id=run_id, at=utcnow(), kind=WARNING_EVENT, message=message))
 
-    def add_note(self, run_id: str, message: str, *, kind: str = "trigger") -> None:
-        """Why the run exists or what happened to it besides its status (the trigger event
-        that fired it): an event of ``kind`` in the run's history."""
-        with self.writing() as session:
-            session.add(RunEvent(run_id=run_id, at=utcnow(), kind=kind, message=message))
-
     def warnings(self, run_id: str) -> list[str]:
         """The run's warnings, oldest first."""
         return [e.message or "" for e in self.events(run_id, kind=WARNING_EVENT)]

@@ -25,7 +25,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .base import found, ids_with_prefix
-from .models import Run
+from .models import Run, RunEvent
 from .models_triggers import StreamPoint, Trigger, TriggerEvent
 from .runs import new_run_id
 from .schedule_fires import add_failed_run
@@ -247,9 +247,14 @@ class TriggerStore:
                 session.execute(insert(TriggerEvent), rows)
         return claimed
 
-    def finish_event(self, event: ClaimedEvent) -> None:
-        """The event's run was submitted: mark it done and remember it as the last run."""
+    def finish_event(self, event: ClaimedEvent, note: str | None = None) -> None:
+        """The event's run was submitted: mark it done, remember it as the last run, and
+        write ``note`` (why it fired) into the run's events, in one transaction."""
         with self.runs.writing() as session:
+            if note is not None:
+                session.add(
+                    RunEvent(run_id=event.run_id, at=utcnow(), kind="trigger", message=note)
+                )
             session.execute(
                 update(TriggerEvent)
                 .where(TriggerEvent.trigger_id == event.trigger.id, TriggerEvent.key == event.key)
