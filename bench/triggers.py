@@ -5,9 +5,9 @@ two watchers sharing one SQLite store (as two scheduler processes would). Each r
 commits to one repository and measures, for each of its triggers, the time from the
 commit (its branch ref written) to the trigger's run row in the store (the run *queued*:
 the submit records runs without executing them, as ``tests/recording.py`` does, so the
-figure is the watcher's
-own cost). First by polling (every 2 s), then with ``jupyter mlops hooks install``'s
-hook (the wake file). Duplicates (two runs for one trigger and commit) must be 0.
+figure is the watcher's own cost). First by polling (every 2 s), then with the hook of
+``jupyter mlops hooks install`` (the wake file). Duplicates (two runs for one trigger and
+commit) must be 0.
 
     python bench/triggers.py [--repos 10] [--per-repo 10] [--rounds 10]
 """
