@@ -120,6 +120,9 @@ class RunSpec(RunSettings):
     branch: str | None = None
     """Run the notebook as committed at the head of this branch (GitOps), not the working
     copy: the file on disk is neither read nor needed."""
+    at_commit: str | None = None
+    """With ``branch``: run this commit of the branch instead of its head (an on-commit
+    trigger runs exactly the commit that fired it, even when newer ones followed)."""
     schedule_id: str | None = None
     scheduled_for: datetime | None = None
     """The schedule and slot (due instant) this run was fired for."""
@@ -141,6 +144,7 @@ class RunSpec(RunSettings):
                 "kernel": self.kernel,
                 "commit_message": self.commit_message,
                 "branch": self.branch,
+                "at_commit": self.at_commit,
             }
         )
         check_parameters({**self.parameters, **self.raw_parameters}, limits)
@@ -149,16 +153,19 @@ class RunSpec(RunSettings):
         check_seed(self.seed)
 
 
-def read_branch_notebook(path: Path, branch: str) -> tuple[Any, Any]:
+def read_branch_notebook(path: Path, branch: str, at_commit: str | None = None) -> tuple[Any, Any]:
     """(:class:`~jupyter_mlops.snapshot.BranchHead`, notebook) of ``path`` as committed at the
-    head of ``branch``; errors name the branch, not a temporary file."""
+    head of ``branch`` (or at its commit ``at_commit``); errors name the branch, not a
+    temporary file."""
     import tempfile
 
     from .notebook.reading import NotebookError, read_notebook
-    from .snapshot.branches import resolve_branch
+    from .snapshot.branches import pin_branch_commit, resolve_branch
     from .snapshot.reading import read_file_at
 
     head = resolve_branch(path, branch)
+    if at_commit is not None:
+        head = pin_branch_commit(head, at_commit)
     data = read_file_at(head.git_dir, head.commit, head.notebook_relpath)
     with tempfile.TemporaryDirectory(prefix="jupyter-mlops-branch-") as tmp:
         copy = Path(tmp) / path.name
@@ -236,7 +243,9 @@ class JobService:
             raise ValueError("a run from a branch cannot also commit the working copy")
         head = None
         if spec.branch is not None:
-            head, nb = read_branch_notebook(path, spec.branch)
+            head, nb = read_branch_notebook(path, spec.branch, spec.at_commit)
+        elif spec.at_commit is not None:
+            raise ValueError("at_commit needs a branch: it pins a commit of that branch")
         else:
             nb = read_notebook(path)
         declared = inspect_parameters(nb)

@@ -152,6 +152,24 @@ export type IScheduleRequest = Schemas['ScheduleRequest'];
 /** Body of `PATCH schedules/{id}`. */
 export type IScheduleChanges = Schemas['ScheduleChanges'];
 
+/** One event trigger (`GET triggers`): what it watches, its state, its last run. */
+export type ITrigger = With<
+  Schemas['Trigger'],
+  { parameters: JSONObject; config: JSONObject; state: JSONObject }
+>;
+
+/** `GET triggers/{id}`: the trigger and its newest events. */
+export type ITriggerDetail = With<
+  Schemas['TriggerDetail'],
+  { parameters: JSONObject; config: JSONObject; state: JSONObject }
+>;
+
+/** An event a trigger saw (a commit, a data version, a metric crossing). */
+export type ITriggerEvent = Schemas['TriggerEvent'];
+
+/** Body of `POST triggers`. */
+export type ITriggerRequest = Schemas['TriggerRequest'];
+
 /** `GET cron/preview`: whether the server accepts an expression, and when it fires. */
 export type ICronPreview = Schemas['CronPreview'];
 

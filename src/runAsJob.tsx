@@ -14,7 +14,8 @@ import type {
   IKernels,
   INotebookParameters,
   IScheduleRequest,
-  ISubmitRequest
+  ISubmitRequest,
+  ITriggerRequest
 } from './api';
 import { ErrorBanner } from './components';
 import { CronCheck, CronVerdict } from './cronCheck';
@@ -47,6 +48,13 @@ import {
   ScheduleSection,
   scheduleRequest
 } from './scheduleForm';
+import {
+  checkTriggerForm,
+  initialTriggerState,
+  ITriggerFormState,
+  TriggerSection,
+  triggerRequest
+} from './triggerForm';
 
 interface IFormProps {
   notebook: string;
@@ -355,6 +363,23 @@ export class RunJobBody extends ReactWidget {
     return this.scheduling ? scheduleRequest(request, this._schedule) : null;
   }
 
+  /** Whether the form creates an on-commit trigger instead of a run. */
+  get triggering(): boolean {
+    return !!this._options.scheduling && this._trigger.enabled;
+  }
+
+  /** Problems of the automation section (none when it is off). */
+  triggerErrors(): Record<string, string> {
+    return this.triggering
+      ? checkTriggerForm(this._trigger, this._options.trans, this.scheduling)
+      : {};
+  }
+
+  /** The trigger to create for a valid run request, or null when not triggering. */
+  triggerRequest(request: ISubmitRequest): ITriggerRequest | null {
+    return this.triggering ? triggerRequest(request, this._trigger) : null;
+  }
+
   dispose(): void {
     this._cron?.dispose();
     super.dispose();
@@ -363,25 +388,41 @@ export class RunJobBody extends ReactWidget {
   protected render(): JSX.Element {
     const { errors } = this.check();
     const scheduleErrors = this.scheduleErrors();
+    const triggerErrors = this.triggerErrors();
     const trans = this._options.trans;
+    const automating = this.scheduling || this.triggering;
     const extra = this._options.scheduling ? (
-      <ScheduleSection
-        state={this._schedule}
-        errors={scheduleErrors}
-        verdict={this.scheduling ? this._cronVerdict() : { state: 'unknown' }}
-        serverError={this.scheduling ? this._serverError : null}
-        ignored={[
-          ...(this._state.seed.trim() ? [trans.__('seed')] : []),
-          ...(this._state.commit ? [trans.__('commit to the branch')] : [])
-        ]}
-        disabled={this._submitting}
-        trans={trans}
-        onChange={schedule => {
-          this._schedule = schedule;
-          this._serverError = null; // it was about the previous values
-          this.update();
-        }}
-      />
+      <>
+        <ScheduleSection
+          state={this._schedule}
+          errors={scheduleErrors}
+          verdict={this.scheduling ? this._cronVerdict() : { state: 'unknown' }}
+          serverError={this.scheduling ? this._serverError : null}
+          ignored={[
+            ...(this._state.seed.trim() ? [trans.__('seed')] : []),
+            ...(this._state.commit ? [trans.__('commit to the branch')] : [])
+          ]}
+          disabled={this._submitting}
+          trans={trans}
+          onChange={schedule => {
+            this._schedule = schedule;
+            this._serverError = null; // it was about the previous values
+            this.update();
+          }}
+        />
+        <TriggerSection
+          state={this._trigger}
+          errors={triggerErrors}
+          serverError={this.triggering ? this._serverError : null}
+          disabled={this._submitting}
+          trans={trans}
+          onChange={trigger => {
+            this._trigger = trigger;
+            this._serverError = null;
+            this.update();
+          }}
+        />
+      </>
     ) : null;
     return (
       <RunJobForm
@@ -391,7 +432,7 @@ export class RunJobBody extends ReactWidget {
         state={this._state}
         errors={errors}
         problems={this._problems}
-        serverError={this.scheduling ? null : this._serverError}
+        serverError={automating ? null : this._serverError}
         submitting={this._submitting}
         trans={trans}
         onChange={state => {
@@ -403,7 +444,8 @@ export class RunJobBody extends ReactWidget {
             !this._submitting &&
               !this.schedulePending &&
               Object.keys(errors).length === 0 &&
-              Object.keys(scheduleErrors).length === 0
+              Object.keys(scheduleErrors).length === 0 &&
+              Object.keys(triggerErrors).length === 0
           )
         }
         extra={extra}
@@ -428,6 +470,7 @@ export class RunJobBody extends ReactWidget {
   private _problems: Record<string, string> = {};
   private _submitting = false;
   private _schedule: IScheduleFormState = initialScheduleState();
+  private _trigger: ITriggerFormState = initialTriggerState();
   private _cron: CronCheck | null;
 }
 

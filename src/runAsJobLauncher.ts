@@ -1,11 +1,11 @@
 /**
  * Running a notebook as a job from the UI: offer to save unsaved changes
  * (the job runs the file on disk), fetch the notebook's parameters and the
- * kernels, show the Run as job dialog, then list what it created (a run or a
- * schedule) and say so.
+ * kernels, show the Run as job dialog, then list what it created (a run, a
+ * schedule or an on-commit trigger) and say so.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
 import { TranslationBundle } from '@jupyterlab/translation';
@@ -18,6 +18,7 @@ import { RunJobDialog } from './runJobDialog';
 import { notifyError, RunWidgets } from './runWidgets';
 import { notifyScheduleCreated } from './schedules';
 import { SchedulesModel } from './schedulesModel';
+import { describeTrigger } from './triggersApi';
 
 export class RunAsJobLauncher {
   constructor(options: RunAsJobLauncher.IOptions) {
@@ -73,7 +74,8 @@ export class RunAsJobLauncher {
       body,
       trans,
       submit: request => client.submitRun(request),
-      createSchedule: request => schedules.client.create(request)
+      createSchedule: request => schedules.client.create(request),
+      createTrigger: request => schedules.triggersClient.create(request)
     });
     await dialog.launch();
     const schedule = dialog.schedule;
@@ -81,6 +83,28 @@ export class RunAsJobLauncher {
       schedules.add(schedule);
       notifyScheduleCreated(schedule, trans, () =>
         app.shell.activateById(SCHEDULES_PANEL_ID)
+      );
+    }
+    const trigger = dialog.trigger;
+    if (trigger) {
+      void schedules.refresh();
+      Notification.success(
+        trans.__(
+          'Trigger "%1" created: runs %2 on %3.',
+          trigger.name,
+          basename(path),
+          describeTrigger(trigger)
+        ),
+        {
+          autoClose: 8000,
+          actions: [
+            {
+              label: trans.__('Show automations'),
+              caption: trans.__('Open the Schedules panel'),
+              callback: () => app.shell.activateById(SCHEDULES_PANEL_ID)
+            }
+          ]
+        }
       );
     }
     const run = dialog.run;

@@ -10,7 +10,9 @@ import type {
   IRunSummary,
   ISchedule,
   IScheduleRequest,
-  ISubmitRequest
+  ISubmitRequest,
+  ITriggerDetail,
+  ITriggerRequest
 } from './api';
 import { RunJobBody } from './runAsJob';
 
@@ -37,10 +39,15 @@ export class RunJobDialog extends Dialog<void> {
     this._buttonList = buttons;
     this._submit = options.submit;
     this._createSchedule = options.createSchedule ?? null;
+    this._createTrigger = options.createTrigger ?? null;
     this._jobBody.onValidity = valid => {
       this._setAcceptEnabled(valid);
       this._setAcceptLabel(
-        this._jobBody.scheduling ? trans.__('Schedule') : trans.__('Run')
+        this._jobBody.triggering
+          ? trans.__('Create trigger')
+          : this._jobBody.scheduling
+            ? trans.__('Schedule')
+            : trans.__('Run')
       );
     };
   }
@@ -48,6 +55,11 @@ export class RunJobDialog extends Dialog<void> {
   /** The schedule created, once the dialog closed with Schedule. */
   get schedule(): ISchedule | null {
     return this._schedule;
+  }
+
+  /** The trigger created, once the dialog closed with Create trigger. */
+  get trigger(): ITriggerDetail | null {
+    return this._trigger;
   }
 
   /** The run created by the submit, once the dialog closed with Run. */
@@ -78,12 +90,20 @@ export class RunJobDialog extends Dialog<void> {
         return;
       }
     }
+    const triggered = body.triggerRequest(request);
+    const createTrigger = this._createTrigger;
+    if (triggered && Object.keys(body.triggerErrors()).length) {
+      body.update();
+      return;
+    }
     const submit = this._submit;
     body.setSubmitting(true);
     const sent: Promise<unknown> =
-      scheduled && create
-        ? create(scheduled).then(schedule => (this._schedule = schedule))
-        : submit(request).then(run => (this._run = run));
+      triggered && createTrigger
+        ? createTrigger(triggered).then(trigger => (this._trigger = trigger))
+        : scheduled && create
+          ? create(scheduled).then(schedule => (this._schedule = schedule))
+          : submit(request).then(run => (this._run = run));
     sent
       .then(() => {
         body.setSubmitting(false);
@@ -123,6 +143,9 @@ export class RunJobDialog extends Dialog<void> {
   private _createSchedule:
     ((request: IScheduleRequest) => Promise<ISchedule>) | null;
   private _schedule: ISchedule | null = null;
+  private _createTrigger:
+    ((request: ITriggerRequest) => Promise<ITriggerDetail>) | null;
+  private _trigger: ITriggerDetail | null = null;
 }
 
 export namespace RunJobDialog {
@@ -132,5 +155,7 @@ export namespace RunJobDialog {
     submit: (request: ISubmitRequest) => Promise<IRunSummary>;
     /** Create a schedule instead (when the body offers scheduling). */
     createSchedule?: (request: IScheduleRequest) => Promise<ISchedule>;
+    /** Create an on-commit trigger instead (the body's Automation section). */
+    createTrigger?: (request: ITriggerRequest) => Promise<ITriggerDetail>;
   }
 }

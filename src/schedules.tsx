@@ -33,6 +33,7 @@ import { ModelPanel, PanelHeader } from './modelPanel';
 import { errorMessage } from './request';
 import { SchedulesModel } from './schedulesModel';
 import { isActive } from './status';
+import { TriggersList } from './triggersList';
 
 import schedulesSvgstr from '../style/icons/schedules.svg';
 
@@ -348,13 +349,22 @@ function SchedulesView(props: IPanelProps): JSX.Element {
           />
         ))}
       </ul>
-      {model.loaded && !schedules.length && !model.error && (
-        <p className="jp-mlops-empty">
-          {trans.__(
-            'No schedules yet. Open a notebook, use "Run as job" and tick "Run on a schedule".'
-          )}
-        </p>
-      )}
+      <TriggersList
+        model={model}
+        trans={trans}
+        now={now}
+        onOpen={props.onOpen}
+      />
+      {model.loaded &&
+        !schedules.length &&
+        !model.triggers.length &&
+        !model.error && (
+          <p className="jp-mlops-empty">
+            {trans.__(
+              'No schedules or triggers yet. Open a notebook, use "Run as job" and tick "Run on a schedule" or "Run on each new commit".'
+            )}
+          </p>
+        )}
       {!model.loaded && !model.error && <Loading trans={trans} />}
     </div>
   );

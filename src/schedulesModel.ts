@@ -1,15 +1,17 @@
 /**
- * The schedules and the details of the expanded ones, for the Schedules
- * panel: refreshed every `interval` seconds while started (the panel is
+ * The schedules and the details of the expanded ones, and the event
+ * triggers (together: the panel's automations), for the Schedules panel:
+ * refreshed every `interval` seconds while started (the panel is
  * visible) and soon after any run of a schedule changes.
  */
 import { Poll, Throttler } from '@lumino/polling';
 
-import type { IRunSummary, ISchedule, IScheduleDetail } from './api';
+import type { IRunSummary, ISchedule, IScheduleDetail, ITrigger } from './api';
 import { ModelBase, SerialTask } from './modelBase';
 import { disposePoll, intervalPoll, startLater } from './polling';
 import { errorMessage, MLOpsAPIError } from './request';
 import { SchedulesClient } from './schedulesApi';
+import { TriggersClient } from './triggersApi';
 
 /** Wait after a run change before refreshing (a burst makes one request). */
 const REFRESH_SOON_MS = 300;
@@ -18,6 +20,7 @@ export class SchedulesModel extends ModelBase {
   constructor(options: SchedulesModel.IOptions) {
     super();
     this.client = options.client;
+    this.triggersClient = new TriggersClient(options.client.serverSettings);
     this._poll = intervalPoll(
       () => this.refresh(),
       (options.interval ?? 5) * 1000,
@@ -30,9 +33,27 @@ export class SchedulesModel extends ModelBase {
   }
 
   readonly client: SchedulesClient;
+  readonly triggersClient: TriggersClient;
 
   get schedules(): ReadonlyArray<ISchedule> {
     return this._schedules;
+  }
+
+  /** The event triggers (on commit, data, drift, metric), oldest first. */
+  get triggers(): ReadonlyArray<ITrigger> {
+    return this._triggers;
+  }
+
+  async setTriggerActive(id: string, active: boolean): Promise<void> {
+    const updated = await this.triggersClient.setActive(id, active);
+    this._triggers = this._triggers.map(t => (t.id === id ? updated : t));
+    this.emitChanged();
+  }
+
+  async removeTrigger(id: string): Promise<void> {
+    await this.triggersClient.remove(id);
+    this._triggers = this._triggers.filter(t => t.id !== id);
+    this.emitChanged();
   }
 
   isExpanded(id: string): boolean {
@@ -89,7 +110,8 @@ export class SchedulesModel extends ModelBase {
     known =
       known ||
       this._schedules.some(s => s.last_run_id === id) ||
-      run?.source === 'schedule';
+      run?.source === 'schedule' ||
+      run?.source === 'trigger';
     if (known) {
       this.emitChanged();
       this.refreshSoon();
@@ -171,7 +193,11 @@ export class SchedulesModel extends ModelBase {
 
   private async _refresh(): Promise<void> {
     try {
-      const schedules = await this.client.list();
+      const [schedules, triggers] = await Promise.all([
+        this.client.list(),
+        this.triggersClient.list()
+      ]);
+      this._triggers = triggers;
       const ids = new Set(schedules.map(s => s.id));
       for (const id of [...this._expanded]) {
         if (!ids.has(id)) {
@@ -206,6 +232,7 @@ export class SchedulesModel extends ModelBase {
   }
 
   private _schedules: ISchedule[] = [];
+  private _triggers: ITrigger[] = [];
   private _details = new Map<string, IScheduleDetail>();
   private _expanded = new Set<string>();
   private _started = false;

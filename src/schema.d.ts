@@ -394,6 +394,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every trigger: what it watches, its last event and run */
+        get: operations["listTriggers"];
+        put?: never;
+        /**
+         * Run a notebook on a commit, new data, drift or a production metric
+         * @description Validates everything before writing anything (a branch that does not exist, an unreadable dataset, a condition that cannot be read: 400). The trigger starts from what exists now and fires for what comes after, each event once however many schedulers share the store. Needs `execute`.
+         */
+        post: operations["createTrigger"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/triggers/{trigger_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        /** One trigger and its newest events (what fired, which run) */
+        get: operations["getTrigger"];
+        put?: never;
+        post?: never;
+        /** Delete a trigger (its runs are kept) */
+        delete: operations["deleteTrigger"];
+        options?: never;
+        head?: never;
+        /** Pause (`{"active": false}`) or resume a trigger */
+        patch: operations["updateTrigger"];
+        trace?: never;
+    };
+    "/runs/{run_id}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        /** The trigger and the event (commit, hashes, figures) that fired a run */
+        get: operations["getRunTrigger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -963,6 +1024,143 @@ export interface components {
              */
             commit: boolean | null;
             commit_message?: string | null;
+        };
+        Trigger: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "commit" | "data" | "drift" | "metric";
+            notebook_path: string;
+            parameters: {
+                [key: string]: unknown;
+            };
+            kernel: string | null;
+            gpus: number;
+            timeout: number | null;
+            tags: string[];
+            /** @description What it watches (branch, uri, condition...). */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description What it has seen so far. */
+            state: {
+                [key: string]: unknown;
+            };
+            active: boolean;
+            created_at: string | null;
+            last_event_at: string | null;
+            last_run_id: string | null;
+            /** @description Why the last look failed, if it did. */
+            last_error: string | null;
+        };
+        /** @description Pause (`{"active": false}`) or resume a trigger. */
+        TriggerChanges: {
+            active: boolean;
+        };
+        TriggerDetail: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "commit" | "data" | "drift" | "metric";
+            notebook_path: string;
+            parameters: {
+                [key: string]: unknown;
+            };
+            kernel: string | null;
+            gpus: number;
+            timeout: number | null;
+            tags: string[];
+            /** @description What it watches (branch, uri, condition...). */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description What it has seen so far. */
+            state: {
+                [key: string]: unknown;
+            };
+            active: boolean;
+            created_at: string | null;
+            last_event_at: string | null;
+            last_run_id: string | null;
+            /** @description Why the last look failed, if it did. */
+            last_error: string | null;
+            /** @description Newest first. */
+            events: components["schemas"]["TriggerEvent"][];
+        };
+        /** @description An event a trigger saw: what, whether it ran, and the run. */
+        TriggerEvent: {
+            /** @description The commit sha, `sha256:<hash>` or `point:<id>`. */
+            key: string;
+            /** @enum {string} */
+            state: "pending" | "done" | "skipped";
+            run_id: string | null;
+            run_status: components["schemas"]["RunStatus"] | null;
+            /** Format: date-time */
+            claimed_at: string;
+            /** @description Why it fired: commit and subject, old and new hashes, drift figures, metric values. */
+            details: {
+                [key: string]: unknown;
+            };
+            /** @description Why an event was skipped, or its run failed. */
+            reason: string | null;
+        };
+        TriggerList: {
+            triggers: components["schemas"]["Trigger"][];
+        };
+        /** @description Fire a notebook on events (`POST /triggers`): give exactly one of `on_commit`, `on_data`, `on_drift` (with `reference`) or `on_metric` (with `stream`). */
+        TriggerRequest: {
+            /** @description Path of the .ipynb relative to the server's root (no `..`). */
+            notebook: string;
+            /** @description A branch: each new commit on it runs the notebook from that commit. */
+            on_commit?: string | null;
+            /** @description On commit: only commits touching these paths. */
+            paths?: string[];
+            /**
+             * @description Several new commits at once: run only the newest, or each.
+             * @default newest
+             * @enum {string}
+             */
+            policy: "newest" | "each";
+            /** @description A dataset (path or fsspec URL): each new content hash fires. */
+            on_data?: string | null;
+            /** @description A dataset whose drift from `reference`'s training data fires. */
+            on_drift?: string | null;
+            /** @description `models:/NAME@ALIAS` (drift). */
+            reference?: string | null;
+            /**
+             * @description Drift: PSI threshold per column.
+             * @default 0.2
+             */
+            column_psi: number;
+            /**
+             * @description Drift: KS statistic threshold.
+             * @default 0.1
+             */
+            ks: number;
+            /** @description `KEY OP NUMBER` on `stream`, e.g. `prod/accuracy < 0.9`. */
+            on_metric?: string | null;
+            /** @description The monitored stream (on_metric). */
+            stream?: string | null;
+            /**
+             * @description On metric: consecutive points that must hold.
+             * @default 1
+             */
+            for_points: number;
+            /** @description Data, drift, metric: run this branch's head, not the file on disk. */
+            branch?: string | null;
+            /** @description Seconds between two looks. */
+            interval?: number | null;
+            parameters?: {
+                [key: string]: unknown;
+            };
+            kernel?: string | null;
+            /** @default 0 */
+            gpus: number;
+            timeout?: number | null;
+            tags?: string[];
+            name?: string | null;
+            /** @default true */
+            active: boolean;
         };
         /** @description A cron expression a schedule would accept, and when it would fire next. */
         ValidCronPreview: {
@@ -1693,6 +1891,155 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
+        };
+    };
+    listTriggers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The triggers, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerList"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    createTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TriggerRequest"];
+            };
+        };
+        responses: {
+            /** @description The trigger was created */
+            201: {
+                headers: {
+                    /** @description URL of the new trigger */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The trigger */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerDetail"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TriggerChanges"];
+            };
+        };
+        responses: {
+            /** @description The trigger as it is now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getRunTrigger: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The trigger, with that one event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerDetail"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
         };
     };
 }

@@ -9,8 +9,8 @@ Exit codes scripts can rely on: 0 the run succeeded (or the command did its job)
 One module per command group, so a command imports only what it runs: :mod:`.run`,
 :mod:`.runs` (runs, show), :mod:`.cancel` (cancel, delete), :mod:`.reproduce`,
 :mod:`.results` (metrics, artifacts), :mod:`.kernels`, :mod:`.db`, :mod:`.schedule`,
-:mod:`.scheduler`; :mod:`.base` and :mod:`.follow` hold what they share, :mod:`.text` how
-they print for people.
+:mod:`.scheduler`, :mod:`.trigger`, :mod:`.hooks`, :mod:`.streams`; :mod:`.base` and
+:mod:`.follow` hold what they share, :mod:`.text` how they print for people.
 """
 
 from __future__ import annotations
@@ -52,6 +52,11 @@ class MLOpsApp(CommandGroupApp):
             _command("schedule", "ScheduleApp"),
             "Cron schedules (add, list, show, pause, resume, delete, run-now).",
         ),
+        "trigger": (
+            _command("trigger", "TriggerApp"),
+            "Event triggers: on a commit, new data, drift or a metric (add, list, ...).",
+        ),
+        "hooks": (_command("hooks", "HooksApp"), "Git hooks that wake on-commit triggers."),
         "scheduler": (
             _command("scheduler", "SchedulerApp"),
             "Fire due schedules until stopped (SIGTERM).",

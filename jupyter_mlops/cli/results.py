@@ -31,9 +31,22 @@ class MetricsApp(MLOpsBaseApp):
     }
     flags = {"json": ({"MetricsApp": {"format": "json"}}, "Same as --format json.")}
 
+    subcommands = {
+        "push": (
+            "jupyter_mlops.cli.streams.MetricsPushApp",
+            "Append production figures to a monitored stream.",
+        )
+    }
+
     format = Enum(["csv", "json"], default_value="csv", help="Output format.").tag(config=True)
     max_points = Int(0, help="Downsample to at most this many points; 0: all.").tag(config=True)
     output = Unicode("", help="Write to this file instead of standard output.").tag(config=True)
+
+    def start(self) -> None:
+        if self.subapp is not None:  # ``metrics push``
+            self.subapp.start()
+            return
+        super().start()
 
     def run(self) -> int:
         if not 1 <= len(self.extra_args) <= 2:

@@ -14,7 +14,7 @@ from .base import EXIT_OK, MLOpsBaseApp, fail
 
 class SchedulerApp(MLOpsBaseApp):
     name = "jupyter-mlops-scheduler"
-    description = """Fire due schedules until stopped (SIGTERM or Ctrl-C end it cleanly).
+    description = """Fire due schedules and triggers until stopped (SIGTERM or Ctrl-C: cleanly).
 
 Any number of schedulers (and jupyter servers with the extension) may share one store:
 each slot fires exactly once. Schedules added or changed elsewhere are seen within a
@@ -37,7 +37,8 @@ second."""
     ).tag(config=True)
 
     def run(self) -> int:
-        from ..scheduling.scheduler import Scheduler
+        from ..scheduling.scheduler import Scheduler, default_holder
+        from ..scheduling.triggers import watcher_for
         from ..store.schedules import ScheduleStore
 
         if self.extra_args:
@@ -48,13 +49,22 @@ second."""
             format="[%(asctime)s %(name)s] %(message)s",
         )
         jobs = self.jobs()
+        holder = default_holder()
         scheduler = Scheduler(
             ScheduleStore(self.store),
             jobs.submit,
+            holder=holder,
             poll_interval=self.poll_interval,
             misfire_grace=self.misfire_grace,
             claim_timeout=self.claim_timeout,
             reconcile=jobs.reconcile,
+            triggers=watcher_for(
+                self.store,
+                jobs.submit,
+                holder=holder,
+                data_dir=self.settings.data_dir,
+                claim_timeout=self.claim_timeout,
+            ),
         )
 
         def stop(signum: int, _frame: Any) -> None:

@@ -39,6 +39,7 @@ from ..store.schedule_fires import PENDING, SKIPPED, WAITING, Fire, Plan
 from ..store.schedules import ScheduleStore
 from ..store.types import utcnow
 from .cron import CronSchedule
+from .triggers import TriggerWatcher
 
 log = logging.getLogger("jupyter_mlops.scheduler")
 
@@ -142,6 +143,7 @@ class Scheduler:
         maintenance_interval: float = 5.0,
         fire_retention: float = 7 * 24 * 3600.0,
         reconcile: Callable[[], Any] | None = None,
+        triggers: TriggerWatcher | None = None,
     ) -> None:
         self.schedules = schedules
         self.submit = submit
@@ -155,6 +157,8 @@ class Scheduler:
         self.maintenance_interval = maintenance_interval
         self.fire_retention = fire_retention
         self.reconcile = reconcile
+        self.triggers = triggers
+        """Event triggers looked at on every pass (same processes, same housekeeping)."""
         self._last_maintenance: datetime | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._stopping = threading.Event()
@@ -196,7 +200,10 @@ class Scheduler:
             earliest = self.schedules.earliest_next_fire()
         if self.schedules.has_waiting():
             self._submit_all(self.schedules.claim_waiting(self.clock(), holder=self.holder))
-        return self._sleep_seconds()
+        delay = self._sleep_seconds()
+        if self.triggers is not None and not self._stopping.is_set():
+            delay = min(delay, self.triggers.tick())
+        return delay
 
     def _sleep_seconds(self) -> float:
         earliest = self.schedules.earliest_next_fire()
@@ -227,6 +234,8 @@ class Scheduler:
             if lost:
                 log.warning("recorded %d claimed but never submitted slot(s): %s", len(lost), lost)
             self.schedules.prune_fires(now - timedelta(seconds=self.fire_retention))
+            if self.triggers is not None:
+                self.triggers.maintain(now)
             if self.reconcile is not None:
                 self.reconcile()
         except Exception:

@@ -115,6 +115,54 @@ def preview_cron(
     )
 
 
+def validated_target(
+    jobs: JobService,
+    settings: RunSettings,
+    *,
+    notebook: str | None = None,
+    branch: str | None,
+    error: type[Exception],
+) -> dict[str, Any]:
+    """The notebook (on disk, or as committed on ``branch``), its typed parameter values and
+    its kernel, checked as a run would check them: the columns a schedule or a trigger
+    stores for the runs it will fire. Raises ``error`` with a message saying what to fix."""
+    from ..kernels import resolve_kernel
+    from ..notebook.coercion import parameter_values
+    from ..notebook.inspection import inspect_parameters
+    from ..notebook.reading import read_notebook
+    from ..snapshot.plumbing import SnapshotError
+
+    notebook = notebook if notebook is not None else getattr(settings, "notebook", None)
+    if not isinstance(notebook, str) or not notebook.strip():
+        raise error("the notebook path is empty")
+    path, display = jobs.resolve_notebook(notebook)
+    branch = (branch or "").strip() or None
+    if branch is not None:
+        from ..jobs import read_branch_notebook
+
+        try:
+            _, nb = read_branch_notebook(path, branch)
+        except SnapshotError as err:
+            raise error(str(err)) from None
+    else:
+        if not path.exists():
+            raise error(f"notebook {display!r} does not exist")
+        nb = read_notebook(path)
+    declared = inspect_parameters(nb)
+    values = parameter_values(declared, settings.parameters, settings.raw_parameters)
+    check_parameters(values, InputLimits.of(jobs.settings))  # a CLI "nan", coerced
+    refuse_secret_parameters(values, jobs.settings.secret_parameter_patterns)
+    kernel = settings.kernel or None
+    resolve_kernel(kernel, nb)
+    return {
+        "notebook_path": display,
+        "notebook_abspath": str(path),
+        "branch": branch,
+        "parameters": values,
+        "kernel_name": kernel,
+    }
+
+
 class ScheduleService:
     """Schedules over a :class:`JobService` (its store, root directory and kernels)."""
 
@@ -134,35 +182,11 @@ class ScheduleService:
 
     def validate(self, spec: ScheduleSpec) -> dict[str, Any]:
         """Check everything; return the schedule's column values (nothing is written)."""
-        from ..kernels import resolve_kernel
-        from ..notebook.coercion import parameter_values
-        from ..notebook.inspection import inspect_parameters
-        from ..notebook.reading import read_notebook
-        from ..snapshot.plumbing import SnapshotError
 
         self._check_inputs(spec)
         cron = parse_cron(spec.cron, spec.timezone)
-        if not isinstance(spec.notebook, str) or not spec.notebook.strip():
-            raise ScheduleError("the notebook path is empty")
-        path, display = self.jobs.resolve_notebook(spec.notebook)
-        branch = (spec.branch or "").strip() or None
-        if branch is not None:
-            from ..jobs import read_branch_notebook
-
-            try:
-                _, nb = read_branch_notebook(path, branch)
-            except SnapshotError as err:
-                raise ScheduleError(str(err)) from None
-        else:
-            if not path.exists():
-                raise ScheduleError(f"notebook {display!r} does not exist")
-            nb = read_notebook(path)
-        declared = inspect_parameters(nb)
-        values = parameter_values(declared, spec.parameters, spec.raw_parameters)
-        check_parameters(values, InputLimits.of(self.jobs.settings))  # a CLI "nan", coerced
-        refuse_secret_parameters(values, self.jobs.settings.secret_parameter_patterns)
-        kernel = spec.kernel or None
-        resolve_kernel(kernel, nb)
+        target = validated_target(self.jobs, spec, branch=spec.branch, error=ScheduleError)
+        branch, display = target["branch"], target["notebook_path"]
         settings = {
             key: getattr(spec, key) for key in models.SchedulePolicy.model_fields if key != "tags"
         }
@@ -172,11 +196,7 @@ class ScheduleService:
             raise ScheduleError("the name is longer than 255 characters")
         return {
             "name": name,
-            "notebook_path": display,
-            "notebook_abspath": str(path),
-            "branch": branch,
-            "parameters": values,
-            "kernel_name": kernel,
+            **target,
             "gpus": policy.gpus,
             "timeout_s": policy.timeout,
             "tags": sorted(set(policy.tags)),

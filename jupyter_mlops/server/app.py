@@ -108,6 +108,8 @@ class MLOpsExtensionApp(ExtensionApp):
 
         from ..jobs import JobService
         from ..scheduling import Scheduler, ScheduleService
+        from ..scheduling.scheduler import default_holder
+        from ..scheduling.triggers import watcher_for
         from ..store.schedules import ScheduleStore
 
         assert self.state is not None
@@ -119,17 +121,32 @@ class MLOpsExtensionApp(ExtensionApp):
                 self.state.jobs.backend,
                 redact_values=self.state.redact_values,
             )
+            holder = default_holder()
             scheduler = Scheduler(
                 ScheduleStore(self.state.store),
                 jobs.submit,
+                holder=holder,
                 misfire_grace=self.scheduler_misfire_grace,
+                triggers=watcher_for(
+                    self.state.store,
+                    jobs.submit,
+                    holder=holder,
+                    data_dir=self.state.settings.data_dir,
+                ),
             )
             self._scheduler = scheduler
             IOLoop.current().add_callback(self._start_scheduler)
         service = ScheduleService(
             self.state.jobs, on_change=scheduler.wake if scheduler is not None else None
         )
-        self.settings.update({"mlops_schedules": service, "mlops_scheduler": scheduler})
+        from ..scheduling.trigger_service import TriggerService
+
+        triggers = TriggerService(
+            self.state.jobs, on_change=scheduler.wake if scheduler is not None else None
+        )
+        self.settings.update(
+            {"mlops_schedules": service, "mlops_scheduler": scheduler, "mlops_triggers": triggers}
+        )
 
     def _start_scheduler(self) -> None:
         if self._scheduler is not None and not self._scheduler.stopping:

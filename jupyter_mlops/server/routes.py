@@ -22,6 +22,8 @@ from .schedule_handlers import schedule_handlers
 from .spec import PathItems
 from .stream_handlers import PATHS as STREAM_PATHS
 from .stream_handlers import EventsHandler
+from .trigger_handlers import PATHS as TRIGGER_PATHS
+from .trigger_handlers import trigger_routes
 
 Routes = list[tuple[str, type[MLOpsHandler]]]
 
@@ -48,6 +50,7 @@ def handlers(base_url: str) -> Routes:
         ("notebooks/parameters", NotebookParametersHandler),
         ("kernels", KernelsHandler),
         ("events", EventsHandler),
+        *trigger_routes(),
     ]
     return [
         *schedule_handlers(base_url),
@@ -65,4 +68,5 @@ def api_paths() -> PathItems:
         **METRIC_PATHS,
         **STREAM_PATHS,
         **SCHEDULE_PATHS,
+        **TRIGGER_PATHS,
     }

@@ -154,6 +154,25 @@ def resolve_branch(notebook_path: Path, branch: str) -> BranchHead:
     )
 
 
+def pin_branch_commit(head: BranchHead, commit: str) -> BranchHead:
+    """``head`` moved to ``commit``, which must be a commit of the branch's history that
+    holds the notebook (an on-commit trigger runs the commit it saw, not a newer head)."""
+    from dataclasses import replace
+
+    top = head.worktree
+    proc = git(["rev-parse", "-q", "--verify", f"{commit}^{{commit}}"], cwd=top, check=False)
+    sha = output_text(proc) if proc.returncode == 0 else ""
+    if not sha:
+        raise SnapshotError(f"unknown commit {commit!r} in {top}")
+    ancestor = git(["merge-base", "--is-ancestor", sha, head.commit], cwd=top, check=False)
+    if ancestor.returncode != 0:
+        raise SnapshotError(f"commit {sha[:12]} is not on branch {head.branch!r}")
+    found = git(["cat-file", "-e", f"{sha}:{head.notebook_relpath}"], cwd=top, check=False)
+    if found.returncode != 0:
+        raise SnapshotError(f"{head.notebook_relpath} does not exist in commit {sha[:12]}")
+    return replace(head, commit=sha)
+
+
 def snapshot_branch(
     notebook_path: Path, branch: str, run_id: str, *, commit: str | None = None
 ) -> Snapshot:

@@ -313,7 +313,14 @@ class ScheduleFiring:
             with self.runs.writing() as session:
                 exists = session.scalar(select(Run.id).where(Run.id == fire.run_id))
                 if exists is None:
-                    _add_failed_run(session, fire.schedule, fire.slot, fire.run_id, reason, now)
+                    add_failed_run(
+                        session,
+                        fire.schedule,
+                        fire.run_id,
+                        reason,
+                        now,
+                        **_slot_columns(fire.schedule, fire.slot),
+                    )
                 session.execute(
                     update(ScheduleFire)
                     .where(
@@ -378,7 +385,9 @@ class ScheduleFiring:
                         .values(reason=reason)
                         .execution_options(synchronize_session=False)
                     )
-                    _add_failed_run(session, schedule, slot, run_id, reason, now)
+                    add_failed_run(
+                        session, schedule, run_id, reason, now, **_slot_columns(schedule, slot)
+                    )
                     session.execute(
                         update(Schedule)
                         .where(Schedule.id == schedule.id)
@@ -401,42 +410,48 @@ class ScheduleFiring:
             return int(result.rowcount or 0)
 
 
+def _slot_columns(schedule: Schedule, slot: datetime | None) -> dict[str, Any]:
+    return {"schedule_id": schedule.id, "scheduled_for": slot, "branch": schedule.branch}
+
+
 def _type_name(value: Any) -> str:
     return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}.get(
         type(value), type(value).__name__
     )
 
 
-def _add_failed_run(
+def add_failed_run(
     session: Session,
-    schedule: Schedule,
-    slot: datetime | None,
+    owner: Schedule | Any,
     run_id: str,
     reason: str,
     now: datetime,
+    *,
+    source: str = "schedule",
+    **columns: Any,
 ) -> None:
-    """A run row that says, with a reason, that this slot fired but could not run."""
-    parameters = schedule.parameters or {}
+    """A run row that says, with a reason, that a schedule slot or a trigger event fired but
+    could not run. ``owner`` is the schedule or trigger (its notebook and run settings);
+    ``columns`` add the link back (``schedule_id``, ``scheduled_for``, ``branch``)."""
+    parameters = owner.parameters or {}
     run = new_run(
         run_id,
         created_at=now,
         finished_at=now,
         status=RunStatus.FAILED.value,
         status_reason=reason,
-        source="schedule",
+        source=source,
         backend="none",
-        notebook_path=schedule.notebook_path,
-        notebook_abspath=schedule.notebook_abspath,
-        kernel_name=schedule.kernel_name or "",
-        gpus=schedule.gpus,
-        timeout_s=schedule.timeout_s,
-        branch=schedule.branch,
-        schedule_id=schedule.id,
-        scheduled_for=slot,
+        notebook_path=owner.notebook_path,
+        notebook_abspath=owner.notebook_abspath,
+        kernel_name=owner.kernel_name or "",
+        gpus=owner.gpus,
+        timeout_s=owner.timeout_s,
         cells_total=0,
+        **columns,
     )
     run.params = param_rows({k: (v, _type_name(v)) for k, v in sorted(parameters.items())})
-    run.tags = tag_rows(schedule.tags or [])
+    run.tags = tag_rows(owner.tags or [])
     session.add(run)
     session.flush()  # the run first: events reference it
     session.add(RunEvent(run_id=run_id, at=now, kind="status", status="failed", message=reason))

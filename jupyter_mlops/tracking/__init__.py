@@ -129,12 +129,23 @@ def _after_fork() -> None:
 # -- the public API --------------------------------------------------------------------
 
 
-def log_metric(key: str, value: float, step: int | None = None) -> None:
+def log_metric(
+    key: str, value: float, step: int | None = None, *, stream: str | None = None
+) -> None:
     """Record ``value`` for ``key`` at ``step`` (default: the key's next step, from 0).
 
     Buffered: returns in about a microsecond; see the module doc for when it is written.
     ``value`` may be anything ``float()`` accepts (a 1-element tensor syncs its device).
+
+    With ``stream`` (monitoring code: a serving process, a batch scoring job) the figure
+    goes to that monitored stream instead of a run, written at once, and no run is created;
+    ``jupyter mlops trigger add ... --on-metric "KEY < 0.9" --stream NAME`` watches it.
     """
+    if stream is not None:
+        from .streams import push_to_stream
+
+        push_to_stream(get_tracker().store, stream, {key: value}, step)
+        return
     (_tracker or _create_tracker()).log_metric(key, value, step)
 
 

@@ -65,12 +65,22 @@ from .responses import (
     SnapshotDiff,
     ValidCronPreview,
 )
+from .triggers import (
+    Trigger,
+    TriggerChanges,
+    TriggerDetail,
+    TriggerEvent,
+    TriggerList,
+    TriggerRequest,
+)
 
 REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     SubmitRequest,
     ReproduceRequest,
     ScheduleChanges,
     ScheduleRequest,
+    TriggerRequest,
+    TriggerChanges,
 )
 """Documented in their validation form (what a client may send)."""
 
@@ -101,6 +111,10 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     ValidCronPreview,
     InvalidCronPreview,
     CronPreview,
+    Trigger,
+    TriggerEvent,
+    TriggerList,
+    TriggerDetail,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -156,5 +170,11 @@ __all__ = [
     "SubmitRequest",
     "Tag",
     "Timestamp",
+    "Trigger",
+    "TriggerChanges",
+    "TriggerDetail",
+    "TriggerEvent",
+    "TriggerList",
+    "TriggerRequest",
     "ValidCronPreview",
 ]
