@@ -354,6 +354,14 @@ class Tracker:
         with saved_model(model) as (path, meta):
             return self._store_artifact(path, name, "model", meta)
 
+    def use_dataset(self, uri: str | os.PathLike[str], name: str | None = None) -> str:
+        from ..datasets.recording import record_dataset
+
+        if name is not None:
+            _check_name("dataset name", name, 1024)
+        found = record_dataset(self.ensure_run(), self.settings, self.run_id, uri, name=name)
+        return found.local_path
+
     # -- ending -------------------------------------------------------------------------
 
     def end(self, status: str = "succeeded", reason: str | None = None) -> None:
