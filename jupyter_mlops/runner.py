@@ -285,7 +285,7 @@ class Runner:
         from .datasets.recording import record_parameter_datasets
 
         record_parameter_datasets(
-            self.store, self.settings, run.id, notebook, notebook_parameters(run, self.handover)
+            self.store, self.settings, run, notebook, notebook_parameters(run, self.handover)
         )
 
     def _start_kernel(self, run: Run, cwd: Path) -> KernelStarter:

@@ -3,6 +3,7 @@ parameters declared ``# mlops: dataset`` before the kernel starts."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +13,33 @@ from .fingerprint import DatasetFingerprint, default_cache, fingerprint
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..store import RunStore
+    from ..store import Run, RunStore
+
+SnapshotMap = tuple[Path, str]
+"""(the run's materialized snapshot directory, the worktree it was taken from)."""
+
+
+def snapshot_map(run: Run) -> SnapshotMap | None:
+    """Where a job's files are read from and the worktree they stand for (None for an
+    interactive run, which reads the worktree itself)."""
+    if not run.run_dir or not run.worktree or not run.commit_sha:
+        return None
+    from ..runner import SOURCE_DIR
+
+    return Path(run.run_dir) / SOURCE_DIR, run.worktree
+
+
+def stable_uri(found: DatasetFingerprint, mapping: SnapshotMap | None) -> DatasetFingerprint:
+    """A path inside the run's snapshot copy is recorded as the same path in the worktree,
+    so every run of a project names a committed data file alike (``local_path`` stays
+    the copy the run reads)."""
+    if mapping is None:
+        return found
+    snapshot, worktree = mapping
+    prefix = str(snapshot).rstrip(os.sep) + os.sep
+    if not found.uri.startswith(prefix):
+        return found
+    return dataclasses.replace(found, uri=str(Path(worktree) / found.uri[len(prefix) :]))
 
 
 def fingerprint_with(
@@ -37,12 +64,13 @@ def record_dataset(
     name: str | None = None,
     source: str = "use_dataset",
     base_dir: Path | None = None,
+    mapping: SnapshotMap | None = None,
 ) -> DatasetFingerprint:
     """Fingerprint ``uri`` and record it as an input of ``run_id``; nothing is written
     when it cannot be fingerprinted (the error propagates)."""
     from ..store.inputs import input_record
 
-    found = fingerprint_with(settings, uri, base_dir)
+    found = stable_uri(fingerprint_with(settings, uri, base_dir), mapping)
     store.add_run_input(input_record(run_id, found, name=name, source=source))
     return found
 
@@ -58,7 +86,7 @@ def dataset_parameters(notebook: Path, values: Mapping[str, Any]) -> dict[str, A
 
 
 def record_parameter_datasets(
-    store: RunStore, settings: Settings, run_id: str, notebook: Path, values: Mapping[str, Any]
+    store: RunStore, settings: Settings, run: Run, notebook: Path, values: Mapping[str, Any]
 ) -> list[DatasetFingerprint]:
     """Record every dataset parameter's input, relative paths against the notebook's
     directory (the kernel's working directory). A parameter whose value is empty or
@@ -66,6 +94,7 @@ def record_parameter_datasets(
     from ..store.inputs import input_record
 
     records, found = [], []
+    mapping = snapshot_map(run)
     for name, value in dataset_parameters(notebook, values).items():
         if value is None or value == "":
             continue
@@ -74,8 +103,8 @@ def record_parameter_datasets(
                 f"parameter {name!r} is declared '# mlops: dataset' but its value "
                 f"{value!r} is not a path or URL"
             )
-        fp = fingerprint_with(settings, value, notebook.parent)
-        records.append(input_record(run_id, fp, name=name, source="parameter"))
+        fp = stable_uri(fingerprint_with(settings, value, notebook.parent), mapping)
+        records.append(input_record(run.id, fp, name=name, source="parameter"))
         found.append(fp)
     store.add_run_inputs(records)
     return found
