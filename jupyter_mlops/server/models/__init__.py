@@ -19,6 +19,19 @@ from .base import (
     Tag,
     Timestamp,
 )
+from .datasets import (
+    ContentLineage,
+    Dataset,
+    DatasetList,
+    DatasetVersion,
+    LineageInput,
+    LineageOutput,
+    LineageProducer,
+    LineageRun,
+    LineageUse,
+    RunInput,
+    RunLineage,
+)
 from .requests import (
     CatchupPolicy,
     ConcurrencyPolicy,
@@ -101,6 +114,10 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     ValidCronPreview,
     InvalidCronPreview,
     CronPreview,
+    RunInput,
+    DatasetList,
+    RunLineage,
+    ContentLineage,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -112,7 +129,11 @@ __all__ = [
     "CatchupPolicy",
     "ChangedFile",
     "ConcurrencyPolicy",
+    "ContentLineage",
     "CronPreview",
+    "Dataset",
+    "DatasetList",
+    "DatasetVersion",
     "Error",
     "Health",
     "InvalidCronPreview",
@@ -120,6 +141,11 @@ __all__ = [
     "KernelCuda",
     "KernelCudaDevice",
     "Kernels",
+    "LineageInput",
+    "LineageOutput",
+    "LineageProducer",
+    "LineageRun",
+    "LineageUse",
     "MaxCatchup",
     "MetricKey",
     "MetricSeries",
@@ -137,6 +163,8 @@ __all__ = [
     "RunDetail",
     "RunError",
     "RunEvent",
+    "RunInput",
+    "RunLineage",
     "RunListItem",
     "RunMetrics",
     "RunPage",
