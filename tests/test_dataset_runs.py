@@ -36,28 +36,40 @@ BODY = textwrap.dedent(
 )
 
 
-def dataset_notebook(project: Path) -> Path:
-    """A notebook with a dataset parameter and a ``use_dataset`` call, and its data,
-    committed (a job reads its snapshot of the project)."""
+def committed_notebook(
+    project: Path, name: str, parameters: str, body: str, tables: dict[str, int]
+) -> Path:
+    """``notebooks/<name>`` (a parameters cell and a body) and CSV tables of the given
+    row counts in ``notebooks/data/``, committed (a job reads its snapshot)."""
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell(PARAMETERS)
+    params = nbformat.v4.new_code_cell(parameters)
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(BODY)]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
-    path = project / "notebooks" / "datasets.ipynb"
+    path = project / "notebooks" / name
     nbformat.write(nb, path)
     data = project / "notebooks" / "data"
     data.mkdir()
-    write_csv(data / "train.csv", 100)
-    write_csv(data / "train_v2.csv", 200)
-    write_csv(data / "extra.csv", 30)
+    for table, rows in tables.items():
+        write_csv(data / table, rows)
     git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "datasets notebook")
+    git(project, "commit", "-q", "-m", f"notebook {name}")
     return path
+
+
+def dataset_notebook(project: Path) -> Path:
+    """A notebook with a dataset parameter and a ``use_dataset`` call, and its data."""
+    return committed_notebook(
+        project,
+        "datasets.ipynb",
+        PARAMETERS,
+        BODY,
+        {"train.csv": 100, "train_v2.csv": 200, "extra.csv": 30},
+    )
 
 
 def test_dataset_parameter_and_use_dataset_in_a_job(service: JobService, project: Path) -> None:

@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from jupyter_mlops.artifacts import open_artifact_store
@@ -20,7 +19,8 @@ from jupyter_mlops.jobs import JobService, RunSpec
 from jupyter_mlops.store import RunStore
 from jupyter_mlops.store.inputs import input_record
 
-from .conftest import NOTEBOOKS, extension_server_config, git, make_run, mlops
+from .conftest import NOTEBOOKS, extension_server_config, make_run, mlops
+from .test_dataset_runs import committed_notebook
 from .test_datasets import sha256sum, write_csv
 from .test_rest import api, mlops_data  # noqa: F401  (fixtures)
 from .test_runs import wait_for
@@ -37,22 +37,14 @@ FEATURES = textwrap.dedent(
 
 
 def features_notebook(project: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('train_path = "data/train.csv"  # mlops: dataset\n')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(FEATURES)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = project / "notebooks" / "features.ipynb"
-    nbformat.write(nb, path)
-    (project / "notebooks" / "data").mkdir()
-    write_csv(project / "notebooks" / "data" / "train.csv", 40)
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "features notebook")
-    return path
+    """A notebook that turns its dataset parameter into an artifact (``features.csv``)."""
+    return committed_notebook(
+        project,
+        "features.ipynb",
+        'train_path = "data/train.csv"  # mlops: dataset\n',
+        FEATURES,
+        {"train.csv": 40},
+    )
 
 
 def cli_json(env: dict[str, str], *args: str) -> Any:
