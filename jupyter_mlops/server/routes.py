@@ -9,6 +9,8 @@ from .info_handlers import PATHS as INFO_PATHS
 from .info_handlers import HealthHandler, KernelsHandler, NotebookParametersHandler
 from .metric_handlers import PATHS as METRIC_PATHS
 from .metric_handlers import MetricSeriesHandler, MetricsHandler, RunMetricsHandler
+from .output_handlers import PATHS as OUTPUT_PATHS
+from .output_handlers import RunOutputHandler
 from .run_handlers import PATHS as RUN_PATHS
 from .run_handlers import (
     CancelHandler,
@@ -42,6 +44,7 @@ def handlers(base_url: str) -> Routes:
         (f"{run}/artifacts/(?P<name>.+)", ArtifactHandler),
         (f"{run}/notebook", ExecutedNotebookHandler),
         (f"{run}/html", HTMLHandler),
+        (f"{run}/output", RunOutputHandler),
         (f"{run}/metrics", RunMetricsHandler),
         (f"{run}/metrics/(?P<key>.+)", MetricSeriesHandler),
         ("metrics", MetricsHandler),
@@ -63,6 +66,7 @@ def api_paths() -> PathItems:
         **RUN_PATHS,
         **ARTIFACT_PATHS,
         **METRIC_PATHS,
+        **OUTPUT_PATHS,
         **STREAM_PATHS,
         **SCHEDULE_PATHS,
     }

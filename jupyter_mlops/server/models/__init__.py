@@ -19,6 +19,7 @@ from .base import (
     Tag,
     Timestamp,
 )
+from .output import OutputChunk, RunOutput, RunOutputNotice
 from .requests import (
     CatchupPolicy,
     ConcurrencyPolicy,
@@ -101,6 +102,9 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     ValidCronPreview,
     InvalidCronPreview,
     CronPreview,
+    OutputChunk,
+    RunOutput,
+    RunOutputNotice,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -128,6 +132,7 @@ __all__ = [
     "NonNegativeInt",
     "Notebook",
     "NotebookParameters",
+    "OutputChunk",
     "Parameter",
     "PositiveSeconds",
     "ReproduceRequest",
@@ -139,6 +144,8 @@ __all__ = [
     "RunEvent",
     "RunListItem",
     "RunMetrics",
+    "RunOutput",
+    "RunOutputNotice",
     "RunPage",
     "RunRunner",
     "RunSnapshot",
