@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from .base import StoreBase
 from .models_output import RunOutputChunk
@@ -37,22 +37,20 @@ class OutputStore(StoreBase):
             last = session.scalar(
                 select(func.max(RunOutputChunk.seq)).where(RunOutputChunk.run_id == run_id)
             )
-            seq = last or 0
-            rows = []
-            for piece in pieces:
-                seq += 1
-                rows.append(
-                    RunOutputChunk(
-                        run_id=run_id,
-                        seq=seq,
-                        at=now,
-                        cell_index=piece.cell_index,
-                        stream=piece.stream,
-                        text=piece.text,
-                    )
-                )
-            session.add_all(rows)
-            return seq
+            first = (last or 0) + 1
+            rows = [
+                {
+                    "run_id": run_id,
+                    "seq": first + offset,
+                    "at": now,
+                    "cell_index": piece.cell_index,
+                    "stream": piece.stream,
+                    "text": piece.text,
+                }
+                for offset, piece in enumerate(pieces)
+            ]
+            session.execute(insert(RunOutputChunk), rows)  # one executemany, no ORM objects
+            return first + len(rows) - 1
 
     def output_since(
         self, run_id: str, after: int = 0, limit: int = OUTPUT_PAGE_LIMIT
