@@ -1,0 +1,78 @@
+/**
+ * A run's live output as the browser keeps it: chunks in `seq` order, never
+ * one twice (a reconnect or a repeated event asks again from the last `seq`),
+ * bounded by {@link MAX_SHOWN_CHARS} (the oldest chunks go first, counted),
+ * and grouped by the cell that wrote them for the view.
+ *
+ * Free of runtime imports so that the unit tests load it without JupyterLab.
+ */
+import type { IOutputChunk } from './api';
+
+/** Most characters of output the detail keeps (the server caps a run too). */
+export const MAX_SHOWN_CHARS = 2_000_000;
+
+export interface IOutputLog {
+  readonly chunks: ReadonlyArray<IOutputChunk>;
+  /** The last `seq` taken (the cursor of the next request). */
+  readonly last: number;
+  /** Characters in `chunks`. */
+  readonly chars: number;
+  /** Chunks dropped from the start to stay under the limit. */
+  readonly dropped: number;
+}
+
+export const EMPTY_LOG: IOutputLog = {
+  chunks: [],
+  last: 0,
+  chars: 0,
+  dropped: 0
+};
+
+/** `log` with the chunks that are new (`seq` past `log.last`) appended. */
+export function appendChunks(
+  log: IOutputLog,
+  chunks: ReadonlyArray<IOutputChunk>,
+  maxChars: number = MAX_SHOWN_CHARS
+): IOutputLog {
+  const fresh = chunks
+    .filter(chunk => chunk.seq > log.last)
+    .sort((a, b) => a.seq - b.seq);
+  if (!fresh.length) {
+    return log;
+  }
+  const all = [...log.chunks, ...fresh];
+  let chars = log.chars + fresh.reduce((n, c) => n + c.text.length, 0);
+  let start = 0;
+  while (chars > maxChars && start < all.length - 1) {
+    chars -= all[start].text.length;
+    start += 1;
+  }
+  return {
+    chunks: start ? all.slice(start) : all,
+    last: fresh[fresh.length - 1].seq,
+    chars,
+    dropped: log.dropped + start
+  };
+}
+
+/** Neighbouring chunks of one cell, in order. */
+export interface ICellOutput {
+  cell: number | null;
+  chunks: IOutputChunk[];
+}
+
+/** The chunks grouped into runs of the same cell (a cell shown once per run). */
+export function groupByCell(
+  chunks: ReadonlyArray<IOutputChunk>
+): ICellOutput[] {
+  const groups: ICellOutput[] = [];
+  for (const chunk of chunks) {
+    const last = groups[groups.length - 1];
+    if (last && last.cell === chunk.cell_index) {
+      last.chunks.push(chunk);
+    } else {
+      groups.push({ cell: chunk.cell_index, chunks: [chunk] });
+    }
+  }
+  return groups;
+}
