@@ -98,3 +98,14 @@ async def test_output_of_an_unknown_run_is_404_and_bad_cursors_are_400(
             "GET", f"/runs/{MISSING_ID}/output", params=params, expect=400, spec_path=OUTPUT_PATH
         )
         assert words in resp.data["message"]
+
+
+async def test_output_without_credentials_is_refused(api: Any) -> None:  # noqa: F811
+    resp = await api(
+        "GET",
+        f"/runs/{MISSING_ID}/output",
+        headers={"Authorization": ""},
+        expect=403,
+        spec_path=OUTPUT_PATH,
+    )
+    assert resp.data["status"] == 403
