@@ -179,7 +179,8 @@ class OutputRecorder(RunThread):
 
     def run(self) -> None:
         while not self._stopping.is_set():
-            self._wake.wait(self.interval * 4)
+            if not self._wake.wait(self.interval * 4):
+                continue  # no output meanwhile (the loop looks at the stop flag)
             if self._stopping.is_set():
                 break
             self._wake.clear()
