@@ -138,6 +138,7 @@ class Runner:
             self.run_dir,
             cell_max=self.settings.output_cell_max_bytes,
             run_max=self.settings.output_run_max_bytes,
+            redact=self.handover.values_to_redact(),
         )
         recorder.start()
         sampler = self._sampler = self._system_metrics(run)

@@ -11,6 +11,9 @@ thread then, at most every :data:`OUTPUT_BATCH_SECONDS`:
   up to ``output_cell_max_bytes`` per cell and ``output_run_max_bytes`` per run; past a cap
   one ``notice`` chunk says so, so a cell printing 100 MB fills neither the store nor a
   browser following the run.
+
+Known secrets (secret parameter values, the server's token) are replaced by ``***`` in
+both, as in the environment record.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -139,9 +142,17 @@ class OutputRecorder(RunThread):
     """Takes the cells' outputs off the execution thread into the file and the store."""
 
     def __init__(
-        self, store: RunStore, run_id: str, run_dir: Path, *, cell_max: int, run_max: int
+        self,
+        store: RunStore,
+        run_id: str,
+        run_dir: Path,
+        *,
+        cell_max: int,
+        run_max: int,
+        redact: Sequence[str] = (),
     ) -> None:
         super().__init__("mlops-output", store, run_id, OUTPUT_BATCH_SECONDS)
+        self.redact = list(redact)
         self.path = run_dir / LIVE_OUTPUT_FILE
         self.budget = OutputBudget(cell_max, run_max)
         self._lock = threading.Lock()
@@ -164,11 +175,19 @@ class OutputRecorder(RunThread):
             pieces, self._pending = self._pending, []
         if not pieces:
             return
-        pieces = [p._replace(text=valid_text(p.text)) for p in pieces]
+        pieces = [p._replace(text=self._clean(p.text)) for p in pieces]
         self._write_file(pieces)
         admitted = [kept for piece in pieces for kept in self.budget.admit(piece)]
         if admitted:
             self.store.append_output(self.run_id, coalesce(admitted))
+
+    def _clean(self, text: str) -> str:
+        text = valid_text(text)
+        if self.redact:
+            from .environment import redact_known_values
+
+            text = redact_known_values(text, self.redact)
+        return text
 
     def _write_file(self, pieces: list[OutputPiece]) -> None:
         if self._file is None:

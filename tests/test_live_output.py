@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from jupyter_mlops.artifacts import open_artifact_store
@@ -154,3 +155,27 @@ def test_budget_and_coalescing_keep_order_and_bounds() -> None:
             OutputPiece(1, "stderr", "c"),
         ]
     ) == [OutputPiece(1, "stdout", "ab"), OutputPiece(1, "stderr", "c")]
+
+
+def test_a_printed_secret_parameter_is_redacted_in_the_store_and_the_artifact(
+    service: JobService, project: Path
+) -> None:
+    secret = "sk-live-" + "Wh1sper" * 4
+    notebook = project / "notebooks/prints_secret.ipynb"
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('api_key = ""', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell('print("the key is", api_key)'),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, notebook)
+    run = wait_for(
+        service,
+        service.submit(RunSpec(notebook=str(notebook), raw_parameters={"api_key": secret})),
+    )
+    assert run.status == "succeeded", run.status_reason
+    assert output_of(service.store, run.id) == "the key is ***\n"
+    assert artifact_text(service.settings, service.store, run.id) == "the key is ***\n"
