@@ -10,7 +10,7 @@ import type { IRunDetail } from './api';
 import { ErrorBanner, Section } from './components';
 import { stripAnsi } from './format';
 import type { RunsModel } from './model';
-import { groupByCell } from './outputLog';
+import { groupByCell, spansOf } from './outputLog';
 import { RunOutputModel } from './runOutput';
 import { isActive } from './status';
 
@@ -94,12 +94,12 @@ export function LiveOutput(props: {
                 </div>
               )}
               <pre>
-                {group.chunks.map(chunk => (
+                {spansOf(group.chunks).map(span => (
                   <span
-                    key={chunk.seq}
-                    className={`jp-mlops-output-${chunk.stream}`}
+                    key={span.key}
+                    className={`jp-mlops-output-${span.stream}`}
                   >
-                    {stripAnsi(chunk.text)}
+                    {stripAnsi(span.text)}
                   </span>
                 ))}
               </pre>

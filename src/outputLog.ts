@@ -76,3 +76,42 @@ export function groupByCell(
   }
   return groups;
 }
+
+/** A piece of a cell's output to draw: one stream's neighbouring chunks. */
+export interface IOutputSpan {
+  key: number;
+  stream: IOutputChunk['stream'];
+  text: string;
+}
+
+/**
+ * Text as a terminal shows it after carriage returns: of each line, what the
+ * last `\r` left (progress bars redraw their line this way).
+ */
+export function collapseCarriageReturns(text: string): string {
+  if (!text.includes('\r')) {
+    return text;
+  }
+  return text
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .map(line => line.slice(line.lastIndexOf('\r') + 1))
+    .join('\n');
+}
+
+/** A cell's chunks as spans: neighbouring chunks of one stream joined. */
+export function spansOf(chunks: ReadonlyArray<IOutputChunk>): IOutputSpan[] {
+  const spans: IOutputSpan[] = [];
+  for (const chunk of chunks) {
+    const last = spans[spans.length - 1];
+    if (last && last.stream === chunk.stream) {
+      last.text += chunk.text;
+    } else {
+      spans.push({ key: chunk.seq, stream: chunk.stream, text: chunk.text });
+    }
+  }
+  return spans.map(span => ({
+    ...span,
+    text: collapseCarriageReturns(span.text)
+  }));
+}

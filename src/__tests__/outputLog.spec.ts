@@ -1,5 +1,11 @@
 import type { IOutputChunk } from '../api';
-import { appendChunks, EMPTY_LOG, groupByCell } from '../outputLog';
+import {
+  appendChunks,
+  collapseCarriageReturns,
+  EMPTY_LOG,
+  groupByCell,
+  spansOf
+} from '../outputLog';
 
 function chunk(
   seq: number,
@@ -45,5 +51,23 @@ describe('groupByCell', () => {
       [2, 'c'],
       [null, 'd']
     ]);
+  });
+});
+
+describe('spansOf', () => {
+  it('joins one stream and redraws progress bars as a terminal does', () => {
+    const spans = spansOf([
+      chunk(1, 'epoch 1\r 10%'),
+      chunk(2, '\r 50%'),
+      chunk(3, '\r100%\n'),
+      chunk(4, 'warn\r\n', 1, 'stderr'),
+      chunk(5, 'done\n')
+    ]);
+    expect(spans.map(s => [s.key, s.stream, s.text])).toEqual([
+      [1, 'stdout', '100%\n'],
+      [4, 'stderr', 'warn\n'],
+      [5, 'stdout', 'done\n']
+    ]);
+    expect(collapseCarriageReturns('a\nb')).toBe('a\nb');
   });
 });
