@@ -188,6 +188,23 @@ class Settings:
             "system/* metrics. 0 turns sampling off."
         ),
     )
+    output_cell_max_bytes: int = field(
+        default=256 * 1024,
+        metadata=option(
+            "Most bytes of one cell's output (stdout, stderr, results, errors) kept in the "
+            "store and shown live; beyond it a marker says so and the full text is only in "
+            "the run's logs/output.txt artifact.",
+            minimum=1,
+        ),
+    )
+    output_run_max_bytes: int = field(
+        default=4 * 1024 * 1024,
+        metadata=option(
+            "Most bytes of a whole run's output kept in the store and shown live; beyond "
+            "it a marker says so and the rest is only in the logs/output.txt artifact.",
+            minimum=1,
+        ),
+    )
     max_request_bytes: int = field(
         default=1024 * 1024,
         metadata=option(

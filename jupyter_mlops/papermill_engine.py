@@ -121,13 +121,15 @@ def make_engine(
     on_kernel_probe: Callable[[dict[str, Any]], None] | None = None,
     kernel_manager: Any = None,
     on_cells_done: Callable[[], None] | None = None,
+    on_output: Callable[[int | None, Any], None] | None = None,
 ) -> type[NBClientEngine]:
     """Build an engine class bound to one run's callbacks (papermill wants a class).
 
     With ``kernel_manager`` (an ``AsyncKernelManager`` whose kernel the runner already
     started), the client connects to that kernel and shuts it down at the end, as it
     would one it started itself. ``on_cells_done`` is called after the last cell, while
-    the kernel still runs.
+    the kernel still runs. ``on_output`` gets each output a cell produces, as it arrives
+    (the live output).
     """
 
     class RunExecutionManager(NotebookExecutionManager):  # type: ignore[misc]
@@ -168,6 +170,12 @@ def make_engine(
             on_kernel_started(getattr(provisioner, "pid", None))
 
         start_new_kernel = run_sync(async_start_new_kernel)
+
+        def process_message(self, msg: Any, cell: Any, cell_index: int) -> Any:
+            output = super().process_message(msg, cell, cell_index)
+            if output is not None and on_output is not None:
+                on_output(cell_index, output)
+            return output
 
         def papermill_execute_cells(self) -> None:
             super().papermill_execute_cells()  # a failing cell returns; a dead kernel raises

@@ -49,6 +49,7 @@ from .processes import (
     kill_descendants,
     kill_run_process,
 )
+from .runner_live_output import OutputRecorder
 from .runner_outputs import OUTPUT_NOTEBOOK, RunOutputs
 from .runner_progress import ProgressReporter
 from .runner_stop import EXIT_CODES, Outcome, StopControl
@@ -79,6 +80,7 @@ class Runner:
         self._current_cell: int | None = None
         self._kernel_cuda: dict[str, Any] | None = None
         self._sampler: Any = None
+        self._recorder: OutputRecorder | None = None
         self._kernel_starter: KernelStarter | None = None
         self.handover = Handover()
         """Secret parameter values and texts to redact, given aside from the store."""
@@ -130,6 +132,15 @@ class Runner:
             on_beat=self.stopping.check_parent if self.stopping.watches_parent else None,
         )
         reporter.start()
+        recorder = self._recorder = OutputRecorder(
+            self.store,
+            self.run_id,
+            self.run_dir,
+            cell_max=self.settings.output_cell_max_bytes,
+            run_max=self.settings.output_run_max_bytes,
+            redact=self.handover.values_to_redact(),
+        )
+        recorder.start()
         sampler = self._sampler = self._system_metrics(run)
         timer = self.stopping.time_out_after(run.timeout_s)
         background = threading.Thread(target=self._in_background, args=(run,), daemon=True)
@@ -172,6 +183,7 @@ class Runner:
         if background.is_alive() or background.ident is not None:
             background.join(timeout=60)
         self.kill_leftovers()  # what daemonized out of the kernel's tree, too
+        recorder.stop()  # the last output in the store and the file, before it is stored
         try:
             self.outputs.record_kernel_cuda(self._kernel_cuda)
             self.outputs.store_outputs()
@@ -370,6 +382,7 @@ class Runner:
                 on_kernel_probe=self._remember_kernel_cuda,
                 kernel_manager=kernel_manager,
                 on_cells_done=self._after_last_cell,
+                on_output=self._recorder.output if self._recorder is not None else None,
             ),
         )
         self.store.transition(self.run_id, RunStatus.RUNNING, allowed_from=[RunStatus.STARTING])

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .artifacts import BlobStore, artifact_row
 from .kernel_start import KERNEL_LOG
 from .processes import RUNNER_LOG
+from .runner_live_output import LIVE_OUTPUT_ARTIFACT, LIVE_OUTPUT_FILE
 from .store import Run, RunStore
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class RunOutputs:
         self.output = run_dir / OUTPUT_NOTEBOOK
         self.runner_log = run_dir / RUNNER_LOG
         self.kernel_log = run_dir / KERNEL_LOG
+        self.live_output = run_dir / LIVE_OUTPUT_FILE
         self.cache_dir = cache_dir
         self._html: NotebookHtmlRenderer | None = None
         self._html_lock = threading.Lock()
@@ -144,6 +146,8 @@ class RunOutputs:
                 self.warn(f"the HTML rendering ({OUTPUT_HTML}) could not be made: {_why(err)}")
             else:
                 self._add_artifact(html, OUTPUT_HTML, "html", "HTML rendering")
+        if self.live_output.exists() and self.live_output.stat().st_size:
+            self._add_artifact(self.live_output, LIVE_OUTPUT_ARTIFACT, "log", "full cell output")
         if self.kernel_log.exists():
             self._add_artifact(self.kernel_log, KERNEL_LOG, "log", "kernel log")
         if self.runner_log.exists():

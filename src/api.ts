@@ -134,6 +134,15 @@ export type ISubmitRequest = With<
 /** Data of the `run_deleted` event. */
 export type IRunDeleted = Schemas['RunDeleted'];
 
+/** One piece of a run's live output (a stream write, a result, an error). */
+export type IOutputChunk = Schemas['OutputChunk'];
+
+/** `GET runs/{id}/output?after=`: a page of a run's output after a cursor. */
+export type IRunOutput = Schemas['RunOutput'];
+
+/** Data of the `output` event: the run has output up to `seq`. */
+export type IRunOutputNotice = Schemas['RunOutputNotice'];
+
 /** `GET runs/{id}/diff/{other}`: what changed in the code between two snapshots. */
 export type ISnapshotDiff = Schemas['SnapshotDiff'];
 
@@ -293,6 +302,12 @@ export class MLOpsClient extends APIClient {
   /** The metric keys of a run, with latest values and series totals. */
   runMetrics(id: string): Promise<IRunMetrics> {
     return this.request<IRunMetrics>(this._runPath(id, 'metrics'));
+  }
+
+  /** A run's output after the chunk `after` (0: from the start). */
+  runOutput(id: string, after = 0): Promise<IRunOutput> {
+    const search = queryString({ after: after || undefined });
+    return this.request<IRunOutput>(this._runPath(id, 'output') + search);
   }
 
   /** One metric series of a run (the key may contain `/`). */

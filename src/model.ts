@@ -13,7 +13,7 @@
 import { Debouncer, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { IRunSummary, MLOpsClient } from './api';
+import type { IRunOutputNotice, IRunSummary, MLOpsClient } from './api';
 import { ModelBase } from './modelBase';
 import {
   disposePoll,
@@ -93,6 +93,7 @@ export class RunsModel extends ModelBase implements IMLOpsRuns {
       },
       onRun: run => this.upsert(run),
       onDeleted: id => this.remove(id),
+      onOutput: notice => this._outputChanged.emit(notice),
       onDown: () => this._startPolling()
     });
   }
@@ -103,6 +104,11 @@ export class RunsModel extends ModelBase implements IMLOpsRuns {
   /** Emitted for every change of one run (from the stream, polling or an action). */
   get runChanged(): ISignal<this, IRunChange> {
     return this._runChanged;
+  }
+
+  /** Emitted when a run has new output (from the stream only). */
+  get outputChanged(): ISignal<this, IRunOutputNotice> {
+    return this._outputChanged;
   }
 
   /** Runs loaded so far, newest first. */
@@ -562,6 +568,7 @@ export class RunsModel extends ModelBase implements IMLOpsRuns {
   private _ended = new Set<string>();
   private _finalValues: Debouncer;
   private _runChanged = new Signal<this, IRunChange>(this);
+  private _outputChanged = new Signal<this, IRunOutputNotice>(this);
 }
 
 export namespace RunsModel {

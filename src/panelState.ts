@@ -24,6 +24,8 @@ export interface IMLOpsSettings {
   defaultKernel?: string;
   pageSize?: number;
   metricColumns?: string[];
+  notifications?: boolean;
+  notificationScope?: 'mine' | 'all';
 }
 
 /**

@@ -19,6 +19,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { MLOpsClient } from './api';
 import { notifyThemeChanged } from './chart';
 import { addCommands } from './commands';
+import { notifySettings } from './finishNotices';
 import { shortId } from './format';
 import { mlopsIcon } from './icons';
 import { CommandIDs, PANEL_ID, PLUGIN_ID, SCHEDULES_PANEL_ID } from './ids';
@@ -26,6 +27,7 @@ import { RunsModel } from './model';
 import { persistPanelState } from './panelState';
 import { MLOpsAPIError } from './request';
 import { RunAsJobLauncher } from './runAsJobLauncher';
+import { RunNotifier } from './runNotifier';
 import { RunsPanel } from './runsPanel';
 import { RunWidgets } from './runWidgets';
 import { SchedulesPanel, schedulesIcon } from './schedules';
@@ -88,6 +90,14 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
       client: new SchedulesClient(serverSettings)
     });
     const widgets = new RunWidgets({ app, client, model, trans });
+    // Finish notifications live beside the model, not in a panel: they come
+    // whether or not the side panel is open.
+    const notifier = new RunNotifier({
+      model,
+      trans,
+      openRun: id => void widgets.openRun(id)
+    });
+    widgets.onRunSubmitted = run => notifier.submitted(run);
     const launcher = new RunAsJobLauncher({
       app,
       client,
@@ -105,6 +115,7 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
       state,
       onSettings: settings => {
         launcher.defaultKernel = settings.defaultKernel ?? '';
+        notifier.settings = notifySettings(settings);
       }
     });
     themeManager?.themeChanged.connect(() => notifyThemeChanged());

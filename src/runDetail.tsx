@@ -6,7 +6,6 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
-
 import { Debouncer, Poll } from '@lumino/polling';
 
 import type { IRunDetail, MLOpsClient } from './api';
@@ -26,6 +25,7 @@ import {
   shortSha,
   stripAnsi
 } from './format';
+import { LiveOutput } from './liveOutput';
 import { RunMetricsView } from './metrics';
 import { ExecutedNotebookFallback } from './notebookFallback';
 import type { RunsModel } from './model';
@@ -70,6 +70,7 @@ interface IDetailProps extends IDetailState {
   onRefresh: () => void;
   runId: string;
   metrics: RunMetrics;
+  model: RunsModel;
 }
 
 /** The header's buttons: cancel (while active), reproduce, delete, open, refresh. */
@@ -215,6 +216,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
       ) : null}
 
       <RunMetricsView metrics={props.metrics} active={active} trans={trans} />
+      <LiveOutput run={run} model={props.model} trans={trans} />
 
       {run.error && (
         <Section title={trans.__('Error')} className="jp-mlops-error-section">
@@ -546,6 +548,7 @@ export class RunDetailWidget extends ReactWidget {
         trans={trans}
         actions={wrapped}
         metrics={this.metrics}
+        model={this._options.model}
         onRefresh={() => void this.reload()}
       />
     );

@@ -1,6 +1,7 @@
 /**
  * The server-sent event stream of run changes (`GET events`): `run` events
- * carry a run summary, `run_deleted` events the id of a deleted run.
+ * carry a run summary, `run_deleted` events the id of a deleted run, `output`
+ * events that a run has new output (fetched from `GET runs/{id}/output`).
  *
  * The browser reconnects an `EventSource` by itself after a network error;
  * after an HTTP error it gives up, and then this class tries again itself
@@ -10,7 +11,7 @@
 import { IDisposable } from '@lumino/disposable';
 import { Throttler } from '@lumino/polling';
 
-import type { IRunDeleted, IRunSummary } from './api';
+import type { IRunDeleted, IRunOutputNotice, IRunSummary } from './api';
 import { disposePoll } from './polling';
 
 /** Wait before opening the stream again after the browser gave up on it. */
@@ -77,6 +78,12 @@ export class RunStream implements IDisposable {
         options.onDeleted(data.id);
       }
     });
+    source.addEventListener('output', event => {
+      const data = parseData<IRunOutputNotice>(event);
+      if (data && typeof data.run_id === 'string') {
+        options.onOutput?.(data);
+      }
+    });
     source.addEventListener('error', () => {
       wasDown = true;
       options.onDown();
@@ -116,6 +123,8 @@ export namespace RunStream {
     onOpen: (reconnected: boolean) => void;
     onRun: (run: IRunSummary) => void;
     onDeleted: (id: string) => void;
+    /** A run has new output (up to `seq`). */
+    onOutput?: (notice: IRunOutputNotice) => void;
     /** The stream is down (the browser may reconnect it by itself). */
     onDown: () => void;
   }

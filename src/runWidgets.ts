@@ -49,6 +49,9 @@ export class RunWidgets {
   /** What a run detail asks its host for. */
   readonly actions: IRunActions;
 
+  /** Told of each run submitted from this browser (the finish notifications). */
+  onRunSubmitted: ((run: IRunSummary) => void) | null = null;
+
   /** Open (or show again) the detail of a run. */
   openRun(id: string): MainAreaWidget<RunDetailWidget> {
     const { shell } = this._app;
@@ -132,6 +135,7 @@ export class RunWidgets {
 
   /** A run started elsewhere (a dialog, a schedule): list it and say so. */
   runStarted(run: IRunSummary, message: string): void {
+    this.onRunSubmitted?.(run);
     this._model.ensureStarted();
     this._model.upsert(run);
     this.notifyRun(message, run);
@@ -170,6 +174,7 @@ export class RunWidgets {
       reproduce: id =>
         attempt(trans.__('Could not reproduce run %1', id), async () => {
           const run = await client.reproduceRun(id);
+          this.onRunSubmitted?.(run);
           model.upsert(run);
           this.notifyRun(
             trans.__('Run %1 reproduces run %2.', shortId(run.id), shortId(id)),

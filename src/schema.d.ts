@@ -280,6 +280,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{run_id}/output": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * What a run's cells printed so far, after a cursor
+         * @description Chunks in order (stdout, stderr, results, errors), bounded per cell and per run by the server's `output_cell_max_bytes` and `output_run_max_bytes`: past a cap one `notice` chunk says so, and the full text is the run's `logs/output.txt` artifact. New output is announced by `output` events on `/events`; ask again with `after` = `next_after`.
+         */
+        get: operations["getRunOutput"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events": {
         parameters: {
             query?: never;
@@ -295,6 +317,8 @@ export interface paths {
          *       progress changes. The id is the newest change it reflects; reconnecting with
          *       `Last-Event-ID` replays the runs changed since.
          *     * `run_deleted`: data is `RunDeleted`.
+         *     * `output`: data is `RunOutputNotice`: the run has new output up to `seq`
+         *       (fetch it from `/runs/{run_id}/output?after=...`).
          *
          *     A comment line (`: keepalive`) is sent every 15 s of silence.
          */
@@ -766,6 +790,20 @@ export interface components {
             kernel: string | null;
             has_parameters_cell: boolean;
         };
+        OutputChunk: {
+            /** @description The run's chunk number */
+            seq: number;
+            /** @description The notebook cell that wrote it (0-based) */
+            cell_index: number | null;
+            /**
+             * @description `notice`: written by jupyter-mlops (the truncation marker).
+             * @enum {string}
+             */
+            stream: "stdout" | "stderr" | "result" | "error" | "notice";
+            text: string;
+            /** Format: date-time */
+            at: string;
+        };
         Parameter: {
             name: string;
             /** @enum {string} */
@@ -947,6 +985,23 @@ export interface components {
             run_id: string;
             status: components["schemas"]["RunStatus"];
             keys: components["schemas"]["MetricKey"][];
+        };
+        /** @description A page of a run's output after a cursor; ask again from `next_after` for more. */
+        RunOutput: {
+            run_id: string;
+            status: components["schemas"]["RunStatus"];
+            chunks: components["schemas"]["OutputChunk"][];
+            /** @description The `after` of the next request: the last `seq` seen. */
+            next_after: number;
+            /** @description The run has ended and every chunk was returned: none will follow. */
+            complete: boolean;
+            /** @description The artifact holding the run's full output, once stored (`logs/output.txt`); the store keeps a bounded part. */
+            full_output: string | null;
+        };
+        /** @description The data of an `output` event: the run has output up to `seq`. */
+        RunOutputNotice: {
+            run_id: string;
+            seq: number;
         };
         RunPage: {
             runs: components["schemas"]["RunListItem"][];
@@ -1857,6 +1912,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetricSeriesSet"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getRunOutput: {
+        parameters: {
+            query?: {
+                /** @description Return the chunks after this `seq` (0: from the start). */
+                after?: number;
+                /** @description Most chunks to return. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the run's output */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOutput"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -129,6 +129,7 @@ def test_unusable_artifact_root_warns_of_every_artifact(
             "the logged file 'weights.txt'",
             "the executed notebook (output.ipynb)",
             "the HTML rendering (output.html)",
+            "the full cell output (logs/output.txt)",
             "the kernel log (kernel.log)",
             "the runner log (runner.log)",
         ]

@@ -8,7 +8,7 @@ Exit codes scripts can rely on: 0 the run succeeded (or the command did its job)
 
 One module per command group, so a command imports only what it runs: :mod:`.run`,
 :mod:`.runs` (runs, show), :mod:`.cancel` (cancel, delete), :mod:`.reproduce`,
-:mod:`.results` (metrics, artifacts), :mod:`.kernels`, :mod:`.db`, :mod:`.schedule`,
+:mod:`.results` (metrics, artifacts), :mod:`.logs`, :mod:`.kernels`, :mod:`.db`, :mod:`.schedule`,
 :mod:`.scheduler`, :mod:`.trigger`, :mod:`.hooks`, :mod:`.streams`, :mod:`.lineage`
 (lineage, datasets); :mod:`.base` and :mod:`.follow` hold what they share, :mod:`.text` how
 they print for people.
@@ -44,6 +44,10 @@ class MLOpsApp(CommandGroupApp):
             "Print or export a run's metric series (csv, json).",
         ),
         "artifacts": (_command("results", "ArtifactsApp"), "A run's artifacts (get)."),
+        "logs": (
+            _command("logs", "LogsApp"),
+            "Print what a run's cells printed (--follow: until it ends).",
+        ),
         "kernels": (
             _command("kernels", "KernelsApp"),
             "Installed kernels and which can use CUDA; this machine's GPUs.",

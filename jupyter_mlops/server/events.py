@@ -9,6 +9,10 @@ no client nothing runs.
 
 The event id of each ``run`` event is the newest ``run_events.id`` it reflects, so a
 client that reconnects with ``Last-Event-ID`` gets the runs it missed replayed.
+
+The same poll announces new live output (``output`` events ``{"run_id", "seq"}``, from
+``run_output`` rows newer than the last seen); the text itself is fetched from
+``GET /runs/{id}/output?after=SEQ``, so the stream stays small however much a run prints.
 """
 
 from __future__ import annotations
@@ -78,6 +82,15 @@ def changed_runs(store: RunStore, since: EventPosition) -> tuple[EventPosition, 
     return position, _stream_events(changes)
 
 
+def output_events(store: RunStore, since_id: int) -> tuple[int, list[StreamEvent]]:
+    """``output`` events for the runs with output newer than ``since_id``, and the new
+    position."""
+    position, newest = store.output_changes(since_id)
+    return position, [
+        StreamEvent("output", {"run_id": run_id, "seq": seq}) for run_id, seq in newest.items()
+    ]
+
+
 def replay(store: RunStore, after: int, upto: int) -> list[StreamEvent]:
     """Runs with events in ``(after, upto]``: what a client resuming at ``after`` missed."""
     return _stream_events(store.runs_changed_between(after, upto))
@@ -90,6 +103,7 @@ class EventHub:
         self.store = store
         self.interval = interval
         self.position = EventPosition()
+        self.output_position = 0
         self._subscribers: set[Subscriber] = set()
         self._task: asyncio.Task[None] | None = None
         self._start_lock: asyncio.Lock | None = None
@@ -108,6 +122,7 @@ class EventHub:
                 # Fix the starting point before the client is told the stream is open,
                 # so a run submitted right after connecting is never missed.
                 self.position = await asyncio.to_thread(self.store.latest_event_position)
+                self.output_position = await asyncio.to_thread(self.store.latest_output_id)
                 self._task = asyncio.create_task(self._poll(), name="mlops-event-poller")
             subscriber = Subscriber()
             self._subscribers.add(subscriber)
@@ -143,8 +158,20 @@ class EventHub:
                     continue
                 self.position = position
                 self.publish(events)
+                await self._poll_output()
         finally:
             self._task = None
+
+    async def _poll_output(self) -> None:
+        try:
+            position, events = await asyncio.to_thread(
+                output_events, self.store, self.output_position
+            )
+        except Exception:  # as above: the next poll tries again
+            log.exception("jupyter-mlops: polling run output failed")
+            return
+        self.output_position = position
+        self.publish(events)
 
     async def stop(self) -> None:
         """End every stream and the poller (server shutdown)."""

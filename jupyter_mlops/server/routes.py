@@ -11,6 +11,8 @@ from .info_handlers import PATHS as INFO_PATHS
 from .info_handlers import HealthHandler, KernelsHandler, NotebookParametersHandler
 from .metric_handlers import PATHS as METRIC_PATHS
 from .metric_handlers import MetricSeriesHandler, MetricsHandler, RunMetricsHandler
+from .output_handlers import PATHS as OUTPUT_PATHS
+from .output_handlers import RunOutputHandler
 from .run_handlers import PATHS as RUN_PATHS
 from .run_handlers import (
     CancelHandler,
@@ -46,6 +48,7 @@ def handlers(base_url: str) -> Routes:
         (f"{run}/artifacts/(?P<name>.+)", ArtifactHandler),
         (f"{run}/notebook", ExecutedNotebookHandler),
         (f"{run}/html", HTMLHandler),
+        (f"{run}/output", RunOutputHandler),
         (f"{run}/metrics", RunMetricsHandler),
         (f"{run}/metrics/(?P<key>.+)", MetricSeriesHandler),
         ("metrics", MetricsHandler),
@@ -71,6 +74,7 @@ def api_paths() -> PathItems:
         **RUN_PATHS,
         **ARTIFACT_PATHS,
         **METRIC_PATHS,
+        **OUTPUT_PATHS,
         **STREAM_PATHS,
         **SCHEDULE_PATHS,
         **TRIGGER_PATHS,

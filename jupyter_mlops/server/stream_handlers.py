@@ -102,7 +102,9 @@ PATHS: PathItems = {
             "* `run` (with `id`): data is a `RunSummary`, sent whenever a run's status or "
             "cell\n  progress changes. The id is the newest change it reflects; reconnecting "
             "with\n  `Last-Event-ID` replays the runs changed since.\n"
-            "* `run_deleted`: data is `RunDeleted`.\n\n"
+            "* `run_deleted`: data is `RunDeleted`.\n"
+            "* `output`: data is `RunOutputNotice`: the run has new output up to `seq`\n"
+            "  (fetch it from `/runs/{run_id}/output?after=...`).\n\n"
             "A comment line (`: keepalive`) is sent every 15 s of silence.\n",
             "parameters": [
                 {

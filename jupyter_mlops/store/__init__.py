@@ -1,6 +1,7 @@
 """The run store: typed ORM tables, Alembic migrations and the ``RunStore`` queries."""
 
-from . import models_triggers  # noqa: F401  (its tables join the metadata)
+# Modules whose tables join the metadata (the migrations and the schema check read it).
+from . import models_output, models_triggers  # noqa: F401
 from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Artifact, Run, RunEvent, RunStatus
 from .models_inputs import RunInputRecord
 from .queries import RunPage

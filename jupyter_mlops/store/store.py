@@ -8,6 +8,7 @@ store goes, composed of one part per job.
 * :mod:`.artifacts`: artifacts, environment, logged params and tags;
 * :mod:`.events`: a run's events and the changes behind the event stream;
 * :mod:`.inputs`: what runs read (datasets by hash) and the lineage queries over it.
+* :mod:`.output`: what a run's cells printed (live output).
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
 alone. Beside them: the schedules' own store over the same engine (:mod:`.schedules`,
@@ -22,13 +23,22 @@ from .artifacts import ArtifactStore
 from .events import EventQueries
 from .inputs import InputStore
 from .metrics import MetricStore
+from .output import OutputStore
 from .queries import RunSearch
 from .runs import RunLifecycle
 
 __all__ = ["RunStore"]
 
 
-class RunStore(RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore, InputStore):
+class RunStore(
+    RunLifecycle,
+    RunSearch,
+    EventQueries,
+    MetricStore,
+    ArtifactStore,
+    InputStore,
+    OutputStore,
+):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
     @classmethod

@@ -32,6 +32,7 @@ from .datasets import (
     RunInput,
     RunLineage,
 )
+from .output import OutputChunk, RunOutput, RunOutputNotice
 from .requests import (
     CatchupPolicy,
     ConcurrencyPolicy,
@@ -132,6 +133,9 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     DatasetList,
     RunLineage,
     ContentLineage,
+    OutputChunk,
+    RunOutput,
+    RunOutputNotice,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -168,6 +172,7 @@ __all__ = [
     "NonNegativeInt",
     "Notebook",
     "NotebookParameters",
+    "OutputChunk",
     "Parameter",
     "PositiveSeconds",
     "ReproduceRequest",
@@ -181,6 +186,8 @@ __all__ = [
     "RunLineage",
     "RunListItem",
     "RunMetrics",
+    "RunOutput",
+    "RunOutputNotice",
     "RunPage",
     "RunRunner",
     "RunSnapshot",
