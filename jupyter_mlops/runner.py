@@ -174,6 +174,7 @@ class Runner:
         try:
             self.outputs.record_kernel_cuda(self._kernel_cuda)
             self.outputs.store_outputs()
+            self._verify(outcome.status)
         finally:
             reporter.stop()  # beating until here: a reconciler sees a runner at work
         self.store.transition(
@@ -181,6 +182,19 @@ class Runner:
         )
         log.info("run %s: %s", self.run_id, outcome.status.value)
         return outcome.status
+
+    def _verify(self, status: RunStatus) -> None:
+        """A verified reproduction's verdict, recorded here, where the run ends, whoever
+        started it (JupyterLab, the CLI, a schedule) and whether or not anyone waits."""
+        from .verify.service import verify_finished_run
+
+        try:
+            verdict = verify_finished_run(self.store, self.artifacts, self.run_id, status.value)
+        except Exception:
+            log.exception("run %s: could not record the verdict", self.run_id)
+            return
+        if verdict is not None:
+            log.info("run %s: verdict %s: %s", self.run_id, verdict.verdict, verdict.summary)
 
     def _wait_for_slot(self, run: Run) -> RunStatus | None:
         """Wait in ``queued`` until a slot is claimed (None), or return the status the run

@@ -6,7 +6,8 @@ store goes, composed of one part per job.
 * :mod:`.queue`: the slot queue (positions, locked claims);
 * :mod:`.metrics`: metric points, latest values and rollups;
 * :mod:`.artifacts`: artifacts, environment, logged params and tags;
-* :mod:`.events`: a run's events and the changes behind the event stream.
+* :mod:`.events`: a run's events and the changes behind the event stream;
+* :mod:`.verifications`: verified reproductions (request and verdict).
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
 alone. Beside them: the schedules' own store over the same engine (:mod:`.schedules`,
@@ -22,11 +23,14 @@ from .events import EventQueries
 from .metrics import MetricStore
 from .queries import RunSearch
 from .runs import RunLifecycle
+from .verifications import VerificationStore
 
 __all__ = ["RunStore"]
 
 
-class RunStore(RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore):
+class RunStore(
+    RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore, VerificationStore
+):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
     @classmethod
