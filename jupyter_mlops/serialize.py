@@ -82,8 +82,11 @@ def run_detail(
     artifacts: list[Artifact],
     environment: dict[str, Any] | None,
     metrics: dict[str, float | None],
+    verification: dict[str, Any] | None = None,
+    reproducibility: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Everything about one run."""
+    """Everything about one run; ``verification`` and ``reproducibility`` as
+    :func:`jupyter_mlops.reproducibility.record_fields` gives them."""
     detail = models.RunDetail(
         **_summary_fields(run, getattr(run, QUEUE_POSITION_ATTR, None)),
         parameter_types={p.name: p.type_name for p in run.params},
@@ -98,5 +101,7 @@ def run_detail(
         warnings=[e.message or "" for e in events if e.kind == WARNING_EVENT],
         environment=environment,
         metrics=metrics,
+        verification=verification,
+        reproducibility=reproducibility or [],
     )
     return detail.to_json()

@@ -45,7 +45,12 @@ def categorical_column(name: str, values: list[str]) -> dict[str, Any]:
 
 
 def table(*columns: dict[str, Any]) -> dict[str, Any]:
-    return {"format": "csv", "rows": columns[0]["count"], "sampled": False, "columns": list(columns)}
+    return {
+        "format": "csv",
+        "rows": columns[0]["count"],
+        "sampled": False,
+        "columns": list(columns),
+    }
 
 
 def test_the_same_distribution_does_not_drift() -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
 from traitlets import Bool, Float, List, Unicode
 
 from .base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, MLOpsBaseApp
 from .follow import SubmittingApp, wait_for_run
+from .verify_text import format_verification
 
 VERDICT_EXIT = {"identical": EXIT_OK, "equivalent": EXIT_OK, "differs": EXIT_FAILED}
 
@@ -107,26 +107,3 @@ class ReproduceApp(SubmittingApp):
         if verdict is None:  # the runner died before it could compare
             return status_exit or EXIT_FAILED
         return VERDICT_EXIT.get(verdict, EXIT_FAILED)
-
-
-def format_verification(verification: dict[str, Any]) -> str:
-    """The verdict for people: the line, the inputs that are not the same, the first
-    differing cells with their diff and the differing metrics."""
-    if not verification:
-        return "no verification recorded"
-    lines = [f"verdict: {verification.get('verdict') or 'none'}: {verification.get('summary')}"]
-    for check in verification.get("inputs") or []:
-        if check.get("status") != "same":
-            lines.append(f"  input {check['kind']} {check['name']}: {check['reason']}")
-    result = verification.get("result") or {}
-    for cell in result.get("cells") or []:
-        lines.append(f"  cell {cell['cell_index']}: {cell['outcome']}")
-        lines += [f"    {line}" for line in (cell.get("diff") or "").splitlines()]
-    for metric in result.get("metrics") or []:
-        lines.append(
-            f"  metric {metric['key']} step {metric['step']}: {metric['original']} -> "
-            f"{metric['reproduction']} ({metric['outcome']}: {metric['why']})"
-        )
-    for model in result.get("models") or []:
-        lines.append(f"  model {model['name']}: {model['original']} -> {model['reproduction']}")
-    return "\n".join(lines)

@@ -65,6 +65,13 @@ from .responses import (
     SnapshotDiff,
     ValidCronPreview,
 )
+from .verify import (
+    ColumnDrift,
+    InputCheck,
+    InputsComparison,
+    ReproducibilityItem,
+    RunVerification,
+)
 
 REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     SubmitRequest,
@@ -101,6 +108,11 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     ValidCronPreview,
     InvalidCronPreview,
     CronPreview,
+    InputCheck,
+    RunVerification,
+    ReproducibilityItem,
+    ColumnDrift,
+    InputsComparison,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -111,10 +123,13 @@ __all__ = [
     "Artifact",
     "CatchupPolicy",
     "ChangedFile",
+    "ColumnDrift",
     "ConcurrencyPolicy",
     "CronPreview",
     "Error",
     "Health",
+    "InputCheck",
+    "InputsComparison",
     "InvalidCronPreview",
     "Kernel",
     "KernelCuda",
@@ -131,6 +146,7 @@ __all__ = [
     "Parameter",
     "PositiveSeconds",
     "ReproduceRequest",
+    "ReproducibilityItem",
     "RequestModel",
     "ResponseModel",
     "RunDeleted",
@@ -143,6 +159,7 @@ __all__ = [
     "RunRunner",
     "RunSnapshot",
     "RunSummary",
+    "RunVerification",
     "Schedule",
     "ScheduleChanges",
     "ScheduleDetail",

@@ -13,6 +13,7 @@ from pydantic import Field, RootModel
 
 from .base import ResponseModel, RunStatusName, Timestamp
 from .requests import Catchup, Concurrency
+from .verify import ReproducibilityItem, RunVerification
 
 RunIdText = Annotated[str, Field(json_schema_extra={"pattern": "^[0-9a-f]{1,32}$"})]
 MetricValue = float | None
@@ -157,6 +158,13 @@ class RunDetail(RunSummary):
     )
     metrics: dict[str, MetricValue] = Field(
         description="Latest value of each logged metric (null for NaN or infinite)."
+    )
+    verification: RunVerification | None = Field(
+        None, description="Set on a verified reproduction: its input check and verdict."
+    )
+    reproducibility: list[ReproducibilityItem] = Field(
+        default_factory=list,
+        description="What a rebuild needs and whether the run pinned it (item, pinned, detail).",
     )
 
 
