@@ -1,7 +1,8 @@
 /**
  * Compare runs side by side: run facts, parameters and metrics, with the rows
  * whose values differ highlighted, metric plots overlaid across the runs, and
- * the code difference of their snapshots.
+ * the code difference of their snapshots; their inputs and data drift come
+ * from `inputDrift.tsx`.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
@@ -11,6 +12,7 @@ import type { IRunDetail, ISnapshotDiff, MLOpsClient } from './api';
 import { compareRows, ICompareRow } from './compareRows';
 import { ErrorBanner, StatusBadge } from './components';
 import { CheckboxField } from './formFields';
+import { InputDrifts } from './inputDrift';
 import { runLabel, shortId } from './format';
 import { CompareMetrics } from './metrics';
 import type { RunsModel } from './model';
@@ -217,6 +219,7 @@ function CompareView(
         trans={trans}
         version={props.version}
       />
+      <InputDrifts runs={runs} client={props.client} trans={trans} />
       <CodeDiffs runs={runs} client={props.client} trans={trans} />
     </div>
   );

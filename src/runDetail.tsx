@@ -9,7 +9,7 @@ import * as React from 'react';
 
 import { Debouncer, Poll } from '@lumino/polling';
 
-import type { IRunDetail, MLOpsClient } from './api';
+import type { IReproduceOptions, IRunDetail, MLOpsClient } from './api';
 import {
   ErrorBanner,
   Progress,
@@ -35,6 +35,7 @@ import { Artifacts, KeyValues, Timeline } from './runFacts';
 import { RunMetrics } from './runMetrics';
 import { RunWatcher } from './runWatcher';
 import { isActive } from './status';
+import { RunVerificationViews, verifyButton } from './verification';
 
 /** Milliseconds between metric refreshes while the run is going. */
 export const METRICS_LIVE_MS = 2000;
@@ -46,7 +47,7 @@ export const OUTPUT_NOTEBOOK = 'output.ipynb';
 /** Actions the detail view asks its host for. */
 export interface IRunActions {
   cancel(id: string): Promise<void>;
-  reproduce(id: string): Promise<void>;
+  reproduce(id: string, options?: IReproduceOptions): Promise<void>;
   remove(id: string): Promise<boolean>;
   openRun(id: string): void;
   openNotebook(path: string): void;
@@ -108,6 +109,7 @@ function DetailActions(props: {
       disabled: busy !== null,
       onClick: () => void actions.reproduce(run.id)
     },
+    ...verifyButton(run, busy, actions, trans),
     {
       className: 'jp-mod-warn jp-mlops-delete',
       label: trans.__('Delete'),
@@ -213,6 +215,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
         </ul>
       ) : null}
 
+      <RunVerificationViews run={run} trans={trans} />
       <RunMetricsView metrics={props.metrics} active={active} trans={trans} />
 
       {run.error && (
@@ -524,7 +527,8 @@ export class RunDetailWidget extends ReactWidget {
     const { client, trans, actions } = this._options;
     const wrapped: IRunActions = {
       cancel: id => this.act('cancel', () => actions.cancel(id)),
-      reproduce: id => this.act('reproduce', () => actions.reproduce(id)),
+      reproduce: (id, options) =>
+        this.act('reproduce', () => actions.reproduce(id, options)),
       remove: async id => {
         let removed = false;
         await this.act('delete', async () => {

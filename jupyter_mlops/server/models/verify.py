@@ -75,7 +75,10 @@ class RunVerification(ResponseModel):
     options: VerifyOptions
     inputs: list[InputCheck]
     changed_inputs: bool = Field(description="It ran although inputs changed (allowed).")
-    verdict: Verdict | None = Field(description="null until the reproduction ends.")
+    verdict: Verdict | None = Field(
+        description="null until the reproduction ends.",
+        json_schema_extra={"enum": ["identical", "equivalent", "differs", None]},
+    )
     summary: str | None
     result: VerificationResult | None
     finished_at: Timestamp | None
