@@ -16,7 +16,8 @@ exactly one terminal status:
    (signal or store flag) and the timeout by killing the kernel's whole process tree; on
    a Dask worker, end the run as lost when the worker process dies;
 4. store the executed notebook, its HTML rendering (see :mod:`jupyter_mlops.rendering`)
-   and the runner log as artifacts, and only then record the terminal status, so a
+   and the runner log as artifacts, for a verified reproduction its verdict against the
+   original (:mod:`jupyter_mlops.verify`), and only then record the terminal status, so a
    finished run is never half written.
 
 This module is the sequence; its parts have modules of their own: stopping (signals,

@@ -7,9 +7,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import type { IInputsComparison, IRunDetail, MLOpsClient } from './api';
+import { useAgainstFirst } from './againstFirst';
 import { ErrorBanner, TableHead } from './components';
 import { shortId, shortSha } from './format';
-import { errorMessage } from './request';
 
 type IInputRow = IInputsComparison['inputs'][number];
 
@@ -87,37 +87,9 @@ export function InputDrifts(props: {
   trans: TranslationBundle;
 }): JSX.Element | null {
   const { runs, client, trans } = props;
-  const [results, setResults] = React.useState<
-    Array<{
-      other: string;
-      data: IInputsComparison | null;
-      error: string | null;
-    }>
-  >([]);
-  const key = runs.map(r => r.id).join(',');
-  React.useEffect(() => {
-    let alive = true;
-    const base = runs[0];
-    void Promise.all(
-      runs.slice(1).map(other =>
-        client.compareRunInputs(base.id, other.id).then(
-          data => ({ other: other.id, data, error: null }),
-          (reason: unknown) => ({
-            other: other.id,
-            data: null,
-            error: errorMessage(reason)
-          })
-        )
-      )
-    ).then(found => {
-      if (alive) {
-        setResults(found);
-      }
-    });
-    return () => {
-      alive = false;
-    };
-  }, [key]);
+  const results = useAgainstFirst(runs, (base, other) =>
+    client.compareRunInputs(base, other)
+  );
   if (runs.length < 2) {
     return null;
   }

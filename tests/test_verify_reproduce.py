@@ -87,3 +87,23 @@ def test_a_noisy_metric_is_equivalent_within_rtol_only(env: dict[str, str], proj
     assert first["key"] == "accuracy" and first["outcome"] == "differs"
     assert first["original"] != first["reproduction"]
     assert "metric accuracy at step" in outside["summary"]
+
+
+def test_model_weights_are_compared_by_hash(env: dict[str, str], project: Path) -> None:
+    fixed = run_notebook("verify_model.ipynb", env, project)
+    code, same = verify(fixed, env)
+    assert code == 0 and same["verdict"] == "identical", same["summary"]
+    assert same["result"]["counts"]["models_compared"] == 1
+    detail = show(same["run_id"], env)
+    assert detail["environment"]["kernel_cuda"]["deterministic_algorithms"] is False
+    items = {i["item"]: i for i in detail["reproducibility"]}
+    assert items["framework"]["detail"].startswith("torch ")
+    assert items["deterministic algorithms"]["detail"] == "torch.use_deterministic_algorithms off"
+
+    drawn = run_notebook("verify_model.ipynb", env, project, "-p", "from_run_id", "True")
+    code, other = verify(drawn, env)
+    assert code == 1 and other["verdict"] == "differs"
+    [model] = other["result"]["models"]
+    assert model["name"] == "model" and model["original"] != model["reproduction"]
+    assert "model weights differ: model" in other["summary"]
+    assert other["result"]["cells"] == []  # the same printed text
