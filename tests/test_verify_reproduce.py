@@ -95,7 +95,15 @@ def test_model_weights_are_compared_by_hash(env: dict[str, str], project: Path) 
     assert code == 0 and same["verdict"] == "identical", same["summary"]
     assert same["result"]["counts"]["models_compared"] == 1
     detail = show(same["run_id"], env)
-    assert detail["environment"]["kernel_cuda"]["deterministic_algorithms"] is False
+    record = detail["environment"]  # every input a rebuild needs is named in it
+    assert record["kernel_cuda"]["deterministic_algorithms"] is False
+    assert record["kernel_cuda"]["torch_version"] == record["packages"]["torch"]
+    assert {"version", "cuda", "cudnn"} <= set(record["torch"])
+    assert "driver_version" in record["gpus"] and "devices" in record["gpus"]
+    assert record["git"]["commit"] == detail["snapshot"]["commit"]
+    assert record["python"]["version"] and record["kernel"]["name"] == "python3"
+    assert set(record["container"]) == {"in_container", "evidence", "image"}
+    assert record["lock_files"] == [] and record["seed"] == detail["seed"]
     items = {i["item"]: i for i in detail["reproducibility"]}
     assert items["framework"]["detail"].startswith("torch ")
     assert items["deterministic algorithms"]["detail"] == "torch.use_deterministic_algorithms off"

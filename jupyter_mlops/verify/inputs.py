@@ -17,10 +17,12 @@ A changed or missing dataset, commit or kernel refuses the reproduction
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 SAME = "same"
@@ -154,13 +156,45 @@ def check_packages(
     return checks
 
 
+def snapshot_file_sha256(run: Any, uri: str) -> str | None:
+    """The sha256 of the file ``uri`` as the run's snapshot holds it (a job reads its
+    snapshot's copy of a file under its worktree, and so does its reproduction); None when
+    the path is not a file of the snapshot."""
+    from ..gitcmd import run_git
+
+    try:
+        relative = Path(uri).relative_to(run.worktree)
+    except (ValueError, TypeError):
+        return None
+    if not run.commit_sha or not run.git_dir:
+        return None
+    try:
+        proc = run_git(
+            [
+                "--git-dir",
+                run.git_dir,
+                "cat-file",
+                "blob",
+                f"{run.commit_sha}:{relative.as_posix()}",
+            ],
+            check=False,
+            timeout=120,
+        )
+    except Exception:
+        return None
+    return hashlib.sha256(proc.stdout).hexdigest() if proc.returncode == 0 else None
+
+
 def check_inputs_recorded(
     records: Sequence[Any],
     fingerprint: Callable[[str], Any],
     artifact_exists: Callable[[str], bool],
+    in_snapshot: Callable[[str], str | None] = lambda uri: None,
 ) -> list[InputCheck]:
-    """The datasets (re-hashed with ``fingerprint``) and upstream artifacts (their blob
-    must still exist) a run recorded as inputs (``RunStore.run_inputs`` records)."""
+    """The datasets and upstream artifacts a run recorded as inputs
+    (``RunStore.run_inputs`` records): a dataset the snapshot holds with the recorded
+    content is the same (the reproduction reads that copy), any other is re-hashed with
+    ``fingerprint``; an artifact's blob must still exist."""
     checks = []
     for record in records:
         kind = getattr(record, "kind", "dataset") or "dataset"
@@ -172,6 +206,11 @@ def check_inputs_recorded(
             present = artifact_exists(record.sha256)
             checks.append(
                 compared(kind, label, record.sha256, record.sha256 if present else None, True)
+            )
+            continue
+        if in_snapshot(record.uri) == record.sha256:
+            checks.append(
+                compared(kind, f"{label} (in the snapshot)", record.sha256, record.sha256, True)
             )
             continue
         try:
@@ -202,7 +241,9 @@ def check_run_inputs(
     if records:
         from ..datasets import fingerprint
 
-        checks += check_inputs_recorded(records, fingerprint, artifacts.exists)
+        checks += check_inputs_recorded(
+            records, fingerprint, artifacts.exists, lambda uri: snapshot_file_sha256(run, uri)
+        )
     environment = store.environment(run.id) or {}
     packages = environment.get("packages")
     if isinstance(packages, dict) and "error" not in packages and checks[1].status == SAME:
