@@ -82,11 +82,13 @@ def run_detail(
     artifacts: list[Artifact],
     environment: dict[str, Any] | None,
     metrics: dict[str, float | None],
+    inputs: list[Any] | None = None,
     verification: dict[str, Any] | None = None,
     reproducibility: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Everything about one run; ``verification`` and ``reproducibility`` as
-    :func:`jupyter_mlops.reproducibility.record_fields` gives them."""
+    """Everything about one run (``inputs``: its :class:`RunInputRecord` rows;
+    ``verification`` and ``reproducibility`` as
+    :func:`jupyter_mlops.reproducibility.record_fields` gives them)."""
     detail = models.RunDetail(
         **_summary_fields(run, getattr(run, QUEUE_POSITION_ATTR, None)),
         parameter_types={p.name: p.type_name for p in run.params},
@@ -101,6 +103,7 @@ def run_detail(
         warnings=[e.message or "" for e in events if e.kind == WARNING_EVENT],
         environment=environment,
         metrics=metrics,
+        inputs=[_row(models.RunInput, i) for i in inputs or []],
         verification=verification,
         reproducibility=reproducibility or [],
     )

@@ -32,10 +32,11 @@ import type { RunsModel } from './model';
 import { disposePoll, intervalPoll, isStopped, startLater } from './polling';
 import { errorMessage } from './request';
 import { Artifacts, KeyValues, Timeline } from './runFacts';
+import { RunInputs } from './runInputs';
 import { RunMetrics } from './runMetrics';
 import { RunWatcher } from './runWatcher';
 import { isActive } from './status';
-import { RunVerificationViews, verifyButton } from './verification';
+import { reproduceButtons, RunVerificationViews } from './verification';
 
 /** Milliseconds between metric refreshes while the run is going. */
 export const METRICS_LIVE_MS = 2000;
@@ -100,16 +101,7 @@ function DetailActions(props: {
           }
         ]
       : []),
-    {
-      className: 'jp-mod-accept jp-mlops-reproduce',
-      label: trans.__('Reproduce'),
-      title: trans.__(
-        'Run again with the same commit, parameters, seed and kernel'
-      ),
-      disabled: busy !== null,
-      onClick: () => void actions.reproduce(run.id)
-    },
-    ...verifyButton(run, busy, actions, trans),
+    ...reproduceButtons(run, busy, actions, trans),
     {
       className: 'jp-mod-warn jp-mlops-delete',
       label: trans.__('Delete'),
@@ -344,6 +336,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
           <Timeline events={run.status_history} trans={trans} />
         </Section>
 
+        <RunInputs {...props} />
         <Section title={trans.__('Artifacts')}>
           <Artifacts
             runId={run.id}

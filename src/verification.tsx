@@ -1,6 +1,7 @@
 /**
- * A verified reproduction in the run detail: the "Reproduce and verify"
- * action, the verdict with the first differing cells (their diff), metrics
+ * A verified reproduction in the run detail: Reproduce and, beside it,
+ * "Reproduce and verify";
+ * the verdict with the first differing cells (their diff), metrics
  * and model weights, the check of every recorded input, and the run's
  * reproducibility summary (what a rebuild needs, pinned or not).
  */
@@ -24,8 +25,8 @@ interface IVerifyActions {
   reproduce(id: string, options?: IReproduceOptions): Promise<void>;
 }
 
-/** The "Reproduce and verify" button, next to Reproduce. */
-export function verifyButton(
+/** The Reproduce button and, next to it, "Reproduce and verify". */
+export function reproduceButtons(
   run: IRunDetail,
   busy: string | null,
   actions: IVerifyActions,
@@ -38,6 +39,15 @@ export function verifyButton(
   onClick: () => void;
 }> {
   return [
+    {
+      className: 'jp-mod-accept jp-mlops-reproduce',
+      label: trans.__('Reproduce'),
+      title: trans.__(
+        'Run again with the same commit, parameters, seed and kernel'
+      ),
+      disabled: busy !== null,
+      onClick: () => void actions.reproduce(run.id)
+    },
     {
       className: 'jp-mlops-reproduce-verify',
       label: trans.__('Reproduce and verify'),

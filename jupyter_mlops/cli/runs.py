@@ -76,6 +76,7 @@ class ShowApp(MLOpsBaseApp):
             artifacts=store.artifacts(run_id),
             environment=environment,
             metrics=store.latest_metrics(run_id),
+            inputs=store.run_inputs(run_id),
             **record_fields(store, run, environment),
         )
         return self.print_result(detail, format_run_detail)

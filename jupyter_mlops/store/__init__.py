@@ -1,6 +1,7 @@
 """The run store: typed ORM tables, Alembic migrations and the ``RunStore`` queries."""
 
 from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Artifact, Run, RunEvent, RunStatus
+from .models_inputs import RunInputRecord
 from .queries import RunPage
 from .runs import RunNotFound
 from .store import RunStore
@@ -11,6 +12,7 @@ __all__ = [
     "Artifact",
     "Run",
     "RunEvent",
+    "RunInputRecord",
     "RunNotFound",
     "RunPage",
     "RunStatus",

@@ -7,6 +7,7 @@ store goes, composed of one part per job.
 * :mod:`.metrics`: metric points, latest values and rollups;
 * :mod:`.artifacts`: artifacts, environment, logged params and tags;
 * :mod:`.events`: a run's events and the changes behind the event stream;
+* :mod:`.inputs`: what runs read (datasets by hash) and the lineage queries over it;
 * :mod:`.verifications`: verified reproductions (request and verdict).
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
@@ -20,6 +21,7 @@ from __future__ import annotations
 from ..config import Settings
 from .artifacts import ArtifactStore
 from .events import EventQueries
+from .inputs import InputStore
 from .metrics import MetricStore
 from .queries import RunSearch
 from .runs import RunLifecycle
@@ -29,7 +31,13 @@ __all__ = ["RunStore"]
 
 
 class RunStore(
-    RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore, VerificationStore
+    RunLifecycle,
+    RunSearch,
+    EventQueries,
+    MetricStore,
+    ArtifactStore,
+    InputStore,
+    VerificationStore,
 ):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 

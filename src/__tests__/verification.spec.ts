@@ -1,5 +1,9 @@
 import { figure } from '../inputDrift';
-import { verdictLabel, verifyButton, VERIFY_OPTIONS } from '../verification';
+import {
+  verdictLabel,
+  reproduceButtons,
+  VERIFY_OPTIONS
+} from '../verification';
 import { detail } from './runs';
 import { trans } from './trans';
 
@@ -18,26 +22,34 @@ describe('verification', () => {
         asked.push([id, options]);
       }
     };
-    const [button] = verifyButton(detail({ id: 'r1' }), null, actions, trans);
+    const [plain, button] = reproduceButtons(
+      detail({ id: 'r1' }),
+      null,
+      actions,
+      trans
+    );
+    expect(plain.label).toBe('Reproduce');
     expect(button.label).toBe('Reproduce and verify');
     expect(button.disabled).toBe(false);
     button.onClick();
     expect(asked).toEqual([['r1', VERIFY_OPTIONS]]);
+    plain.onClick();
+    expect(asked[1]).toEqual(['r1', undefined]);
     expect(VERIFY_OPTIONS).toEqual({ verify: true });
-    const busy = verifyButton(
+    const busy = reproduceButtons(
       detail({ id: 'r1' }),
       'reproduce',
       actions,
       trans
     );
-    expect(busy[0].disabled).toBe(true);
-    const interactive = verifyButton(
+    expect(busy.map(b => b.disabled)).toEqual([true, true]);
+    const interactive = reproduceButtons(
       detail({ commit: '' }),
       null,
       actions,
       trans
     );
-    expect(interactive[0].disabled).toBe(true);
+    expect(interactive[1].disabled).toBe(true);
   });
 
   it('prints drift figures with three decimals', () => {

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, RootModel
 
 from .base import ResponseModel, RunStatusName, Timestamp
+from .datasets import RunInput
 from .requests import Catchup, Concurrency
 from .verify import ReproducibilityItem, RunVerification
 
@@ -158,6 +159,10 @@ class RunDetail(RunSummary):
     )
     metrics: dict[str, MetricValue] = Field(
         description="Latest value of each logged metric (null for NaN or infinite)."
+    )
+    inputs: list[RunInput] = Field(
+        default_factory=list,
+        description="What the run read (datasets by content hash), in the order recorded.",
     )
     verification: RunVerification | None = Field(
         None, description="Set on a verified reproduction: its input check and verdict."
