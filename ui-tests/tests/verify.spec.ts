@@ -2,7 +2,8 @@
  * A verified reproduction from the run detail: "Reproduce and verify" starts
  * it, nobody waits, its runner records the verdict, and the reproduction's
  * detail shows it with the differing cell's diff; every run lists what is
- * pinned for a rebuild; the compare view has the runs' inputs.
+ * pinned for a rebuild; the compare view shows a changed dataset with its
+ * drift, and a verified reproduction of a run whose data changed is refused.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
@@ -68,6 +69,18 @@ async function reproduceAndVerify(
   await waitForStatus(copy, 'succeeded', RUN_TIMEOUT);
   return copy;
 }
+
+/** A CSV of 200 rows whose column x starts at `shift`. */
+function table(shift: number): string {
+  const rows = Array.from({ length: 200 }, (_, i) => `${i + shift},k${i % 3}`);
+  return ['x,kind', ...rows].join('\n') + '\n';
+}
+
+/** Reads the dataset its parameter names (recorded by the runner). */
+const DATA_NOTEBOOK = notebook([
+  { source: 'train = "train.csv"  # mlops: dataset', tags: ['parameters'] },
+  { source: 'print(len(open(train).read().splitlines()))' }
+]);
 
 test.describe('Reproduce and verify', () => {
   useMLOpsAPI();
@@ -139,30 +152,56 @@ test.describe('Reproduce and verify', () => {
     await page.screenshot({ path: SHOTS + '/verify-differs.png' });
   });
 
-  test('the compare view lists the runs inputs', async ({ page, tmpPath }) => {
-    const path = await putNotebook(
-      page,
-      tmpPath,
-      'steady.ipynb',
-      STEADY_NOTEBOOK
+  test('compare shows a changed dataset with drift; verify refuses it', async ({
+    page,
+    tmpPath
+  }) => {
+    await page.contents.uploadContent(table(0), 'text', `${tmpPath}/train.csv`);
+    await page.contents.uploadContent(
+      table(150),
+      'text',
+      `${tmpPath}/train_v2.csv`
     );
+    const path = await putNotebook(page, tmpPath, 'data.ipynb', DATA_NOTEBOOK);
     const a = await submitByAPI(page, { notebook: path });
     const b = await submitByAPI(page, {
       notebook: path,
-      parameters: { scale: 3 }
+      parameters: { train: 'train_v2.csv' }
     });
     const panel = await openRunsPanel(page);
     for (const run of [a, b]) {
       const row = runRow(panel, run.id);
       await expect(row).toBeVisible({ timeout: 30_000 });
+      await waitForStatus(row, 'succeeded');
       await row.locator('.jp-mlops-run-select').check();
     }
     await panel.locator('.jp-mlops-compare').click();
     const inputs = page.locator('.jp-mlops-compare-inputs');
-    await expect(inputs).toBeVisible();
-    await expect(inputs).toContainText('Inputs (against');
-    await expect(inputs.locator(`[data-run-id="${b.id}"]`)).toContainText(
-      'Neither run recorded inputs.'
+    const train = inputs.locator('tbody[data-input="train"]');
+    await expect(train).toHaveAttribute('data-status', 'changed', {
+      timeout: 30_000
+    });
+    await expect(train.locator('tr[data-column="x"]')).toHaveAttribute(
+      'data-flagged',
+      'true'
+    );
+    await expect(train.locator('tr[data-column="x"]')).toContainText('PSI');
+    await page.screenshot({ path: SHOTS + '/compare-drift.png' });
+
+    // the data of run a changes: its verified reproduction is refused
+    await page.contents.uploadContent(table(7), 'text', `${tmpPath}/train.csv`);
+    await runRow(panel, a.id).locator('.jp-mlops-run-open').click();
+    const detail = page.locator(
+      `.jp-mlops-detail[data-run-id="${a.id}"][data-status="succeeded"]`
+    );
+    await expect(detail).toBeVisible({ timeout: 30_000 });
+    await detail.locator('.jp-mlops-reproduce-verify').click();
+    await expect(detail.locator('.jp-mlops-panel-error')).toContainText(
+      'train.csv',
+      { timeout: 30_000 }
+    );
+    await expect(detail.locator('.jp-mlops-panel-error')).toContainText(
+      'changed'
     );
   });
 });
