@@ -61,7 +61,8 @@ def test_a_changed_dataset_is_refused_before_anything_runs(
     code, allowed = verify(original, env, "--allow-changed-inputs")
     assert code == 1 and allowed["verdict"] == "differs"  # the printed mean moved
     assert allowed["changed_inputs"] is True
-    assert [c["cell_index"] for c in allowed["result"]["cells"]] == [1]
+    # cell 1 is the injected parameters cell (the same on both sides): the mean is cell 2
+    assert [c["cell_index"] for c in allowed["result"]["cells"]] == [2]
     copy = show(allowed["run_id"], env)
     assert any("changed inputs" in w and str(data) in w for w in copy["warnings"])
 
