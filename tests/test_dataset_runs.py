@@ -179,3 +179,27 @@ def test_use_dataset_interactively(settings: Settings, tmp_path: Path) -> None:
         assert inputs[0].stats["columns"][0]["mean"] == 5.5
     finally:
         store.close()
+
+
+def test_secret_and_non_path_dataset_parameters(service: JobService, project: Path) -> None:
+    """A secret dataset parameter is not recorded (its path is the secret) but said so;
+    a value that is no path fails the run before the kernel, naming the parameter."""
+    notebook = committed_notebook(
+        project,
+        "odd.ipynb",
+        'secret_source = "data/t.csv"  # mlops: dataset\nlimit = 3  # mlops: dataset\n',
+        "print(limit)",
+        {"t.csv": 5},
+    )
+    run = wait_for(
+        service,
+        service.submit(
+            RunSpec(notebook=str(notebook), raw_parameters={"secret_source": "data/t.csv"})
+        ),
+    )
+    assert run.status == "failed"
+    assert "parameter 'limit' is declared '# mlops: dataset'" in (run.status_reason or "")
+    assert run.kernel_pid is None
+    warnings = [e.message for e in service.store.events(run.id, kind="warning")]
+    assert warnings == ["the dataset parameter 'secret_source' is secret, so it was not recorded"]
+    assert service.store.run_inputs(run.id) == []

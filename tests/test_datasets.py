@@ -8,6 +8,7 @@ import csv
 import os
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,6 +188,43 @@ def test_cache_that_cannot_be_written_is_skipped(tmp_path: Path) -> None:
     cache = StatCache(blocker / "c.sqlite3")
     data = write_csv(tmp_path / "t.csv", 3)
     assert fingerprint(data, cache=cache).sha256 == sha256sum(data)[0]
+
+
+def test_processes_share_one_cache_file(tmp_path: Path) -> None:
+    """Four processes hash the same files into one cache file at once: every hash right,
+    every file cached once, then found by a fifth process without reading."""
+    files = []
+    for i in range(20):
+        path = tmp_path / f"f{i}.bin"
+        path.write_bytes(os.urandom(64 * 1024) + bytes([i]))
+        files.append(aged(path))
+    cache_path = tmp_path / "shared.sqlite3"
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from jupyter_mlops.datasets import fingerprint\n"
+        "from jupyter_mlops.datasets.statcache import StatCache\n"
+        "cache = StatCache(Path(sys.argv[1]))\n"
+        "for name in sys.argv[2:]:\n"
+        "    print(fingerprint(name, cache=cache).sha256)\n"
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(cache_path), *map(str, files)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    expected = sha256sum(*files)
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        assert out.split() == expected
+    later = CountingCache(cache_path)
+    assert [fingerprint(f, cache=later).sha256 for f in files] == expected
+    assert (later.hits, later.stored) == (20, 0)
 
 
 # -- table statistics ---------------------------------------------------------------

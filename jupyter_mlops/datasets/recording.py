@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,9 @@ from .fingerprint import DatasetFingerprint, default_cache, fingerprint
 if TYPE_CHECKING:
     from ..config import Settings
     from ..store import Run, RunStore
+
+_DATASET_MARK = re.compile(rb"mlops:\s*dataset", re.IGNORECASE)
+"""The marker's bytes in a notebook file (a quick test before the notebook is parsed)."""
 
 SnapshotMap = tuple[Path, str]
 """(the run's materialized snapshot directory, the worktree it was taken from)."""
@@ -81,6 +85,8 @@ def dataset_parameters(notebook: Path, values: Mapping[str, Any]) -> dict[str, A
     from ..notebook.inspection import inspect_parameters
     from ..notebook.reading import read_notebook
 
+    if not _DATASET_MARK.search(notebook.read_bytes()):
+        return {}  # the common case, decided without parsing the notebook
     declared = [p for p in inspect_parameters(read_notebook(notebook)) if p.dataset]
     return {p.name: values.get(p.name, p.default) for p in declared}
 
@@ -90,13 +96,20 @@ def record_parameter_datasets(
 ) -> list[DatasetFingerprint]:
     """Record every dataset parameter's input, relative paths against the notebook's
     directory (the kernel's working directory). A parameter whose value is empty or
-    ``None`` records nothing; one that is not a path or URL is refused."""
+    ``None`` records nothing, a secret one a warning; one that is not a path or URL is
+    refused."""
+    from ..masking import SecretFromEnv
     from ..store.inputs import input_record
 
     records, found = [], []
     mapping = snapshot_map(run)
     for name, value in dataset_parameters(notebook, values).items():
         if value is None or value == "":
+            continue
+        if isinstance(value, SecretFromEnv):  # its path is a secret: not written anywhere
+            store.add_warning(
+                run.id, f"the dataset parameter {name!r} is secret, so it was not recorded"
+            )
             continue
         if not isinstance(value, str):
             raise TypeError(
