@@ -16,6 +16,7 @@ from .output_handlers import RunOutputHandler
 from .run_handlers import PATHS as RUN_PATHS
 from .run_handlers import (
     CancelHandler,
+    InputDriftHandler,
     ReproduceHandler,
     RunDiffHandler,
     RunHandler,
@@ -45,6 +46,7 @@ def handlers(base_url: str) -> Routes:
         (f"{run}/cancel", CancelHandler),
         (f"{run}/reproduce", ReproduceHandler),
         (f"{run}/diff/(?P<other_id>[0-9a-f]{{1,32}})", RunDiffHandler),
+        (f"{run}/input-drift/(?P<other_id>[0-9a-f]{{1,32}})", InputDriftHandler),
         (f"{run}/artifacts/(?P<name>.+)", ArtifactHandler),
         (f"{run}/notebook", ExecutedNotebookHandler),
         (f"{run}/html", HTMLHandler),

@@ -7,8 +7,9 @@ store goes, composed of one part per job.
 * :mod:`.metrics`: metric points, latest values and rollups;
 * :mod:`.artifacts`: artifacts, environment, logged params and tags;
 * :mod:`.events`: a run's events and the changes behind the event stream;
-* :mod:`.inputs`: what runs read (datasets by hash) and the lineage queries over it.
-* :mod:`.output`: what a run's cells printed (live output).
+* :mod:`.inputs`: what runs read (datasets by hash) and the lineage queries over it;
+* :mod:`.output`: what a run's cells printed (live output);
+* :mod:`.verifications`: verified reproductions (request and verdict).
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
 alone. Beside them: the schedules' own store over the same engine (:mod:`.schedules`,
@@ -26,6 +27,7 @@ from .metrics import MetricStore
 from .output import OutputStore
 from .queries import RunSearch
 from .runs import RunLifecycle
+from .verifications import VerificationStore
 
 __all__ = ["RunStore"]
 
@@ -38,6 +40,7 @@ class RunStore(
     ArtifactStore,
     InputStore,
     OutputStore,
+    VerificationStore,
 ):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 

@@ -87,6 +87,13 @@ from .triggers import (
     TriggerList,
     TriggerRequest,
 )
+from .verify import (
+    ColumnDrift,
+    InputCheck,
+    InputsComparison,
+    ReproducibilityItem,
+    RunVerification,
+)
 
 REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     SubmitRequest,
@@ -136,6 +143,11 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     OutputChunk,
     RunOutput,
     RunOutputNotice,
+    InputCheck,
+    RunVerification,
+    ReproducibilityItem,
+    ColumnDrift,
+    InputsComparison,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -146,6 +158,7 @@ __all__ = [
     "Artifact",
     "CatchupPolicy",
     "ChangedFile",
+    "ColumnDrift",
     "ConcurrencyPolicy",
     "ContentLineage",
     "CronPreview",
@@ -154,6 +167,8 @@ __all__ = [
     "DatasetVersion",
     "Error",
     "Health",
+    "InputCheck",
+    "InputsComparison",
     "InvalidCronPreview",
     "Kernel",
     "KernelCuda",
@@ -176,6 +191,7 @@ __all__ = [
     "Parameter",
     "PositiveSeconds",
     "ReproduceRequest",
+    "ReproducibilityItem",
     "RequestModel",
     "ResponseModel",
     "RunDeleted",
@@ -192,6 +208,7 @@ __all__ = [
     "RunRunner",
     "RunSnapshot",
     "RunSummary",
+    "RunVerification",
     "Schedule",
     "ScheduleChanges",
     "ScheduleDetail",
