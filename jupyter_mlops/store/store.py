@@ -3,6 +3,7 @@ store goes, composed of one part per job.
 
 * :mod:`.runs`: run lifecycle (create, transition, heartbeat, delete);
 * :mod:`.queries`: the run list (filters, keyset pagination);
+* :mod:`.search_order`: the run search language, any order (with :mod:`.search_filter`);
 * :mod:`.queue`: the slot queue (positions, locked claims);
 * :mod:`.metrics`: metric points, latest values and rollups;
 * :mod:`.artifacts`: artifacts, environment, logged params and tags;
@@ -20,13 +21,13 @@ from ..config import Settings
 from .artifacts import ArtifactStore
 from .events import EventQueries
 from .metrics import MetricStore
-from .queries import RunSearch
 from .runs import RunLifecycle
+from .search_order import RunQuery
 
 __all__ = ["RunStore"]
 
 
-class RunStore(RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore):
+class RunStore(RunLifecycle, RunQuery, EventQueries, MetricStore, ArtifactStore):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
     @classmethod
