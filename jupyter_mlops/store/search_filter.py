@@ -20,6 +20,7 @@ same pattern is added there); ILIKE is not.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -142,9 +143,21 @@ def _json_forms(value: Value) -> list[str]:
     return sorted({json.dumps(text), json.dumps(text, ensure_ascii=False), text})
 
 
+def _number_forms(number: float) -> list[str]:
+    """The ``value_json`` texts of the numbers equal to ``number`` (``60`` and ``60.0``):
+    a plain IN on the column, which the planner estimates from its statistics."""
+    forms = {json.dumps(number)}
+    if isinstance(number, float) and math.isfinite(number) and number.is_integer():
+        forms.add(json.dumps(int(number)))
+    elif isinstance(number, int):
+        forms.add(json.dumps(float(number)))
+    return sorted(forms)
+
+
 def _param_equals(param: Any, value: Value) -> Condition:
     if value.is_number:
-        return numeric_value(param.value_json) == value.value
+        assert isinstance(value.value, (int, float))
+        return param.value_json.in_(_number_forms(value.value))
     return param.value_json.in_(_json_forms(value))
 
 
@@ -158,6 +171,9 @@ def _param_condition(comparison: Comparison, dialect: str) -> Condition:
     if op in ("=", "!=", "IN", "NOT IN"):
         equal = or_(*(_param_equals(param, v) for v in values))
         matched = not_(equal) if op in ("!=", "NOT IN") else equal
+        if op in ("!=", "NOT IN") and all(v.is_number for v in values):
+            # a number is unequal only to numbers: a string parameter is not compared
+            matched = and_(matched, numeric_value(param.value_json).is_not(None))
         return exists().where(present, matched)
     value = values[0]
     expr = numeric_value(param.value_json) if value.is_number else None
