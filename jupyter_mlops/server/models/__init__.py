@@ -65,6 +65,7 @@ from .responses import (
     SnapshotDiff,
     ValidCronPreview,
 )
+from .search import RunKeys, SearchError
 
 REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     SubmitRequest,
@@ -101,6 +102,8 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     ValidCronPreview,
     InvalidCronPreview,
     CronPreview,
+    SearchError,
+    RunKeys,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -137,6 +140,7 @@ __all__ = [
     "RunDetail",
     "RunError",
     "RunEvent",
+    "RunKeys",
     "RunListItem",
     "RunMetrics",
     "RunPage",
@@ -151,6 +155,7 @@ __all__ = [
     "SchedulePolicy",
     "ScheduleRequest",
     "ScheduleRun",
+    "SearchError",
     "SnapshotDiff",
     "StrictInt",
     "SubmitRequest",
