@@ -354,8 +354,10 @@ def _describe(err: UnexpectedInput, text: str) -> SearchSyntaxError:
     char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
     if char in "'\"":
         return SearchSyntaxError(f"the string opened at column {column} is never closed", column)
-    if char == "`":
-        return SearchSyntaxError(f"the name quoted at column {column} is never closed", column)
+    quote = text[err.pos_in_stream + 1 : err.pos_in_stream + 2] if char == "." else char
+    if quote == "`" or (char == "." and quote == '"'):
+        at = column + (char == ".")
+        return SearchSyntaxError(f"the name quoted at column {at} is never closed", at)
     expected = _expected(set(err.allowed or ()))
     return SearchSyntaxError(
         f"expected {expected}{after} at column {column}, found {char!r}", column
