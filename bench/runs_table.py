@@ -24,7 +24,6 @@ Goals (issue 11): newest 50 < 10 ms, sorted by a metric < 50 ms, filtered by a p
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
@@ -40,7 +39,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from common import option_parser
+from common import option_parser, postgres
 from sqlalchemy import insert, text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,22 +62,6 @@ MLFLOW_REFERENCE = {"metric": 220.0, "param": 300.0}
 """MLflow ``search_runs`` at 2,000 runs, measured when issue 11 was filed."""
 
 CHUNK = 5000
-
-
-@contextlib.contextmanager
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL server (the test suite's); yields a fresh database URL."""
-    from tests.postgres import PostgresMissing, fresh_pg_database, throwaway_server
-
-    external = os.environ.get("JUPYTER_MLOPS_TEST_PG_URL")
-    if external:
-        yield fresh_pg_database(external)
-        return
-    try:
-        with throwaway_server() as server:
-            yield fresh_pg_database(server)
-    except PostgresMissing as err:
-        raise SystemExit(str(err)) from None
 
 
 def run_rows(count: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], ...]]:

@@ -56,7 +56,9 @@ class RunsHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        search = search_arguments(self)
+        search = search_arguments(
+            self, self.get_argument("filter", ""), self.get_argument("order_by", "")
+        )
         statuses = [s for arg in self.get_arguments("status") for s in arg.split(",") if s]
         valid = {s.value for s in RunStatus}
         bad = [s for s in statuses if s not in valid]

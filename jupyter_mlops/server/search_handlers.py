@@ -21,11 +21,9 @@ from .spec import FORBIDDEN, PathItems, json_response
 LEGACY_FILTERS = ("status", "notebook", "tag", "param", "q")
 
 
-def search_arguments(handler: MLOpsHandler) -> tuple[str, str] | None:
+def search_arguments(handler: MLOpsHandler, text: str, order_by: str) -> tuple[str, str] | None:
     """(filter, order_by) when the request uses the search language, else None; refuses a
     mix with the older filters, which ``filter`` expresses."""
-    text = handler.get_argument("filter", "")
-    order_by = handler.get_argument("order_by", "")
     if not text.strip() and not order_by.strip():
         return None
     mixed = [name for name in LEGACY_FILTERS if handler.get_arguments(name)]
