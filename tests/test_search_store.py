@@ -266,3 +266,23 @@ def test_known_keys_for_the_column_chooser(store: RunStore) -> None:
         "metrics": ["train/loss", "val/loss"],
         "tags": ["baseline", "team"],
     }
+
+
+def test_sorting_by_a_metric_walks_its_index_on_sqlite(filled) -> None:
+    """The plan the benchmark relies on: no sort of every run, one index range."""
+    from sqlalchemy import text
+
+    from jupyter_mlops.search_syntax import parse_order_by
+    from jupyter_mlops.store.search_filter import compile_filter
+    from jupyter_mlops.store.search_order import RunQuery, sort_phases
+
+    store = filled("sqlite")
+    order = parse_order_by("metrics.val/loss DESC")
+    assert order is not None
+    phase = sort_phases(order, "sqlite")[0]
+    query = RunQuery._phase_query(phase, compile_filter(None, "sqlite"), True, 51)
+    sql = str(query.compile(store.engine, compile_kwargs={"literal_binds": True}))
+    with store.engine.connect() as conn:
+        plan = " | ".join(row[-1] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    assert "ix_latest_metrics_key_value_run_id" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
