@@ -254,7 +254,7 @@ def test_a_filtered_page_keeps_the_filter(store: RunStore) -> None:
 def test_a_cursor_is_tied_to_its_order(store: RunStore) -> None:
     page = store.query_runs(order_by="params.lr", limit=1)
     assert page.next_cursor
-    with pytest.raises(ValueError, match="belongs to order_by 'params.lr ASC'"):
+    with pytest.raises(ValueError, match=r"belongs to order_by 'params\.lr ASC'"):
         store.query_runs(order_by="params.lr DESC", cursor=page.next_cursor)
     with pytest.raises(ValueError, match="malformed cursor"):
         store.query_runs(order_by="params.lr", cursor="not-a-cursor")
