@@ -1,4 +1,5 @@
-"""What the benchmarks share: their command line and the git repository a job runs in.
+"""What the benchmarks share: their command line, the git repository a job runs in, and a
+throwaway PostgreSQL server.
 
 Every benchmark runs as a script (``python bench/NAME.py``), so this module is imported
 from beside it as ``common``.
@@ -7,7 +8,10 @@ from beside it as ``common``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -31,3 +35,21 @@ def commit_all(repo: Path) -> None:
         ["-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-qm", "bench"],
     ):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[str]:
+    """A fresh database on ``JUPYTER_MLOPS_TEST_PG_URL``, else on a throwaway PostgreSQL
+    server (the test suite's); yields its URL. The caller puts the repository on
+    ``sys.path`` (for ``tests.postgres``)."""
+    from tests.postgres import PostgresMissing, fresh_pg_database, throwaway_server
+
+    external = os.environ.get("JUPYTER_MLOPS_TEST_PG_URL")
+    if external:
+        yield fresh_pg_database(external)
+        return
+    try:
+        with throwaway_server() as server:
+            yield fresh_pg_database(server)
+    except PostgresMissing as err:
+        raise SystemExit(str(err)) from None

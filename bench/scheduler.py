@@ -23,7 +23,6 @@ Reported per store (SQLite file; PostgreSQL started for the run like the tests d
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import statistics
@@ -33,10 +32,10 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from common import postgres
 from sqlalchemy import select, update
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,22 +47,6 @@ from jupyter_mlops.store.models import Schedule, ScheduleFire  # noqa: E402
 from tests.recording import start_recording_schedulers  # noqa: E402
 
 UTC = timezone.utc
-
-
-@contextlib.contextmanager
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL server (the test suite's); yields a fresh database URL."""
-    from tests.postgres import PostgresMissing, fresh_pg_database, throwaway_server
-
-    external = os.environ.get("JUPYTER_MLOPS_TEST_PG_URL")
-    if external:
-        yield fresh_pg_database(external)
-        return
-    try:
-        with throwaway_server() as server:
-            yield fresh_pg_database(server)
-    except PostgresMissing as err:
-        raise SystemExit(str(err)) from None
 
 
 def create_schedules(store: RunStore, count: int, cron: str, first: datetime) -> list[str]:

@@ -219,7 +219,14 @@ export interface IRunQuery {
   q?: string;
   /** Metric keys whose latest values each run should carry (`metrics`). */
   metrics?: string[];
+  /** Run search filter (MLflow's syntax); not with status/notebook/tag/param/q. */
+  filter?: string;
+  /** `metrics.loss ASC`, `params.lr DESC`, `started`...; NULLs last. */
+  order_by?: string;
 }
+
+/** `GET runs/keys`: parameter, metric and tag names of the stored runs. */
+export type IRunKeys = Schemas['RunKeys'];
 
 /** Most runs and keys one `GET metrics` request may name. */
 export const MAX_SERIES_RUNS = 50;
@@ -268,9 +275,16 @@ export class MLOpsClient extends APIClient {
       tag: query.tag,
       param: query.param,
       q: query.q,
-      metrics: query.metrics
+      metrics: query.metrics,
+      filter: query.filter,
+      order_by: query.order_by
     });
     return this.request<IRunPage>(`runs${search}`);
+  }
+
+  /** Names for the runs table's column chooser. */
+  runKeys(): Promise<IRunKeys> {
+    return this.request<IRunKeys>('runs/keys');
   }
 
   getRun(id: string): Promise<IRunDetail> {

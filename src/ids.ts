@@ -30,4 +30,6 @@ export namespace CommandIDs {
   export const refreshRuns = 'mlops:refresh-runs';
   /** Show the schedules panel. */
   export const showSchedules = 'mlops:show-schedules';
+  /** Open the runs table in the main area. */
+  export const openRunsTable = 'mlops:open-runs-table';
 }

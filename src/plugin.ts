@@ -30,6 +30,7 @@ import { RunAsJobLauncher } from './runAsJobLauncher';
 import { RunNotifier } from './runNotifier';
 import { RunsPanel } from './runsPanel';
 import { RunWidgets } from './runWidgets';
+import { addRunsTable } from './runsTable';
 import { SchedulesPanel, schedulesIcon } from './schedules';
 import { SchedulesClient } from './schedulesApi';
 import { SchedulesModel } from './schedulesModel';
@@ -121,13 +122,23 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
     themeManager?.themeChanged.connect(() => notifyThemeChanged());
 
     addCommands({ app, trans, model, widgets, launcher, fileBrowser, palette });
+    addRunsTable({
+      app,
+      client,
+      widgets,
+      trans,
+      settingRegistry,
+      palette,
+      restorer
+    });
 
     // -- side panels -----------------------------------------------------------------
     const panel = new RunsPanel({
       model,
       trans,
       onOpen: id => void widgets.openRun(id),
-      onCompare: ids => widgets.compareRuns(ids)
+      onCompare: ids => widgets.compareRuns(ids),
+      onOpenTable: () => void app.commands.execute(CommandIDs.openRunsTable)
     });
     panel.id = PANEL_ID;
     panel.title.icon = mlopsIcon;

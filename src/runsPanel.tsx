@@ -4,7 +4,11 @@
  * chosen keys) by which the loaded runs can be sorted.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
-import { clearIcon, ToolbarButtonComponent } from '@jupyterlab/ui-components';
+import {
+  clearIcon,
+  tableRowsIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
 import { Debouncer } from '@lumino/polling';
 import * as React from 'react';
 
@@ -45,6 +49,8 @@ interface IPanelProps {
   trans: TranslationBundle;
   onOpen: (id: string) => void;
   onCompare: (ids: string[]) => void;
+  /** Open the runs table in the main area (a header button when given). */
+  onOpenTable?: () => void;
 }
 
 /** Milliseconds of typing pause before a text filter applies. */
@@ -308,6 +314,14 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
         >
           {connection}
         </span>
+        {props.onOpenTable && (
+          <ToolbarButtonComponent
+            icon={tableRowsIcon}
+            tooltip={trans.__('Open the runs table')}
+            onClick={props.onOpenTable}
+            className="jp-mlops-open-table"
+          />
+        )}
       </PanelHeader>
       <div className="jp-mlops-filters" role="search">
         {textFilter(

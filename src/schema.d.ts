@@ -62,7 +62,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Runs, newest first, filtered and cursor-paginated */
+        /**
+         * Runs, newest first, filtered and cursor-paginated
+         * @description With `filter` or `order_by`, the run search language (MLflow's `search_runs` syntax): `params.lr = 0.05 and metrics.val/loss < 0.2 and tags.team = 'nlp' and status = 'failed'`; operators `= != < <= > >= LIKE ILIKE IN (...) NOT IN (...) IS NULL IS NOT NULL`, `AND`, `OR`, parentheses; a number compares numerically with numeric parameters, a 'string' with the parameter's text. Names with other characters than letters, digits, `_ / . - :` go in backticks or double quotes. Neither combines with status, notebook, tag, param or q (write those into filter).
+         */
         get: operations["listRuns"];
         put?: never;
         /**
@@ -174,6 +177,23 @@ export interface paths {
         };
         /** Code difference between two runs' snapshots (tree equality, files, notebook) */
         get: operations["diffRunSnapshots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Parameter, metric and tag names of the stored runs (column chooser) */
+        get: operations["listRunKeys"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1064,6 +1084,13 @@ export interface components {
             /** Format: date-time */
             recorded_at: string;
         };
+        /** @description Every parameter, metric and tag name some run has (at most 1,000 of each). */
+        RunKeys: {
+            params: string[];
+            metrics: string[];
+            /** @description Tag keys: `team` for `team=nlp`, or a plain tag. */
+            tags: string[];
+        };
         /** @description Which code and data produced a run's outputs, and who used them. */
         RunLineage: {
             run: components["schemas"]["LineageRun"];
@@ -1373,6 +1400,16 @@ export interface components {
             scheduled_for: string | null;
             /** Format: date-time */
             created_at: string;
+        };
+        /** @description A filter, order_by or cursor that cannot be used (400). */
+        SearchError: {
+            /** @description What is wrong and where, e.g. "expected a value after '<' at column 23". */
+            message: string;
+            status: number;
+            /** @description 1-based column in `filter` (or `order_by`, see `field`) of the mistake. */
+            column?: number | null;
+            /** @description `filter`, `order_by` or `cursor`. */
+            field?: string | null;
         };
         SnapshotDiff: {
             base: string;
@@ -1703,6 +1740,10 @@ export interface operations {
     listRuns: {
         parameters: {
             query?: {
+                /** @description Run search filter, e.g. `params.steps = 60 and status = 'failed'`. */
+                filter?: string;
+                /** @description One attribute (status, notebook, kernel, created, started, finished, duration, id...), `params.NAME` or `metrics.NAME` (latest value), then ASC (default) or DESC. NULLs (missing values) come last either way; ties by run id. Default: newest first. */
+                order_by?: string;
                 /** @description Keep runs with any of these statuses (repeat, or comma-separate). */
                 status?: components["schemas"]["RunStatus"][];
                 /** @description Exact notebook path (relative to the root, or absolute). */
@@ -1734,7 +1775,15 @@ export interface operations {
                     "application/json": components["schemas"]["RunPage"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description A bad filter, order_by or cursor (the message says where), or another bad query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchError"];
+                };
+            };
             403: components["responses"]["Forbidden"];
         };
     };
@@ -1921,6 +1970,27 @@ export interface operations {
             };
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    listRunKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The names, sorted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunKeys"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
         };
     };
     downloadArtifact: {

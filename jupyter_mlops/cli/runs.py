@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from traitlets import Int, List, Unicode
 
@@ -22,6 +23,8 @@ class RunsApp(MLOpsBaseApp):
         "notebook": "RunsApp.notebook",
         "tag": "RunsApp.tag",
         "limit": "RunsApp.limit",
+        "filter": "RunsApp.filter",
+        "order-by": "RunsApp.order_by",
     }
     flags = dict(JSON_FLAG)
 
@@ -29,6 +32,14 @@ class RunsApp(MLOpsBaseApp):
     notebook = Unicode("", help="Only runs of this notebook.").tag(config=True)
     tag = Unicode("", help="Only runs with this tag.").tag(config=True)
     limit = Int(50, help=f"At most this many runs, 1 to {MAX_LIMIT}.").tag(config=True)
+    filter = Unicode(
+        "",
+        help="Run search filter, MLflow's syntax: \"params.lr = 0.05 and metrics.val/loss < "
+        "0.2 and tags.team = 'nlp' and status = 'failed'\" (see the README).",
+    ).tag(config=True)
+    order_by = Unicode(
+        "", help="Sort by an attribute, params.NAME or metrics.NAME, then ASC or DESC."
+    ).tag(config=True)
 
     def run(self) -> int:
         from ..serialize import run_summary
@@ -41,6 +52,8 @@ class RunsApp(MLOpsBaseApp):
         if not 1 <= self.limit <= MAX_LIMIT:
             fail(f"--limit must be a whole number from 1 to {MAX_LIMIT}, got {self.limit}")
         self.jobs().reconcile()
+        if self.filter.strip() or self.order_by.strip():
+            return self.search()
         notebook = self.notebook
         if notebook and Path(notebook).exists():
             notebook = str(Path(notebook).resolve())
@@ -52,6 +65,44 @@ class RunsApp(MLOpsBaseApp):
         )
         rows = [run_summary(r) for r in page.runs]  # list_runs set the queue positions
         return self.print_result(rows, format_runs)
+
+    def search(self) -> int:
+        """``--filter`` / ``--order-by``: the run search language, as in REST; each JSON row
+        also carries its latest metric values."""
+        from ..search_syntax import SearchSyntaxError, parse_filter, parse_order_by
+        from ..serialize import run_summary
+
+        mixed = [f"--{n}" for n in ("status", "notebook", "tag") if getattr(self, n)]
+        if mixed:
+            fail(
+                f"--filter and --order-by cannot be combined with {', '.join(mixed)}: write "
+                "it into --filter (status = 'failed', tags.team = 'nlp')"
+            )
+        checks = (
+            ("--filter", parse_filter, self.filter),
+            ("--order-by", parse_order_by, self.order_by),
+        )
+        for option, parse, text in checks:
+            try:
+                parse(text)
+            except SearchSyntaxError as err:
+                fail(pointed_error(option, text, err))
+        try:
+            page = self.store.query_runs(
+                filter=self.filter, order_by=self.order_by, limit=self.limit
+            )
+        except SearchSyntaxError as err:  # an unknown status, found while compiling
+            fail(pointed_error("--filter", self.filter, err))
+        rows = [run_summary(r) for r in page.runs]
+        values = self.store.latest_metric_values([r["id"] for r in rows])
+        for row in rows:
+            row["metrics"] = values.get(row["id"], {})
+        return self.print_result(rows, format_runs)
+
+
+def pointed_error(option: str, text: str, err: Any) -> str:
+    """One line: the option, the message with its column, and the text it is about."""
+    return f"{option} {text!r}: {err}"
 
 
 class ShowApp(MLOpsBaseApp):

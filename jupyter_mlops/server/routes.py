@@ -24,6 +24,8 @@ from .run_handlers import (
 )
 from .schedule_handlers import PATHS as SCHEDULE_PATHS
 from .schedule_handlers import schedule_handlers
+from .search_handlers import PATHS as SEARCH_PATHS
+from .search_handlers import RunKeysHandler
 from .spec import PathItems
 from .stream_handlers import PATHS as STREAM_PATHS
 from .stream_handlers import EventsHandler
@@ -42,6 +44,7 @@ def handlers(base_url: str) -> Routes:
     routes: Routes = [
         ("health", HealthHandler),
         ("runs", RunsHandler),
+        ("runs/keys", RunKeysHandler),
         (run, RunHandler),
         (f"{run}/cancel", CancelHandler),
         (f"{run}/reproduce", ReproduceHandler),
@@ -74,6 +77,7 @@ def api_paths() -> PathItems:
     return {
         **INFO_PATHS,
         **RUN_PATHS,
+        **SEARCH_PATHS,
         **ARTIFACT_PATHS,
         **METRIC_PATHS,
         **OUTPUT_PATHS,

@@ -36,6 +36,7 @@ from .models import (
     SnapshotDiff,
     SubmitRequest,
 )
+from .search_handlers import SEARCH_ERROR, search_arguments, search_page
 from .spec import (
     BAD_REQUEST,
     CONFLICT,
@@ -58,6 +59,9 @@ class RunsHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
+        search = search_arguments(
+            self, self.get_argument("filter", ""), self.get_argument("order_by", "")
+        )
         statuses = [s for arg in self.get_arguments("status") for s in arg.split(",") if s]
         valid = {s.value for s in RunStatus}
         bad = [s for s in statuses if s not in valid]
@@ -89,14 +93,21 @@ class RunsHandler(MLOpsHandler):
             "cursor": self.get_argument("cursor", None) or None,
         }
 
-        def load_page() -> dict[str, Any]:
-            page = store.search_runs(**filters)
+        def page_response(page: Any) -> dict[str, Any]:
             runs = [run_summary(r) for r in page.runs]
             if columns:
                 values = latest_values(store, [r["id"] for r in runs], columns)
                 for run in runs:
                     run["metrics"] = values[run["id"]]
             return {"runs": runs, "next_cursor": page.next_cursor}
+
+        if search is not None:
+            cursor = filters["cursor"]
+            self.send_json(await search_page(self, search, limit, cursor, page_response))
+            return
+
+        def load_page() -> dict[str, Any]:
+            return page_response(store.search_runs(**filters))
 
         self.send_json(await self.blocking(load_page, value_errors=True))
 
@@ -232,7 +243,28 @@ PATHS: PathItems = {
         "get": {
             "operationId": "listRuns",
             "summary": "Runs, newest first, filtered and cursor-paginated",
+            "description": "With `filter` or `order_by`, the run search language (MLflow's "
+            "`search_runs` syntax): `params.lr = 0.05 and metrics.val/loss < 0.2 and "
+            "tags.team = 'nlp' and status = 'failed'`; operators `= != < <= > >= LIKE ILIKE "
+            "IN (...) NOT IN (...) IS NULL IS NOT NULL`, `AND`, `OR`, parentheses; a number "
+            "compares numerically with numeric parameters, a 'string' with the parameter's "
+            "text. Names with other characters than letters, digits, `_ / . - :` go in "
+            "backticks or double quotes. Neither combines with status, notebook, tag, param "
+            "or q (write those into filter).",
             "parameters": [
+                query(
+                    "filter",
+                    {"type": "string", "maxLength": 4000},
+                    "Run search filter, e.g. `params.steps = 60 and status = 'failed'`.",
+                ),
+                query(
+                    "order_by",
+                    {"type": "string", "maxLength": 300},
+                    "One attribute (status, notebook, kernel, created, started, finished, "
+                    "duration, id...), `params.NAME` or `metrics.NAME` (latest value), then "
+                    "ASC (default) or DESC. NULLs (missing values) come last either way; ties "
+                    "by run id. Default: newest first.",
+                ),
                 query(
                     "status",
                     _array(ref("RunStatus")),
@@ -275,7 +307,7 @@ PATHS: PathItems = {
             ],
             "responses": {
                 "200": json_response("One page of runs", RunPage),
-                "400": BAD_REQUEST,
+                "400": SEARCH_ERROR,
                 "403": FORBIDDEN,
             },
         },

@@ -3,6 +3,7 @@ store goes, composed of one part per job.
 
 * :mod:`.runs`: run lifecycle (create, transition, heartbeat, delete);
 * :mod:`.queries`: the run list (filters, keyset pagination);
+* :mod:`.search_order`: the run search language, any order (with :mod:`.search_filter`);
 * :mod:`.queue`: the slot queue (positions, locked claims);
 * :mod:`.metrics`: metric points, latest values and rollups;
 * :mod:`.artifacts`: artifacts, environment, logged params and tags;
@@ -25,8 +26,8 @@ from .events import EventQueries
 from .inputs import InputStore
 from .metrics import MetricStore
 from .output import OutputStore
-from .queries import RunSearch
 from .runs import RunLifecycle
+from .search_order import RunQuery
 from .verifications import VerificationStore
 
 __all__ = ["RunStore"]
@@ -34,7 +35,7 @@ __all__ = ["RunStore"]
 
 class RunStore(
     RunLifecycle,
-    RunSearch,
+    RunQuery,
     EventQueries,
     MetricStore,
     ArtifactStore,

@@ -79,6 +79,7 @@ from .responses import (
     SnapshotDiff,
     ValidCronPreview,
 )
+from .search import RunKeys, SearchError
 from .triggers import (
     Trigger,
     TriggerChanges,
@@ -148,6 +149,8 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     ReproducibilityItem,
     ColumnDrift,
     InputsComparison,
+    SearchError,
+    RunKeys,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -199,6 +202,7 @@ __all__ = [
     "RunError",
     "RunEvent",
     "RunInput",
+    "RunKeys",
     "RunLineage",
     "RunListItem",
     "RunMetrics",
@@ -217,6 +221,7 @@ __all__ = [
     "SchedulePolicy",
     "ScheduleRequest",
     "ScheduleRun",
+    "SearchError",
     "SnapshotDiff",
     "StrictInt",
     "SubmitRequest",

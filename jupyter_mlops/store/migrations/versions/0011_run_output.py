@@ -1,7 +1,7 @@
 """run output: what a run's cells printed, streamed into the store as it happens
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import jupyter_mlops.store.types
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,266 @@
+"""The run search filter (:mod:`jupyter_mlops.search_syntax`) compiled to SQLAlchemy.
+
+Every condition on a parameter, metric or tag is a correlated ``EXISTS`` on the child
+table's primary key ``(run_id, name)``: walking the runs in the requested order and
+probing each one stops after a page, where a join would first collect every match.
+
+Parameters are stored as JSON text (``run_params.value_json``), so their comparisons
+follow the literal: a number compares numerically with parameters whose JSON is a number
+(``params.lr < 0.1`` holds for ``0.05`` and not for the string ``"0.05"``; ``1`` equals
+``1.0``); a string compares with the parameter's text, that is the string itself for a
+string parameter and the JSON for any other (``params.layers = '[64, 32]'``,
+``params.lr = '0.05'`` matches the number 0.05, as in MLflow where every parameter is
+text). ``!=``, ``NOT IN`` and ``NOT LIKE`` hold only for runs that have the parameter, as
+in MLflow; ``IS NULL`` means the run has no such parameter (metric, tag).
+
+LIKE is case-sensitive on both databases (SQLite's own LIKE is not, so a GLOB of the
+same pattern is added there); ILIKE is not.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Text,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal_column,
+    not_,
+    or_,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..search_syntax import BoolOp, Comparison, Node, SearchSyntaxError, Value
+from .models import LatestMetric, Run, RunParam, RunStatus, RunTag
+
+Condition = ColumnElement[bool]
+
+_NUMBER_STARTS = list("-0123456789")
+
+
+def numeric_value(value_json: ColumnElement[str]) -> ColumnElement[float]:
+    """The number a JSON text holds, or NULL. JSON numbers (and only they) start with a
+    digit or ``-``; ``-Infinity`` is json.dumps's own extension."""
+    is_number = and_(func.substr(value_json, 1, 1).in_(_NUMBER_STARTS), value_json != "-Infinity")
+    return case((is_number, cast(value_json, Float)), else_=None)
+
+
+def text_value(value_json: ColumnElement[str], dialect: str) -> ColumnElement[str]:
+    """A JSON string decoded, any other JSON as its text (what MLflow would compare)."""
+    if dialect == "postgresql":
+        decoded = cast(value_json, JSONB).op("#>>", return_type=Text)(
+            literal_column("'{}'::text[]")
+        )
+    else:
+        decoded = func.json_extract(value_json, "$")
+    return case((func.substr(value_json, 1, 1) == '"', decoded), else_=value_json)
+
+
+def duration_seconds(dialect: str) -> ColumnElement[float]:
+    """Seconds from start to finish (NULL until both are known)."""
+    if dialect == "postgresql":
+        return cast(func.extract("epoch", Run.finished_at - Run.started_at), Float)
+    return (func.julianday(Run.finished_at) - func.julianday(Run.started_at)) * 86400.0
+
+
+def attribute_column(name: str, dialect: str) -> ColumnElement[Any]:
+    """The column (or expression) of a canonical attribute name."""
+    if name == "duration":
+        return duration_seconds(dialect)
+    columns: dict[str, Any] = {
+        "status": Run.status,
+        "notebook": Run.notebook_path,
+        "kernel": Run.kernel_name,
+        "id": Run.id,
+        "source": Run.source,
+        "backend": Run.backend,
+        "branch": Run.branch,
+        "commit": Run.commit_sha,
+        "created": Run.created_at,
+        "started": Run.started_at,
+        "finished": Run.finished_at,
+        "seed": Run.seed,
+        "gpus": Run.gpus,
+    }
+    return columns[name]
+
+
+NULLABLE_ATTRIBUTES = frozenset({"branch", "started", "finished", "duration"})
+
+
+def _glob(pattern: str) -> str:
+    """A LIKE pattern as the equivalent (case-sensitive) GLOB pattern."""
+    special = {"*": "[*]", "?": "[?]", "[": "[[]", "%": "*", "_": "?"}
+    return "".join(special.get(char, char) for char in pattern)
+
+
+def _like(expr: ColumnElement[str], op: str, pattern: str, dialect: str) -> Condition:
+    if "ILIKE" in op:
+        matched = expr.ilike(pattern)
+    elif dialect == "sqlite":
+        matched = and_(expr.like(pattern), expr.op("GLOB")(_glob(pattern)))
+    else:
+        matched = expr.like(pattern)
+    return not_(matched) if op.startswith("NOT") else matched
+
+
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _scalar(op: str, expr: ColumnElement[Any], values: tuple[Value, ...], dialect: str) -> Any:
+    """``expr OP values`` for an operator other than IS NULL."""
+    if "LIKE" in op:
+        return _like(expr, op, str(values[0].value), dialect)
+    if op in ("IN", "NOT IN"):
+        listed = expr.in_([v.value for v in values])
+        return not_(listed) if op == "NOT IN" else listed
+    return _COMPARE[op](expr, values[0].value)
+
+
+def _json_forms(value: Value) -> list[str]:
+    """Every ``value_json`` that equals a string literal as MLflow would see it: the JSON
+    string itself, or the JSON text of a number, bool, list... (``'0.05'``, ``'true'``)."""
+    text = str(value.value)
+    return sorted({json.dumps(text), json.dumps(text, ensure_ascii=False), text})
+
+
+def _number_forms(number: float) -> list[str]:
+    """The ``value_json`` texts of the numbers equal to ``number`` (``60`` and ``60.0``):
+    a plain IN on the column, which the planner estimates from its statistics."""
+    forms = {json.dumps(number)}
+    if isinstance(number, float) and math.isfinite(number) and number.is_integer():
+        forms.add(json.dumps(int(number)))
+    elif isinstance(number, int):
+        forms.add(json.dumps(float(number)))
+    return sorted(forms)
+
+
+def _param_equals(param: Any, value: Value) -> Condition:
+    if value.is_number:
+        assert isinstance(value.value, (int, float))
+        return param.value_json.in_(_number_forms(value.value))
+    return param.value_json.in_(_json_forms(value))
+
+
+def _param_condition(comparison: Comparison, dialect: str) -> Condition:
+    param = aliased(RunParam)
+    present = and_(param.run_id == Run.id, param.name == comparison.field.key)
+    op, values = comparison.op, comparison.values
+    if op in ("IS NULL", "IS NOT NULL"):
+        found = exists().where(present)
+        return not_(found) if op == "IS NULL" else found
+    if op in ("=", "!=", "IN", "NOT IN"):
+        equal = or_(*(_param_equals(param, v) for v in values))
+        matched = not_(equal) if op in ("!=", "NOT IN") else equal
+        if op in ("!=", "NOT IN") and all(v.is_number for v in values):
+            # a number is unequal only to numbers: a string parameter is not compared
+            matched = and_(matched, numeric_value(param.value_json).is_not(None))
+        return exists().where(present, matched)
+    value = values[0]
+    expr = numeric_value(param.value_json) if value.is_number else None
+    if expr is None:
+        expr = text_value(param.value_json, dialect)
+    return exists().where(present, _scalar(op, expr, values, dialect))
+
+
+def _tag_condition(comparison: Comparison, dialect: str) -> Condition:
+    """Tags are ``key=value`` strings (a plain tag ``key`` reads as ``key`` = ``''``)."""
+    tag = aliased(RunTag)
+    key = comparison.field.key
+    prefix = f"{key}="
+    rows = and_(
+        tag.run_id == Run.id, or_(tag.tag == key, tag.tag.startswith(prefix, autoescape=True))
+    )
+    op, values = comparison.op, comparison.values
+    if op in ("IS NULL", "IS NOT NULL"):
+        found = exists().where(rows)
+        return not_(found) if op == "IS NULL" else found
+    texts = tuple(Value(v.text if v.is_number else str(v.value), v.text, v.column) for v in values)
+    if op in ("=", "IN"):
+        forms = {f"{prefix}{v.value}" for v in texts}
+        if any(v.value == "" for v in texts):
+            forms.add(key)
+        return exists().where(tag.run_id == Run.id, tag.tag.in_(sorted(forms)))
+    tag_value = case((tag.tag == key, ""), else_=func.substr(tag.tag, len(prefix) + 1))
+    return exists().where(rows, _scalar(op, tag_value, texts, dialect))
+
+
+def _metric_condition(comparison: Comparison, dialect: str) -> Condition:
+    """On the latest value; a NaN (stored as NULL) matches only ``IS NULL``."""
+    metric = aliased(LatestMetric)
+    rows = and_(
+        metric.run_id == Run.id, metric.key == comparison.field.key, metric.value.is_not(None)
+    )
+    if comparison.op in ("IS NULL", "IS NOT NULL"):
+        found = exists().where(rows)
+        return not_(found) if comparison.op == "IS NULL" else found
+    return exists().where(rows, _scalar(comparison.op, metric.value, comparison.values, dialect))
+
+
+_STATUSES = {s.value for s in RunStatus}
+
+
+def _check_statuses(comparison: Comparison) -> None:
+    if comparison.op not in ("=", "!=", "IN", "NOT IN"):
+        return
+    for value in comparison.values:
+        if value.value not in _STATUSES:
+            raise SearchSyntaxError(
+                f"unknown status {value.text} at column {value.column}; choose from "
+                f"{', '.join(sorted(_STATUSES))}",
+                value.column,
+            )
+
+
+def _attribute_condition(comparison: Comparison, dialect: str) -> Condition:
+    name = comparison.field.key
+    if name == "status":
+        _check_statuses(comparison)
+    column = attribute_column(name, dialect)
+    if comparison.op == "IS NULL":
+        return column.is_(None)
+    if comparison.op == "IS NOT NULL":
+        return column.is_not(None)
+    values = comparison.values
+    if comparison.field.value_kind == "text":
+        values = tuple(Value(v.text if v.is_number else v.value, v.text, v.column) for v in values)
+    return _scalar(comparison.op, column, values, dialect)
+
+
+_BY_KIND: dict[str, Callable[[Comparison, str], Condition]] = {
+    "param": _param_condition,
+    "tag": _tag_condition,
+    "metric": _metric_condition,
+    "attribute": _attribute_condition,
+}
+
+
+def compile_filter(node: Node | None, dialect: str) -> Condition:
+    """The WHERE condition on :class:`Run` for a parsed filter (true for None)."""
+    if node is None:
+        return true()
+    if isinstance(node, BoolOp):
+        parts = [compile_filter(part, dialect) for part in node.parts]
+        if not parts:
+            return true() if node.op == "and" else false()
+        return and_(*parts) if node.op == "and" else or_(*parts)
+    return _BY_KIND[node.field.kind](node, dialect)
