@@ -18,7 +18,7 @@ class ReproduceApp(SubmittingApp):
 
     def run(self) -> int:
         submission = self.jobs().reproduce(
-            self.run_id_argument(), raw_parameters=self.raw_parameters
+            self.run_id_argument(), raw_parameters=self.raw_parameters, submitted_by=self.actor
         )
         print(submission.run.id)
         return self.follow(submission)

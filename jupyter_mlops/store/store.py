@@ -6,7 +6,8 @@ store goes, composed of one part per job.
 * :mod:`.queue`: the slot queue (positions, locked claims);
 * :mod:`.metrics`: metric points, latest values and rollups;
 * :mod:`.artifacts`: artifacts, environment, logged params and tags;
-* :mod:`.events`: a run's events and the changes behind the event stream.
+* :mod:`.events`: a run's events and the changes behind the event stream;
+* :mod:`.registry`: registered models, versions, aliases and their audit events.
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
 alone. Beside them: the schedules' own store over the same engine (:mod:`.schedules`,
@@ -21,12 +22,13 @@ from .artifacts import ArtifactStore
 from .events import EventQueries
 from .metrics import MetricStore
 from .queries import RunSearch
+from .registry import RegistryStore
 from .runs import RunLifecycle
 
 __all__ = ["RunStore"]
 
 
-class RunStore(RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore):
+class RunStore(RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore, RegistryStore):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
     @classmethod
