@@ -397,8 +397,10 @@ class RegistryStore(StoreBase):
         """Append an event that changes nothing else (a started or refused promotion).
         A refusal that ends a promotion is written once: a second one raises."""
         with self.writing() as session:
-            if promotion_id is not None:
-                self._model(session, name, lock=True)
+            if promotion_id is not None:  # the model may be gone: its refusal is still kept
+                session.scalar(
+                    select(RegisteredModel.id).where(RegisteredModel.name == name).with_for_update()
+                )
                 if self._outcome_in(session, promotion_id):
                     raise RegistryConflict(f"promotion {promotion_id} has already ended")
             event = RegistryEvent(

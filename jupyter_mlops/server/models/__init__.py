@@ -19,6 +19,18 @@ from .base import (
     Tag,
     Timestamp,
 )
+from .registry import (
+    ModelDetail,
+    ModelHistory,
+    ModelList,
+    ModelSummary,
+    ModelVersionInfo,
+    PolicyRequest,
+    PromoteRequest,
+    Promotion,
+    RegisterRequest,
+    RegistryEventInfo,
+)
 from .requests import (
     CatchupPolicy,
     ConcurrencyPolicy,
@@ -71,6 +83,9 @@ REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     ReproduceRequest,
     ScheduleChanges,
     ScheduleRequest,
+    RegisterRequest,
+    PolicyRequest,
+    PromoteRequest,
 )
 """Documented in their validation form (what a client may send)."""
 
@@ -101,6 +116,13 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     ValidCronPreview,
     InvalidCronPreview,
     CronPreview,
+    ModelVersionInfo,
+    ModelSummary,
+    ModelList,
+    ModelDetail,
+    RegistryEventInfo,
+    ModelHistory,
+    Promotion,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -125,11 +147,21 @@ __all__ = [
     "MetricSeries",
     "MetricSeriesSet",
     "MetricSeriesWithMaxPoints",
+    "ModelDetail",
+    "ModelHistory",
+    "ModelList",
+    "ModelSummary",
+    "ModelVersionInfo",
     "NonNegativeInt",
     "Notebook",
     "NotebookParameters",
     "Parameter",
+    "PolicyRequest",
     "PositiveSeconds",
+    "PromoteRequest",
+    "Promotion",
+    "RegisterRequest",
+    "RegistryEventInfo",
     "ReproduceRequest",
     "RequestModel",
     "ResponseModel",
