@@ -99,7 +99,7 @@ def test_version_numbers_are_unique_under_concurrent_registration(
         try:
             barrier.wait()
             numbers.append(store.register_version("churn", "c3", "model", actor="t").version)
-        except BaseException as err:  # noqa: BLE001 - reported below
+        except BaseException as err:
             errors.append(err)
         finally:
             store.close()
@@ -264,7 +264,7 @@ def test_requirements_parse_and_evaluate(
 
 def test_requirement_messages() -> None:
     for bad in ["", "loss", "loss <== 3", "loss < baseline * 2", "loss < nan", "< 3"]:
-        with pytest.raises(RequirementError, match="METRIC OP|empty|finite"):
+        with pytest.raises(RequirementError, match=r"METRIC OP|empty|finite"):
             parse_requirement(bad)
     missing = evaluate(parse_requirement("loss < 1"), {}, None)
     assert not missing.holds and "logged no finite value of 'loss'" in missing.message
