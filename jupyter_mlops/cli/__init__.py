@@ -56,6 +56,10 @@ class MLOpsApp(CommandGroupApp):
             _command("scheduler", "SchedulerApp"),
             "Fire due schedules until stopped (SIGTERM).",
         ),
+        "models": (
+            _command("models", "ModelsApp"),
+            "Model registry (register, list, show, promote, policy, history, export).",
+        ),
     }
 
     show_description = True
