@@ -9,6 +9,8 @@ from .info_handlers import PATHS as INFO_PATHS
 from .info_handlers import HealthHandler, KernelsHandler, NotebookParametersHandler
 from .metric_handlers import PATHS as METRIC_PATHS
 from .metric_handlers import MetricSeriesHandler, MetricsHandler, RunMetricsHandler
+from .model_handlers import MODEL_NAME_PATTERN, model_routes
+from .model_handlers import PATHS as MODEL_PATHS
 from .run_handlers import PATHS as RUN_PATHS
 from .run_handlers import (
     CancelHandler,
@@ -48,6 +50,7 @@ def handlers(base_url: str) -> Routes:
         ("notebooks/parameters", NotebookParametersHandler),
         ("kernels", KernelsHandler),
         ("events", EventsHandler),
+        *model_routes(MODEL_NAME_PATTERN),
     ]
     return [
         *schedule_handlers(base_url),
@@ -65,4 +68,5 @@ def api_paths() -> PathItems:
         **METRIC_PATHS,
         **STREAM_PATHS,
         **SCHEDULE_PATHS,
+        **MODEL_PATHS,
     }
