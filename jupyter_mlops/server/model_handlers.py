@@ -153,8 +153,7 @@ class ModelCardHandler(ModelsBase):
             return model_card(store, name, store.get_version(name, int(version)))
 
         text = await self.blocking(card)
-        self.set_header("Content-Type", "text/markdown; charset=utf-8")
-        self.finish(text)
+        self.finish(text, set_content_type="text/markdown; charset=utf-8")
 
 
 class ModelHistoryHandler(ModelsBase):

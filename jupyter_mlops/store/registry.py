@@ -24,13 +24,15 @@ from sqlalchemy.orm import Session, aliased
 from .base import StoreBase, found
 from .models import Artifact, Run
 from .models_registry import ModelAlias, ModelVersion, RegisteredModel, RegistryEvent
+from .runs import RunNotFound
 from .types import utcnow
 
 FINAL_PROMOTION_ACTIONS = ("alias_set", "promotion_refused")
 
 
 class ModelNotFound(LookupError):
-    """No registered model (or version) by that name; the message says which."""
+    """No registered model, version or alias by that name, or no model artifact to
+    register; the message says which."""
 
 
 class RegistryConflict(ValueError):
@@ -265,12 +267,12 @@ class RegistryStore(StoreBase):
         with self.writing() as session:
             model = self._model(session, name, lock=True)
             if session.get(Run, run_id) is None:
-                raise LookupError(f"no run with id {run_id!r}")
+                raise RunNotFound(run_id)
             artifact = session.scalar(
                 select(Artifact).where(Artifact.run_id == run_id, Artifact.name == artifact_name)
             )
             if artifact is None:
-                raise LookupError(f"run {run_id} has no artifact named {artifact_name!r}")
+                raise ModelNotFound(f"run {run_id} has no artifact named {artifact_name!r}")
             if artifact.kind != "model":
                 raise RegistryConflict(
                     f"artifact {artifact_name!r} of run {run_id} is a {artifact.kind}, not a "
