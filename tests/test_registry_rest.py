@@ -31,14 +31,14 @@ class DenyByHeader(Authorizer):
         return handler.request.headers.get("X-Test-Deny") != action
 
 
-async def train(api: Any, quality: float) -> str:
+async def train(api: Any, quality: float) -> str:  # noqa: F811
     body = {"notebook": TRAIN, "parameters": {"quality": quality, "name": "churn"}}
     run = (await api("POST", "/runs", body=body, expect=201)).data
     await wait_for_status(api, run["id"], {"succeeded"}, timeout=180)
     return str(run["id"])
 
 
-async def promotion_verdict(api: Any, promotion: dict[str, Any]) -> dict[str, Any]:
+async def promotion_verdict(api: Any, promotion: dict[str, Any]) -> dict[str, Any]:  # noqa: F811
     """Wait (generously) for the server to decide a promotion."""
     path = f"/models/churn/promotions/{promotion['id']}"
     deadline = time.monotonic() + 240
@@ -51,7 +51,9 @@ async def promotion_verdict(api: Any, promotion: dict[str, Any]) -> dict[str, An
 
 
 async def test_register_promote_refuse_force_history(
-    api: Any, mlops: Any, jp_serverapp: Any
+    api: Any,  # noqa: F811
+    mlops: Any,
+    jp_serverapp: Any,
 ) -> None:
     jp_serverapp.web_app.settings["authorizer"] = DenyByHeader(parent=jp_serverapp)
     first = await train(api, 1.0)  # log_model(register_as="churn"): churn version 1
