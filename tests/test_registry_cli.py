@@ -34,6 +34,7 @@ def shown(env: dict[str, str], cwd: Path) -> dict:
     return json.loads(ok("models show churn --json", env, cwd).stdout)
 
 
+@pytest.mark.timeout(1200)  # seven real runs, on a machine shared with other test suites
 def test_register_promote_refuse_force_load_export(
     cli_env: dict[str, str], project: Path, tmp_path: Path
 ) -> None:
@@ -53,8 +54,11 @@ def test_register_promote_refuse_force_load_export(
 
     # bad input: exit 2, nothing written
     for line, needle in [
-        (f'models promote churn 2 --alias production --validate {VALIDATE} '
-         '--require "eval/loss <== baseline"', "cannot read requirement"),
+        (
+            f"models promote churn 2 --alias production --validate {VALIDATE} "
+            '--require "eval/loss <== baseline"',
+            "cannot read requirement",
+        ),
         ("models promote churn 2 --alias production", "has no promotion policy"),
         (f"models promote churn 2 --validate {VALIDATE} --require 'a < 1'", "--alias"),
         ("models promote churn 9 --alias production --force --reason x", "no version 9"),
@@ -63,13 +67,18 @@ def test_register_promote_refuse_force_load_export(
     ]:
         result = ok(line, env, cwd, code=2)
         assert needle in result.stderr, (line, result.stderr)
-    assert json.loads(ok("models history churn --json", env, cwd).stdout)["events"][-1][
-        "action"
-    ] == "register"
+    assert (
+        json.loads(ok("models history churn --json", env, cwd).stdout)["events"][-1]["action"]
+        == "register"
+    )
 
     # the policy holds for version 2 (no holder yet): the alias moves
-    ok(f'models policy churn --validate {VALIDATE} --require "eval/loss <= baseline" '
-       '--require "latency_ms < 50"', env, cwd)
+    ok(
+        f'models policy churn --validate {VALIDATE} --require "eval/loss <= baseline" '
+        '--require "latency_ms < 50"',
+        env,
+        cwd,
+    )
     moved = ok("models promote churn 2 --alias production --wait --user ana", env, cwd)
     assert "promoted" in moved.stdout and "latency_ms < 50: holds" in moved.stdout
     assert shown(env, cwd)["aliases"] == {"production": 2}
