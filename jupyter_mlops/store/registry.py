@@ -153,11 +153,10 @@ class RegistryStore(StoreBase):
 
     def version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version ``name@alias`` names (one indexed join: what serving resolves)."""
-        holder = aliased(ModelVersion)
         with self.reading() as session:
             row = session.scalar(
-                select(holder)
-                .join(ModelAlias, ModelAlias.version_id == holder.id)
+                select(ModelVersion)
+                .join(ModelAlias, ModelAlias.version_id == ModelVersion.id)
                 .join(RegisteredModel, RegisteredModel.id == ModelAlias.model_id)
                 .where(RegisteredModel.name == name, ModelAlias.alias == alias)
             )
