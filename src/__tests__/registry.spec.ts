@@ -1,6 +1,7 @@
 import type { IModelVersion, IRegistryEvent } from '../models/api';
 import {
   aliasText,
+  barHeights,
   describeEvent,
   metricColumns,
   parseRequirementLines,
@@ -60,6 +61,11 @@ describe('registry logic', () => {
       event({ id: 5, action: 'promotion_refused', promotion_id: 4 })
     ];
     expect(pendingPromotions(events).map(e => e.id)).toEqual([3]);
+  });
+
+  it('scales bars to the largest value, missing ones flat', () => {
+    expect(barHeights([1, null, 0.5], 60)).toEqual([60, 0, 30]);
+    expect(barHeights([0, 0], 60)).toEqual([2, 2]);
   });
 
   it('splits requirements on lines and semicolons', () => {

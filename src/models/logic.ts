@@ -66,3 +66,18 @@ export function parseRequirementLines(text: string): string[] {
     .map(line => line.trim())
     .filter(line => line.length > 0);
 }
+
+/**
+ * Bar heights (0..`height`) of values scaled to their largest magnitude; a
+ * missing value is a bar of height 0, the smallest present one at least 2.
+ */
+export function barHeights(
+  values: (number | null)[],
+  height: number
+): number[] {
+  const present = values.filter((v): v is number => v !== null);
+  const top = Math.max(...present.map(Math.abs), 0);
+  return values.map(v =>
+    v === null ? 0 : top === 0 ? 2 : Math.max(2, (Math.abs(v) / top) * height)
+  );
+}

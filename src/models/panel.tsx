@@ -30,6 +30,7 @@ import {
   pendingPromotions,
   verdictsOf
 } from './logic';
+import { VersionChart } from './versionChart';
 
 const POLL_MS = 1000;
 
@@ -311,6 +312,7 @@ function ModelPage(
           </tbody>
         </table>
       </Section>
+      <VersionChart versions={detail.versions} keys={keys} trans={trans} />
       <Section title={trans.__('Policy')}>
         <p className="jp-mlops-policy">
           {detail.policy
