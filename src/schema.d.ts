@@ -2083,7 +2083,10 @@ export interface operations {
     };
     deleteModel: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Why (kept in the model's history). */
+                reason?: string;
+            };
             header?: never;
             path: {
                 /** @description Model name */
@@ -2106,7 +2109,10 @@ export interface operations {
     };
     deleteModelVersion: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Why (kept in the model's history). */
+                reason?: string;
+            };
             header?: never;
             path: {
                 /** @description Model name */

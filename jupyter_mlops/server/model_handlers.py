@@ -42,6 +42,7 @@ from .spec import (
     json_body,
     json_response,
     path_param,
+    query,
 )
 
 log = logging.getLogger("jupyter_mlops.server")
@@ -266,6 +267,7 @@ def model_routes(model: str) -> list[tuple[str, type[MLOpsHandler]]]:
 _NAME = path_param("name", {"type": "string", "pattern": f"^{MODEL_NAME_PATTERN}$"}, "Model name")
 _VERSION = path_param("version", {"type": "string", "pattern": "^[0-9]{1,9}$"}, "Version number")
 _NO_CONTENT = {"204": {"description": "Deleted"}}
+_REASON = query("reason", {"type": "string"}, "Why (kept in the model's history).")
 
 
 PATHS: PathItems = {
@@ -303,6 +305,7 @@ PATHS: PathItems = {
         "delete": {
             "operationId": "deleteModel",
             "summary": "Delete a model, its versions and aliases (its history stays)",
+            "parameters": [_REASON],
             "responses": {**_NO_CONTENT, "403": FORBIDDEN, "404": NOT_FOUND},
         },
     },
@@ -311,6 +314,7 @@ PATHS: PathItems = {
         "delete": {
             "operationId": "deleteModelVersion",
             "summary": "Delete a version that no alias names",
+            "parameters": [_REASON],
             "responses": {**_NO_CONTENT, "403": FORBIDDEN, "404": NOT_FOUND, "409": CONFLICT},
         },
     },
