@@ -125,3 +125,18 @@ def test_register_promote_refuse_force_load_export(
     assert events[-1]["reason"] == "hotfix" and events[-1]["previous_version"] == 2
     listed = ok("models list", env, cwd).stdout
     assert "@production=3" in listed
+
+
+def test_runs_record_who_submitted_them(env: dict[str, str], project: Path) -> None:
+    import getpass
+
+    by_flag = ok("run notebooks/trivial.ipynb --user ana --wait", env, project)
+    plain = ok("run notebooks/trivial.ipynb --wait", env, project)
+    flagged_id, plain_id = by_flag.stdout.split()[0], plain.stdout.split()[0]
+    assert json.loads(ok(f"show {flagged_id} --json", env, project).stdout)["submitted_by"] == "ana"
+    assert f"submitted  by {getpass.getuser()} (cli)" in ok(f"show {plain_id}", env, project).stdout
+    rows = json.loads(ok("runs --json", env, project).stdout)
+    assert {r["id"]: r["submitted_by"] for r in rows} == {
+        flagged_id: "ana",
+        plain_id: getpass.getuser(),
+    }
