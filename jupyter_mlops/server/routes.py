@@ -11,6 +11,8 @@ from .info_handlers import PATHS as INFO_PATHS
 from .info_handlers import HealthHandler, KernelsHandler, NotebookParametersHandler
 from .metric_handlers import PATHS as METRIC_PATHS
 from .metric_handlers import MetricSeriesHandler, MetricsHandler, RunMetricsHandler
+from .model_handlers import MODEL_NAME_PATTERN, model_routes
+from .model_handlers import PATHS as MODEL_PATHS
 from .output_handlers import PATHS as OUTPUT_PATHS
 from .output_handlers import RunOutputHandler
 from .run_handlers import PATHS as RUN_PATHS
@@ -64,6 +66,7 @@ def handlers(base_url: str) -> Routes:
         (f"{run}/lineage", RunLineageHandler),
         ("lineage/(?P<sha256>[^/]+)", ContentLineageHandler),
         ("datasets", DatasetsHandler),
+        *model_routes(MODEL_NAME_PATTERN),
     ]
     return [
         *schedule_handlers(base_url),
@@ -85,4 +88,5 @@ def api_paths() -> PathItems:
         **SCHEDULE_PATHS,
         **TRIGGER_PATHS,
         **DATASET_PATHS,
+        **MODEL_PATHS,
     }

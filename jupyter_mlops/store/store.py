@@ -10,7 +10,8 @@ store goes, composed of one part per job.
 * :mod:`.events`: a run's events and the changes behind the event stream;
 * :mod:`.inputs`: what runs read (datasets by hash) and the lineage queries over it;
 * :mod:`.output`: what a run's cells printed (live output);
-* :mod:`.verifications`: verified reproductions (request and verdict).
+* :mod:`.verifications`: verified reproductions (request and verdict);
+* :mod:`.registry`: registered models, versions, aliases and their audit events.
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
 alone. Beside them: the schedules' own store over the same engine (:mod:`.schedules`,
@@ -26,6 +27,7 @@ from .events import EventQueries
 from .inputs import InputStore
 from .metrics import MetricStore
 from .output import OutputStore
+from .registry import RegistryStore
 from .runs import RunLifecycle
 from .search_order import RunQuery
 from .verifications import VerificationStore
@@ -42,6 +44,7 @@ class RunStore(
     InputStore,
     OutputStore,
     VerificationStore,
+    RegistryStore,
 ):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 

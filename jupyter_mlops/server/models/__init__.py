@@ -33,6 +33,18 @@ from .datasets import (
     RunLineage,
 )
 from .output import OutputChunk, RunOutput, RunOutputNotice
+from .registry import (
+    ModelDetail,
+    ModelHistory,
+    ModelList,
+    ModelSummary,
+    ModelVersionInfo,
+    PolicyRequest,
+    PromoteRequest,
+    Promotion,
+    RegisterRequest,
+    RegistryEventInfo,
+)
 from .requests import (
     CatchupPolicy,
     ConcurrencyPolicy,
@@ -103,6 +115,9 @@ REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     ScheduleRequest,
     TriggerRequest,
     TriggerChanges,
+    RegisterRequest,
+    PolicyRequest,
+    PromoteRequest,
 )
 """Documented in their validation form (what a client may send)."""
 
@@ -151,6 +166,13 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     InputsComparison,
     SearchError,
     RunKeys,
+    ModelVersionInfo,
+    ModelSummary,
+    ModelList,
+    ModelDetail,
+    RegistryEventInfo,
+    ModelHistory,
+    Promotion,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -187,12 +209,22 @@ __all__ = [
     "MetricSeries",
     "MetricSeriesSet",
     "MetricSeriesWithMaxPoints",
+    "ModelDetail",
+    "ModelHistory",
+    "ModelList",
+    "ModelSummary",
+    "ModelVersionInfo",
     "NonNegativeInt",
     "Notebook",
     "NotebookParameters",
     "OutputChunk",
     "Parameter",
+    "PolicyRequest",
     "PositiveSeconds",
+    "PromoteRequest",
+    "Promotion",
+    "RegisterRequest",
+    "RegistryEventInfo",
     "ReproduceRequest",
     "ReproducibilityItem",
     "RequestModel",
