@@ -38,7 +38,9 @@ class Reference:
         if self.kind == "run_id" and self.output is not None:
             return f"{self.text}: run_id takes no output name (write ${{steps.{self.step}.run_id}})"
         if self.kind != "run_id" and not self.output:
-            return f"{self.text}: name the {self.kind[:-1]} (${{steps.{self.step}.{self.kind}.NAME}})"
+            return (
+                f"{self.text}: name the {self.kind[:-1]} (${{steps.{self.step}.{self.kind}.NAME}})"
+            )
         return None
 
     @property

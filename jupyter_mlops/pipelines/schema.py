@@ -26,8 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.output.read_text() if args.output.is_file() else ""
         if current != text:
-            print(f"{args.output} is stale: run python -m jupyter_mlops.pipelines.schema",
-                  file=sys.stderr)
+            print(
+                f"{args.output} is stale: run python -m jupyter_mlops.pipelines.schema",
+                file=sys.stderr,
+            )
             return 1
         return 0
     args.output.write_text(text)

@@ -39,9 +39,9 @@ def notebook_relpath(pipeline_relpath: str, notebook: str) -> str:
     return posixpath.normpath(posixpath.join(base, notebook.replace("\\", "/")))
 
 
-def split_overrides(raw: Mapping[str, str], steps: Mapping[str, Any]) -> tuple[
-    dict[str, dict[str, str]], list[str]
-]:
+def split_overrides(
+    raw: Mapping[str, str], steps: Mapping[str, Any]
+) -> tuple[dict[str, dict[str, str]], list[str]]:
     """``-p STEP.NAME VALUE`` as {step: {name: text}}, and the problems of the names."""
     out: dict[str, dict[str, str]] = {}
     problems: list[str] = []

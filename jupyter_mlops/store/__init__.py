@@ -1,5 +1,6 @@
 """The run store: typed ORM tables, Alembic migrations and the ``RunStore`` queries."""
 
+from . import models_pipelines  # noqa: F401  (its tables join Base.metadata)
 from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Artifact, Run, RunEvent, RunStatus
 from .queries import RunPage
 from .runs import RunNotFound
