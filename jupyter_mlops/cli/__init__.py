@@ -9,7 +9,7 @@ Exit codes scripts can rely on: 0 the run succeeded (or the command did its job)
 One module per command group, so a command imports only what it runs: :mod:`.run`,
 :mod:`.runs` (runs, show), :mod:`.cancel` (cancel, delete), :mod:`.reproduce`,
 :mod:`.results` (metrics, artifacts), :mod:`.kernels`, :mod:`.db`, :mod:`.schedule`,
-:mod:`.scheduler`; :mod:`.base` and :mod:`.follow` hold what they share, :mod:`.text` how
+:mod:`.scheduler`, :mod:`.pipeline`; :mod:`.base` and :mod:`.follow` hold what they share, :mod:`.text` how
 they print for people.
 """
 
@@ -51,6 +51,10 @@ class MLOpsApp(CommandGroupApp):
         "schedule": (
             _command("schedule", "ScheduleApp"),
             "Cron schedules (add, list, show, pause, resume, delete, run-now).",
+        ),
+        "pipeline": (
+            _command("pipeline", "PipelineApp"),
+            "Notebook pipelines (run, show, resume, list).",
         ),
         "scheduler": (
             _command("scheduler", "SchedulerApp"),

@@ -32,7 +32,7 @@ def find_cycles(deps: Mapping[str, list[str]]) -> list[list[str]]:
         stack.append(node)
         for up in deps.get(node, []):
             if color.get(up) == GREY:
-                cycle = stack[stack.index(up) :] + [up]
+                cycle = [*stack[stack.index(up) :], up]
                 key = frozenset(cycle)
                 if key not in seen:
                     seen.add(key)

@@ -202,6 +202,14 @@ class PipelineStore:
                 .limit(1)
             )
 
+    def executed_by(self, run_id: str) -> PipelineStepAttempt | None:
+        """The attempt that executed ``run_id`` (None: not a pipeline step's run)."""
+        with self.runs.reading() as session:
+            row = session.scalar(
+                select(PipelineStepAttempt).where(PipelineStepAttempt.run_id == run_id).limit(1)
+            )
+            return _plain(row) if row is not None else None
+
     def run_statuses(self, run_ids: Iterable[str]) -> dict[str, str]:
         ids = [i for i in run_ids if i]
         if not ids:

@@ -50,6 +50,9 @@ def saved_model(model: Any) -> Iterator[tuple[Path, dict[str, Any]]]:
         yield target, meta
 
 
+RUN_URI_PREFIX = "runs:/"
+
+
 def load_model(
     run_id: str,
     name: str = "model",
@@ -58,7 +61,8 @@ def load_model(
     map_location: Any = "cpu",
     settings: Settings | None = None,
 ) -> Any:
-    """Load a model logged with :func:`log_model` by run ``run_id`` (or a unique prefix).
+    """Load a model logged with :func:`log_model` by run ``run_id`` (or a unique prefix),
+    or by the URI ``runs:/RUN_ID/NAME`` (what a pipeline's ``${steps.S.models.NAME}`` gives).
 
     ``model=None``: returns the state dict. A module: loads the weights into it and
     returns it. A class: builds ``model()`` (it must take no arguments), loads, returns
@@ -70,6 +74,8 @@ def load_model(
     from ..artifacts import open_artifact_store
     from ..store import RunStore
 
+    if run_id.startswith(RUN_URI_PREFIX):
+        run_id, _, name = run_id[len(RUN_URI_PREFIX) :].partition("/")
     settings = settings or Settings.from_env()
     store = RunStore.from_settings(settings)
     try:
