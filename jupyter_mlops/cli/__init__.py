@@ -9,8 +9,8 @@ Exit codes scripts can rely on: 0 the run succeeded (or the command did its job)
 One module per command group, so a command imports only what it runs: :mod:`.run`,
 :mod:`.runs` (runs, show), :mod:`.cancel` (cancel, delete), :mod:`.reproduce`,
 :mod:`.results` (metrics, artifacts), :mod:`.kernels`, :mod:`.db`, :mod:`.schedule`,
-:mod:`.scheduler`, :mod:`.pipeline`; :mod:`.base` and :mod:`.follow` hold what they share, :mod:`.text` how
-they print for people.
+:mod:`.scheduler`, :mod:`.pipeline`; :mod:`.base` and :mod:`.follow` hold what they share,
+:mod:`.text` how they print for people.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -75,6 +76,9 @@ class PipelineAdvancer:
         self._renewed: dict[str, float] = {}
         self._entries: dict[str, list[tuple[str, str]]] = {}
         self._checked: dict[str, dict[str, CheckedStep]] = {}
+        self.busy = threading.Lock()
+        """One pass at a time in this process (the server's upkeep and its handlers share
+        one advancer, and so one lease holder id)."""
 
     # -- the lease ---------------------------------------------------------------------
 
@@ -97,6 +101,10 @@ class PipelineAdvancer:
 
     def advance_once(self, pipeline_id: str) -> PipelineRun | None:
         """One pass of moves under the lease; None when another process holds it."""
+        with self.busy:
+            return self._pass(pipeline_id)
+
+    def _pass(self, pipeline_id: str) -> PipelineRun | None:
         if not self.hold(pipeline_id):
             return None
         run = self.store.require(pipeline_id)
@@ -264,10 +272,16 @@ class PipelineAdvancer:
             try:
                 self.jobs.submit(item.run_spec(run_id, parameters))
             except Exception as err:
+                if self.jobs.store.get_run(run_id) is not None:
+                    log.warning("step %s: run %s was created by another holder", step.name, run_id)
+                    return self._submitted(ctx, step)
                 log.info("step %s of %s not submitted: %s", step.name, ctx.run.id, err)
                 self.store.set_attempt_status(ctx.run.id, step.name, step.attempt, FAILED)
                 self._fail(ctx, step, FAILED, f"could not submit: {err}")
                 return
+        self._submitted(ctx, step)
+
+    def _submitted(self, ctx: _Context, step: PipelineStep) -> None:
         self.store.set_attempt_status(ctx.run.id, step.name, step.attempt, RUNNING)
         self.store.move_step(ctx.run.id, step.name, [SUBMITTING], status=RUNNING)
         self._refresh(ctx, step.name)
@@ -307,12 +321,24 @@ class PipelineAdvancer:
                     self.jobs.cancel(step.run_id)
 
 
-def resume_pipeline(advancer: PipelineAdvancer, pipeline_id: str, poll: float = 0.2) -> list[str]:
+class PipelineBusy(RuntimeError):
+    """Another live process holds the pipeline run's lease (resume without waiting)."""
+
+
+def resume_pipeline(
+    advancer: PipelineAdvancer, pipeline_id: str, *, wait: bool = True, poll: float = 0.2
+) -> list[str]:
     """Under the run's lease (waiting for a live holder to let go or die): put the failed,
     cancelled and skipped steps back to pending (fresh attempts) and the pipeline back to
     running; returns the steps reset. An unfinished pipeline whose holder died is simply
     taken over: its open steps go on where they are."""
+    advancer.store.require(pipeline_id)
     while not advancer.hold(pipeline_id):
+        if not wait:
+            raise PipelineBusy(
+                f"pipeline run {pipeline_id} is being advanced by another process; it "
+                "resumes its steps when that process finishes or dies (lease expiry)"
+            )
         time.sleep(poll)
     store = advancer.store
     reset = []
@@ -334,3 +360,18 @@ def display_path(jobs: JobService, path: Path) -> str:
         except ValueError:
             pass
     return str(path)
+
+
+def advance_unfinished(advancer: PipelineAdvancer) -> list[str]:
+    """One pass over every unfinished pipeline run whose lease is free or ours (what the
+    server does periodically); returns the ids it advanced."""
+    advanced: list[str] = []
+    if advancer.busy.locked():
+        return advanced  # a pass of this process is under way
+    for pipeline_id in advancer.store.unfinished():
+        try:
+            if advancer.advance_once(pipeline_id) is not None:
+                advanced.append(pipeline_id)
+        except Exception:
+            log.exception("could not advance pipeline run %s", pipeline_id)
+    return advanced

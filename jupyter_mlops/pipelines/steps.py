@@ -14,7 +14,7 @@ from ..snapshot.reading import read_file_at
 from ..snapshot.shared import snapshot_from_dict
 from ..store.models_pipelines import PipelineRun, PipelineStep
 from .plan import dependencies
-from .spec import PipelineSpec, StepSpec, parse_pipeline
+from .spec import PipelineInvalid, PipelineSpec, StepSpec, parse_pipeline
 from .validation import CheckedStep, coerce_overrides, split_overrides, validate_pipeline
 
 if TYPE_CHECKING:
@@ -73,13 +73,16 @@ def start_pipeline(
     path: Path,
     raw_overrides: Mapping[str, str] = {},
     *,
+    typed: Mapping[str, Mapping[str, Any]] = {},
     no_cache: bool = False,
     source: str = "cli",
     display: str | None = None,
 ) -> PipelineRun:
     """Snapshot the pipeline's repository once, validate the file and every step against
     that commit (:class:`~.spec.PipelineInvalid` listing every problem, nothing left
-    behind), and record the pipeline run with its steps pending."""
+    behind), and record the pipeline run with its steps pending. ``raw_overrides`` are the
+    CLI's ``STEP.NAME`` texts (converted to the declared types); ``typed`` values (REST)
+    are taken as if written in the file, references included."""
     from ..snapshot.create import take_snapshot
     from ..snapshot.refs import delete_run_ref
     from ..store.pipelines import PipelineStore
@@ -96,7 +99,7 @@ def start_pipeline(
     try:
         where = snapshot.notebook_relpath
         text = read_file_at(snapshot.git_dir, snapshot.commit, where)
-        spec = parse_pipeline(text, where)
+        spec = with_values(parse_pipeline(text, where), typed, where)
         read = _reader(snapshot.git_dir, snapshot.commit)
         checked = validate_pipeline(spec, where, read, raw_overrides)
         overrides = coerce_overrides(checked, split_overrides(raw_overrides, spec.steps)[0])
@@ -115,6 +118,24 @@ def start_pipeline(
     except BaseException:
         delete_run_ref(snapshot.git_dir, pipeline_id)
         raise
+
+
+def with_values(
+    spec: PipelineSpec, typed: Mapping[str, Mapping[str, Any]], where: str
+) -> PipelineSpec:
+    """``spec`` with ``typed`` values over its steps' parameters."""
+    unknown = [
+        f"parameters.{name}: unknown step {name!r}" for name in typed if name not in spec.steps
+    ]
+    if unknown:
+        raise PipelineInvalid(unknown, where)
+    if not typed:
+        return spec
+    steps = {
+        name: step.model_copy(update={"parameters": {**step.parameters, **typed.get(name, {})}})
+        for name, step in spec.steps.items()
+    }
+    return spec.model_copy(update={"steps": steps})
 
 
 def _json_ready(values: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

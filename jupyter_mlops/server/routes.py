@@ -9,6 +9,8 @@ from .info_handlers import PATHS as INFO_PATHS
 from .info_handlers import HealthHandler, KernelsHandler, NotebookParametersHandler
 from .metric_handlers import PATHS as METRIC_PATHS
 from .metric_handlers import MetricSeriesHandler, MetricsHandler, RunMetricsHandler
+from .pipeline_handlers import PATHS as PIPELINE_PATHS
+from .pipeline_handlers import pipeline_handlers
 from .run_handlers import PATHS as RUN_PATHS
 from .run_handlers import (
     CancelHandler,
@@ -51,6 +53,7 @@ def handlers(base_url: str) -> Routes:
     ]
     return [
         *schedule_handlers(base_url),
+        *pipeline_handlers(base_url),
         *((url_path_join(api, path), handler) for path, handler in routes),
         (url_path_join(api, "(?P<rest>.*)"), NotFoundHandler),
     ]
@@ -65,4 +68,5 @@ def api_paths() -> PathItems:
         **METRIC_PATHS,
         **STREAM_PATHS,
         **SCHEDULE_PATHS,
+        **PIPELINE_PATHS,
     }

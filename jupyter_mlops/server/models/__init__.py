@@ -19,6 +19,7 @@ from .base import (
     Tag,
     Timestamp,
 )
+from .pipelines import PIPELINE_REQUEST_MODELS, PIPELINE_RESPONSE_MODELS
 from .requests import (
     CatchupPolicy,
     ConcurrencyPolicy,
@@ -71,6 +72,7 @@ REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     ReproduceRequest,
     ScheduleChanges,
     ScheduleRequest,
+    *PIPELINE_REQUEST_MODELS,
 )
 """Documented in their validation form (what a client may send)."""
 
@@ -101,6 +103,7 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     ValidCronPreview,
     InvalidCronPreview,
     CronPreview,
+    *PIPELINE_RESPONSE_MODELS,
 )
 """Documented in their serialization form (what the server sends)."""
 
