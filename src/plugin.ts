@@ -19,6 +19,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { MLOpsClient } from './api';
 import { notifyThemeChanged } from './chart';
 import { addCommands } from './commands';
+import { addPipelineCommands } from './pipelines/commands';
 import { shortId } from './format';
 import { mlopsIcon } from './icons';
 import { CommandIDs, PANEL_ID, PLUGIN_ID, SCHEDULES_PANEL_ID } from './ids';
@@ -110,6 +111,7 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
     themeManager?.themeChanged.connect(() => notifyThemeChanged());
 
     addCommands({ app, trans, model, widgets, launcher, fileBrowser, palette });
+    addPipelineCommands({ app, trans, fileBrowser });
 
     // -- side panels -----------------------------------------------------------------
     const panel = new RunsPanel({
