@@ -375,3 +375,10 @@ def advance_unfinished(advancer: PipelineAdvancer) -> list[str]:
         except Exception:
             log.exception("could not advance pipeline run %s", pipeline_id)
     return advanced
+
+
+def advance_until(advancer: PipelineAdvancer, stop: threading.Event, interval: float = 1.0) -> None:
+    """:func:`advance_unfinished` every ``interval`` seconds until ``stop`` is set (the
+    ``jupyter mlops scheduler`` process runs it in a thread)."""
+    while not stop.wait(interval):
+        advance_unfinished(advancer)
