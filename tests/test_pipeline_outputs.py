@@ -4,6 +4,7 @@ accepts, and a missing output fails the step with a message naming what exists."
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,15 @@ import torch
 
 from jupyter_mlops.artifacts import artifact_row, open_artifact_store
 from jupyter_mlops.config import Settings
+from jupyter_mlops.jobs import JobService
+from jupyter_mlops.pipelines.orchestrator import PipelineAdvancer
 from jupyter_mlops.pipelines.outputs import StepInputError, resolve_parameters
+from jupyter_mlops.pipelines.report import pipeline_detail
+from jupyter_mlops.pipelines.steps import start_pipeline
 from jupyter_mlops.store import RunStore
 from jupyter_mlops.tracking import load_model
 
-from .conftest import make_run
+from .conftest import init_repo, make_run
 
 
 def _logged(store: RunStore, settings: Settings, run_id: str, path: Path, kind: str) -> str:
@@ -63,3 +68,29 @@ def test_a_missing_output_names_what_the_run_has(settings: Settings, store: RunS
         resolve_parameters(store, settings, {"p": "${steps.a.artifacts.points}"}, {"a": "abc123"})
     with pytest.raises(StepInputError, match=r"logged no metric 'loss' \(it has: none\)"):
         resolve_parameters(store, settings, {"m": "${steps.a.metrics.loss}"}, {"a": "abc123"})
+
+
+def test_a_step_whose_upstream_lacks_the_output_fails_with_why(
+    tmp_path: Path, service: JobService
+) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "pipelines", root)
+    (root / "missing.yaml").write_text(
+        "steps:\n"
+        "  prepare:\n    notebook: prepare.ipynb\n"
+        "  train:\n    notebook: train.ipynb\n"
+        "    parameters: {points: '${steps.prepare.artifacts.nope}'}\n"
+        "  evaluate:\n    notebook: evaluate.ipynb\n"
+        "    parameters: {trained_by: '${steps.train.run_id}'}\n"
+    )
+    init_repo(root)
+    run = start_pipeline(service, root / "missing.yaml")
+    advancer = PipelineAdvancer(service)
+    detail = pipeline_detail(advancer.store, advancer.advance(run.id, wait=True))
+    steps = {s["name"]: s for s in detail["steps"]}
+    assert detail["status"] == "failed"
+    assert steps["prepare"]["status"] == "succeeded"
+    assert steps["train"]["status"] == "failed" and steps["train"]["run_id"] is None
+    assert "no artifact named 'nope' (it has: points)" in steps["train"]["reason"]
+    assert steps["evaluate"]["status"] == "skipped"
+    assert "upstream train" in steps["evaluate"]["reason"]

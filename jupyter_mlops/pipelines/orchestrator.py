@@ -227,8 +227,9 @@ class PipelineAdvancer:
 
     def _attempt_failed(self, ctx: _Context, step: PipelineStep, reason: str) -> None:
         attempt = PipelineStepAttempt(attempt=step.attempt + 1, status=FAILED)
-        self.store.start_attempt(ctx.run.id, step.name, [PENDING], attempt)
-        self._fail(ctx, step, FAILED, reason)
+        if self.store.start_attempt(ctx.run.id, step.name, [PENDING], attempt):
+            self.store.move_step(ctx.run.id, step.name, [FAILED], reason=reason)
+        self._refresh(ctx, step.name)
 
     def _key(
         self, ctx: _Context, item: Step, parameters: Mapping[str, Any], inputs: Mapping[str, str]
@@ -309,16 +310,6 @@ class PipelineAdvancer:
             if not wait or run.status != RUNNING:
                 return run
             time.sleep(poll)
-
-    def cancel(self, pipeline_id: str) -> None:
-        """Cancel the open steps' runs; the pipeline ends cancelled on its next pass."""
-        for step in self.store.steps(pipeline_id):
-            if step.status == PENDING:
-                self.store.move_step(pipeline_id, step.name, [PENDING], status=CANCELLED)
-            elif step.status == RUNNING and step.run_id:
-                run = self.jobs.store.get_run(step.run_id)
-                if run is not None and not RunStatus(run.status).is_terminal:
-                    self.jobs.cancel(step.run_id)
 
 
 class PipelineBusy(RuntimeError):
