@@ -217,3 +217,54 @@ def test_a_step_claimed_by_a_dead_holder_is_submitted_once_under_its_id(
     assert steps[0].run_id == "deadbeef0001" and steps[0].attempt == 1
     assert service.store.require_run("deadbeef0001").status == "succeeded"
     assert _runs_of(service.store, run.id) == ["deadbeef0001"]
+
+
+def test_the_scheduler_process_advances_a_pipeline_nobody_waits_for(
+    tmp_path: Path, env: dict[str, str], data_dir: Path
+) -> None:
+    """``pipeline run`` without ``--wait`` starts the ready steps and exits; a
+    ``jupyter mlops scheduler`` process finishes the pipeline. A re-run serves ``a`` from
+    the cache and runs ``b`` again (``cache: false``)."""
+    root = _repo(
+        tmp_path,
+        {
+            "two.yaml": """
+steps:
+  a:
+    notebook: sleepy.ipynb
+    parameters: {label: a}
+  b:
+    notebook: sleepy.ipynb
+    cache: false
+    parameters: {label: "${steps.a.run_id}"}
+"""
+        },
+    )
+    started = mlops("pipeline", "run", "two.yaml", env=env, cwd=root)
+    assert started.returncode == 0, started.stderr
+    pipeline_id = started.stdout.strip()
+    scheduler = subprocess.Popen(
+        ["jupyter", "mlops", "scheduler"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while _show(pipeline_id, env, root)["status"] == "running":
+            assert time.monotonic() < deadline, "the scheduler did not finish the pipeline"
+            assert scheduler.poll() is None
+            time.sleep(1)
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        scheduler.wait(timeout=60)
+    first = _by_name(_show(pipeline_id, env, root))
+    assert [first[n]["status"] for n in "ab"] == ["succeeded", "succeeded"]
+
+    again = mlops("pipeline", "run", "two.yaml", "--wait", "--json", env=env, cwd=root)
+    assert again.returncode == 0, again.stderr
+    second = _by_name(json.loads(again.stdout))
+    assert second["a"]["cached"] and second["a"]["run_id"] == first["a"]["run_id"]
+    assert second["b"]["status"] == "succeeded" and not second["b"]["cached"]
+    assert second["b"]["run_id"] != first["b"]["run_id"]
