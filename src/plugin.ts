@@ -111,7 +111,7 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
     themeManager?.themeChanged.connect(() => notifyThemeChanged());
 
     addCommands({ app, trans, model, widgets, launcher, fileBrowser, palette });
-    addPipelineCommands({ app, trans, fileBrowser });
+    addPipelineCommands({ app, trans, fileBrowser, palette });
 
     // -- side panels -----------------------------------------------------------------
     const panel = new RunsPanel({

@@ -3,7 +3,12 @@
  * the main-area view of a pipeline run.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  MainAreaWidget,
+  showDialog
+} from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { TranslationBundle } from '@jupyterlab/translation';
 
@@ -11,10 +16,12 @@ import { mlopsIcon } from '../icons';
 import { CommandIDs } from '../ids';
 import { notifyError } from '../runWidgets';
 import { PipelinesClient } from './api';
+import { PipelineListWidget } from './pipelineList';
 import { PipelineRunWidget } from './pipelineView';
 
 export const RUN_PIPELINE = 'mlops:run-pipeline';
 export const OPEN_PIPELINE = 'mlops:open-pipeline';
+export const SHOW_PIPELINES = 'mlops:show-pipelines';
 const PIPELINE_SELECTOR = '.jp-DirListing-item[data-file-type="yaml"]';
 
 /** The pipeline file selected in the file browser, if any. */
@@ -33,8 +40,9 @@ export function addPipelineCommands(options: {
   app: JupyterFrontEnd;
   trans: TranslationBundle;
   fileBrowser: IDefaultFileBrowser | null;
+  palette: ICommandPalette | null;
 }): void {
-  const { app, trans, fileBrowser } = options;
+  const { app, trans, fileBrowser, palette } = options;
   const client = new PipelinesClient(app.serviceManager.serverSettings);
   const open = (id: string): void => {
     const existing = Array.from(app.shell.widgets('main')).find(
@@ -63,6 +71,25 @@ export function addPipelineCommands(options: {
     label: trans.__('Open Pipeline Run'),
     execute: args => open(args.id as string)
   });
+
+  app.commands.addCommand(SHOW_PIPELINES, {
+    label: trans.__('Show Pipeline Runs'),
+    caption: trans.__('The pipeline runs, each opening its DAG'),
+    execute: () => {
+      const id = 'jupyter-mlops-pipelines';
+      if (!Array.from(app.shell.widgets('main')).some(w => w.id === id)) {
+        const content = new PipelineListWidget({ client, trans, onOpen: open });
+        const widget = new MainAreaWidget({ content });
+        widget.id = id;
+        widget.title.icon = mlopsIcon;
+        widget.title.label = trans.__('Pipeline Runs');
+        widget.title.closable = true;
+        app.shell.add(widget, 'main');
+      }
+      app.shell.activateById(id);
+    }
+  });
+  palette?.addItem({ command: SHOW_PIPELINES, category: trans.__('MLOps') });
 
   app.commands.addCommand(RUN_PIPELINE, {
     label: trans.__('Run Pipeline…'),
