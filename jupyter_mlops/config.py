@@ -144,6 +144,13 @@ class Settings:
             "(its runner's processes killed first, when they are on this machine)."
         ),
     )
+    pipeline_lease_ttl: float = field(
+        default=20.0,
+        metadata=option(
+            "Seconds a process's lease on a pipeline run lasts without renewal: after that "
+            "another process (server, CLI --wait, scheduler) takes over advancing it."
+        ),
+    )
     timeout_grace: float = field(
         default=60.0,
         metadata=option(

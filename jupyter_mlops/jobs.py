@@ -129,6 +129,9 @@ class RunSpec(RunSettings):
     """The schedule and slot (due instant) this run was fired for."""
     run_id: str | None = None
     """Use this id instead of a new one (the scheduler chooses it when it claims a slot)."""
+    shared_snapshot: Snapshot | None = None
+    """Run ``notebook`` (a file of this snapshot's worktree) at this commit, taken once for
+    several runs (a pipeline's steps), instead of snapshotting the working copy."""
     display_path: str | None = None
     """Record the notebook under this path (a schedule's runs show the schedule's path,
     whichever scheduler process fired them)."""
@@ -237,6 +240,7 @@ class JobService:
         from .notebook.reading import read_notebook
         from .snapshot.branches import commit_notebook_to_branch, snapshot_branch
         from .snapshot.create import take_snapshot
+        from .snapshot.shared import link_snapshot, read_notebook_at
 
         limits = InputLimits.of(self.settings)
         spec.check(limits)
@@ -245,7 +249,9 @@ class JobService:
         if spec.branch is not None and spec.commit:
             raise ValueError("a run from a branch cannot also commit the working copy")
         head = None
-        if spec.branch is not None:
+        if spec.shared_snapshot is not None:
+            nb = read_notebook_at(spec.shared_snapshot, path)
+        elif spec.branch is not None:
             head, nb = read_branch_notebook(path, spec.branch, spec.at_commit)
         elif spec.at_commit is not None:
             raise ValueError("at_commit needs a branch: it pins a commit of that branch")
@@ -273,7 +279,9 @@ class JobService:
                 path, spec.commit_message or f"Run {path.name} as a job (jupyter-mlops)"
             )
         run_id = spec.run_id or new_run_id()
-        if head is not None:
+        if spec.shared_snapshot is not None:
+            snapshot = link_snapshot(spec.shared_snapshot, path, run_id)
+        elif head is not None:
             snapshot = snapshot_branch(path, head.branch, run_id, commit=head.commit)
         else:
             snapshot = take_snapshot(

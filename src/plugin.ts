@@ -20,6 +20,7 @@ import { MLOpsClient } from './api';
 import { notifyThemeChanged } from './chart';
 import { addCommands } from './commands';
 import { notifySettings } from './finishNotices';
+import { addPipelineCommands } from './pipelines/commands';
 import { shortId } from './format';
 import { mlopsIcon } from './icons';
 import {
@@ -139,6 +140,7 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
       palette,
       restorer
     });
+    addPipelineCommands({ app, trans, fileBrowser, palette });
 
     // -- side panels -----------------------------------------------------------------
     const panel = new RunsPanel({

@@ -746,6 +746,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipelines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pipeline runs, newest first */
+        get: operations["listPipelines"];
+        put?: never;
+        /**
+         * Run a pipeline file (pipeline.yaml)
+         * @description Snapshots the repository once and validates the whole file against that commit before anything runs: a 400 lists every problem in `problems`. Each step becomes an ordinary run (tagged `pipeline:ID`); steps whose inputs did not change are served from the step cache. Needs `execute`.
+         */
+        post: operations["runPipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{pipeline_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pipeline run id. */
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        /** A pipeline run and its steps (status, run, cached from where) */
+        get: operations["getPipeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pipelines/{pipeline_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pipeline run id. */
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the failed, cancelled and skipped steps again
+         * @description Succeeded and cached steps are reused. 409 while another live process advances the run. Needs `execute`.
+         */
+        post: operations["resumePipeline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1179,6 +1243,79 @@ export interface components {
             /** @description The trailing comment of the assignment */
             help: string;
             nullable: boolean;
+        };
+        /** @description Where a cached step's outputs come from. */
+        PipelineOrigin: {
+            run_id: string;
+            pipeline_id: string | null;
+            step: string | null;
+        };
+        /** @description Run a pipeline file (`POST /pipelines`). */
+        PipelineRequest: {
+            /** @description Path of the pipeline file (YAML) relative to the server's root (no `..`). */
+            pipeline: string;
+            /** @description Typed values over the file's, by step: `{"train": {"lr": 0.01}}` (references allowed, as in the file). */
+            parameters?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /**
+             * @description Run every step; serve none from the cache.
+             * @default false
+             */
+            no_cache: boolean;
+        };
+        PipelineRunDetail: {
+            id: string;
+            name: string;
+            pipeline_path: string;
+            /** @description running, succeeded, failed or cancelled. */
+            status: string;
+            status_reason: string | null;
+            source: string;
+            commit: string | null;
+            no_cache: boolean;
+            created_at: string | null;
+            finished_at: string | null;
+            steps: components["schemas"]["PipelineStep"][];
+        };
+        PipelineRunList: {
+            pipelines: components["schemas"]["PipelineRunSummary"][];
+        };
+        PipelineRunSummary: {
+            id: string;
+            name: string;
+            pipeline_path: string;
+            /** @description running, succeeded, failed or cancelled. */
+            status: string;
+            status_reason: string | null;
+            source: string;
+            commit: string | null;
+            no_cache: boolean;
+            created_at: string | null;
+            finished_at: string | null;
+        };
+        /** @description A step: `run_id` is the run whose outputs it has (its own, or the cached one). */
+        PipelineStep: {
+            name: string;
+            /** @description pending, submitting, running, succeeded, cached, failed, cancelled or skipped (an upstream step did not succeed). */
+            status: string;
+            run_id: string | null;
+            cached: boolean;
+            cached_from: components["schemas"]["PipelineOrigin"] | null;
+            attempt: number;
+            needs: string[];
+            reason: string | null;
+            cache_key: string | null;
+            attempts: components["schemas"]["PipelineStepAttempt"][];
+        };
+        PipelineStepAttempt: {
+            attempt: number;
+            status: string;
+            run_id: string | null;
+            cached_from: string | null;
+            created_at: string | null;
         };
         /** @description The promotion policy of a model: the validation notebook and the requirements. */
         PolicyRequest: {
@@ -3233,6 +3370,107 @@ export interface operations {
             };
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+        };
+    };
+    listPipelines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineRunList"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    runPipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PipelineRequest"];
+            };
+        };
+        responses: {
+            /** @description The pipeline run started */
+            201: {
+                headers: {
+                    /** @description URL of the new pipeline run */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineRunDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getPipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pipeline run id. */
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline run */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineRunDetail"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    resumePipeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A pipeline run id. */
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline run, resumed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineRunDetail"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
 }

@@ -10,7 +10,8 @@ One module per command group, so a command imports only what it runs: :mod:`.run
 :mod:`.runs` (runs, show), :mod:`.cancel` (cancel, delete), :mod:`.reproduce`,
 :mod:`.results` (metrics, artifacts), :mod:`.logs`, :mod:`.kernels`, :mod:`.db`,
 :mod:`.schedule`, :mod:`.scheduler`, :mod:`.trigger`, :mod:`.hooks`, :mod:`.streams`,
-:mod:`.lineage` (lineage, datasets), :mod:`.compare`; :mod:`.base` and :mod:`.follow` hold
+:mod:`.lineage` (lineage, datasets), :mod:`.compare`,
+:mod:`.pipeline`; :mod:`.base` and :mod:`.follow` hold
 what they share, :mod:`.text` (and :mod:`.verify_text`) how they print for people.
 """
 
@@ -66,6 +67,10 @@ class MLOpsApp(CommandGroupApp):
             "Event triggers: on a commit, new data, drift or a metric (add, list, ...).",
         ),
         "hooks": (_command("hooks", "HooksApp"), "Git hooks that wake on-commit triggers."),
+        "pipeline": (
+            _command("pipeline", "PipelineApp"),
+            "Notebook pipelines (run, show, resume, list).",
+        ),
         "scheduler": (
             _command("scheduler", "SchedulerApp"),
             "Fire due schedules until stopped (SIGTERM).",

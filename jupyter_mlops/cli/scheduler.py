@@ -5,11 +5,27 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from typing import Any
 
 from traitlets import Float
 
 from .base import EXIT_OK, MLOpsBaseApp, fail
+
+
+def start_pipeline_upkeep(jobs: Any) -> threading.Event:
+    """Advance unfinished pipeline runs (free leases) every second, in a thread, as the
+    server does; the event stops it."""
+    from ..pipelines.orchestrator import PipelineAdvancer, advance_until
+
+    stopping = threading.Event()
+    threading.Thread(
+        target=advance_until,
+        args=(PipelineAdvancer(jobs), stopping),
+        name="mlops-pipelines",
+        daemon=True,
+    ).start()
+    return stopping
 
 
 class SchedulerApp(MLOpsBaseApp):
@@ -67,10 +83,13 @@ second."""
             ),
         )
 
+        stopping = start_pipeline_upkeep(jobs)
+
         def stop(signum: int, _frame: Any) -> None:
             logging.getLogger("jupyter_mlops.scheduler").info(
                 "%s received: stopping", signal.Signals(signum).name
             )
+            stopping.set()
             scheduler.stop()
 
         signal.signal(signal.SIGTERM, stop)

@@ -84,6 +84,7 @@ class MLOpsExtensionApp(ExtensionApp):
         self.settings.update({"mlops": self.state})
         self._start_upkeep()
         self._init_schedules()
+        self._init_pipelines()
         threading.Thread(
             target=_warm_up, args=(settings,), name="mlops-warm-up", daemon=True
         ).start()
@@ -148,6 +149,28 @@ class MLOpsExtensionApp(ExtensionApp):
             {"mlops_schedules": service, "mlops_scheduler": scheduler, "mlops_triggers": triggers}
         )
 
+    def _init_pipelines(self) -> None:
+        """The pipeline advancer of the REST API, and its upkeep: every second, one pass
+        over the unfinished pipeline runs whose lease is free (so a pipeline goes on when
+        the CLI or server that advanced it died)."""
+        from tornado.ioloop import PeriodicCallback
+
+        from ..pipelines.orchestrator import PipelineAdvancer
+
+        assert self.state is not None
+        self._pipelines = PipelineAdvancer(self.state.jobs)
+        self.settings.update({"mlops_pipelines": self._pipelines})
+        self._pipeline_upkeep = PeriodicCallback(self._advance_pipelines, 1000)
+        self._pipeline_upkeep.start()
+
+    async def _advance_pipelines(self) -> None:
+        from ..pipelines.orchestrator import advance_unfinished
+
+        try:
+            await asyncio.to_thread(advance_unfinished, self._pipelines)
+        except Exception:
+            self.log.exception("jupyter-mlops: advancing pipeline runs failed")
+
     def _start_scheduler(self) -> None:
         if self._scheduler is not None and not self._scheduler.stopping:
             self._scheduler_task = asyncio.ensure_future(self._scheduler.run_async())
@@ -178,8 +201,9 @@ class MLOpsExtensionApp(ExtensionApp):
         self._upkeep.start()
 
     async def stop_extension(self) -> None:
-        if getattr(self, "_upkeep", None) is not None:
-            self._upkeep.stop()
+        for upkeep in ("_upkeep", "_pipeline_upkeep"):
+            if getattr(self, upkeep, None) is not None:
+                getattr(self, upkeep).stop()
         if self._scheduler is not None:
             self._scheduler.stop()
             if self._scheduler_task is not None:

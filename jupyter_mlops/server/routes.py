@@ -15,6 +15,8 @@ from .model_handlers import MODEL_NAME_PATTERN, model_routes
 from .model_handlers import PATHS as MODEL_PATHS
 from .output_handlers import PATHS as OUTPUT_PATHS
 from .output_handlers import RunOutputHandler
+from .pipeline_handlers import PATHS as PIPELINE_PATHS
+from .pipeline_handlers import pipeline_handlers
 from .run_handlers import PATHS as RUN_PATHS
 from .run_handlers import (
     CancelHandler,
@@ -70,6 +72,7 @@ def handlers(base_url: str) -> Routes:
     ]
     return [
         *schedule_handlers(base_url),
+        *pipeline_handlers(base_url),
         *((url_path_join(api, path), handler) for path, handler in routes),
         (url_path_join(api, "(?P<rest>.*)"), NotFoundHandler),
     ]
@@ -89,4 +92,5 @@ def api_paths() -> PathItems:
         **TRIGGER_PATHS,
         **DATASET_PATHS,
         **MODEL_PATHS,
+        **PIPELINE_PATHS,
     }

@@ -3,6 +3,7 @@
 # Modules whose tables join the metadata (the migrations and the schema check read it).
 from . import (  # noqa: F401
     models_output,
+    models_pipelines,
     models_search,
     models_triggers,
 )

@@ -50,6 +50,9 @@ def saved_model(model: Any) -> Iterator[tuple[Path, dict[str, Any]]]:
         yield target, meta
 
 
+RUN_URI_PREFIX = "runs:/"
+
+
 def load_model(
     run_id: str,
     name: str = "model",
@@ -60,7 +63,8 @@ def load_model(
 ) -> Any:
     """Load a model logged with :func:`log_model` by run ``run_id`` (or a unique prefix),
     or a registered version: ``load_model("models:/churn@production")``,
-    ``load_model("models:/churn/3", MyNet)`` (the second argument is then the model).
+    ``load_model("models:/churn/3", MyNet)`` (the second argument is then the model);
+    or by the URI ``runs:/RUN_ID/NAME`` (what a pipeline's ``${steps.S.models.NAME}`` gives).
 
     ``model=None``: returns the state dict. A module: loads the weights into it and
     returns it. A class: builds ``model()`` (it must take no arguments), loads, returns
@@ -73,6 +77,10 @@ def load_model(
     from ..registry.uris import is_model_uri
     from ..store import RunStore
 
+    if run_id.startswith(RUN_URI_PREFIX):
+        if model is None and not isinstance(name, str):
+            model = name  # load_model("runs:/ID/NAME", MyNet)
+        run_id, _, name = run_id[len(RUN_URI_PREFIX) :].partition("/")
     settings = settings or Settings.from_env()
     if is_model_uri(run_id):
         from ..registry.service import load_registered_model

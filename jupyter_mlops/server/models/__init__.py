@@ -33,6 +33,7 @@ from .datasets import (
     RunLineage,
 )
 from .output import OutputChunk, RunOutput, RunOutputNotice
+from .pipelines import PIPELINE_REQUEST_MODELS, PIPELINE_RESPONSE_MODELS
 from .registry import (
     ModelDetail,
     ModelHistory,
@@ -118,6 +119,7 @@ REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     RegisterRequest,
     PolicyRequest,
     PromoteRequest,
+    *PIPELINE_REQUEST_MODELS,
 )
 """Documented in their validation form (what a client may send)."""
 
@@ -173,6 +175,7 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     RegistryEventInfo,
     ModelHistory,
     Promotion,
+    *PIPELINE_RESPONSE_MODELS,
 )
 """Documented in their serialization form (what the server sends)."""
 
