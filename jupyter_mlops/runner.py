@@ -15,9 +15,9 @@ exactly one terminal status:
 3. keep a heartbeat, sample system metrics (CPU, memory, GPU), honour cancellation
    (signal or store flag) and the timeout by killing the kernel's whole process tree; on
    a Dask worker, end the run as lost when the worker process dies;
-4. store the executed notebook, its HTML rendering (see :mod:`jupyter_mlops.rendering`)
-   and the runner log as artifacts, and only then record the terminal status, so a
-   finished run is never half written.
+4. store the executed notebook and the runner log as artifacts, and only then record the
+   terminal status, so a finished run is never half written; its HTML rendering (optional
+   output, see :mod:`jupyter_mlops.html_artifact`) comes after the status.
 
 This module is the sequence; its parts have modules of their own: stopping (signals,
 cancel, timeout, a lost Dask worker) in :mod:`jupyter_mlops.runner_stop`, the progress
@@ -180,6 +180,7 @@ class Runner:
             self.run_id, outcome.status, reason=outcome.reason, current_cell=None, **outcome.error
         )
         log.info("run %s: %s", self.run_id, outcome.status.value)
+        self.outputs.store_html()
         return outcome.status
 
     def _wait_for_slot(self, run: Run) -> RunStatus | None:
@@ -311,9 +312,9 @@ class Runner:
         self.outputs.warn(f"kernel start attempt {attempt} failed, started again: {why}")
 
     def _in_background(self, run: Run) -> None:
-        """What the run needs besides the notebook, done while the kernel works."""
+        """What the run needs besides the notebook, done while the kernel boots (mostly
+        waiting on the kernel's interpreter; no HTML warm-up competes with the cells)."""
         self.outputs.capture_environment(run, redact=self.handover.values_to_redact())
-        self.outputs.html.warm_up()
 
     def _kernel_environment(self, run: Run) -> None:
         """What the kernel inherits: seed, run id, the secret parameters (which the

@@ -29,6 +29,10 @@ class MLOpsState:
             settings, self.store, root_dir=root_dir, redact_values=self.redact_values
         )
         self.events = EventHub(self.store)
+        from ..rendering import NotebookHtmlRenderer
+
+        self.renderer = NotebookHtmlRenderer()
+        """Renders the HTML of a run on its first view (kept: its templates are compiled once)."""
 
 
 def _warm_up(settings: Settings) -> None:
