@@ -27,7 +27,6 @@ environment record in :mod:`jupyter_mlops.runner_outputs`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -45,6 +44,7 @@ from .masking import Handover, take_handover
 from .processes import (
     become_subreaper,
     create_time,
+    exit_without_finalizing,
     hostname,
     kill_descendants,
     kill_run_process,
@@ -190,6 +190,15 @@ class Runner:
 
         original_host = run.runner_host
         me = os.getpid()
+        if run.status == RunStatus.STARTING.value and run.runner_pid in (None, me):
+            # a dispatcher claimed the slot and then started this runner (backends.dispatch)
+            self.store.update_run(self.run_id, runner_pid=me, runner_create_time=create_time(me))
+            log.info(
+                "run %s: started in its slot (GPUs: %s)",
+                self.run_id,
+                run.cuda_visible_devices or "none",
+            )
+            return None
         self.store.set_queued_runner(
             self.run_id, pid=me, host=hostname(), create_time=create_time(me)
         )
@@ -513,22 +522,6 @@ def main(argv: list[str] | None = None) -> int:
         kill_descendants()  # whatever path ended the run, none of its processes stays
         runner.store.close()
     return EXIT_CODES.get(status, 1)
-
-
-def exit_without_finalizing(code: int) -> None:
-    """Leave the process as soon as the run is recorded.
-
-    Everything is written by then (terminal status, artifacts, the store closed), but a
-    normal exit would still finalize the interpreter: tearing down papermill, nbconvert,
-    IPython, SQLAlchemy and zmq modules took 0.25-0.35 s, during which ``jupyter mlops run
-    --wait`` (which waits for this process) and schedulers counting slots saw a finished
-    run whose runner was still alive.
-    """
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a closed or broken stream: nothing to keep
-            stream.flush()
-    os._exit(code)
 
 
 if __name__ == "__main__":
