@@ -31,6 +31,13 @@ RUNNER_LOG = "runner.log"
 """The runner's (and its kernel's) output, in the run directory; stored as an artifact."""
 
 
+def runner_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """A runner's whole environment from its launcher's: without JupyterLab's
+    ``JPY_PARENT_PID``, and without a run marker (the launcher may itself run inside a
+    run's kernel; the runner is marked by its command line, its kernel by its own run)."""
+    return {k: v for k, v in env.items() if k not in ("JPY_PARENT_PID", ENV_RUN_ID)}
+
+
 def start_runner(run_id: str, run_dir: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
     """``python -m jupyter_mlops.runner RUN_ID`` in ``run_dir``, output to its log.
 
@@ -39,9 +46,7 @@ def start_runner(run_id: str, run_dir: Path, env: Mapping[str, str]) -> subproce
     whole environment, without JupyterLab's ``JPY_PARENT_PID``.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
-    # the launcher may itself run inside a run (its kernel's marker): the runner is
-    # marked by its command line; its kernel gets its own run's marker
-    child_env = {k: v for k, v in env.items() if k not in ("JPY_PARENT_PID", ENV_RUN_ID)}
+    child_env = runner_environment(env)
     with (run_dir / RUNNER_LOG).open("ab") as log_file:
         return subprocess.Popen(
             [sys.executable, "-m", "jupyter_mlops.runner", run_id],

@@ -58,6 +58,8 @@ log = logging.getLogger("jupyter_mlops.runner")
 
 SOURCE_DIR = "src"
 AUTOSAVE_SECONDS = 30.0
+WARM_RENDERER: Any = None
+"""An HTML renderer with its templates compiled, set by a runner host before it forks."""
 
 
 class Runner:
@@ -75,6 +77,7 @@ class Runner:
         self.outputs = RunOutputs(
             self.store, self.artifacts, run_id, self.run_dir, settings.cache_dir
         )
+        self.outputs.renderer = WARM_RENDERER
         self._executed_nb: Any = None
         self._current_cell: int | None = None
         self._kernel_cuda: dict[str, Any] | None = None

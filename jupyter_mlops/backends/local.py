@@ -20,10 +20,19 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from typing import Any
 
 from ..gpus import check_gpu_request, usable_gpus
-from ..processes import create_time, hostname, runner_alive, start_runner
+from ..processes import (
+    create_time,
+    hostname,
+    runner_alive,
+    runner_environment,
+    start_runner,
+)
+from ..runner_host import start_hosted_runner
+from ..runner_stop import EXIT_CODES
 from ..store import Run, RunStatus
 from .base import Backend, LaunchHandle
 from .dispatch import SlotDispatcher
@@ -63,7 +72,7 @@ class LocalBackend(Backend):
             return self.dispatcher.submit(run.id)
         return self._start_waiting(run.id)
 
-    def _start_waiting(self, run_id: str) -> subprocess.Popen[bytes]:
+    def _start_waiting(self, run_id: str) -> RunnerProcess:
         """A runner that waits in ``queued`` for its slot itself."""
         proc = self._spawn(run_id)
         self.store.set_queued_runner(
@@ -71,15 +80,21 @@ class LocalBackend(Backend):
         )
         return proc
 
-    def _start_claimed(self, run_id: str) -> subprocess.Popen[bytes]:
+    def _start_claimed(self, run_id: str) -> RunnerProcess:
         """The runner of a run whose slot the dispatcher has just claimed."""
         proc = self._spawn(run_id)
         self.store.update_run(run_id, runner_pid=proc.pid, runner_create_time=create_time(proc.pid))
         return proc
 
-    def _spawn(self, run_id: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, run_id: str) -> RunnerProcess:
+        """The run's runner: forked by the machine's runner host when one is up (see
+        :mod:`jupyter_mlops.runner_host`), else a fresh ``python -m jupyter_mlops.runner``."""
         env = {**os.environ, **self.settings.runner_env()}
-        proc = start_runner(run_id, self.settings.runs_dir / run_id, env)
+        run_dir = self.settings.runs_dir / run_id
+        pid = start_hosted_runner(self.settings.data_dir, run_id, run_dir, runner_environment(env))
+        if pid:
+            return HostedRunner(pid, run_id, self.store)
+        proc = start_runner(run_id, run_dir, env)
         threading.Thread(target=proc.wait, name=f"reap-{run_id}", daemon=True).start()
         return proc
 
@@ -97,3 +112,33 @@ class LocalBackend(Backend):
             queued = run.status == RunStatus.QUEUED.value
             with contextlib.suppress(ProcessLookupError):
                 os.kill(run.runner_pid, signal.SIGURG if queued else signal.SIGTERM)
+
+
+class HostedRunner:
+    """The launch handle of a runner forked by the runner host (not this process's child):
+    it ends when the process is gone; its exit code is its run's status's."""
+
+    def __init__(self, pid: int, run_id: str, store: Any) -> None:
+        self.pid = pid
+        self.run_id = run_id
+        self.store = store
+        self.started = create_time(pid)
+
+    def poll(self) -> int | None:
+        if runner_alive(self.pid, self.run_id, self.started):
+            return None
+        run = self.store.get_run(self.run_id)
+        if run is None or not RunStatus(run.status).is_terminal:
+            return 1
+        return EXIT_CODES.get(RunStatus(run.status), 1)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"runner of {self.run_id}", timeout or 0)
+            time.sleep(0.05)
+        return code
+
+
+RunnerProcess = subprocess.Popen[bytes] | HostedRunner

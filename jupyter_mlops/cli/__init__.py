@@ -56,6 +56,10 @@ class MLOpsApp(CommandGroupApp):
             _command("scheduler", "SchedulerApp"),
             "Fire due schedules until stopped (SIGTERM).",
         ),
+        "worker": (
+            _command("worker", "WorkerApp"),
+            "Keep a warm runner host (fork server) up for this machine's runs.",
+        ),
     }
 
     show_description = True
