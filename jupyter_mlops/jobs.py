@@ -598,6 +598,21 @@ class JobService:
                 lost.append(run_id)
         return lost
 
+    def dispatch_in_process(self) -> None:
+        """Start queued runs' runners from this process when their slot is free, instead
+        of a waiting process per queued run (local backend; see
+        :mod:`jupyter_mlops.backends.dispatch`). For a process that stays up: the server,
+        ``run --wait``; call :meth:`hand_off_queued` before it exits."""
+        if isinstance(self.backend, LocalBackend):
+            self.backend.dispatch_in_process()
+
+    def hand_off_queued(self) -> list[str]:
+        """Give every run still waiting for a slot in this process a runner that waits by
+        itself; returns their ids."""
+        if isinstance(self.backend, LocalBackend):
+            return self.backend.hand_off()
+        return []
+
     def close(self) -> None:
         """Release what the backend holds (a Dask client, a LocalCluster it started)."""
         self.backend.close()

@@ -7,11 +7,14 @@ records "cell i started/finished" through the runner's reporter, saves the noteb
 at most every ``autosave_seconds`` (so a long run still has a recent copy), and tells
 the runner the kernel's pid so cancel and timeout can kill its process tree.
 
-After the last cell, while the kernel still runs, one silent request asks it which CUDA
-device it used (only when the notebook imported torch; CUDA is never initialized by the
-question itself), so the run's environment record names the GPU the code actually ran on,
-and whether torch's deterministic algorithms (and cuDNN's deterministic/benchmark modes)
-were on at the end of the notebook.
+The question which CUDA device the kernel used (answered only when the notebook imported
+torch; CUDA is never initialized by the question itself), so the run's environment record
+names the GPU the code actually ran on (and whether torch's deterministic algorithms and
+cuDNN's deterministic/benchmark modes were on at the end), rides on the last code cell's
+own execute request as a user expression: no extra round trip on the run's critical path. Only when that cell
+did not complete (a failing cell stops the notebook earlier) is it asked on its own after
+the cells, while the kernel still runs. The notebook is written once, by papermill at the
+end (and by the autosave of long runs), never again by the execution manager's final sync.
 """
 
 from __future__ import annotations
@@ -110,6 +113,16 @@ def read_secrets_from_environment(kernel_name: str, language: str | None) -> Non
     papermill_translators.register(kernel_name, SecretAwareTranslator)
 
 
+def _last_executed_cell(nb: Any) -> int | None:
+    """The index of the last cell nbclient will send to the kernel (a code cell that is
+    not blank), or None when the language is not Python (the question is Python code)."""
+    language = (nb.metadata.get("kernelspec", {}).get("language") or "python").lower()
+    if language != "python":
+        return None
+    indices = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
+    return indices[-1] if indices else None
+
+
 class Reporter(Protocol):
     def cell_started(self, index: int) -> None: ...
     def cell_finished(self, index: int, started: float, ok: bool) -> None: ...
@@ -155,6 +168,10 @@ def make_engine(
         def autosave_cell(self) -> None:
             self.save()
 
+        def notebook_complete(self, **kwargs: Any) -> None:
+            self._last_save = time.monotonic()  # papermill writes the notebook right after
+            super().notebook_complete(**kwargs)
+
         def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
             super().cell_start(cell, cell_index, **kwargs)
             if cell.cell_type == "code" and cell_index is not None:
@@ -183,11 +200,43 @@ def make_engine(
             return output
 
         def papermill_execute_cells(self) -> None:
+            self._probe_reply: Any = None
+            self._probe_cell = _last_executed_cell(self.nb) if on_kernel_probe else None
+            if self._probe_cell is not None:
+                self.on_cell_executed = self._keep_probe_reply
             super().papermill_execute_cells()  # a failing cell returns; a dead kernel raises
             if on_cells_done is not None:
                 on_cells_done()
             if on_kernel_probe is not None:
-                self._probe_kernel()
+                answered = parse_probe_reply(self._probe_reply) if self._probe_reply else None
+                if answered is not None and "error" not in answered:
+                    on_kernel_probe(answered)
+                else:
+                    self._probe_kernel()
+
+        async def async_execute_cell(
+            self, cell: Any, cell_index: int, *args: Any, **kwargs: Any
+        ) -> Any:
+            if cell_index != getattr(self, "_probe_cell", None) or self.kc is None:
+                return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+            kc = self.kc
+            plain = kc.execute
+
+            def execute_and_ask(code: str, *a: Any, **kw: Any) -> Any:
+                kw["user_expressions"] = {"mlops_cuda": CUDA_PROBE_EXPRESSION}
+                return plain(code, *a, **kw)
+
+            kc.execute = execute_and_ask  # this cell's request only
+            try:
+                return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+            finally:
+                del kc.execute
+
+        execute_cell = run_sync(async_execute_cell)
+
+        def _keep_probe_reply(self, cell: Any, cell_index: int, execute_reply: Any) -> None:
+            if cell_index == self._probe_cell:
+                self._probe_reply = execute_reply
 
         def _probe_kernel(self) -> None:
             """Ask the still-running kernel which CUDA device it used (best effort)."""

@@ -15,10 +15,11 @@ exactly one terminal status:
 3. keep a heartbeat, sample system metrics (CPU, memory, GPU), honour cancellation
    (signal or store flag) and the timeout by killing the kernel's whole process tree; on
    a Dask worker, end the run as lost when the worker process dies;
-4. store the executed notebook, its HTML rendering (see :mod:`jupyter_mlops.rendering`)
-   and the runner log as artifacts, for a verified reproduction its verdict against the
-   original (:mod:`jupyter_mlops.verify`), and only then record the terminal status, so a
-   finished run is never half written.
+4. store the executed notebook and the runner log as artifacts, for a verified
+   reproduction its verdict against the original (:mod:`jupyter_mlops.verify`), and only
+   then record the terminal status, so a finished run is never half written; its HTML
+   rendering (optional output, see :mod:`jupyter_mlops.html_artifact`) comes after the
+   status.
 
 This module is the sequence; its parts have modules of their own: stopping (signals,
 cancel, timeout, a lost Dask worker) in :mod:`jupyter_mlops.runner_stop`, the progress
@@ -28,7 +29,6 @@ environment record in :mod:`jupyter_mlops.runner_outputs`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -46,6 +46,7 @@ from .masking import Handover, take_handover
 from .processes import (
     become_subreaper,
     create_time,
+    exit_without_finalizing,
     hostname,
     kill_descendants,
     kill_run_process,
@@ -60,6 +61,8 @@ log = logging.getLogger("jupyter_mlops.runner")
 
 SOURCE_DIR = "src"
 AUTOSAVE_SECONDS = 30.0
+WARM_RENDERER: Any = None
+"""An HTML renderer with its templates compiled, set by a runner host before it forks."""
 
 
 class Runner:
@@ -77,6 +80,7 @@ class Runner:
         self.outputs = RunOutputs(
             self.store, self.artifacts, run_id, self.run_dir, settings.cache_dir
         )
+        self.outputs.renderer = WARM_RENDERER
         self._executed_nb: Any = None
         self._current_cell: int | None = None
         self._kernel_cuda: dict[str, Any] | None = None
@@ -195,6 +199,7 @@ class Runner:
             self.run_id, outcome.status, reason=outcome.reason, current_cell=None, **outcome.error
         )
         log.info("run %s: %s", self.run_id, outcome.status.value)
+        self.outputs.store_html()
         return outcome.status
 
     def _verify(self, status: RunStatus) -> None:
@@ -217,6 +222,15 @@ class Runner:
 
         original_host = run.runner_host
         me = os.getpid()
+        if run.status == RunStatus.STARTING.value and run.runner_pid in (None, me):
+            # a dispatcher claimed the slot and then started this runner (backends.dispatch)
+            self.store.update_run(self.run_id, runner_pid=me, runner_create_time=create_time(me))
+            log.info(
+                "run %s: started in its slot (GPUs: %s)",
+                self.run_id,
+                run.cuda_visible_devices or "none",
+            )
+            return None
         self.store.set_queued_runner(
             self.run_id, pid=me, host=hostname(), create_time=create_time(me)
         )
@@ -348,9 +362,9 @@ class Runner:
         self.outputs.warn(f"kernel start attempt {attempt} failed, started again: {why}")
 
     def _in_background(self, run: Run) -> None:
-        """What the run needs besides the notebook, done while the kernel works."""
+        """What the run needs besides the notebook, done while the kernel boots (mostly
+        waiting on the kernel's interpreter; no HTML warm-up competes with the cells)."""
         self.outputs.capture_environment(run, redact=self.handover.values_to_redact())
-        self.outputs.html.warm_up()
 
     def _kernel_environment(self, run: Run) -> None:
         """What the kernel inherits: seed, run id, the secret parameters (which the
@@ -550,22 +564,6 @@ def main(argv: list[str] | None = None) -> int:
         kill_descendants()  # whatever path ended the run, none of its processes stays
         runner.store.close()
     return EXIT_CODES.get(status, 1)
-
-
-def exit_without_finalizing(code: int) -> None:
-    """Leave the process as soon as the run is recorded.
-
-    Everything is written by then (terminal status, artifacts, the store closed), but a
-    normal exit would still finalize the interpreter: tearing down papermill, nbconvert,
-    IPython, SQLAlchemy and zmq modules took 0.25-0.35 s, during which ``jupyter mlops run
-    --wait`` (which waits for this process) and schedulers counting slots saw a finished
-    run whose runner was still alive.
-    """
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a closed or broken stream: nothing to keep
-            stream.flush()
-    os._exit(code)
 
 
 if __name__ == "__main__":

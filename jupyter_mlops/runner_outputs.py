@@ -1,35 +1,30 @@
 """What a run leaves besides its status: its artifacts and its environment record.
 
-The executed notebook, its HTML rendering (see :mod:`jupyter_mlops.rendering`), the
-runner log and the kernel's stderr are stored as artifacts before the terminal status is
-recorded, so a finished run is never half written. One that cannot be written (a full
-disk, a notebook nbconvert cannot render) does not change the status, but it is never
-silent either: it becomes a warning on the run (:meth:`RunStore.add_warning`), shown by
-``jupyter mlops show``, the REST run detail and the run's page. The environment the run
-executed in (see :mod:`jupyter_mlops.environment`) is captured while the kernel works.
+The executed notebook, the runner log and the kernel's stderr are stored as artifacts
+before the terminal status is recorded, so a finished run is never half written; its HTML
+rendering (optional, see :mod:`jupyter_mlops.html_artifact`) only after it. One that
+cannot be written (a full disk, a notebook nbconvert cannot render) does not change the
+status, but it is never silent either: it becomes a warning on the run
+(:meth:`RunStore.add_warning`), shown by ``jupyter mlops show``, the REST run detail and
+the run's page. The environment the run executed in (see
+:mod:`jupyter_mlops.environment`) is captured while the kernel boots.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .artifacts import BlobStore, artifact_row
+from .html_artifact import OUTPUT_HTML, OUTPUT_NOTEBOOK
 from .kernel_start import KERNEL_LOG
 from .processes import RUNNER_LOG
 from .runner_live_output import LIVE_OUTPUT_ARTIFACT, LIVE_OUTPUT_FILE
 from .store import Run, RunStore
 
-if TYPE_CHECKING:
-    from .rendering import NotebookHtmlRenderer
-
 log = logging.getLogger("jupyter_mlops.runner")
-
-OUTPUT_NOTEBOOK = "output.ipynb"
-OUTPUT_HTML = "output.html"
 
 
 class RunOutputs:
@@ -51,19 +46,9 @@ class RunOutputs:
         self.kernel_log = run_dir / KERNEL_LOG
         self.live_output = run_dir / LIVE_OUTPUT_FILE
         self.cache_dir = cache_dir
-        self._html: NotebookHtmlRenderer | None = None
-        self._html_lock = threading.Lock()
-
-    @property
-    def html(self) -> NotebookHtmlRenderer:
-        """Made on first use (the warm-up on the background thread), so that the runner's
-        start does not import it."""
-        with self._html_lock:
-            if self._html is None:
-                from .rendering import NotebookHtmlRenderer
-
-                self._html = NotebookHtmlRenderer()
-            return self._html
+        self.renderer: Any = None
+        """A :class:`~jupyter_mlops.rendering.NotebookHtmlRenderer` already warm (a runner
+        host's), or None: one is made when the HTML is rendered."""
 
     # -- records -----------------------------------------------------------------------
 
@@ -137,17 +122,10 @@ class RunOutputs:
                 self.warn(f"the partially executed notebook could not be written: {_why(err)}")
 
     def store_outputs(self) -> None:
-        """The executed notebook, its HTML, the runner log and the kernel's stderr, as the
-        run's artifacts; each one that cannot be made or stored is a warning."""
+        """The executed notebook, the runner log and the kernel's stderr, as the run's
+        artifacts; each one that cannot be stored is a warning."""
         if self.output.exists():
             self._add_artifact(self.output, OUTPUT_NOTEBOOK, "notebook", "executed notebook")
-            try:
-                html = self.html.render(self.output)
-            except Exception as err:
-                log.exception("HTML rendering failed")
-                self.warn(f"the HTML rendering ({OUTPUT_HTML}) could not be made: {_why(err)}")
-            else:
-                self._add_artifact(html, OUTPUT_HTML, "html", "HTML rendering")
         if self.live_output.exists() and self.live_output.stat().st_size:
             self._add_artifact(self.live_output, LIVE_OUTPUT_ARTIFACT, "log", "full cell output")
         if self.kernel_log.exists():
@@ -156,6 +134,20 @@ class RunOutputs:
             for handler in logging.getLogger().handlers:
                 handler.flush()
             self._add_artifact(self.runner_log, RUNNER_LOG, "log", "runner log")
+
+    def store_html(self) -> None:
+        """The HTML rendering of the executed notebook, after the terminal status (nothing
+        waits for it; the HTML view renders one itself until it is there). A rendering
+        that cannot be made or stored is a warning."""
+        if not self.output.exists():
+            return
+        from .html_artifact import store_html
+
+        try:
+            store_html(self.store, self.artifacts, self.run_id, self.output, self.renderer)
+        except Exception as err:
+            log.exception("HTML rendering failed")
+            self.warn(f"the HTML rendering ({OUTPUT_HTML}) could not be made: {_why(err)}")
 
     def _add_artifact(self, path: Path, name: str, kind: str, what: str) -> None:
         try:

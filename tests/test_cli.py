@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,18 @@ def show(run_id: str, env: dict[str, str]) -> dict:
     return json.loads(result.stdout)
 
 
+def show_once_rendered(run_id: str, env: dict[str, str], timeout: float = 60) -> dict:
+    """``show`` once the run's HTML is listed: ``--wait`` returns at the terminal status and
+    the runner renders the HTML after it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        detail = show(run_id, env)
+        if "output.html" in {a["name"] for a in detail["artifacts"]}:
+            return detail
+        assert time.monotonic() < deadline, detail["artifacts"]
+        time.sleep(0.2)
+
+
 def test_run_wait_show_and_reproduce(env: dict[str, str], project: Path) -> None:
     result = mlops_line(
         "run notebooks/params.ipynb -p epochs 7 -p layers '[8, 4]' --tag cli --tag smoke "
@@ -27,7 +40,7 @@ def test_run_wait_show_and_reproduce(env: dict[str, str], project: Path) -> None
     assert result.returncode == 0, result.stderr
     run_id = result.stdout.strip().splitlines()[-1]
     assert f"run {run_id} succeeded" in result.stderr
-    detail = show(run_id[:6], env)  # a unique prefix is enough
+    detail = show_once_rendered(run_id[:6], env)  # a unique prefix is enough
     assert detail["status"] == "succeeded"
     assert detail["parameters"]["epochs"] == 7 and detail["parameters"]["layers"] == [8, 4]
     assert detail["seed"] == 99 and detail["parameters"]["seed"] == 99

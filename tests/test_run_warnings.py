@@ -9,10 +9,12 @@ artifact, the one the notebook logs with the tracking API included.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,18 @@ from .test_rest import (  # noqa: F401 (fixtures)
 from .test_runs import wait_for
 
 TMPFS_BYTES = 4 * 1024 * 1024
+
+
+async def wait_for_warning(api: Any, run_id: str, timeout: float = 60) -> Any:  # noqa: F811
+    """The run detail once it has a warning (the runner renders the HTML, and warns when
+    it cannot, after the terminal status)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        detail = (await api("GET", f"/runs/{run_id}")).data
+        if detail["warnings"]:
+            return detail
+        assert time.monotonic() < deadline, "no warning recorded"
+        await asyncio.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -80,6 +94,7 @@ async def test_full_disk_html_missing_is_a_warning_in_rest_and_show(
     resp = await api("POST", "/runs", body={"notebook": "notebooks/fills_disk.ipynb"}, expect=201)
     detail = await wait_for_status(api, resp.data["id"], TERMINAL)
     assert detail["status"] == "succeeded", detail["status_reason"]
+    detail = await wait_for_warning(api, resp.data["id"])  # the HTML comes after the status
     names = {a["name"] for a in detail["artifacts"]}
     assert "output.ipynb" in names and "runner.log" in names
     assert "output.html" not in names
@@ -128,10 +143,10 @@ def test_unusable_artifact_root_warns_of_every_artifact(
         assert [w.split(" could not")[0] for w in warnings] == [
             "the logged file 'weights.txt'",
             "the executed notebook (output.ipynb)",
-            "the HTML rendering (output.html)",
             "the full cell output (logs/output.txt)",
             "the kernel log (kernel.log)",
             "the runner log (runner.log)",
+            "the HTML rendering (output.html)",  # rendered after the terminal status
         ]
         assert all("NotADirectoryError" in w for w in warnings), warnings
     finally:

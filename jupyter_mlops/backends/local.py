@@ -5,9 +5,12 @@ survives the JupyterLab server or CLI that launched it (closing a terminal or
 restarting the server sends it nothing). While the launcher lives, a daemon thread
 reaps the child so no zombies pile up in a long-running server.
 
-The runner is started at once, also when every slot is taken: it waits in ``queued``
-for its turn (see :mod:`jupyter_mlops.backends.queue`), so the queue needs no process
-of its own and works the same for runs submitted from the CLI and from JupyterLab.
+By default the runner is started at once, also when every slot is taken: it waits in
+``queued`` for its turn (see :mod:`jupyter_mlops.backends.queue`), so the queue needs no
+process of its own and works the same for runs submitted from the CLI and from
+JupyterLab. A process that stays up anyway (the server, ``run --wait``) calls
+:meth:`LocalBackend.dispatch_in_process`: then a queued run has no process until its slot
+is free (see :mod:`jupyter_mlops.backends.dispatch`).
 """
 
 from __future__ import annotations
@@ -17,15 +20,44 @@ import os
 import signal
 import subprocess
 import threading
+import time
+from typing import Any
 
 from ..gpus import check_gpu_request, usable_gpus
-from ..processes import create_time, hostname, runner_alive, start_runner
+from ..processes import (
+    create_time,
+    hostname,
+    runner_alive,
+    runner_environment,
+    start_runner,
+)
+from ..runner_host import start_hosted_runner
+from ..runner_stop import EXIT_CODES
 from ..store import Run, RunStatus
-from .base import Backend
+from .base import Backend, LaunchHandle
+from .dispatch import SlotDispatcher
 
 
 class LocalBackend(Backend):
     name = "local"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dispatcher: SlotDispatcher | None = None
+
+    def dispatch_in_process(self) -> SlotDispatcher:
+        """From now on, start each run's runner when its slot is free, from this process
+        (which must outlive its queued runs or :meth:`hand_off` them)."""
+        if self.dispatcher is None:
+            self.dispatcher = SlotDispatcher(self.store, self.settings, self._start_claimed)
+        return self.dispatcher
+
+    def hand_off(self) -> list[str]:
+        """Give each run still waiting in this process's dispatcher a runner of its own
+        that waits for the slot (before this process exits)."""
+        if self.dispatcher is None:
+            return []
+        return self.dispatcher.hand_off(self._start_waiting)
 
     def check_gpus(self, count: int) -> None:
         """Refuse more GPUs than this machine has (waiting would never end)."""
@@ -35,13 +67,35 @@ class LocalBackend(Backend):
         """A local run queues for this host's slots from the moment it exists."""
         run.runner_host = hostname()
 
-    def launch(self, run: Run) -> subprocess.Popen[bytes]:
-        env = {**os.environ, **self.settings.runner_env()}
-        proc = start_runner(run.id, self.settings.runs_dir / run.id, env)
+    def launch(self, run: Run) -> LaunchHandle:
+        if self.dispatcher is not None:
+            return self.dispatcher.submit(run.id)
+        return self._start_waiting(run.id)
+
+    def _start_waiting(self, run_id: str) -> RunnerProcess:
+        """A runner that waits in ``queued`` for its slot itself."""
+        proc = self._spawn(run_id)
         self.store.set_queued_runner(
-            run.id, pid=proc.pid, host=hostname(), create_time=create_time(proc.pid)
+            run_id, pid=proc.pid, host=hostname(), create_time=create_time(proc.pid)
         )
-        threading.Thread(target=proc.wait, name=f"reap-{run.id}", daemon=True).start()
+        return proc
+
+    def _start_claimed(self, run_id: str) -> RunnerProcess:
+        """The runner of a run whose slot the dispatcher has just claimed."""
+        proc = self._spawn(run_id)
+        self.store.update_run(run_id, runner_pid=proc.pid, runner_create_time=create_time(proc.pid))
+        return proc
+
+    def _spawn(self, run_id: str) -> RunnerProcess:
+        """The run's runner: forked by the machine's runner host when one is up (see
+        :mod:`jupyter_mlops.runner_host`), else a fresh ``python -m jupyter_mlops.runner``."""
+        env = {**os.environ, **self.settings.runner_env()}
+        run_dir = self.settings.runs_dir / run_id
+        pid = start_hosted_runner(self.settings.data_dir, run_id, run_dir, runner_environment(env))
+        if pid:
+            return HostedRunner(pid, run_id, self.store)
+        proc = start_runner(run_id, run_dir, env)
+        threading.Thread(target=proc.wait, name=f"reap-{run_id}", daemon=True).start()
         return proc
 
     def cancel(self, run: Run) -> None:
@@ -50,9 +104,41 @@ class LocalBackend(Backend):
         already says cancelled and a runner still starting must not die of a signal it
         has no handler for yet (it would exit -15 instead of recording the cancel).
         Only a process proven to be the run's runner is signalled (a reused pid is not)."""
+        if self.dispatcher is not None:
+            self.dispatcher.wake()  # a run waiting there ends without ever starting
         alive = runner_alive(run.runner_pid, run.id, run.runner_create_time)
         if run.runner_host == hostname() and alive:
             assert run.runner_pid is not None
             queued = run.status == RunStatus.QUEUED.value
             with contextlib.suppress(ProcessLookupError):
                 os.kill(run.runner_pid, signal.SIGURG if queued else signal.SIGTERM)
+
+
+class HostedRunner:
+    """The launch handle of a runner forked by the runner host (not this process's child):
+    it ends when the process is gone; its exit code is its run's status's."""
+
+    def __init__(self, pid: int, run_id: str, store: Any) -> None:
+        self.pid = pid
+        self.run_id = run_id
+        self.store = store
+        self.started = create_time(pid)
+
+    def poll(self) -> int | None:
+        if runner_alive(self.pid, self.run_id, self.started):
+            return None
+        run = self.store.get_run(self.run_id)
+        if run is None or not RunStatus(run.status).is_terminal:
+            return 1
+        return EXIT_CODES.get(RunStatus(run.status), 1)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"runner of {self.run_id}", timeout or 0)
+            time.sleep(0.05)
+        return code
+
+
+RunnerProcess = subprocess.Popen[bytes] | HostedRunner

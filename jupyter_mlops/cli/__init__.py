@@ -87,6 +87,10 @@ class MLOpsApp(CommandGroupApp):
             _command("models", "ModelsApp"),
             "Model registry (register, list, show, promote, policy, history, export).",
         ),
+        "worker": (
+            _command("worker", "WorkerApp"),
+            "Keep a warm runner host (fork server) up for this machine's runs.",
+        ),
     }
 
     show_description = True

@@ -82,6 +82,20 @@ class SubmittingApp(MLOpsBaseApp):
     wait = Bool(False).tag(config=True)
     progress = Bool(True).tag(config=True)
 
+    def start(self) -> None:
+        """With ``--wait``, leave with ``os._exit`` once the result is printed: the run is
+        recorded and its runner detached, so finalizing SQLAlchemy, zmq and the rest only
+        keeps the user's shell (or script) waiting."""
+        try:
+            super().start()
+        except SystemExit as done:
+            if not self.wait:
+                raise
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+            from ..processes import exit_without_finalizing
+
+            exit_without_finalizing(code)
+
     def follow(self, submission: Any) -> int:
         """The exit code: OK once submitted, or the run's own status with ``--wait``."""
         if not self.wait:

@@ -83,7 +83,16 @@ class RunApp(SubmittingApp):
             submitted_by=self.actor,
             untyped_without_parameters_cell=True,  # papermill's -p on an untagged notebook
         )
-        submission = self.jobs().submit(spec)
+        service = self.jobs()
+        if self.wait:  # this process stays up: the runner starts when the slot is free
+            service.dispatch_in_process()
+        try:
+            return self._submit_and_follow(service, spec)
+        finally:
+            service.hand_off_queued()  # interrupted while queued: a runner waits instead
+
+    def _submit_and_follow(self, service: Any, spec: Any) -> int:
+        submission = service.submit(spec)
         run = submission.run
         for warning in self.store.warnings(run.id):  # e.g. no parameters cell
             print(f"warning: {warning}", file=sys.stderr)

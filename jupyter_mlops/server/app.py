@@ -29,6 +29,11 @@ class MLOpsState:
             settings, self.store, root_dir=root_dir, redact_values=self.redact_values
         )
         self.events = EventHub(self.store)
+        self.jobs.dispatch_in_process()  # queued runs get a runner when their slot is free
+        from ..rendering import NotebookHtmlRenderer
+
+        self.renderer = NotebookHtmlRenderer()
+        """Renders the HTML of a run on its first view (kept: its templates are compiled once)."""
 
 
 def _warm_up(settings: Settings) -> None:
@@ -213,5 +218,8 @@ class MLOpsExtensionApp(ExtensionApp):
                     self.log.exception("jupyter-mlops: stopping the scheduler failed")
         if self.state is not None:
             await self.state.events.stop()
+            handed = await asyncio.to_thread(self.state.jobs.hand_off_queued)
+            if handed:
+                self.log.info("jupyter-mlops: queued run(s) now wait on their own: %s", handed)
             await asyncio.to_thread(self.state.jobs.close)
             self.state.store.close()

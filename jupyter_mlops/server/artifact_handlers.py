@@ -8,6 +8,7 @@ memory), with the artifact's sha256 as ``Etag`` (artifacts are content-addressed
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import urllib.parse
 from pathlib import PurePosixPath
@@ -18,14 +19,15 @@ from jupyter_server.auth.decorator import authorized
 from tornado.iostream import StreamClosedError
 
 from ..artifacts import BlobStore, open_artifact_store
+from ..html_artifact import OUTPUT_HTML, OUTPUT_NOTEBOOK, ensure_html
 from ..store import Artifact, RunStatus
 from .base import MLOpsHandler, NotFound
 from .models import Notebook
 from .spec import FORBIDDEN, IF_NONE_MATCH, NOT_FOUND, RUN_ID, PathItems, path_param, query, ref
 
+log = logging.getLogger("jupyter_mlops.server")
+
 CHUNK = 256 * 1024
-OUTPUT_NOTEBOOK = "output.ipynb"  # names the runner stores (jupyter_mlops.runner)
-OUTPUT_HTML = "output.html"
 SANDBOX_CSP = "sandbox allow-scripts allow-popups; frame-ancestors 'self'"
 """Run outputs are untrusted HTML: shown in a unique origin, they cannot reach the API."""
 
@@ -118,10 +120,25 @@ class ExecutedNotebookHandler(ArtifactStreamingHandler):
 class HTMLHandler(ArtifactStreamingHandler):
     sandboxed_csp = SANDBOX_CSP
 
+    async def load_html(self, run_id: str) -> Artifact:
+        """The stored rendering, or one made now from the executed notebook and stored (the
+        runner renders only after the terminal status; the first view may come first)."""
+        store = self.mlops.store
+
+        def render() -> None:
+            store.require_run(run_id)
+            try:
+                ensure_html(store, self.artifact_store(), run_id, self.mlops.renderer)
+            except Exception:  # answered below as "no HTML rendering", as before
+                log.exception("rendering the HTML of run %s failed", run_id)
+
+        await self.blocking(render)
+        return await self.load_artifact(run_id, OUTPUT_HTML, "HTML rendering")
+
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        artifact = await self.load_artifact(run_id, OUTPUT_HTML, "HTML rendering")
+        artifact = await self.load_html(run_id)
         await self.stream_artifact(
             artifact, content_type="text/html; charset=utf-8", disposition=None
         )

@@ -76,7 +76,12 @@ def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str
                 return None
             return f"{HUNG}: no heartbeat for {age:.0f} s"
         if run.runner_pid is None and age < lost_after:
-            return None  # being launched right now
+            return None  # being launched, or waiting for its slot in a dispatcher that beats
+        if run.runner_pid is None and run.status == RunStatus.QUEUED.value:
+            return (
+                "the process that was to start its runner when a slot was free (a server or "
+                f"`run --wait`) stopped beating {age:.0f} s ago"
+            )
         when = " while the run was queued" if run.status == RunStatus.QUEUED.value else ""
         return f"runner process {run.runner_pid} died{when} without recording a final status"
     if age < lost_after:

@@ -1,0 +1,232 @@
+"""The fast path: a job's fixed cost and per-cell cost, against papermill, in one session.
+
+Prints the median of ``--rounds`` interleaved rounds (so drift in the machine's load hits
+every contender alike) of:
+
+* REST ``POST /runs`` -> ``succeeded`` for a trivial notebook, through a real
+  ``jupyter server`` with the extension (goal <= 1.0 s), against jupyter-scheduler's
+  POST -> COMPLETED measured at 4.1 s on this 2-core machine (it is not installed here);
+* ``jupyter mlops run --wait`` against the ``papermill`` CLI in the same Python (not a lean
+  venv), as fresh processes (goal <= 1.3x cold);
+* both again with the runner host up (``jupyter mlops worker``; goals <= 1.0 s and 1.0x);
+
+then, once each:
+
+* the per-cell cost of a ``--cells``-cell notebook run through REST, from the store's cell
+  events (first to last cell finished, per cell; goal <= 5 ms);
+* ``--burst`` one-cell runs submitted back to back through REST to a server with 2 run
+  slots, in runs/min, against a sequential loop of the papermill CLI over the same
+  notebook (goal >= 2x), and the submit latency of that burst (goal < 100 ms);
+* ``RunStore.create_run`` with three parameters and two tags on SQLite (goal < 2 ms).
+
+    python bench/latency.py [--rounds 7] [--cells 200] [--burst 100] [--creates 300]
+
+The server and every runner it started are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from api import auth, start_server
+from common import commit_all, option_parser
+from overhead import make_notebook, timed
+
+from jupyter_mlops.config import Settings
+from jupyter_mlops.processes import kill_tree
+from jupyter_mlops.runner_host import runner_host_up
+from jupyter_mlops.store import RunStore
+from jupyter_mlops.store.runs import new_run, new_run_id
+
+SCHEDULER_REFERENCE_S = 4.1
+TERMINAL = {"succeeded", "failed", "cancelled", "timed_out", "lost"}
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.base = f"{url}/mlops/api"
+        self.session = requests.Session()
+        self.session.headers.update(auth())
+
+    def submit(self, notebook: str) -> tuple[float, str]:
+        start = time.perf_counter()
+        resp = self.session.post(f"{self.base}/runs", json={"notebook": notebook}, timeout=60)
+        elapsed = time.perf_counter() - start
+        if resp.status_code != 201:
+            sys.exit(f"submit failed: {resp.status_code} {resp.text[:500]}")
+        return elapsed, resp.json()["id"]
+
+    def status(self, run_id: str) -> str:
+        resp = self.session.get(f"{self.base}/runs/{run_id}", timeout=60)
+        return str(resp.json()["status"])
+
+    def wait(self, run_id: str, timeout: float = 600) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.status(run_id)
+            if status in TERMINAL:
+                return status
+            time.sleep(0.02)
+        sys.exit(f"run {run_id} did not end in {timeout:.0f} s")
+
+    def submit_to_end(self, notebook: str) -> float:
+        start = time.perf_counter()
+        _, run_id = self.submit(notebook)
+        status = self.wait(run_id)
+        if status != "succeeded":
+            sys.exit(f"run {run_id} ended {status}")
+        return time.perf_counter() - start
+
+
+def per_cell_ms(store: RunStore, run_id: str) -> float:
+    cells = store.events(run_id, kind="cell")
+    if len(cells) < 2:
+        return float("nan")
+    return 1000 * (cells[-1].at - cells[0].at).total_seconds() / (len(cells) - 1)
+
+
+def create_run_ms(data_dir: Path, count: int) -> float:
+    store = RunStore.from_settings(Settings(data_dir=data_dir))
+    params = {"lr": (0.01, "float"), "epochs": (3, "int"), "name": ("x", "str")}
+    times = []
+    for _ in range(count + 20):
+        run = new_run(new_run_id(), source="cli", backend="local", notebook_path="nb.ipynb", seed=1)
+        start = time.perf_counter()
+        store.create_run(run, params=params, tags=["a", "b"])
+        times.append(time.perf_counter() - start)
+    store.close()
+    return 1000 * statistics.median(times[20:])
+
+
+def start_runner_host(data: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``jupyter mlops worker`` for the data directory, once it answers."""
+    host = subprocess.Popen(
+        ["jupyter", "mlops", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not runner_host_up(data):
+        if host.poll() is not None or time.monotonic() > deadline:
+            sys.exit("the runner host did not start")
+        time.sleep(0.2)
+    return host
+
+
+def stop_server(proc: subprocess.Popen[bytes], store: RunStore) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        kill_tree(proc.pid)
+    for run in store.active_runs():
+        kill_tree(run.kernel_pid)
+        kill_tree(run.runner_pid)
+
+
+def main() -> None:
+    args = option_parser(__doc__, rounds=7, cells=200, burst=100, creates=300).parse_args()
+    with tempfile.TemporaryDirectory(prefix="mlops-latency-") as tmp:
+        root = Path(tmp)
+        repo = root / "repo"
+        repo.mkdir()
+        make_notebook(repo / "trivial.ipynb", 2)
+        make_notebook(repo / "one.ipynb", 1)
+        make_notebook(repo / "large.ipynb", args.cells)
+        commit_all(repo)
+        data = root / "data"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
+        env.update(JUPYTER_MLOPS_DATA_DIR=str(data), JUPYTER_MLOPS_MAX_CONCURRENT_RUNS="2")
+        papermill = ["papermill", "--no-progress-bar", "trivial.ipynb", str(root / "pm.ipynb")]
+        mlops = ["jupyter", "mlops", "run", "trivial.ipynb", "--wait", "--no-progress"]
+
+        proc, url = start_server(root, repo, env)
+        store = RunStore.from_settings(Settings(data_dir=data))
+        api = Api(url)
+        try:
+            api.submit_to_end("trivial.ipynb")  # warm caches for every contender
+            timed(papermill, repo, env)
+            timed(mlops, repo, env)
+            rest, cli, pm = [], [], []
+            for _ in range(args.rounds):
+                rest.append(api.submit_to_end("trivial.ipynb"))
+                cli.append(timed(mlops, repo, env))
+                pm.append(timed(papermill, repo, env))
+            host = start_runner_host(data, env)
+            warm_rest, warm_cli, warm_pm = [], [], []
+            try:
+                api.submit_to_end("trivial.ipynb")
+                for _ in range(args.rounds):
+                    warm_rest.append(api.submit_to_end("trivial.ipynb"))
+                    warm_cli.append(timed(mlops, repo, env))
+                    warm_pm.append(timed(papermill, repo, env))
+            finally:
+                os.killpg(host.pid, signal.SIGKILL)
+                host.wait()
+
+            _, large = api.submit("large.ipynb")
+            api.wait(large)
+            cell_ms = per_cell_ms(store, large)
+
+            start = time.perf_counter()
+            submitted = [api.submit("one.ipynb") for _ in range(args.burst)]
+            ends = [api.wait(run_id) for _, run_id in submitted]
+            burst_s = time.perf_counter() - start
+            start = time.perf_counter()
+            for _ in range(args.burst):
+                timed(
+                    ["papermill", "--no-progress-bar", "one.ipynb", str(root / "pm1.ipynb")],
+                    repo,
+                    env,
+                )
+            loop_s = time.perf_counter() - start
+        finally:
+            stop_server(proc, store)
+        create_ms = create_run_ms(root / "create-data", args.creates)
+
+    contenders = {"rest": rest, "cli": cli, "pm": pm, "wrest": warm_rest, "wcli": warm_cli}
+    contenders["wpm"] = warm_pm
+    med = {name: statistics.median(v) for name, v in contenders.items()}
+    submit_ms = statistics.median(1000 * s for s, _ in submitted)
+    ours_rate, pm_rate = 60 * args.burst / burst_s, 60 * args.burst / loop_s
+    failed = [s for s in ends if s != "succeeded"]
+    lines = [
+        f"rounds={args.rounds} (interleaved medians), same Python for papermill (no lean venv)",
+        f"REST submit -> succeeded       {med['rest']:6.3f} s   jupyter-scheduler (reference, "
+        f"not installed) {SCHEDULER_REFERENCE_S:.1f} s   goal <= 1.0 s: "
+        f"{'met' if med['rest'] <= 1.0 else 'MISSED'}",
+        f"jupyter mlops run --wait       {med['cli']:6.3f} s   papermill {med['pm']:6.3f} s   "
+        f"ratio {med['cli'] / med['pm']:.2f} (cold, goal <= 1.3: "
+        f"{'met' if med['cli'] / med['pm'] <= 1.3 else 'MISSED'})",
+        f"with the runner host up: REST {med['wrest']:6.3f} s (goal <= 1.0 s: "
+        f"{'met' if med['wrest'] <= 1.0 else 'MISSED'}), run --wait {med['wcli']:6.3f} s vs "
+        f"papermill {med['wpm']:6.3f} s, ratio {med['wcli'] / med['wpm']:.2f} (goal <= 1.0: "
+        f"{'met' if med['wcli'] / med['wpm'] <= 1.0 else 'MISSED'})",
+        f"per-cell cost ({args.cells} cells)     {cell_ms:6.2f} ms  goal <= 5 ms: "
+        f"{'met' if cell_ms <= 5 else 'MISSED'}",
+        f"{args.burst} one-cell runs, 2 slots  {ours_rate:6.1f} runs/min   sequential papermill "
+        f"{pm_rate:.1f} runs/min   ratio {ours_rate / pm_rate:.2f} (goal >= 2: "
+        f"{'met' if ours_rate / pm_rate >= 2 else 'MISSED'})"
+        + (f"; not succeeded: {failed}" if failed else ""),
+        f"back-to-back REST submits      {submit_ms:6.1f} ms median  goal < 100 ms: "
+        f"{'met' if submit_ms < 100 else 'MISSED'}",
+        f"create_run (3 params, 2 tags)  {create_ms:6.2f} ms median  goal < 2 ms: "
+        f"{'met' if create_ms < 2 else 'MISSED'}",
+    ]
+    print("\n".join(lines))
+    print(json.dumps(contenders))
+
+
+if __name__ == "__main__":
+    main()

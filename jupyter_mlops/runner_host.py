@@ -1,0 +1,201 @@
+"""A warm runner host: a fork server with the runner's imports loaded.
+
+``jupyter mlops worker`` (one per machine and data directory) imports the runner and
+its execution stack (papermill, nbclient, jupyter_client, nbconvert) once, listens on a
+unix socket in the data directory (:func:`socket_path`), and forks a runner for each run
+it is asked to start, instead of the 0.5-0.6 s of a fresh interpreter importing them.
+The local backend asks it first (:func:`start_hosted_runner`) and starts a fresh
+``python -m jupyter_mlops.runner`` as before when no host answers, so everything works
+without one.
+
+A forked runner is made indistinguishable from a spawned one: it becomes the leader of a
+new session in its run directory, with the submitter's whole environment (sent with the
+request), its output in the run's ``runner.log``, and the command line
+``python -m jupyter_mlops.runner RUN_ID`` written over the host's (the host is started
+with room for it), which is what proves to the lost-run reconciler and to ``cancel`` that
+the process is the run's runner. It imports nothing of the run's before the fork (no store
+is opened, no thread runs in the host), so each runner starts from a fresh state; the
+kernel is a new process either way. The host outlives the server and the CLI that use it;
+a runner outlives the host (it is in its own session): killing the host loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("jupyter_mlops.runner_host")
+
+SOCKET_NAME = "runner-host.sock"
+CONNECT_TIMEOUT_S = 2.0
+ARGV_ROOM = "--argv-room=" + "_" * 96
+"""Padding on the host's command line: the space a forked runner writes its own into."""
+
+
+def socket_path(data_dir: Path) -> Path:
+    return data_dir / SOCKET_NAME
+
+
+def start_hosted_runner(
+    data_dir: Path, run_id: str, run_dir: Path, env: dict[str, str]
+) -> int | None:
+    """Ask the runner host of ``data_dir`` to fork the runner of ``run_id``; its pid, or
+    None when no host answers (start one the ordinary way then)."""
+    path = socket_path(data_dir)
+    if not path.exists() or len(str(path)) > 100:
+        return None
+    request = json.dumps(
+        {"run_id": run_id, "run_dir": str(run_dir), "env": env, "executable": sys.executable}
+    ).encode()
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(CONNECT_TIMEOUT_S)
+            sock.connect(str(path))
+            sock.sendall(request + b"\n")
+            reply = sock.makefile("rb").readline()
+        return int(json.loads(reply)["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        log.info("no runner host answered at %s; starting a fresh runner", path)
+        return None
+
+
+def runner_host_up(data_dir: Path) -> bool:
+    """Does a runner host answer at ``data_dir``'s socket?"""
+    return start_hosted_runner(data_dir, "", data_dir, {}) is not None
+
+
+def _preload() -> Any:
+    """Import what every runner imports, and compile the HTML templates once."""
+    from ._imports import skip_slow_jsonschema_formats
+
+    skip_slow_jsonschema_formats()
+    import jupyter_client.manager  # noqa: F401
+    import nbclient  # noqa: F401
+    import papermill  # noqa: F401
+
+    from . import papermill_engine, runner  # noqa: F401
+    from .rendering import NotebookHtmlRenderer
+
+    renderer = NotebookHtmlRenderer()
+    renderer._exporter_instance()
+    return renderer
+
+
+def _set_command_line(args: list[str]) -> bool:
+    """Write ``args`` over this process's command line (``/proc/self/cmdline``); False when
+    they do not fit in the room the host was started with."""
+    fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+    start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end (fields 48, 49)
+    new = b"\0".join(a.encode() for a in args) + b"\0"
+    if len(new) > end - start:
+        return False
+    ctypes.memmove(start, new.ljust(end - start, b"\0"), end - start)
+    return True
+
+
+def _same_interpreter_as(executable: str | None) -> None:
+    """Take the submitter's name for this interpreter (``python`` or ``python3.11``, a
+    venv's link): what the runner records (and resolves the kernel with) must not depend on
+    who started it. Only the same binary's name is taken."""
+    if not executable:
+        return
+    with contextlib.suppress(OSError):
+        if os.path.samefile(executable, sys.executable):
+            sys.executable = executable
+
+
+def _become_runner(request: dict[str, Any], renderer: Any, ready: int) -> int:
+    """In the forked child: the run's runner, as ``processes.start_runner`` would start it.
+    ``ready`` is told once the command line names the run (before that, the process would
+    not be recognized as the run's runner)."""
+    from .processes import RUNNER_LOG
+
+    named = _set_command_line([sys.executable, "-m", "jupyter_mlops.runner", request["run_id"]])
+    os.write(ready, b"1" if named else b"0")
+    os.close(ready)
+    if not named:
+        return 1
+    os.setsid()
+    run_dir = Path(request["run_dir"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    os.chdir(run_dir)
+    log_fd = os.open(run_dir / RUNNER_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    os.close(null)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    _same_interpreter_as(request.get("executable"))
+    for handler in logging.getLogger().handlers[:]:
+        logging.getLogger().removeHandler(handler)
+    from . import runner
+
+    runner.WARM_RENDERER = renderer
+    return runner.main([request["run_id"]])
+
+
+def serve(data_dir: Path) -> None:
+    """Listen for runs to fork until killed (``jupyter mlops worker``)."""
+    renderer = _preload()
+    path = socket_path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if runner_host_up(data_dir):
+        raise SystemExit(f"a runner host already listens at {path}")
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(16)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked runners are reaped by the kernel
+    print(f"runner host {os.getpid()} listening at {path}", flush=True)
+    while True:
+        conn, _ = server.accept()
+        with conn:
+            try:
+                request = json.loads(conn.makefile("rb").readline())
+            except ValueError:
+                continue
+            if not request.get("run_id"):
+                conn.sendall(b'{"pid": 0}\n')  # a liveness question
+                continue
+            ready_read, ready_write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                server.close()
+                conn.close()
+                os.close(ready_read)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                code = 1
+                try:
+                    code = _become_runner(request, renderer, ready_write)
+                finally:
+                    from .processes import exit_without_finalizing
+
+                    exit_without_finalizing(code)
+            os.close(ready_write)
+            named = os.read(ready_read, 1) == b"1"
+            os.close(ready_read)
+            conn.sendall(json.dumps({"pid": pid if named else 0}).encode() + b"\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .config import Settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    serve(Settings.from_env().data_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
