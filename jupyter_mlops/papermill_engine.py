@@ -11,10 +11,11 @@ The question which CUDA device the kernel used (answered only when the notebook 
 torch; CUDA is never initialized by the question itself), so the run's environment record
 names the GPU the code actually ran on (and whether torch's deterministic algorithms and
 cuDNN's deterministic/benchmark modes were on at the end), rides on the last code cell's
-own execute request as a user expression: no extra round trip on the run's critical path. Only when that cell
-did not complete (a failing cell stops the notebook earlier) is it asked on its own after
-the cells, while the kernel still runs. The notebook is written once, by papermill at the
-end (and by the autosave of long runs), never again by the execution manager's final sync.
+own execute request as a user expression: no extra round trip on the run's critical path.
+Only when that cell did not complete (a failing cell stops the notebook earlier) is it asked
+on its own after the cells, while the kernel still runs. The notebook is written once, by
+papermill at the end (and by the autosave of long runs), never again by the execution
+manager's final sync.
 """
 
 from __future__ import annotations
