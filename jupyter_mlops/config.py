@@ -226,6 +226,20 @@ class Settings:
         ),
     )
 
+    dataset_stats_sample_bytes: int = field(
+        default=256 * 1024 * 1024,
+        metadata=option(
+            "Tabular datasets (CSV, Parquet) larger than this many bytes are summarized "
+            "from their first dataset_stats_sample_rows rows (the record says 'sampled'); "
+            "the row count is always the whole file's.",
+            minimum=0,
+        ),
+    )
+    dataset_stats_sample_rows: int = field(
+        default=1_000_000,
+        metadata=option("Rows a sampled table summary is computed from.", minimum=1),
+    )
+
     @property
     def resolved_db_url(self) -> str:
         return self.db_url or f"sqlite:///{self.data_dir / 'mlops.db'}"

@@ -25,6 +25,7 @@ TRACKING_API = (
     "log_params",
     "seed_everything",
     "set_tags",
+    "use_dataset",
 )
 """The functions of :mod:`jupyter_mlops.tracking`, also offered (lazily) as
 ``jupyter_mlops.log_metric`` & co."""

@@ -135,6 +135,7 @@ class Runner:
         background = threading.Thread(target=self._in_background, args=(run,), daemon=True)
         try:
             notebook = self._materialize(run)
+            self._record_datasets(run, notebook)
             starter = self._start_kernel(run, notebook.parent)
             # Import the execution stack here, in the main thread and while the kernel
             # boots, before the background thread imports parts of it: concurrent first
@@ -277,6 +278,15 @@ class Runner:
                 f"{run.notebook_relpath} is not in snapshot {run.commit_sha[:12]}"
             )
         return notebook
+
+    def _record_datasets(self, run: Run, notebook: Path) -> None:
+        """The parameters declared ``# mlops: dataset``, with their effective values, as
+        inputs of the run, before the kernel starts (a missing one fails the run here)."""
+        from .datasets.recording import record_parameter_datasets
+
+        record_parameter_datasets(
+            self.store, self.settings, run, notebook, notebook_parameters(run, self.handover)
+        )
 
     def _start_kernel(self, run: Run, cwd: Path) -> KernelStarter:
         """Launch the run's kernel in ``cwd``; :meth:`KernelStarter.wait_ready` later waits

@@ -82,8 +82,9 @@ def run_detail(
     artifacts: list[Artifact],
     environment: dict[str, Any] | None,
     metrics: dict[str, float | None],
+    inputs: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything about one run."""
+    """Everything about one run (``inputs``: its :class:`RunInputRecord` rows)."""
     detail = models.RunDetail(
         **_summary_fields(run, getattr(run, QUEUE_POSITION_ATTR, None)),
         parameter_types={p.name: p.type_name for p in run.params},
@@ -98,5 +99,6 @@ def run_detail(
         warnings=[e.message or "" for e in events if e.kind == WARNING_EVENT],
         environment=environment,
         metrics=metrics,
+        inputs=[_row(models.RunInput, i) for i in inputs or []],
     )
     return detail.to_json()

@@ -62,6 +62,18 @@ export type IRunDetail = With<
   }
 >;
 
+/** Something a run read: a dataset by content hash (`use_dataset`, a parameter). */
+export type IRunInput = With<Schemas['RunInput'], { stats: JSONObject | null }>;
+
+/** `GET runs/{id}/lineage`: the run's commit, inputs and outputs, linked. */
+export type IRunLineage = Schemas['RunLineage'];
+
+/** One input of a run's lineage, with the runs and versions of the same data. */
+export type ILineageInput = IRunLineage['inputs'][number];
+
+/** `GET datasets`. */
+export type IDatasetList = Schemas['DatasetList'];
+
 /** The git snapshot a run executed. */
 export type ISnapshot = Schemas['RunDetail']['snapshot'];
 
@@ -242,6 +254,15 @@ export class MLOpsClient extends APIClient {
 
   getRun(id: string): Promise<IRunDetail> {
     return this.request<IRunDetail>(this._runPath(id));
+  }
+
+  /** The run's lineage: its inputs with other runs and versions of that data. */
+  runLineage(id: string): Promise<IRunLineage> {
+    return this.request<IRunLineage>(this._runPath(id, 'lineage'));
+  }
+
+  listDatasets(): Promise<IDatasetList> {
+    return this.request<IDatasetList>('datasets');
   }
 
   submitRun(request: ISubmitRequest): Promise<IRunSummary> {

@@ -32,6 +32,7 @@ import type { RunsModel } from './model';
 import { disposePoll, intervalPoll, isStopped, startLater } from './polling';
 import { errorMessage } from './request';
 import { Artifacts, KeyValues, Timeline } from './runFacts';
+import { RunInputs } from './runInputs';
 import { RunMetrics } from './runMetrics';
 import { RunWatcher } from './runWatcher';
 import { isActive } from './status';
@@ -341,6 +342,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
           <Timeline events={run.status_history} trans={trans} />
         </Section>
 
+        <RunInputs {...props} />
         <Section title={trans.__('Artifacts')}>
           <Artifacts
             runId={run.id}

@@ -394,13 +394,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/triggers": {
+=======
+    "/datasets": {
+>>>>>>> data
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+<<<<<<< HEAD
         /** Every trigger: what it watches, its last event and run */
         get: operations["listTriggers"];
         put?: never;
@@ -409,12 +414,19 @@ export interface paths {
          * @description Validates everything before writing anything (a branch that does not exist, an unreadable dataset, a condition that cannot be read: 400). The trigger starts from what exists now and fires for what comes after, each event once however many schedulers share the store. Needs `execute`.
          */
         post: operations["createTrigger"];
+=======
+        /** Datasets runs read, their versions (content hashes) and the runs of each */
+        get: operations["listDatasets"];
+        put?: never;
+        post?: never;
+>>>>>>> data
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/triggers/{trigger_id}": {
         parameters: {
             query?: never;
@@ -437,6 +449,9 @@ export interface paths {
         trace?: never;
     };
     "/runs/{run_id}/trigger": {
+=======
+    "/runs/{run_id}/lineage": {
+>>>>>>> data
         parameters: {
             query?: never;
             header?: never;
@@ -445,8 +460,33 @@ export interface paths {
             };
             cookie?: never;
         };
+<<<<<<< HEAD
         /** The trigger and the event (commit, hashes, figures) that fired a run */
         get: operations["getRunTrigger"];
+=======
+        /** The run's commit, inputs (with other runs and versions of the same data, and the runs that produced it) and outputs (with the runs that read them) */
+        get: operations["getRunLineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lineage/{sha256}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Content hash of a dataset version, an artifact or a model. */
+                sha256: string;
+            };
+            cookie?: never;
+        };
+        /** The runs that produced and that read content with this hash */
+        get: operations["getContentLineage"];
+>>>>>>> data
         put?: never;
         post?: never;
         delete?: never;
@@ -487,8 +527,37 @@ export interface components {
          * @enum {string}
          */
         ConcurrencyPolicy: "allow" | "skip" | "queue";
+        /** @description Where some content (a dataset version, an artifact, a model) came from and went. */
+        ContentLineage: {
+            sha256: string;
+            produced_by: components["schemas"]["LineageProducer"][];
+            used_by: components["schemas"]["LineageUse"][];
+        };
         /** @description Whether a schedule would accept the expression; if so, its next fire times. */
         CronPreview: components["schemas"]["ValidCronPreview"] | components["schemas"]["InvalidCronPreview"];
+        Dataset: {
+            uri: string;
+            /** @description The names runs gave it. */
+            names: string[];
+            /** @description Newest use first. */
+            versions: components["schemas"]["DatasetVersion"][];
+        };
+        DatasetList: {
+            /** @description Most recently used first. */
+            datasets: components["schemas"]["Dataset"][];
+        };
+        /** @description One content a dataset URI was read with. */
+        DatasetVersion: {
+            sha256: string;
+            size: number;
+            rows: number | null;
+            /** Format: date-time */
+            first_used: string;
+            /** Format: date-time */
+            last_used: string;
+            /** @description Runs that read this version, oldest first. */
+            run_ids: string[];
+        };
         /** @description Every error answer (never a traceback). */
         Error: {
             message: string;
@@ -549,6 +618,68 @@ export interface components {
             kernels: components["schemas"]["Kernel"][];
             default_kernel: string;
             gpus: components["schemas"]["GPU"][];
+        };
+        LineageInput: {
+            /** @description The parameter's name, the name given, or the URI. */
+            name: string;
+            /** @description dataset or artifact */
+            kind: string;
+            /** @description parameter, use_dataset or upstream */
+            source: string;
+            /** @description Absolute path, glob or URL. */
+            uri: string;
+            /** @description Content hash; a directory or glob: the hash of its sorted manifest. */
+            sha256: string;
+            size: number;
+            file_count: number;
+            /** @description Seconds since the epoch (newest file). */
+            mtime: number | null;
+            etag: string | null;
+            version_id: string | null;
+            /** @description CSV/Parquet summary: format, rows, sampled, sample_rows, columns. */
+            stats: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            recorded_at: string;
+            /** @description Other runs that read the same content. */
+            used_by: string[];
+            /** @description Every content this URI was read with (this one included). */
+            versions: components["schemas"]["DatasetVersion"][];
+            /** @description Runs whose artifact is this content (the data came from them). */
+            produced_by: components["schemas"]["LineageProducer"][];
+        };
+        LineageOutput: {
+            name: string;
+            kind: string;
+            sha256: string;
+            size: number;
+            /** @description Runs that read this artifact's content. */
+            used_by: components["schemas"]["LineageUse"][];
+        };
+        /** @description A run that stored this content as an artifact or model. */
+        LineageProducer: {
+            run_id: string;
+            artifact: string;
+            kind: string;
+        };
+        LineageRun: {
+            id: string;
+            status: components["schemas"]["RunStatus"];
+            notebook: string;
+            commit: string;
+            branch: string | null;
+            base_commit: string | null;
+            dirty: boolean;
+            reproduced_from: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A run that read this content as an input. */
+        LineageUse: {
+            run_id: string;
+            name: string;
+            uri: string;
         };
         MetricKey: {
             key: string;
@@ -702,6 +833,8 @@ export interface components {
             metrics: {
                 [key: string]: number | null;
             };
+            /** @description What the run read (datasets by content hash), in the order recorded. */
+            inputs?: components["schemas"]["RunInput"][];
         };
         /** @description The exception that failed the run. */
         RunError: {
@@ -719,6 +852,37 @@ export interface components {
             cell_index: number | null;
             duration_s: number | null;
             message: string | null;
+        };
+        /** @description Something a run read: a dataset by content hash, or an upstream artifact. */
+        RunInput: {
+            /** @description The parameter's name, the name given, or the URI. */
+            name: string;
+            /** @description dataset or artifact */
+            kind: string;
+            /** @description parameter, use_dataset or upstream */
+            source: string;
+            /** @description Absolute path, glob or URL. */
+            uri: string;
+            /** @description Content hash; a directory or glob: the hash of its sorted manifest. */
+            sha256: string;
+            size: number;
+            file_count: number;
+            /** @description Seconds since the epoch (newest file). */
+            mtime: number | null;
+            etag: string | null;
+            version_id: string | null;
+            /** @description CSV/Parquet summary: format, rows, sampled, sample_rows, columns. */
+            stats: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            recorded_at: string;
+        };
+        /** @description Which code and data produced a run's outputs, and who used them. */
+        RunLineage: {
+            run: components["schemas"]["LineageRun"];
+            inputs: components["schemas"]["LineageInput"][];
+            outputs: components["schemas"]["LineageOutput"][];
         };
         RunListItem: {
             id: string;
@@ -1893,7 +2057,11 @@ export interface operations {
             403: components["responses"]["Forbidden"];
         };
     };
+<<<<<<< HEAD
     listTriggers: {
+=======
+    listDatasets: {
+>>>>>>> data
         parameters: {
             query?: never;
             header?: never;
@@ -1902,18 +2070,27 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+<<<<<<< HEAD
             /** @description The triggers, oldest first */
+=======
+            /** @description The datasets, most recently used first */
+>>>>>>> data
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["TriggerList"];
+=======
+                    "application/json": components["schemas"]["DatasetList"];
+>>>>>>> data
                 };
             };
             403: components["responses"]["Forbidden"];
         };
     };
+<<<<<<< HEAD
     createTrigger: {
         parameters: {
             query?: never;
@@ -2019,6 +2196,9 @@ export interface operations {
         };
     };
     getRunTrigger: {
+=======
+    getRunLineage: {
+>>>>>>> data
         parameters: {
             query?: never;
             header?: never;
@@ -2029,17 +2209,54 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+<<<<<<< HEAD
             /** @description The trigger, with that one event */
+=======
+            /** @description The lineage */
+>>>>>>> data
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["TriggerDetail"];
+=======
+                    "application/json": components["schemas"]["RunLineage"];
+>>>>>>> data
                 };
             };
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };
     };
+<<<<<<< HEAD
+=======
+    getContentLineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Content hash of a dataset version, an artifact or a model. */
+                sha256: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Producers and readers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContentLineage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+>>>>>>> data
 }

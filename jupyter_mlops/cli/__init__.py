@@ -9,8 +9,9 @@ Exit codes scripts can rely on: 0 the run succeeded (or the command did its job)
 One module per command group, so a command imports only what it runs: :mod:`.run`,
 :mod:`.runs` (runs, show), :mod:`.cancel` (cancel, delete), :mod:`.reproduce`,
 :mod:`.results` (metrics, artifacts), :mod:`.kernels`, :mod:`.db`, :mod:`.schedule`,
-:mod:`.scheduler`, :mod:`.trigger`, :mod:`.hooks`, :mod:`.streams`; :mod:`.base` and
-:mod:`.follow` hold what they share, :mod:`.text` how they print for people.
+:mod:`.scheduler`, :mod:`.trigger`, :mod:`.hooks`, :mod:`.streams`, :mod:`.lineage` (lineage,
+datasets); :mod:`.base` and :mod:`.follow` hold what they share, :mod:`.text` how they print
+for people.
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ class MLOpsApp(CommandGroupApp):
         "scheduler": (
             _command("scheduler", "SchedulerApp"),
             "Fire due schedules until stopped (SIGTERM).",
+        ),
+        "lineage": (
+            _command("lineage", "LineageApp"),
+            "What data and code produced a run or an artifact (RUN_ID or SHA256).",
+        ),
+        "datasets": (
+            _command("lineage", "DatasetsApp"),
+            "Datasets runs read, their versions (hashes) and the runs of each.",
         ),
     }
 

@@ -73,5 +73,6 @@ class ShowApp(MLOpsBaseApp):
             artifacts=store.artifacts(run_id),
             environment=store.environment(run_id),
             metrics=store.latest_metrics(run_id),
+            inputs=store.run_inputs(run_id),
         )
         return self.print_result(detail, format_run_detail)

@@ -101,6 +101,14 @@ def format_run_detail(d: dict[str, Any]) -> str:
         out.append("metrics")
         for key, value in sorted(d["metrics"].items()):
             out.append(f"  {key} = {value}")
+    if d.get("inputs"):
+        out.append("inputs")
+        for i in d["inputs"]:
+            rows = (i.get("stats") or {}).get("rows")
+            out.append(
+                f"  {i['name']:<20} {i['uri']}  {i['size']:>10} B  sha256 {i['sha256'][:16]}"
+                + (f"  {rows} rows" if rows is not None else "")
+            )
     out.append("artifacts")
     for a in d["artifacts"]:
         out.append(f"  {a['name']:<20} {a['kind']:<9} {a['size']:>10} B  sha256 {a['sha256'][:16]}")

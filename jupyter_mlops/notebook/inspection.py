@@ -45,6 +45,8 @@ class Parameter:
     annotation: str | None
     help: str
     nullable: bool = False
+    dataset: bool = False
+    """Declared ``# mlops: dataset``: the runner records its value as an input."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for REST and the store (tuples become lists; odd defaults -> None)."""
@@ -94,6 +96,8 @@ _SIMPLE_TYPES = {
 }
 _UNKNOWN = ""  # annotation we cannot map (e.g. a user type alias); not the same as `Any`
 _TYPE_COMMENT = re.compile(r"^type:\s*(?P<type>.+?)\s*$")
+_DATASET_MARK = re.compile(r"(?:^|\s*#?\s*)mlops:\s*dataset\b\s*", re.IGNORECASE)
+"""``# mlops: dataset`` in a parameter's comment (before or after other text)."""
 
 
 _PAPERMILL_SKIPPED_COMPARISONS = (ast.Eq, ast.NotEq, ast.LtE, ast.GtE)
@@ -310,6 +314,8 @@ def _inspect(nb: Mapping[str, Any], problems: list[str] | None) -> list[Paramete
 
     def add(name: str, value: ast.expr, annotation: ast.expr | None, lineno: int) -> None:
         comment = comments.get(lineno) or comments.get(value.end_lineno or lineno, "")
+        comment, marks = _DATASET_MARK.subn(" ", comment)
+        comment = comment.strip()
         help_text = comment
         annotation_src = ast.get_source_segment(source, annotation) if annotation else None
         if annotation is None and comment:
@@ -342,6 +348,7 @@ def _inspect(nb: Mapping[str, Any], problems: list[str] | None) -> list[Paramete
             annotation=annotation_src,
             help=help_text,
             nullable=nullable,
+            dataset=marks > 0,
         )
 
     for stmt in module.body:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from .artifact_handlers import PATHS as ARTIFACT_PATHS
 from .artifact_handlers import ArtifactHandler, ExecutedNotebookHandler, HTMLHandler
 from .base import MLOpsHandler, NotFoundHandler
+from .dataset_handlers import PATHS as DATASET_PATHS
+from .dataset_handlers import ContentLineageHandler, DatasetsHandler, RunLineageHandler
 from .info_handlers import PATHS as INFO_PATHS
 from .info_handlers import HealthHandler, KernelsHandler, NotebookParametersHandler
 from .metric_handlers import PATHS as METRIC_PATHS
@@ -51,6 +53,9 @@ def handlers(base_url: str) -> Routes:
         ("kernels", KernelsHandler),
         ("events", EventsHandler),
         *trigger_routes(),
+        (f"{run}/lineage", RunLineageHandler),
+        ("lineage/(?P<sha256>[^/]+)", ContentLineageHandler),
+        ("datasets", DatasetsHandler),
     ]
     return [
         *schedule_handlers(base_url),
@@ -69,4 +74,5 @@ def api_paths() -> PathItems:
         **STREAM_PATHS,
         **SCHEDULE_PATHS,
         **TRIGGER_PATHS,
+        **DATASET_PATHS,
     }

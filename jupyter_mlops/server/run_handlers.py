@@ -118,6 +118,7 @@ def stored_run_detail(store: Any, run_id: str) -> dict[str, Any]:
         artifacts=store.artifacts(run_id),
         environment=store.environment(run_id),
         metrics={key: _json_number(value) for key, value in store.latest_metrics(run_id).items()},
+        inputs=store.run_inputs(run_id),
     )
 
 

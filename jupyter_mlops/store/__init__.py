@@ -2,6 +2,7 @@
 
 from . import models_triggers  # noqa: F401  (its tables join the metadata)
 from .models import ACTIVE_STATUSES, TERMINAL_STATUSES, Artifact, Run, RunEvent, RunStatus
+from .models_inputs import RunInputRecord
 from .queries import RunPage
 from .runs import RunNotFound
 from .store import RunStore
@@ -12,6 +13,7 @@ __all__ = [
     "Artifact",
     "Run",
     "RunEvent",
+    "RunInputRecord",
     "RunNotFound",
     "RunPage",
     "RunStatus",

@@ -6,7 +6,8 @@ store goes, composed of one part per job.
 * :mod:`.queue`: the slot queue (positions, locked claims);
 * :mod:`.metrics`: metric points, latest values and rollups;
 * :mod:`.artifacts`: artifacts, environment, logged params and tags;
-* :mod:`.events`: a run's events and the changes behind the event stream.
+* :mod:`.events`: a run's events and the changes behind the event stream;
+* :mod:`.inputs`: what runs read (datasets by hash) and the lineage queries over it.
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
 alone. Beside them: the schedules' own store over the same engine (:mod:`.schedules`,
@@ -19,6 +20,7 @@ from __future__ import annotations
 from ..config import Settings
 from .artifacts import ArtifactStore
 from .events import EventQueries
+from .inputs import InputStore
 from .metrics import MetricStore
 from .queries import RunSearch
 from .runs import RunLifecycle
@@ -26,7 +28,7 @@ from .runs import RunLifecycle
 __all__ = ["RunStore"]
 
 
-class RunStore(RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore):
+class RunStore(RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore, InputStore):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
     @classmethod

@@ -34,6 +34,10 @@ Params and tags
     are never overwritten. :func:`set_tags` stores ``key=value`` strings and replaces a
     key's previous value.
 
+Datasets
+    :func:`use_dataset` records what the notebook reads (content hash, size, table
+    summary; see :mod:`jupyter_mlops.datasets`) and returns the path to read.
+
 Models
     :func:`log_model` saves ``model.state_dict()`` (tensors moved to the CPU) with
     ``torch.save`` into the content-addressed artifact store: the same weights logged
@@ -179,6 +183,22 @@ def log_model(model: Any, name: str = "model") -> dict[str, Any]:
     """Store a torch module's ``state_dict`` (on the CPU) as artifact ``name``; returns
     ``{"name", "kind", "sha256", "size", "meta"}``."""
     return get_tracker().log_model(model, name)
+
+
+def use_dataset(uri: str | os.PathLike[str], name: str | None = None) -> str:
+    """Record a dataset the notebook reads as an input of the run; returns what to read.
+
+    ``uri`` is a file, a directory, a glob (``data/*.parquet``) or an fsspec URL
+    (``s3://bucket/key``, ``memory://...``). The run records its sha256 (a directory or
+    glob: of the sorted manifest of its files), size, file count, modification time, the
+    object store's ETag/version id, and for CSV/Parquet a table summary. Hashes are
+    cached by (path, size, mtime, inode): using an unchanged file again costs
+    milliseconds. Returns the absolute local path (relative paths are taken against the
+    working directory); for a URL, the URL itself, to open with fsspec, pandas or
+    pyarrow (nothing is copied). ``name`` (default: the URI) names the input; using a
+    name again replaces its record. A missing file raises ``FileNotFoundError``.
+    """
+    return get_tracker().use_dataset(uri, name)
 
 
 def seed_everything(seed: int | None = None, deterministic: bool = False) -> int:

@@ -90,6 +90,7 @@ class Tracker:
         self._created = not self.interactive
         self._owner_pid = os.getpid()
         self._seed: int | None = None
+        self._snapshot: tuple[Any, ...] | None = None  # (snapshot_map(run),), once known
         self._init_state()
         self._closed = False
         self._ended = False
@@ -353,6 +354,20 @@ class Tracker:
         _check_name("model name", name, 1024)
         with saved_model(model) as (path, meta):
             return self._store_artifact(path, name, "model", meta)
+
+    def use_dataset(self, uri: str | os.PathLike[str], name: str | None = None) -> str:
+        from ..datasets.recording import record_dataset, snapshot_map
+
+        if name is not None:
+            _check_name("dataset name", name, 1024)
+        store = self.ensure_run()
+        if self._snapshot is None:  # a job reads a copy of its worktree: record the original
+            run = None if self.interactive else store.get_run(self.run_id)
+            self._snapshot = (snapshot_map(run) if run is not None else None,)
+        found = record_dataset(
+            store, self.settings, self.run_id, uri, name=name, mapping=self._snapshot[0]
+        )
+        return found.local_path
 
     # -- ending -------------------------------------------------------------------------
 

@@ -19,6 +19,19 @@ from .base import (
     Tag,
     Timestamp,
 )
+from .datasets import (
+    ContentLineage,
+    Dataset,
+    DatasetList,
+    DatasetVersion,
+    LineageInput,
+    LineageOutput,
+    LineageProducer,
+    LineageRun,
+    LineageUse,
+    RunInput,
+    RunLineage,
+)
 from .requests import (
     CatchupPolicy,
     ConcurrencyPolicy,
@@ -115,6 +128,10 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     TriggerEvent,
     TriggerList,
     TriggerDetail,
+    RunInput,
+    DatasetList,
+    RunLineage,
+    ContentLineage,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -126,7 +143,11 @@ __all__ = [
     "CatchupPolicy",
     "ChangedFile",
     "ConcurrencyPolicy",
+    "ContentLineage",
     "CronPreview",
+    "Dataset",
+    "DatasetList",
+    "DatasetVersion",
     "Error",
     "Health",
     "InvalidCronPreview",
@@ -134,6 +155,11 @@ __all__ = [
     "KernelCuda",
     "KernelCudaDevice",
     "Kernels",
+    "LineageInput",
+    "LineageOutput",
+    "LineageProducer",
+    "LineageRun",
+    "LineageUse",
     "MaxCatchup",
     "MetricKey",
     "MetricSeries",
@@ -151,6 +177,8 @@ __all__ = [
     "RunDetail",
     "RunError",
     "RunEvent",
+    "RunInput",
+    "RunLineage",
     "RunListItem",
     "RunMetrics",
     "RunPage",

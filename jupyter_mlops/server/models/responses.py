@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, RootModel
 
 from .base import ResponseModel, RunStatusName, Timestamp
+from .datasets import RunInput
 from .requests import Catchup, Concurrency
 
 RunIdText = Annotated[str, Field(json_schema_extra={"pattern": "^[0-9a-f]{1,32}$"})]
@@ -157,6 +158,10 @@ class RunDetail(RunSummary):
     )
     metrics: dict[str, MetricValue] = Field(
         description="Latest value of each logged metric (null for NaN or infinite)."
+    )
+    inputs: list[RunInput] = Field(
+        default_factory=list,
+        description="What the run read (datasets by content hash), in the order recorded.",
     )
 
 
