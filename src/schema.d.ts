@@ -394,18 +394,13 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/triggers": {
-=======
-    "/datasets": {
->>>>>>> data
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-<<<<<<< HEAD
         /** Every trigger: what it watches, its last event and run */
         get: operations["listTriggers"];
         put?: never;
@@ -414,19 +409,12 @@ export interface paths {
          * @description Validates everything before writing anything (a branch that does not exist, an unreadable dataset, a condition that cannot be read: 400). The trigger starts from what exists now and fires for what comes after, each event once however many schedulers share the store. Needs `execute`.
          */
         post: operations["createTrigger"];
-=======
-        /** Datasets runs read, their versions (content hashes) and the runs of each */
-        get: operations["listDatasets"];
-        put?: never;
-        post?: never;
->>>>>>> data
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
     "/triggers/{trigger_id}": {
         parameters: {
             query?: never;
@@ -449,9 +437,6 @@ export interface paths {
         trace?: never;
     };
     "/runs/{run_id}/trigger": {
-=======
-    "/runs/{run_id}/lineage": {
->>>>>>> data
         parameters: {
             query?: never;
             header?: never;
@@ -460,10 +445,42 @@ export interface paths {
             };
             cookie?: never;
         };
-<<<<<<< HEAD
         /** The trigger and the event (commit, hashes, figures) that fired a run */
         get: operations["getRunTrigger"];
-=======
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Datasets runs read, their versions (content hashes) and the runs of each */
+        get: operations["listDatasets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{run_id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
         /** The run's commit, inputs (with other runs and versions of the same data, and the runs that produced it) and outputs (with the runs that read them) */
         get: operations["getRunLineage"];
         put?: never;
@@ -486,7 +503,6 @@ export interface paths {
         };
         /** The runs that produced and that read content with this hash */
         get: operations["getContentLineage"];
->>>>>>> data
         put?: never;
         post?: never;
         delete?: never;
@@ -2057,11 +2073,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
         };
     };
-<<<<<<< HEAD
     listTriggers: {
-=======
-    listDatasets: {
->>>>>>> data
         parameters: {
             query?: never;
             header?: never;
@@ -2070,27 +2082,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-<<<<<<< HEAD
             /** @description The triggers, oldest first */
-=======
-            /** @description The datasets, most recently used first */
->>>>>>> data
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
                     "application/json": components["schemas"]["TriggerList"];
-=======
-                    "application/json": components["schemas"]["DatasetList"];
->>>>>>> data
                 };
             };
             403: components["responses"]["Forbidden"];
         };
     };
-<<<<<<< HEAD
     createTrigger: {
         parameters: {
             query?: never;
@@ -2196,9 +2199,6 @@ export interface operations {
         };
     };
     getRunTrigger: {
-=======
-    getRunLineage: {
->>>>>>> data
         parameters: {
             query?: never;
             header?: never;
@@ -2209,29 +2209,64 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-<<<<<<< HEAD
             /** @description The trigger, with that one event */
-=======
-            /** @description The lineage */
->>>>>>> data
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
                     "application/json": components["schemas"]["TriggerDetail"];
-=======
-                    "application/json": components["schemas"]["RunLineage"];
->>>>>>> data
                 };
             };
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };
     };
-<<<<<<< HEAD
-=======
+    listDatasets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The datasets, most recently used first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetList"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getRunLineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lineage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunLineage"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
     getContentLineage: {
         parameters: {
             query?: never;
@@ -2258,5 +2293,4 @@ export interface operations {
             404: components["responses"]["NotFound"];
         };
     };
->>>>>>> data
 }
