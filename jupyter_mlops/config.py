@@ -27,6 +27,9 @@ from typing import Any, NamedTuple
 from traitlets import Float, Int, List, TraitType, Type, Unicode, default, validate
 from traitlets.config import Configurable
 
+from .verify.normalize import DEFAULT_PATTERNS as DEFAULT_NORMALIZE_PATTERNS
+from .verify.normalize import check_patterns
+
 ENV_PREFIX = "JUPYTER_MLOPS_"
 ENV_SEED = "JUPYTER_MLOPS_SEED"
 ENV_RUN_ID = "JUPYTER_MLOPS_RUN_ID"
@@ -238,6 +241,16 @@ class Settings:
     dataset_stats_sample_rows: int = field(
         default=1_000_000,
         metadata=option("Rows a sampled table summary is computed from.", minimum=1),
+    )
+    verify_normalize: tuple[str, ...] = field(
+        default=DEFAULT_NORMALIZE_PATTERNS,
+        metadata=option(
+            "Regular expressions of volatile output text (memory addresses, timestamps, "
+            "durations by default) that reproduce --verify replaces before comparing cells; "
+            "a difference only they make is 'equivalent'. --normalize REGEX adds one "
+            "(comma-separated in the environment; empty: compare the text as it is).",
+            check=lambda v: check_patterns(str(p) for p in v),
+        ),
     )
 
     @property

@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +53,7 @@ from .strict import is_strict_int
 
 if TYPE_CHECKING:
     from .snapshot.create import Snapshot
+    from .verify.service import PreparedVerification, VerifyOptions
 
 __all__ = [
     "GPURequestError",  # defined in .gpus, raised here at submit
@@ -337,7 +338,10 @@ class JobService:
         params: Mapping[str, tuple[Any, str]],
         tags: Sequence[str],
         secrets: Mapping[str, Any],
+        before_launch: Callable[[Run], None] | None = None,
     ) -> Submission:
+        """Store the run, then launch it; ``before_launch`` writes what its runner needs
+        besides the run row (a verification request) in between."""
         from .snapshot.refs import delete_run_ref
 
         try:
@@ -347,6 +351,8 @@ class JobService:
             delete_run_ref(run.git_dir, run.id)  # no row, no orphan ref
             raise
         try:
+            if before_launch is not None:
+                before_launch(run)
             self.backend.hand_over(run, Handover(dict(secrets), list(self.redact_values)))
             handle = self.backend.launch(run)
         except Exception as err:
@@ -384,8 +390,14 @@ class JobService:
         source: str = "reproduce",
         parameters: Mapping[str, Any] | None = None,
         raw_parameters: Mapping[str, str] | None = None,
+        verify: VerifyOptions | None = None,
     ) -> Submission:
         """Same commit, parameters, seed, kernel, GPUs, timeout and tags; new run id.
+
+        ``verify``: check every recorded input first (refused with
+        :class:`~jupyter_mlops.verify.InputsChanged` before anything is written when one
+        changed, unless allowed), and have the reproduction's runner record a verdict
+        against the original when it ends (see :mod:`jupyter_mlops.verify`).
 
         Secret parameters were never stored: their values are taken from ``parameters``
         (typed, REST) or ``raw_parameters`` (CLI strings), else from their
@@ -403,6 +415,12 @@ class JobService:
             )
         secrets = self._secrets_again(original, parameters or {}, raw_parameters or {})
         self._check_gpus(original.gpus)  # this machine's GPUs, checked first
+        prepared = None
+        if verify is not None:
+            from .verify.service import prepare_verification
+
+            blobs = open_artifact_store(self.settings)
+            prepared = prepare_verification(self.store, blobs, original, verify)
         new_id = new_run_id()
         ref = link_run_ref(original.git_dir, original.commit_sha, new_id)
         run = new_run(
@@ -432,8 +450,17 @@ class JobService:
             if p.type_name != LOGGED_PARAM_TYPE
         }
         return self._store_and_launch(
-            run, params=params, tags=[t.tag for t in original.tags], secrets=secrets
+            run,
+            params=params,
+            tags=[t.tag for t in original.tags],
+            secrets=secrets,
+            before_launch=None if prepared is None else self._verification_request(prepared),
         )
+
+    def _verification_request(self, prepared: PreparedVerification) -> Callable[[Run], None]:
+        from .verify.service import record_request
+
+        return lambda run: record_request(self.store, run.id, prepared)
 
     def _secrets_again(
         self, original: Run, typed: Mapping[str, Any], raw: Mapping[str, str]

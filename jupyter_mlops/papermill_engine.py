@@ -9,7 +9,9 @@ the runner the kernel's pid so cancel and timeout can kill its process tree.
 
 After the last cell, while the kernel still runs, one silent request asks it which CUDA
 device it used (only when the notebook imported torch; CUDA is never initialized by the
-question itself), so the run's environment record names the GPU the code actually ran on.
+question itself), so the run's environment record names the GPU the code actually ran on,
+and whether torch's deterministic algorithms (and cuDNN's deterministic/benchmark modes)
+were on at the end of the notebook.
 """
 
 from __future__ import annotations
@@ -43,7 +45,10 @@ CUDA_PROBE_EXPRESSION = (
     "'device': c.current_device() if c.is_initialized() else None, "
     "'device_name': c.get_device_name(c.current_device()) if c.is_initialized() else None, "
     "'max_memory_allocated': int(c.max_memory_allocated()) if c.is_initialized() else None, "
-    "'cuda_visible_devices': os.environ.get('CUDA_VISIBLE_DEVICES')"
+    "'cuda_visible_devices': os.environ.get('CUDA_VISIBLE_DEVICES'), "
+    "'deterministic_algorithms': bool(t.are_deterministic_algorithms_enabled()), "
+    "'cudnn_deterministic': getattr(getattr(t.backends, 'cudnn', None), 'deterministic', None), "
+    "'cudnn_benchmark': getattr(getattr(t.backends, 'cudnn', None), 'benchmark', None)"
     "})(t.cuda))(sys.modules.get('torch'))))"
     "(__import__('sys'), __import__('os'), __import__('json'))"
 )

@@ -16,7 +16,8 @@ exactly one terminal status:
    (signal or store flag) and the timeout by killing the kernel's whole process tree; on
    a Dask worker, end the run as lost when the worker process dies;
 4. store the executed notebook, its HTML rendering (see :mod:`jupyter_mlops.rendering`)
-   and the runner log as artifacts, and only then record the terminal status, so a
+   and the runner log as artifacts, for a verified reproduction its verdict against the
+   original (:mod:`jupyter_mlops.verify`), and only then record the terminal status, so a
    finished run is never half written.
 
 This module is the sequence; its parts have modules of their own: stopping (signals,
@@ -175,6 +176,7 @@ class Runner:
         try:
             self.outputs.record_kernel_cuda(self._kernel_cuda)
             self.outputs.store_outputs()
+            self._verify(outcome.status)
         finally:
             reporter.stop()  # beating until here: a reconciler sees a runner at work
         self.store.transition(
@@ -182,6 +184,19 @@ class Runner:
         )
         log.info("run %s: %s", self.run_id, outcome.status.value)
         return outcome.status
+
+    def _verify(self, status: RunStatus) -> None:
+        """A verified reproduction's verdict, recorded here, where the run ends, whoever
+        started it (JupyterLab, the CLI, a schedule) and whether or not anyone waits."""
+        from .verify.service import verify_finished_run
+
+        try:
+            verdict = verify_finished_run(self.store, self.artifacts, self.run_id, status.value)
+        except Exception:
+            log.exception("run %s: could not record the verdict", self.run_id)
+            return
+        if verdict is not None:
+            log.info("run %s: verdict %s: %s", self.run_id, verdict.verdict, verdict.summary)
 
     def _wait_for_slot(self, run: Run) -> RunStatus | None:
         """Wait in ``queued`` until a slot is claimed (None), or return the status the run

@@ -72,6 +72,7 @@ class RunOutputs:
         try:
             from .environment import capture_environment
             from .kernels import kernel_python
+            from .runtime_facts import runtime_facts
 
             data = capture_environment(
                 kernel_name=run.kernel_name,
@@ -86,6 +87,7 @@ class RunOutputs:
                         if run.started_at
                         else None
                     ),
+                    **runtime_facts(self.output.parent, run.notebook_relpath),
                     "git": {
                         "commit": run.commit_sha,
                         "ref": run.snapshot_ref,

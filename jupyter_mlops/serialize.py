@@ -83,8 +83,12 @@ def run_detail(
     environment: dict[str, Any] | None,
     metrics: dict[str, float | None],
     inputs: list[Any] | None = None,
+    verification: dict[str, Any] | None = None,
+    reproducibility: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Everything about one run (``inputs``: its :class:`RunInputRecord` rows)."""
+    """Everything about one run (``inputs``: its :class:`RunInputRecord` rows;
+    ``verification`` and ``reproducibility`` as
+    :func:`jupyter_mlops.reproducibility.record_fields` gives them)."""
     detail = models.RunDetail(
         **_summary_fields(run, getattr(run, QUEUE_POSITION_ATTR, None)),
         parameter_types={p.name: p.type_name for p in run.params},
@@ -100,5 +104,7 @@ def run_detail(
         environment=environment,
         metrics=metrics,
         inputs=[_row(models.RunInput, i) for i in inputs or []],
+        verification=verification,
+        reproducibility=reproducibility or [],
     )
     return detail.to_json()

@@ -74,6 +74,18 @@ export type ILineageInput = IRunLineage['inputs'][number];
 /** `GET datasets`. */
 export type IDatasetList = Schemas['DatasetList'];
 
+/** What `reproduce` may ask for: verification, its tolerances and patterns. */
+export type IReproduceOptions = Partial<Schemas['ReproduceRequest']>;
+
+/** A verified reproduction: its input check and, once it ended, its verdict. */
+export type IRunVerification = Schemas['RunVerification'];
+
+/** One line of a run's reproducibility summary. */
+export type IReproducibilityItem = Schemas['ReproducibilityItem'];
+
+/** Two runs' inputs side by side, with drift per column. */
+export type IInputsComparison = Schemas['InputsComparison'];
+
 /** The git snapshot a run executed. */
 export type ISnapshot = Schemas['RunDetail']['snapshot'];
 
@@ -273,8 +285,23 @@ export class MLOpsClient extends APIClient {
     return this._runAction(id, 'cancel');
   }
 
-  reproduceRun(id: string): Promise<IRunSummary> {
-    return this._runAction(id, 'reproduce');
+  /** Reproduce a run; with `{ verify: true }` checked and compared. */
+  reproduceRun(id: string, options?: IReproduceOptions): Promise<IRunSummary> {
+    return this.send<IRunSummary>(
+      'POST',
+      this._runPath(id, 'reproduce'),
+      options
+    );
+  }
+
+  /** Two runs' inputs side by side: same hash or changed, with drift. */
+  compareRunInputs(
+    baseId: string,
+    otherId: string
+  ): Promise<IInputsComparison> {
+    return this.request<IInputsComparison>(
+      this._runPath(baseId, 'input-drift', encodeURIComponent(otherId))
+    );
   }
 
   /**

@@ -1,16 +1,19 @@
 /**
  * Compare runs side by side: run facts, parameters and metrics, with the rows
  * whose values differ highlighted, metric plots overlaid across the runs, and
- * the code difference of their snapshots.
+ * the code difference of their snapshots; their inputs and data drift come
+ * from `inputDrift.tsx`.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import type { IRunDetail, ISnapshotDiff, MLOpsClient } from './api';
+import type { IRunDetail, MLOpsClient } from './api';
+import { useAgainstFirst } from './againstFirst';
 import { compareRows, ICompareRow } from './compareRows';
 import { ErrorBanner, StatusBadge } from './components';
 import { CheckboxField } from './formFields';
+import { InputDrifts } from './inputDrift';
 import { runLabel, shortId } from './format';
 import { CompareMetrics } from './metrics';
 import type { RunsModel } from './model';
@@ -27,40 +30,16 @@ function CodeDiffs(props: {
   trans: TranslationBundle;
 }): JSX.Element | null {
   const { runs, client, trans } = props;
-  const [diffs, setDiffs] = React.useState<
-    Array<{ other: string; diff: ISnapshotDiff | null; error: string | null }>
-  >([]);
-  const key = runs.map(r => r.id).join(',');
-  React.useEffect(() => {
-    let alive = true;
-    const base = runs[0];
-    void Promise.all(
-      runs.slice(1).map(other =>
-        client.diffRuns(base.id, other.id).then(
-          diff => ({ other: other.id, diff, error: null }),
-          (reason: unknown) => ({
-            other: other.id,
-            diff: null,
-            error: errorMessage(reason)
-          })
-        )
-      )
-    ).then(results => {
-      if (alive) {
-        setDiffs(results);
-      }
-    });
-    return () => {
-      alive = false;
-    };
-  }, [key]);
+  const diffs = useAgainstFirst(runs, (base, other) =>
+    client.diffRuns(base, other)
+  );
   if (runs.length < 2) {
     return null;
   }
   return (
     <section className="jp-mlops-compare-code" aria-label={trans.__('Code')}>
       <h3>{trans.__('Code (against %1)', shortId(runs[0].id))}</h3>
-      {diffs.map(({ other, diff, error }) => (
+      {diffs.map(({ other, data: diff, error }) => (
         <div key={other} className="jp-mlops-code-diff" data-run-id={other}>
           <h4>{shortId(other)}</h4>
           <ErrorBanner error={error} />
@@ -217,6 +196,7 @@ function CompareView(
         trans={trans}
         version={props.version}
       />
+      <InputDrifts runs={runs} client={props.client} trans={trans} />
       <CodeDiffs runs={runs} client={props.client} trans={trans} />
     </div>
   );

@@ -9,7 +9,7 @@ import * as React from 'react';
 
 import { Debouncer, Poll } from '@lumino/polling';
 
-import type { IRunDetail, MLOpsClient } from './api';
+import type { IReproduceOptions, IRunDetail, MLOpsClient } from './api';
 import {
   ErrorBanner,
   Progress,
@@ -36,6 +36,7 @@ import { RunInputs } from './runInputs';
 import { RunMetrics } from './runMetrics';
 import { RunWatcher } from './runWatcher';
 import { isActive } from './status';
+import { reproduceButtons, RunVerificationViews } from './verification';
 
 /** Milliseconds between metric refreshes while the run is going. */
 export const METRICS_LIVE_MS = 2000;
@@ -47,7 +48,7 @@ export const OUTPUT_NOTEBOOK = 'output.ipynb';
 /** Actions the detail view asks its host for. */
 export interface IRunActions {
   cancel(id: string): Promise<void>;
-  reproduce(id: string): Promise<void>;
+  reproduce(id: string, options?: IReproduceOptions): Promise<void>;
   remove(id: string): Promise<boolean>;
   openRun(id: string): void;
   openNotebook(path: string): void;
@@ -100,15 +101,7 @@ function DetailActions(props: {
           }
         ]
       : []),
-    {
-      className: 'jp-mod-accept jp-mlops-reproduce',
-      label: trans.__('Reproduce'),
-      title: trans.__(
-        'Run again with the same commit, parameters, seed and kernel'
-      ),
-      disabled: busy !== null,
-      onClick: () => void actions.reproduce(run.id)
-    },
+    ...reproduceButtons(run, busy, actions, trans),
     {
       className: 'jp-mod-warn jp-mlops-delete',
       label: trans.__('Delete'),
@@ -214,6 +207,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
         </ul>
       ) : null}
 
+      <RunVerificationViews run={run} trans={trans} />
       <RunMetricsView metrics={props.metrics} active={active} trans={trans} />
 
       {run.error && (
@@ -526,7 +520,8 @@ export class RunDetailWidget extends ReactWidget {
     const { client, trans, actions } = this._options;
     const wrapped: IRunActions = {
       cancel: id => this.act('cancel', () => actions.cancel(id)),
-      reproduce: id => this.act('reproduce', () => actions.reproduce(id)),
+      reproduce: (id, options) =>
+        this.act('reproduce', () => actions.reproduce(id, options)),
       remove: async id => {
         let removed = false;
         await this.act('delete', async () => {

@@ -167,12 +167,22 @@ export class RunWidgets {
         attempt(trans.__('Could not cancel run %1', id), async () => {
           model.upsert(await client.cancelRun(id));
         }),
-      reproduce: id =>
+      reproduce: (id, options) =>
         attempt(trans.__('Could not reproduce run %1', id), async () => {
-          const run = await client.reproduceRun(id);
+          const run = await client.reproduceRun(id, options);
           model.upsert(run);
           this.notifyRun(
-            trans.__('Run %1 reproduces run %2.', shortId(run.id), shortId(id)),
+            options?.verify
+              ? trans.__(
+                  'Run %1 reproduces run %2; its verdict shows in its detail when it ends.',
+                  shortId(run.id),
+                  shortId(id)
+                )
+              : trans.__(
+                  'Run %1 reproduces run %2.',
+                  shortId(run.id),
+                  shortId(id)
+                ),
             run
           );
           this.openRun(run.id);

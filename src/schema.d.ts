@@ -131,9 +131,30 @@ export interface paths {
         put?: never;
         /**
          * Run again with the same commit, parameters, seed, kernel, GPUs and tags
-         * @description Secret parameters (masked as `***`) were never stored: give their values again in the body, or set them in the server's environment.
+         * @description Secret parameters (masked as `***`) were never stored: give their values again in the body, or set them in the server's environment. With `verify`, a recorded input (dataset, commit, kernel) that changed or is missing is a 409 whose message names it and whose `inputs` give a reason per input; nothing is written or run.
          */
         post: operations["reproduceRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{run_id}/input-drift/{other_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+                /** @description The run to compare against. */
+                other_id: string;
+            };
+            cookie?: never;
+        };
+        /** Two runs' inputs side by side: same hash or changed, with drift (PSI, KS) per column of changed tables */
+        get: operations["compareRunInputs"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -533,10 +554,31 @@ export interface components {
          * @enum {string}
          */
         CatchupPolicy: "skip" | "once" | "all";
+        CellDifference: {
+            /** @description 0-based, as the run's cell progress counts cells. */
+            cell_index: number;
+            /** @enum {string} */
+            outcome: "equivalent" | "differs";
+            original: string;
+            reproduction: string;
+            /** @description A short unified diff, original → reproduction. */
+            diff: string;
+            source: string;
+        };
         ChangedFile: {
             /** @description git's A, M or D */
             status: string;
             path: string;
+        };
+        ColumnDrift: {
+            column: string;
+            type: string;
+            /** @description Population stability index (null: not computable). */
+            psi: number | null;
+            /** @description Kolmogorov-Smirnov statistic (numeric columns). */
+            ks: number | null;
+            flagged: boolean;
+            note: string;
         };
         /**
          * @description A slot that comes while the schedule's previous run is active: `allow` starts another, `skip` records the slot as skipped, `queue` starts it when that run ends.
@@ -595,6 +637,45 @@ export interface components {
             status: "ok";
             version: string;
             runs: number;
+        };
+        /** @description One recorded input of the original, checked before its reproduction ran. */
+        InputCheck: {
+            /** @description commit | kernel | package | dataset | artifact */
+            kind: string;
+            name: string;
+            /** @enum {string} */
+            status: "same" | "changed" | "missing" | "added" | "unknown";
+            /** @description `same`, `changed: old → new` or `missing` */
+            reason: string;
+            /** @description Whether this refuses the reproduction (unless changed inputs are allowed). */
+            blocking: boolean;
+            original?: string | null;
+            current?: string | null;
+        };
+        InputComparison: {
+            name: string;
+            /** @enum {string} */
+            status: "same" | "changed" | "only_first" | "only_second";
+            first: components["schemas"]["InputSide"] | null;
+            second: components["schemas"]["InputSide"] | null;
+            /** @description Per column, when the content changed. */
+            drift: components["schemas"]["ColumnDrift"][] | null;
+            flagged: boolean;
+        };
+        InputSide: {
+            uri: string;
+            sha256: string;
+            size: number;
+            rows: number | null;
+            kind: string;
+        };
+        /** @description Two runs' inputs side by side, with drift per column of changed tables. */
+        InputsComparison: {
+            first: string;
+            second: string;
+            psi_threshold: number;
+            ks_threshold: number;
+            inputs: components["schemas"]["InputComparison"][];
         };
         /** @description A cron expression (or time zone) a schedule would refuse. */
         InvalidCronPreview: {
@@ -697,6 +778,15 @@ export interface components {
             name: string;
             uri: string;
         };
+        MetricDifference: {
+            key: string;
+            step: number | null;
+            original: number | null;
+            reproduction: number | null;
+            /** @enum {string} */
+            outcome: "equivalent" | "differs";
+            why: string;
+        };
         MetricKey: {
             key: string;
             /** @description The value at the highest step (null for NaN). */
@@ -745,6 +835,12 @@ export interface components {
             ][];
             max_points: number;
         };
+        ModelDifference: {
+            name: string;
+            /** @description sha256 of the original's weights (null: none). */
+            original: string | null;
+            reproduction: string | null;
+        };
         /** @description An nbformat v4 notebook. */
         Notebook: {
             cells: {
@@ -785,6 +881,38 @@ export interface components {
             parameters?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description Check every recorded input first (a changed or missing dataset, commit or kernel: 409 naming it, nothing runs) and have the reproduction record a verdict against the original when it ends (`verification` of `GET /runs/{new_id}`).
+             * @default false
+             */
+            verify: boolean;
+            /**
+             * @description Relative tolerance for metric values.
+             * @default 0
+             */
+            rtol: number;
+            /**
+             * @description Absolute tolerance for metric values.
+             * @default 0
+             */
+            atol: number;
+            /** @description Regexes of volatile output text, added to the configured ones. */
+            normalize?: string[];
+            /**
+             * @description Run even when inputs changed (recorded on the new run).
+             * @default false
+             */
+            allow_changed_inputs: boolean;
+            /**
+             * @description A changed package version refuses too.
+             * @default false
+             */
+            strict_env: boolean;
+        };
+        ReproducibilityItem: {
+            item: string;
+            pinned: boolean;
+            detail: string;
         };
         RunDeleted: {
             id: string;
@@ -851,6 +979,10 @@ export interface components {
             };
             /** @description What the run read (datasets by content hash), in the order recorded. */
             inputs?: components["schemas"]["RunInput"][];
+            /** @description Set on a verified reproduction: its input check and verdict. */
+            verification?: components["schemas"]["RunVerification"] | null;
+            /** @description What a rebuild needs and whether the run pinned it (item, pinned, detail). */
+            reproducibility?: components["schemas"]["ReproducibilityItem"][];
         };
         /** @description The exception that failed the run. */
         RunError: {
@@ -1019,6 +1151,25 @@ export interface components {
              * @description The cron slot the run was fired for.
              */
             scheduled_for: string | null;
+        };
+        /** @description A verified reproduction: what it was compared with and, once it ended, the verdict. */
+        RunVerification: {
+            original_id: string;
+            /** Format: date-time */
+            requested_at: string | null;
+            options: components["schemas"]["VerifyOptions"];
+            inputs: components["schemas"]["InputCheck"][];
+            /** @description It ran although inputs changed (allowed). */
+            changed_inputs: boolean;
+            /**
+             * @description null until the reproduction ends.
+             * @enum {string|null}
+             */
+            verdict: "identical" | "equivalent" | "differs" | null;
+            summary: string | null;
+            result: components["schemas"]["VerificationResult"] | null;
+            /** Format: date-time */
+            finished_at: string | null;
         };
         Schedule: {
             id: string;
@@ -1353,6 +1504,26 @@ export interface components {
             /** @description The next fire times, in the zone's offset (ISO 8601). */
             next: string[];
         };
+        VerificationResult: {
+            /** @enum {string} */
+            verdict: "identical" | "equivalent" | "differs";
+            summary: string;
+            /** @description The first differing cells. */
+            cells: components["schemas"]["CellDifference"][];
+            metrics: components["schemas"]["MetricDifference"][];
+            models: components["schemas"]["ModelDifference"][];
+            counts: {
+                [key: string]: number;
+            };
+        };
+        VerifyOptions: {
+            rtol: number;
+            atol: number;
+            /** @description Regexes of volatile text replaced before comparing. */
+            normalize: string[];
+            allow_changed_inputs: boolean;
+            strict_env: boolean;
+        };
     };
     responses: {
         /** @description Malformed request, or an invalid notebook, parameters, kernel or GPU request */
@@ -1640,6 +1811,33 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    compareRunInputs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+                /** @description The run to compare against. */
+                other_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The comparison */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InputsComparison"];
+                };
+            };
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };

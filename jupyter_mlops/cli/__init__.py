@@ -9,9 +9,9 @@ Exit codes scripts can rely on: 0 the run succeeded (or the command did its job)
 One module per command group, so a command imports only what it runs: :mod:`.run`,
 :mod:`.runs` (runs, show), :mod:`.cancel` (cancel, delete), :mod:`.reproduce`,
 :mod:`.results` (metrics, artifacts), :mod:`.kernels`, :mod:`.db`, :mod:`.schedule`,
-:mod:`.scheduler`, :mod:`.trigger`, :mod:`.hooks`, :mod:`.streams`, :mod:`.lineage` (lineage,
-datasets); :mod:`.base` and :mod:`.follow` hold what they share, :mod:`.text` how they print
-for people.
+:mod:`.scheduler`, :mod:`.trigger`, :mod:`.hooks`, :mod:`.streams`, :mod:`.compare`,
+:mod:`.lineage` (lineage, datasets); :mod:`.base` and :mod:`.follow` hold what they share,
+:mod:`.text` (and :mod:`.verify_text`) how they print for people.
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ class MLOpsApp(CommandGroupApp):
         "cancel": (_command("cancel", "CancelApp"), "Cancel a run."),
         "reproduce": (_command("reproduce", "ReproduceApp"), "Run a run again exactly."),
         "delete": (_command("cancel", "DeleteApp"), "Delete a finished run."),
+        "compare": (
+            _command("compare", "CompareApp"),
+            "Two runs side by side: inputs (hash, data drift), parameters, metrics.",
+        ),
         "metrics": (
             _command("results", "MetricsApp"),
             "Print or export a run's metric series (csv, json).",

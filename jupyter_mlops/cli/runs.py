@@ -67,12 +67,16 @@ class ShowApp(MLOpsBaseApp):
         store = self.store
         run = store.require_run(run_id)
         store.annotate_queue_positions([run])
+        from ..reproducibility import record_fields
+
+        environment = store.environment(run_id)
         detail = run_detail(
             run,
             events=store.events(run_id),
             artifacts=store.artifacts(run_id),
-            environment=store.environment(run_id),
+            environment=environment,
             metrics=store.latest_metrics(run_id),
             inputs=store.run_inputs(run_id),
+            **record_fields(store, run, environment),
         )
         return self.print_result(detail, format_run_detail)

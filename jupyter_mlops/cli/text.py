@@ -112,6 +112,9 @@ def format_run_detail(d: dict[str, Any]) -> str:
     out.append("artifacts")
     for a in d["artifacts"]:
         out.append(f"  {a['name']:<20} {a['kind']:<9} {a['size']:>10} B  sha256 {a['sha256'][:16]}")
+    from .verify_text import format_reproducibility
+
+    out += format_reproducibility(d)
     env = d["environment"] or {}
     out.append("environment")
     out += format_environment(env)

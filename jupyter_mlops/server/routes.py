@@ -14,6 +14,7 @@ from .metric_handlers import MetricSeriesHandler, MetricsHandler, RunMetricsHand
 from .run_handlers import PATHS as RUN_PATHS
 from .run_handlers import (
     CancelHandler,
+    InputDriftHandler,
     ReproduceHandler,
     RunDiffHandler,
     RunHandler,
@@ -43,6 +44,7 @@ def handlers(base_url: str) -> Routes:
         (f"{run}/cancel", CancelHandler),
         (f"{run}/reproduce", ReproduceHandler),
         (f"{run}/diff/(?P<other_id>[0-9a-f]{{1,32}})", RunDiffHandler),
+        (f"{run}/input-drift/(?P<other_id>[0-9a-f]{{1,32}})", InputDriftHandler),
         (f"{run}/artifacts/(?P<name>.+)", ArtifactHandler),
         (f"{run}/notebook", ExecutedNotebookHandler),
         (f"{run}/html", HTMLHandler),

@@ -16,7 +16,9 @@ from ..jobs import RunSpec
 from ..serialize import run_detail, run_summary
 from ..store import RunStatus
 from ..store.queries import ParamFilter
-from .base import MLOpsHandler
+from ..verify.inputs import InputsChanged, checks_json
+from ..verify.service import VerifyOptions
+from .base import APIError, MLOpsHandler
 from .events import StreamEvent
 from .metric_handlers import (
     MAX_METRIC_COLUMNS,
@@ -26,6 +28,7 @@ from .metric_handlers import (
     split_values,
 )
 from .models import (
+    InputsComparison,
     ReproduceRequest,
     RunDetail,
     RunPage,
@@ -112,13 +115,18 @@ class RunsHandler(MLOpsHandler):
 def stored_run_detail(store: Any, run_id: str) -> dict[str, Any]:
     """:func:`run_detail` of a stored run, with its events, artifacts, environment and
     latest metric values."""
+    from ..reproducibility import record_fields
+
+    run = store.require_run(run_id)
+    environment = store.environment(run_id)
     return run_detail(
-        store.require_run(run_id),
+        run,
         events=store.events(run_id),
         artifacts=store.artifacts(run_id),
-        environment=store.environment(run_id),
+        environment=environment,
         metrics={key: _json_number(value) for key, value in store.latest_metrics(run_id).items()},
         inputs=store.run_inputs(run_id),
+        **record_fields(store, run, environment),
     )
 
 
@@ -149,16 +157,50 @@ class ReproduceHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized("execute")
     async def post(self, run_id: str) -> None:
-        parameters: dict[str, Any] = {}
+        request = ReproduceRequest()
         if self.request.body and self.request.body.strip():
-            parameters = self.parse_body(ReproduceRequest).parameters or {}
+            request = self.parse_body(ReproduceRequest)
+        jobs = self.mlops.jobs
 
         def reproduce() -> Any:
-            return self.mlops.jobs.reproduce(run_id, parameters=parameters)
+            return jobs.reproduce(
+                run_id,
+                parameters=request.parameters or {},
+                verify=verify_options(request, jobs.settings) if request.verify else None,
+            )
 
-        submission = await self.blocking(reproduce)
+        try:
+            submission = await self.blocking(reproduce)
+        except InputsChanged as err:  # before anything ran: which inputs, and why
+            raise APIError(409, str(err), inputs=checks_json(err.checks)) from None
         self.set_header("Location", self.run_url(submission.run.id))
         self.send_json(run_summary(submission.run), status=201)
+
+
+def verify_options(request: ReproduceRequest, settings: Any) -> VerifyOptions:
+    """The verification a reproduce request asks for; a bad regex is a 400."""
+    try:
+        return VerifyOptions.with_patterns(
+            settings.verify_normalize,
+            request.normalize,
+            rtol=request.rtol,
+            atol=request.atol,
+            allow_changed_inputs=request.allow_changed_inputs,
+            strict_env=request.strict_env,
+        )
+    except ValueError as err:
+        raise APIError(400, str(err)) from None
+
+
+class InputDriftHandler(MLOpsHandler):
+    """Two runs' inputs side by side, drift per column (for the compare view)."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str, other_id: str) -> None:
+        from ..input_compare import compare_inputs
+
+        self.send_json(await self.blocking(compare_inputs, self.mlops.store, run_id, other_id))
 
 
 class RunDiffHandler(MLOpsHandler):
@@ -291,11 +333,31 @@ PATHS: PathItems = {
             "operationId": "reproduceRun",
             "summary": "Run again with the same commit, parameters, seed, kernel, GPUs and tags",
             "description": "Secret parameters (masked as `***`) were never stored: give their "
-            "values again in the body, or set them in the server's environment.",
+            "values again in the body, or set them in the server's environment. With `verify`, a "
+            "recorded input (dataset, commit, kernel) that changed or is missing is a 409 whose "
+            "message names it and whose `inputs` give a reason per input; nothing is written or "
+            "run.",
             "requestBody": {**json_body(ReproduceRequest), "required": False},
             "responses": {
                 "201": json_response("The new run was queued", RunSummary, headers=location("run")),
                 "400": BAD_REQUEST,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "409": CONFLICT,
+            },
+        },
+    },
+    "/runs/{run_id}/input-drift/{other_id}": {
+        "parameters": [
+            RUN_ID,
+            path_param("other_id", _RUN_ID_TEXT, "The run to compare against."),
+        ],
+        "get": {
+            "operationId": "compareRunInputs",
+            "summary": "Two runs' inputs side by side: same hash or changed, with drift (PSI, "
+            "KS) per column of changed tables",
+            "responses": {
+                "200": json_response("The comparison", InputsComparison),
                 "403": FORBIDDEN,
                 "404": NOT_FOUND,
             },

@@ -7,7 +7,8 @@ store goes, composed of one part per job.
 * :mod:`.metrics`: metric points, latest values and rollups;
 * :mod:`.artifacts`: artifacts, environment, logged params and tags;
 * :mod:`.events`: a run's events and the changes behind the event stream;
-* :mod:`.inputs`: what runs read (datasets by hash) and the lineage queries over it.
+* :mod:`.inputs`: what runs read (datasets by hash) and the lineage queries over it;
+* :mod:`.verifications`: verified reproductions (request and verdict).
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
 alone. Beside them: the schedules' own store over the same engine (:mod:`.schedules`,
@@ -24,11 +25,20 @@ from .inputs import InputStore
 from .metrics import MetricStore
 from .queries import RunSearch
 from .runs import RunLifecycle
+from .verifications import VerificationStore
 
 __all__ = ["RunStore"]
 
 
-class RunStore(RunLifecycle, RunSearch, EventQueries, MetricStore, ArtifactStore, InputStore):
+class RunStore(
+    RunLifecycle,
+    RunSearch,
+    EventQueries,
+    MetricStore,
+    ArtifactStore,
+    InputStore,
+    VerificationStore,
+):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 
     @classmethod

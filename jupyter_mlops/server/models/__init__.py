@@ -86,6 +86,13 @@ from .triggers import (
     TriggerList,
     TriggerRequest,
 )
+from .verify import (
+    ColumnDrift,
+    InputCheck,
+    InputsComparison,
+    ReproducibilityItem,
+    RunVerification,
+)
 
 REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     SubmitRequest,
@@ -132,6 +139,11 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     DatasetList,
     RunLineage,
     ContentLineage,
+    InputCheck,
+    RunVerification,
+    ReproducibilityItem,
+    ColumnDrift,
+    InputsComparison,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -142,6 +154,7 @@ __all__ = [
     "Artifact",
     "CatchupPolicy",
     "ChangedFile",
+    "ColumnDrift",
     "ConcurrencyPolicy",
     "ContentLineage",
     "CronPreview",
@@ -150,6 +163,8 @@ __all__ = [
     "DatasetVersion",
     "Error",
     "Health",
+    "InputCheck",
+    "InputsComparison",
     "InvalidCronPreview",
     "Kernel",
     "KernelCuda",
@@ -171,6 +186,7 @@ __all__ = [
     "Parameter",
     "PositiveSeconds",
     "ReproduceRequest",
+    "ReproducibilityItem",
     "RequestModel",
     "ResponseModel",
     "RunDeleted",
@@ -185,6 +201,7 @@ __all__ = [
     "RunRunner",
     "RunSnapshot",
     "RunSummary",
+    "RunVerification",
     "Schedule",
     "ScheduleChanges",
     "ScheduleDetail",

@@ -22,6 +22,8 @@ from .base import (
     Tag,
 )
 
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+"""A number >= 0 (an integer is fine: JSON does not tell them apart)."""
 ScheduleName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 
 
@@ -122,6 +124,9 @@ class ReproduceRequest(RequestModel):
 
     problems: ClassVar = {
         "parameters": "parameters must be an object of name -> value, got {value}",
+        "rtol": "rtol must be a number >= 0, got {value}",
+        "atol": "atol must be a number >= 0, got {value}",
+        "normalize": "normalize must be a list of regular expressions, got {value}",
     }
 
     parameters: dict[str, Any] | None = Field(
@@ -131,6 +136,22 @@ class ReproduceRequest(RequestModel):
         "the server's `JUPYTER_MLOPS_SECRET_<NAME>` environment variable; without either "
         "the answer is a 400 naming it.",
     )
+    verify: bool = Field(
+        False,
+        description="Check every recorded input first (a changed or missing dataset, commit "
+        "or kernel: 409 naming it, nothing runs) and have the reproduction record a verdict "
+        "against the original when it ends (`verification` of `GET /runs/{new_id}`).",
+    )
+    rtol: NonNegativeFloat = Field(0.0, description="Relative tolerance for metric values.")
+    atol: NonNegativeFloat = Field(0.0, description="Absolute tolerance for metric values.")
+    normalize: list[str] = Field(
+        default_factory=list,
+        description="Regexes of volatile output text, added to the configured ones.",
+    )
+    allow_changed_inputs: bool = Field(
+        False, description="Run even when inputs changed (recorded on the new run)."
+    )
+    strict_env: bool = Field(False, description="A changed package version refuses too.")
 
 
 class ScheduleChanges(RequestModel):

@@ -14,6 +14,7 @@ from pydantic import Field, RootModel
 from .base import ResponseModel, RunStatusName, Timestamp
 from .datasets import RunInput
 from .requests import Catchup, Concurrency
+from .verify import ReproducibilityItem, RunVerification
 
 RunIdText = Annotated[str, Field(json_schema_extra={"pattern": "^[0-9a-f]{1,32}$"})]
 MetricValue = float | None
@@ -162,6 +163,13 @@ class RunDetail(RunSummary):
     inputs: list[RunInput] = Field(
         default_factory=list,
         description="What the run read (datasets by content hash), in the order recorded.",
+    )
+    verification: RunVerification | None = Field(
+        None, description="Set on a verified reproduction: its input check and verdict."
+    )
+    reproducibility: list[ReproducibilityItem] = Field(
+        default_factory=list,
+        description="What a rebuild needs and whether the run pinned it (item, pinned, detail).",
     )
 
 
