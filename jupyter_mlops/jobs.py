@@ -132,6 +132,8 @@ class RunSpec(RunSettings):
     display_path: str | None = None
     """Record the notebook under this path (a schedule's runs show the schedule's path,
     whichever scheduler process fired them)."""
+    submitted_by: str | None = None
+    """Who submitted it (:mod:`jupyter_mlops.identity`): recorded on the run."""
     untyped_without_parameters_cell: bool = False
     """papermill's way for a notebook without a ``parameters`` cell: inject the values
     untyped at the top, with a warning, instead of refusing them (the CLI's ``-p``)."""
@@ -296,6 +298,7 @@ class JobService:
             + (1 if values or secrets else 0),
             schedule_id=spec.schedule_id,
             scheduled_for=spec.scheduled_for,
+            submitted_by=spec.submitted_by,
         )
         submission = self._store_and_launch(
             run,
@@ -391,6 +394,7 @@ class JobService:
         parameters: Mapping[str, Any] | None = None,
         raw_parameters: Mapping[str, str] | None = None,
         verify: VerifyOptions | None = None,
+        submitted_by: str | None = None,
     ) -> Submission:
         """Same commit, parameters, seed, kernel, GPUs, timeout and tags; new run id.
 
@@ -428,6 +432,7 @@ class JobService:
             source=source,
             backend=self.backend.name,
             reproduced_from=original.id,
+            submitted_by=submitted_by,
             snapshot_ref=ref,
             cells_total=original.cells_total,
             **{
@@ -543,6 +548,10 @@ class JobService:
         run = self.store.require_run(run_id)
         if RunStatus(run.status) in ACTIVE_STATUSES:
             raise RunStateError(f"run {run_id} is {run.status}; cancel it before deleting")
+        registered = self.store.versions_of_run(run_id)
+        if registered:
+            named = ", ".join(f"{name} version {v}" for name, v in registered)
+            raise RunStateError(f"run {run_id} is the source of {named}; delete those first")
         digests = {a.sha256 for a in self.store.artifacts(run_id)}
         self.store.delete_run(run_id)
         try:

@@ -61,6 +61,7 @@ def _summary_fields(run: Run, queue_position: int | None) -> dict[str, Any]:
         "commit": run.commit_sha,
         "reproduced_from": run.reproduced_from,
         "source": run.source,
+        "submitted_by": run.submitted_by,
         "queue_position": queue_position if run.status == RunStatus.QUEUED.value else None,
         "schedule_id": run.schedule_id,
         "scheduled_for": run.scheduled_for,

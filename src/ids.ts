@@ -14,6 +14,9 @@ export const PANEL_ID = 'jupyter-mlops-runs';
 /** Id of the schedules side panel. */
 export const SCHEDULES_PANEL_ID = 'jupyter-mlops-schedules';
 
+/** Id of the Models (registry) side panel. */
+export const MODELS_PANEL_ID = 'jupyter-mlops-models';
+
 /** Command ids. */
 export namespace CommandIDs {
   /** Run a notebook as a job (`path` arg, else the current notebook). */

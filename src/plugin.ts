@@ -21,7 +21,13 @@ import { notifyThemeChanged } from './chart';
 import { addCommands } from './commands';
 import { shortId } from './format';
 import { mlopsIcon } from './icons';
-import { CommandIDs, PANEL_ID, PLUGIN_ID, SCHEDULES_PANEL_ID } from './ids';
+import {
+  CommandIDs,
+  MODELS_PANEL_ID,
+  PANEL_ID,
+  PLUGIN_ID,
+  SCHEDULES_PANEL_ID
+} from './ids';
 import { RunsModel } from './model';
 import { persistPanelState } from './panelState';
 import { MLOpsAPIError } from './request';
@@ -32,6 +38,8 @@ import { SchedulesPanel, schedulesIcon } from './schedules';
 import { SchedulesClient } from './schedulesApi';
 import { SchedulesModel } from './schedulesModel';
 import { IMLOpsRuns } from './tokens';
+import { ModelsClient } from './models/api';
+import { ModelsPanel } from './models/panel';
 
 /** State database key of the side panel's metric columns and sort. */
 const PANEL_STATE_KEY = `${PLUGIN_ID}:runs-panel`;
@@ -147,7 +155,18 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
       schedules.onRunChanged(change.run, change.id)
     );
 
+    const modelsPanel = new ModelsPanel({
+      client: new ModelsClient(serverSettings),
+      trans,
+      onOpenRun: id => void widgets.openRun(id)
+    });
+    modelsPanel.id = MODELS_PANEL_ID;
+    modelsPanel.title.icon = mlopsIcon;
+    modelsPanel.title.caption = trans.__('Registered models');
+    app.shell.add(modelsPanel, 'left', { rank: 652 });
+
     if (restorer) {
+      restorer.add(modelsPanel, MODELS_PANEL_ID);
       restorer.add(schedulesPanel, SCHEDULES_PANEL_ID);
       restorer.add(panel, PANEL_ID);
       void restorer.restore(widgets.runTracker, {

@@ -14,6 +14,7 @@ import type {
 } from './api';
 import { TableHead } from './components';
 import { basename, formatBytes, formatTime, statusLabel } from './format';
+import { RegisterModelButton } from './models/registerButton';
 
 export function KeyValues(props: {
   rows: Array<[string, React.ReactNode]>;
@@ -160,6 +161,14 @@ export function Artifacts(props: {
             <td>{formatBytes(a.size)}</td>
             <td>
               <ArtifactMeta artifact={a} trans={trans} />
+              {a.kind === 'model' && (
+                <RegisterModelButton
+                  runId={props.runId}
+                  artifact={a.name}
+                  client={props.client}
+                  trans={trans}
+                />
+              )}
             </td>
             <td>{formatTime(a.created_at)}</td>
           </tr>

@@ -241,6 +241,11 @@ function RunRow(props: {
           >
             {formatAgo(run.created_at, trans, props.now)}
           </span>
+          {run.submitted_by && (
+            <span className="jp-mlops-run-by" title={trans.__('Submitted by')}>
+              {trans.__('by %1', run.submitted_by)}
+            </span>
+          )}
           <Progress run={run} now={props.now} trans={trans} />
         </span>
         {(Object.keys(run.parameters).length > 0 || run.tags.length > 0) && (

@@ -532,6 +532,176 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered models with their aliases */
+        get: operations["listModels"];
+        put?: never;
+        /**
+         * Register a run's model artifact as the model's next version
+         * @description The model is created on first use; versions count 1, 2, 3...
+         */
+        post: operations["registerModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** A model with its versions (their runs' metrics and parameters) */
+        get: operations["getModel"];
+        put?: never;
+        post?: never;
+        /** Delete a model, its versions and aliases (its history stays) */
+        delete: operations["deleteModel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+                /** @description Version number */
+                version: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a version that no alias names */
+        delete: operations["deleteModelVersion"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}/versions/{version}/card": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+                /** @description Version number */
+                version: string;
+            };
+            cookie?: never;
+        };
+        /** The version's model card (Markdown) */
+        get: operations["getModelCard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        /** Every registration, alias move, promotion and deletion, oldest first */
+        get: operations["getModelHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Store the promotion policy (needs `execute`: it names a notebook) */
+        put: operations["setModelPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move an alias through the validation gate (needs `execute`)
+         * @description Submits the validation notebook for the candidate (and for the alias's current holder) and answers 202 with the pending promotion; the server moves the alias when every requirement holds. Without `validate`/`require` the model's policy applies. `force` with a `reason` moves it at once (201).
+         */
+        post: operations["promoteModel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{name}/promotions/{promotion_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+                promotion_id: string;
+            };
+            cookie?: never;
+        };
+        /** A promotion: its validation runs and each requirement's verdict */
+        get: operations["getPromotion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -835,11 +1005,88 @@ export interface components {
             ][];
             max_points: number;
         };
+        ModelDetail: {
+            name: string;
+            description: string;
+            tags: {
+                [key: string]: unknown;
+            };
+            /** @description alias -> version number */
+            aliases: {
+                [key: string]: number;
+            };
+            version_count: number;
+            latest_version: number | null;
+            policy: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            versions: components["schemas"]["ModelVersionInfo"][];
+        };
         ModelDifference: {
             name: string;
             /** @description sha256 of the original's weights (null: none). */
             original: string | null;
             reproduction: string | null;
+        };
+        ModelHistory: {
+            events: components["schemas"]["RegistryEventInfo"][];
+        };
+        ModelList: {
+            models: components["schemas"]["ModelSummary"][];
+        };
+        ModelSummary: {
+            name: string;
+            description: string;
+            tags: {
+                [key: string]: unknown;
+            };
+            /** @description alias -> version number */
+            aliases: {
+                [key: string]: number;
+            };
+            version_count: number;
+            latest_version: number | null;
+            policy: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+        };
+        ModelVersionInfo: {
+            name: string;
+            version: number;
+            /** @description models:/NAME/VERSION */
+            uri: string;
+            aliases: string[];
+            run_id: string;
+            run_status: string | null;
+            commit: string | null;
+            artifact: string;
+            sha256: string;
+            size: number;
+            framework: string;
+            framework_version: string;
+            class_name: string;
+            parameter_count: number | null;
+            signature: {
+                [key: string]: unknown;
+            } | null;
+            description: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** @description Latest metric values of its run */
+            metrics: {
+                [key: string]: number | null;
+            };
+            /** @description Parameters of its run */
+            parameters: {
+                [key: string]: unknown;
+            };
         };
         /** @description An nbformat v4 notebook. */
         Notebook: {
@@ -874,6 +1121,65 @@ export interface components {
             /** @description The trailing comment of the assignment */
             help: string;
             nullable: boolean;
+        };
+        /** @description The promotion policy of a model: the validation notebook and the requirements. */
+        PolicyRequest: {
+            validate: string;
+            require?: string[];
+            seed?: number | null;
+        };
+        /** @description Move an alias to a version: through the validation gate (the given `validate` and `require`, else the model's policy), or with `force` and a `reason`. */
+        PromoteRequest: {
+            version: number;
+            alias: string;
+            validate?: string | null;
+            require?: string[] | null;
+            /** @default false */
+            force: boolean;
+            reason?: string | null;
+        };
+        /** @description A promotion and how far it got: its validation runs and each requirement's verdict. */
+        Promotion: {
+            /** @description The promotion_started event (null when forced) */
+            id: number | null;
+            model: string;
+            version: number;
+            alias: string;
+            /** @enum {string} */
+            state: "pending" | "promoted" | "refused" | "forced";
+            /** @description The holder it was checked against */
+            previous_version: number | null;
+            candidate_run: string | null;
+            baseline_run: string | null;
+            requirements: string[];
+            verdicts: {
+                [key: string]: unknown;
+            }[];
+            message: string;
+        };
+        /** @description Register a run's model artifact as the next version of a model (`POST /models`). */
+        RegisterRequest: {
+            run_id: string;
+            artifact: string;
+            name: string;
+            description?: string | null;
+        };
+        RegistryEventInfo: {
+            id: number;
+            model: string;
+            /** Format: date-time */
+            at: string;
+            actor: string;
+            /** @description register, alias_set, promotion_started, promotion_refused, promotion_forced, policy_set, delete */
+            action: string;
+            version: number | null;
+            alias: string | null;
+            previous_version: number | null;
+            promotion_id: number | null;
+            reason: string | null;
+            details: {
+                [key: string]: unknown;
+            } | null;
         };
         /** @description Reproduce a run (`POST /runs/{run_id}/reproduce`; the body is optional). */
         ReproduceRequest: {
@@ -947,6 +1253,8 @@ export interface components {
             reproduced_from: string | null;
             /** @description ui, cli, schedule, reproduce, ... */
             source: string;
+            /** @description Who submitted it: the server identity (UI, REST), the OS user (CLI) */
+            submitted_by: string | null;
             /** @description Queued runs only, 1 = next to start; null otherwise. */
             queue_position: number | null;
             /** @description The schedule that fired this run, if any. */
@@ -1061,6 +1369,8 @@ export interface components {
             reproduced_from: string | null;
             /** @description ui, cli, schedule, reproduce, ... */
             source: string;
+            /** @description Who submitted it: the server identity (UI, REST), the OS user (CLI) */
+            submitted_by: string | null;
             /** @description Queued runs only, 1 = next to start; null otherwise. */
             queue_position: number | null;
             /** @description The schedule that fired this run, if any. */
@@ -1142,6 +1452,8 @@ export interface components {
             reproduced_from: string | null;
             /** @description ui, cli, schedule, reproduce, ... */
             source: string;
+            /** @description Who submitted it: the server identity (UI, REST), the OS user (CLI) */
+            submitted_by: string | null;
             /** @description Queued runs only, 1 = next to start; null otherwise. */
             queue_position: number | null;
             /** @description The schedule that fired this run, if any. */
@@ -2487,6 +2799,277 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    registerModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description The new version */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersionInfo"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelDetail"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    deleteModelVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+                /** @description Version number */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getModelCard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+                /** @description Version number */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The card */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": string;
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getModelHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelHistory"];
+                };
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    setModelPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyRequest"];
+            };
+        };
+        responses: {
+            /** @description The model */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    promoteModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromoteRequest"];
+            };
+        };
+        responses: {
+            /** @description Forced: the alias moved */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            /** @description Started: the validation runs are queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    getPromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Model name */
+                name: string;
+                promotion_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The promotion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Promotion"];
+                };
+            };
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
         };

@@ -74,6 +74,10 @@ class MLOpsApp(CommandGroupApp):
             _command("lineage", "DatasetsApp"),
             "Datasets runs read, their versions (hashes) and the runs of each.",
         ),
+        "models": (
+            _command("models", "ModelsApp"),
+            "Model registry (register, list, show, promote, policy, history, export).",
+        ),
     }
 
     show_description = True

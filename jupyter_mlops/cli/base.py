@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, NoReturn
 
 from jupyter_core.application import JupyterApp
-from traitlets import Bool
+from traitlets import Bool, Unicode
 
 from ..config import MLOps, Settings
 from ..exports import __version__
@@ -62,10 +62,14 @@ class MLOpsBaseApp(JupyterApp):
         "dask-scheduler": "MLOps.dask_scheduler_address",
         "max-concurrent-runs": "MLOps.max_concurrent_runs",
         "log-level": "Application.log_level",
+        "user": "MLOpsBaseApp.user",
     }
     flags: dict[str, Any] = {}
 
     json_output = Bool(False, help="Print JSON instead of text.").tag(config=True)
+    user = Unicode("", help="Who you are, for the audit trail (default: the OS user).").tag(
+        config=True
+    )
 
     takes_parameters: ClassVar[bool] = False
     """Whether the command takes papermill's ``-p``/``-r NAME VALUE`` and ``-y YAML`` (run,
@@ -93,6 +97,13 @@ class MLOpsBaseApp(JupyterApp):
 
             self._store = RunStore.from_settings(self.settings)
         return self._store
+
+    @property
+    def actor(self) -> str:
+        """Who runs this command: ``--user``, else the OS user."""
+        from ..identity import os_user
+
+        return self.user or os_user()
 
     def jobs(self) -> Any:
         from ..jobs import JobService

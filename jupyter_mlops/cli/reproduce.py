@@ -67,7 +67,9 @@ class ReproduceApp(SubmittingApp):
     def run(self) -> int:
         run_id = self.run_id_argument()
         if not self.verify:
-            submission = self.jobs().reproduce(run_id, raw_parameters=self.raw_parameters)
+            submission = self.jobs().reproduce(
+                run_id, raw_parameters=self.raw_parameters, submitted_by=self.actor
+            )
             print(submission.run.id)
             return self.follow(submission)
         return self._verified(run_id)
@@ -86,7 +88,7 @@ class ReproduceApp(SubmittingApp):
         )
         try:
             submission = self.jobs().reproduce(
-                run_id, raw_parameters=self.raw_parameters, verify=options
+                run_id, raw_parameters=self.raw_parameters, verify=options, submitted_by=self.actor
             )
         except InputsChanged as err:
             if self.json_output:

@@ -80,6 +80,7 @@ class RunApp(SubmittingApp):
             commit=self.commit,
             commit_message=self.commit_message or None,
             source="cli",
+            submitted_by=self.actor,
             untyped_without_parameters_cell=True,  # papermill's -p on an untagged notebook
         )
         submission = self.jobs().submit(spec)

@@ -61,6 +61,7 @@ def format_run_detail(d: dict[str, Any]) -> str:
         + (f" (position {d['queue_position']} in the queue)" if d.get("queue_position") else "")
         + (f" ({d['status_reason']})" if d["status_reason"] else ""),
         f"notebook   {d['notebook']}",
+        f"submitted  by {d.get('submitted_by') or '-'} ({d['source']})",
         f"kernel     {d['kernel']}",
         f"seed       {d['seed']}",
         f"gpus       {d['gpus']} (CUDA_VISIBLE_DEVICES={d['cuda_visible_devices'] or ''!s})",

@@ -162,6 +162,12 @@ class MLOpsExtensionApp(ExtensionApp):
                 self.log.warning("jupyter-mlops: marked run(s) lost: %s", lost)
         except Exception:
             self.log.exception("jupyter-mlops: reconciling lost runs failed")
+        try:  # promotions whose validation runs ended while no one was waiting on them
+            from ..registry.gate import finish_pending_promotions
+
+            await asyncio.to_thread(finish_pending_promotions, self.state.store)
+        except Exception:
+            self.log.exception("jupyter-mlops: finishing pending promotions failed")
 
     def _start_upkeep(self) -> None:
         from tornado.ioloop import PeriodicCallback

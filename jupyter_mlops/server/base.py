@@ -8,8 +8,9 @@ event loop) and answers errors as JSON ``{"message", "status"}``, never with a t
 * 400: malformed body or query (also one too large, too deeply nested, or with a NUL or a
   NaN/Infinity in it), invalid notebook, parameters, kernel, GPUs, snapshot
 * 403: a path outside the server's root (or with ``..``), or not authorized
-* 404: unknown run, schedule, artifact or notebook file
-* 409: the run's state forbids the operation (cancel a finished run, delete an active one)
+* 404: unknown run, schedule, artifact, notebook file, registered model or version
+* 409: the run's state forbids the operation (cancel a finished run, delete an active one),
+  or the registry's does (a name taken, an alias that moved meanwhile)
 
 The bodies are the models of :mod:`jupyter_mlops.server.models`; ``openapi.yaml`` is
 generated from them and from the ``PATHS`` next to each group of handlers.
@@ -32,8 +33,10 @@ from ..jobs import GPURequestError, PathOutsideRoot, RunStateError
 from ..kernels import KernelNotFound
 from ..notebook.coercion import ParameterError
 from ..notebook.reading import NotebookError
+from ..registry.requirements import RequirementError
 from ..snapshot.plumbing import SnapshotError
 from ..store import RunNotFound
+from ..store.registry import ModelNotFound, RegistryConflict
 from .models import RequestModel
 
 T = TypeVar("T")
@@ -65,6 +68,9 @@ ERROR_STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (GPURequestError, 400),
     (SnapshotError, 400),
     (InputError, 400),
+    (ModelNotFound, 404),
+    (RegistryConflict, 409),
+    (RequirementError, 400),
 )
 
 

@@ -11,6 +11,8 @@ from .info_handlers import PATHS as INFO_PATHS
 from .info_handlers import HealthHandler, KernelsHandler, NotebookParametersHandler
 from .metric_handlers import PATHS as METRIC_PATHS
 from .metric_handlers import MetricSeriesHandler, MetricsHandler, RunMetricsHandler
+from .model_handlers import MODEL_NAME_PATTERN, model_routes
+from .model_handlers import PATHS as MODEL_PATHS
 from .run_handlers import PATHS as RUN_PATHS
 from .run_handlers import (
     CancelHandler,
@@ -58,6 +60,7 @@ def handlers(base_url: str) -> Routes:
         (f"{run}/lineage", RunLineageHandler),
         ("lineage/(?P<sha256>[^/]+)", ContentLineageHandler),
         ("datasets", DatasetsHandler),
+        *model_routes(MODEL_NAME_PATTERN),
     ]
     return [
         *schedule_handlers(base_url),
@@ -77,4 +80,5 @@ def api_paths() -> PathItems:
         **SCHEDULE_PATHS,
         **TRIGGER_PATHS,
         **DATASET_PATHS,
+        **MODEL_PATHS,
     }

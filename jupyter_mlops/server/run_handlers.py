@@ -12,6 +12,7 @@ from typing import Any
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from ..identity import server_user
 from ..jobs import RunSpec
 from ..serialize import run_detail, run_summary
 from ..store import RunStatus
@@ -106,7 +107,12 @@ class RunsHandler(MLOpsHandler):
         request = self.parse_body(SubmitRequest)
         relpath = self.notebook_arg(request.notebook, "notebook")
         await self.blocking(self.resolve_existing_notebook, relpath)
-        spec = RunSpec(notebook=relpath, source="ui", **request.run_fields())
+        spec = RunSpec(
+            notebook=relpath,
+            source="ui",
+            submitted_by=server_user(self.current_user),
+            **request.run_fields(),
+        )
         submission = await self.blocking(self.mlops.jobs.submit, spec, value_errors=True)
         self.set_header("Location", self.run_url(submission.run.id))
         self.send_json(run_summary(submission.run), status=201)
@@ -167,6 +173,7 @@ class ReproduceHandler(MLOpsHandler):
                 run_id,
                 parameters=request.parameters or {},
                 verify=verify_options(request, jobs.settings) if request.verify else None,
+                submitted_by=server_user(self.current_user),
             )
 
         try:

@@ -84,6 +84,9 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16), default="cli")
+    submitted_by: Mapped[str | None] = mapped_column(String(255))
+    """Who submitted the run: the jupyter-server identity (REST, UI), the OS user or
+    ``--user`` (CLI); None for runs recorded before it was kept."""
     backend: Mapped[str] = mapped_column(String(16), default="local")
 
     notebook_path: Mapped[str] = mapped_column(Text, index=True)

@@ -9,6 +9,7 @@ store goes, composed of one part per job.
 * :mod:`.events`: a run's events and the changes behind the event stream;
 * :mod:`.inputs`: what runs read (datasets by hash) and the lineage queries over it;
 * :mod:`.verifications`: verified reproductions (request and verdict).
+* :mod:`.registry`: registered models, versions, aliases and their audit events.
 
 Each part is a :class:`~.base.StoreBase` (engine and sessions), so each module can be read
 alone. Beside them: the schedules' own store over the same engine (:mod:`.schedules`,
@@ -24,6 +25,7 @@ from .events import EventQueries
 from .inputs import InputStore
 from .metrics import MetricStore
 from .queries import RunSearch
+from .registry import RegistryStore
 from .runs import RunLifecycle
 from .verifications import VerificationStore
 
@@ -38,6 +40,7 @@ class RunStore(
     ArtifactStore,
     InputStore,
     VerificationStore,
+    RegistryStore,
 ):
     """The run store over one SQLAlchemy engine (SQLite file or PostgreSQL)."""
 

@@ -179,10 +179,12 @@ def log_artifact(path: str | os.PathLike[str], name: str | None = None) -> list[
     return get_tracker().log_artifact(path, name)
 
 
-def log_model(model: Any, name: str = "model") -> dict[str, Any]:
+def log_model(model: Any, name: str = "model", register_as: str | None = None) -> dict[str, Any]:
     """Store a torch module's ``state_dict`` (on the CPU) as artifact ``name``; returns
-    ``{"name", "kind", "sha256", "size", "meta"}``."""
-    return get_tracker().log_model(model, name)
+    ``{"name", "kind", "sha256", "size", "meta"}``. ``register_as="churn"`` also makes it
+    the next version of registered model ``churn`` (``"registered": {"name", "version",
+    "uri"}`` in the answer), loadable as ``load_model("models:/churn/N")``."""
+    return get_tracker().log_model(model, name, register_as)
 
 
 def use_dataset(uri: str | os.PathLike[str], name: str | None = None) -> str:

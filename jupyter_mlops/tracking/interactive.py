@@ -29,6 +29,7 @@ UNSEEDED = -1
 
 def interactive_run(run_id: str, seed: int | None) -> Run:
     """The row of a new interactive run of this process (not yet stored)."""
+    from ..identity import os_user
     from ..store.runs import new_run
 
     notebook = notebook_path()
@@ -47,6 +48,7 @@ def interactive_run(run_id: str, seed: int | None) -> Run:
         branch=git.get("branch"),
         base_commit=git.get("head"),
         dirty=False,
+        submitted_by=os_user(),
     )
 
 

@@ -58,7 +58,9 @@ def load_model(
     map_location: Any = "cpu",
     settings: Settings | None = None,
 ) -> Any:
-    """Load a model logged with :func:`log_model` by run ``run_id`` (or a unique prefix).
+    """Load a model logged with :func:`log_model` by run ``run_id`` (or a unique prefix),
+    or a registered version: ``load_model("models:/churn@production")``,
+    ``load_model("models:/churn/3", MyNet)`` (the second argument is then the model).
 
     ``model=None``: returns the state dict. A module: loads the weights into it and
     returns it. A class: builds ``model()`` (it must take no arguments), loads, returns
@@ -68,9 +70,16 @@ def load_model(
     import torch
 
     from ..artifacts import open_artifact_store
+    from ..registry.uris import is_model_uri
     from ..store import RunStore
 
     settings = settings or Settings.from_env()
+    if is_model_uri(run_id):
+        from ..registry.service import load_registered_model
+
+        if model is None and not isinstance(name, str):
+            model = name
+        return load_registered_model(run_id, model, map_location=map_location, settings=settings)
     store = RunStore.from_settings(settings)
     try:
         resolved = store.resolve_run_id(run_id)

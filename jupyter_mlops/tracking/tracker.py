@@ -348,12 +348,28 @@ class Tracker:
         self._store_artifact(source, base, "file")
         return [base]
 
-    def log_model(self, model: Any, name: str = "model") -> dict[str, Any]:
+    def log_model(
+        self, model: Any, name: str = "model", register_as: str | None = None
+    ) -> dict[str, Any]:
         from .models import saved_model
 
         _check_name("model name", name, 1024)
+        if register_as is not None:
+            from ..registry.uris import check_model_name
+
+            check_model_name(register_as)
         with saved_model(model) as (path, meta):
-            return self._store_artifact(path, name, "model", meta)
+            logged = self._store_artifact(path, name, "model", meta)
+        if register_as is not None:
+            from ..identity import os_user
+            from ..registry.uris import ModelURI
+
+            version = self.ensure_run().register_version(
+                register_as, self.run_id, name, actor=os_user()
+            )
+            uri = str(ModelURI.of_version(register_as, version.version))
+            logged["registered"] = {"name": register_as, "version": version.version, "uri": uri}
+        return logged
 
     def use_dataset(self, uri: str | os.PathLike[str], name: str | None = None) -> str:
         from ..datasets.recording import record_dataset, snapshot_map

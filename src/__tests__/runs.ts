@@ -25,6 +25,7 @@ export function summary(fields: Partial<IRunSummary> = {}): IRunSummary {
     commit: '0123456789abcdef',
     reproduced_from: null,
     source: 'ui',
+    submitted_by: null,
     queue_position: null,
     schedule_id: null,
     scheduled_for: null,

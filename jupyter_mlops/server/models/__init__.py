@@ -32,6 +32,18 @@ from .datasets import (
     RunInput,
     RunLineage,
 )
+from .registry import (
+    ModelDetail,
+    ModelHistory,
+    ModelList,
+    ModelSummary,
+    ModelVersionInfo,
+    PolicyRequest,
+    PromoteRequest,
+    Promotion,
+    RegisterRequest,
+    RegistryEventInfo,
+)
 from .requests import (
     CatchupPolicy,
     ConcurrencyPolicy,
@@ -101,6 +113,9 @@ REQUEST_MODELS: tuple[type[RequestModel], ...] = (
     ScheduleRequest,
     TriggerRequest,
     TriggerChanges,
+    RegisterRequest,
+    PolicyRequest,
+    PromoteRequest,
 )
 """Documented in their validation form (what a client may send)."""
 
@@ -144,6 +159,13 @@ RESPONSE_MODELS: tuple[type[ResponseModel], ...] = (
     ReproducibilityItem,
     ColumnDrift,
     InputsComparison,
+    ModelVersionInfo,
+    ModelSummary,
+    ModelList,
+    ModelDetail,
+    RegistryEventInfo,
+    ModelHistory,
+    Promotion,
 )
 """Documented in their serialization form (what the server sends)."""
 
@@ -180,11 +202,21 @@ __all__ = [
     "MetricSeries",
     "MetricSeriesSet",
     "MetricSeriesWithMaxPoints",
+    "ModelDetail",
+    "ModelHistory",
+    "ModelList",
+    "ModelSummary",
+    "ModelVersionInfo",
     "NonNegativeInt",
     "Notebook",
     "NotebookParameters",
     "Parameter",
+    "PolicyRequest",
     "PositiveSeconds",
+    "PromoteRequest",
+    "Promotion",
+    "RegisterRequest",
+    "RegistryEventInfo",
     "ReproduceRequest",
     "ReproducibilityItem",
     "RequestModel",

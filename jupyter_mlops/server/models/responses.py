@@ -61,6 +61,9 @@ class RunSummary(ResponseModel):
     commit: str = Field(description="Snapshot commit sha")
     reproduced_from: str | None
     source: str = Field(description="ui, cli, schedule, reproduce, ...")
+    submitted_by: str | None = Field(
+        description="Who submitted it: the server identity (UI, REST), the OS user (CLI)"
+    )
     queue_position: Annotated[int, Field(json_schema_extra={"minimum": 1})] | None = Field(
         description="Queued runs only, 1 = next to start; null otherwise."
     )

@@ -1,7 +1,7 @@
 """triggers: runs fired by a commit, new data, drift or a production metric
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import jupyter_mlops.store.types
 
 revision = "0013"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
