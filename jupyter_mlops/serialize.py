@@ -102,6 +102,7 @@ def run_detail(
         cells=[_row(models.RunEvent, e) for e in events if e.kind == "cell"],
         artifacts=[_row(models.Artifact, a) for a in artifacts],
         warnings=[e.message or "" for e in events if e.kind == WARNING_EVENT],
+        fired_by=next((e.message for e in events if e.kind == "trigger"), None),
         environment=environment,
         metrics=metrics,
         inputs=[_row(models.RunInput, i) for i in inputs or []],

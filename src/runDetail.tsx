@@ -200,6 +200,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
       {run.status_reason && (
         <p className="jp-mlops-status-reason">{run.status_reason}</p>
       )}
+      {run.fired_by && <p className="jp-mlops-fired-by">{run.fired_by}</p>}
       {run.warnings?.length ? (
         <ul className="jp-mlops-run-warnings" aria-label={trans.__('Warnings')}>
           {run.warnings.map((warning, index) => (

@@ -1472,6 +1472,8 @@ export interface components {
             artifacts: components["schemas"]["Artifact"][];
             /** @description What the run could not do that its status does not show, oldest first: an artifact that could not be written (executed notebook, HTML rendering, logs, a logged file or model), a kernel start that had to be retried. */
             warnings: string[];
+            /** @description Why a trigger fired this run (the commit, the data hashes, the drift or metric figures); null for a run no trigger started. `GET /runs/{id}/trigger` gives the trigger and the event. */
+            fired_by?: string | null;
             /** @description Python, packages, platform, git, torch/CUDA, GPUs (secrets filtered). */
             environment: {
                 [key: string]: unknown;

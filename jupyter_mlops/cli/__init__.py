@@ -10,9 +10,9 @@ One module per command group, so a command imports only what it runs: :mod:`.run
 :mod:`.runs` (runs, show), :mod:`.cancel` (cancel, delete), :mod:`.reproduce`,
 :mod:`.results` (metrics, artifacts), :mod:`.logs`, :mod:`.kernels`, :mod:`.db`,
 :mod:`.schedule`, :mod:`.scheduler`, :mod:`.trigger`, :mod:`.hooks`, :mod:`.streams`,
-:mod:`.lineage` (lineage, datasets), :mod:`.compare`,
-:mod:`.pipeline`; :mod:`.base` and :mod:`.follow` hold
-what they share, :mod:`.text` (and :mod:`.verify_text`) how they print for people.
+:mod:`.lineage` (lineage, datasets), :mod:`.compare`, :mod:`.pipeline`, :mod:`.models`,
+:mod:`.worker`; :mod:`.base` and :mod:`.follow` hold what they share, :mod:`.text` (and
+:mod:`.verify_text`) how they print for people.
 """
 
 from __future__ import annotations

@@ -80,6 +80,8 @@ def format_run_detail(d: dict[str, Any]) -> str:
     ]
     if d["reproduced_from"]:
         out.append(f"reproduces {d['reproduced_from']}")
+    if d.get("fired_by"):
+        out.append(d["fired_by"])
     out.append("parameters")
     for name, value in d["parameters"].items():
         out.append(f"  {name} = {json.dumps(value)}  ({d['parameter_types'].get(name)})")

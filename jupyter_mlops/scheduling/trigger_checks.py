@@ -211,7 +211,7 @@ def dataset_hash(uri: str) -> dict[str, Any]:
     from ..datasets import fingerprint
 
     try:
-        found = fingerprint(uri)
+        found = fingerprint(uri, with_stats=False)
     except (OSError, ValueError) as err:
         raise CheckError(f"cannot read {uri}: {err}") from None
     return {"sha256": found.sha256, "size": found.size}

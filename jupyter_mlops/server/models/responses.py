@@ -157,6 +157,12 @@ class RunDetail(RunSummary):
         "an artifact that could not be written (executed notebook, HTML rendering, logs, a "
         "logged file or model), a kernel start that had to be retried."
     )
+    fired_by: str | None = Field(
+        None,
+        description="Why a trigger fired this run (the commit, the data hashes, the drift or "
+        "metric figures); null for a run no trigger started. `GET /runs/{id}/trigger` gives "
+        "the trigger and the event.",
+    )
     environment: dict[str, Any] | None = Field(
         description="Python, packages, platform, git, torch/CUDA, GPUs (secrets filtered)."
     )
