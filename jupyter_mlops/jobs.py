@@ -46,7 +46,7 @@ from .masking import (
 )
 from .processes import hostname
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
-from .store.artifacts import LOGGED_PARAM_TYPE
+from .store.artifacts import LOGGED_PARAM_TYPE, injected_params
 from .store.lost import mark_lost, reconcile_runs
 from .store.runs import new_run, new_run_id
 from .strict import is_strict_int
@@ -223,7 +223,12 @@ class JobService:
     def submit(self, spec: RunSpec) -> Submission:
         from .kernels import resolve_kernel
         from .notebook.coercion import run_parameter_values
-        from .notebook.inspection import inspect_parameters, parameters_cell_index
+        from .notebook.defaults import default_rows
+        from .notebook.inspection import (
+            in_declared_order,
+            inspect_parameters,
+            parameters_cell_index,
+        )
         from .notebook.reading import read_notebook
         from .snapshot.branches import commit_notebook_to_branch, snapshot_branch
         from .snapshot.create import take_snapshot
@@ -248,11 +253,17 @@ class JobService:
         )
         check_parameters(values, limits)  # a CLI "nan" is a float only now
         secrets = self._take_secrets(declared, values)
+        secret_names = self._secret_names(declared)
         kernel = resolve_kernel(spec.kernel, nb)
-        seed = self._choose_seed(spec.seed, values)
-        if any(p.name == SEED_PARAMETER for p in declared):
-            values[SEED_PARAMETER] = seed
+        seed_default = next((p for p in declared if p.name == SEED_PARAMETER), None)
+        seed = self._choose_seed(spec.seed, values, seed_default)
+        if seed_default is not None and (
+            spec.seed is not None or SEED_PARAMETER in values or seed != seed_default.default
+        ):
+            values[SEED_PARAMETER] = seed  # given, or drawn: injected; else the default ran
         types = {p.name: p.type_name for p in declared}
+        defaults = default_rows(declared, {*values, *secrets})
+        masked = {n: (MASK, SECRET_PARAM_TYPE, False) for n in defaults if n in secret_names}
         self._check_gpus(spec.gpus)
         open_artifact_store(self.settings)  # a bad artifact root fails here, not in the run
 
@@ -289,10 +300,15 @@ class JobService:
         )
         submission = self._store_and_launch(
             run,
-            params={
-                **{k: (v, types.get(k, type(v).__name__)) for k, v in values.items()},
-                **dict.fromkeys(secrets, (MASK, SECRET_PARAM_TYPE)),
-            },
+            params=in_declared_order(
+                declared,
+                {
+                    **defaults,
+                    **masked,  # a secret left at its default: its value is not recorded
+                    **{k: (v, types.get(k, type(v).__name__)) for k, v in values.items()},
+                    **dict.fromkeys(secrets, (MASK, SECRET_PARAM_TYPE)),
+                },
+            ),
             tags=spec.tags,
             secrets=secrets,
         )
@@ -300,14 +316,18 @@ class JobService:
             self.store.add_warning(run.id, untagged_warning)
         return submission
 
+    def _secret_names(self, declared: Sequence[Any]) -> list[str]:
+        """The declared parameters whose names mark them secret (never stored)."""
+        patterns = self.settings.secret_parameter_patterns
+        return [p.name for p in declared if is_secret_name(p.name, patterns)]
+
     def _take_secrets(self, declared: Sequence[Any], values: dict[str, Any]) -> dict[str, Any]:
         """Move the secret parameters out of ``values``: the given ones, and the declared
         ones not given whose ``JUPYTER_MLOPS_SECRET_<NAME>`` variable is set here (a
         value kept out of command lines and request bodies)."""
         from .notebook.coercion import validate_parameters
 
-        patterns = self.settings.secret_parameter_patterns
-        names = [p.name for p in declared if is_secret_name(p.name, patterns)]
+        names = self._secret_names(declared)
         by_env: dict[str, str] = {}
         for name in names:
             other = by_env.setdefault(secret_env_name(name), name)
@@ -325,7 +345,7 @@ class JobService:
         self,
         run: Run,
         *,
-        params: Mapping[str, tuple[Any, str]],
+        params: Mapping[str, tuple[Any, ...]],
         tags: Sequence[str],
         secrets: Mapping[str, Any],
     ) -> Submission:
@@ -349,14 +369,24 @@ class JobService:
             return Submission(self.store.require_run(run.id), None)
         return Submission(self.store.require_run(run.id), handle)
 
-    def _choose_seed(self, seed: int | None, values: Mapping[str, Any]) -> int:
+    def _choose_seed(
+        self, seed: int | None, values: Mapping[str, Any], declared: Any | None
+    ) -> int:
+        """The run's seed, one value with a ``seed`` parameter: the seed given (``--seed``,
+        the form's Seed field), else the ``seed`` parameter given, else the ``seed``
+        parameter's default in the notebook (``seed = 0`` runs with 0, as the notebook
+        says), else (no ``seed`` parameter, or ``seed = None``) a random one, recorded.
+        A seed and a ``seed`` parameter that disagree are refused."""
         given = values.get(SEED_PARAMETER)
         if seed is not None and given is not None and seed != given:
             raise ValueError(f"--seed {seed} contradicts parameter seed={given!r}; give one")
         chosen = seed if seed is not None else given
+        where = "seed" if seed is not None else "parameter seed"
+        if chosen is None and declared is not None and is_strict_int(declared.default):
+            chosen, where = declared.default, "the seed parameter's default"
         if chosen is None:
             return secrets.randbelow(DRAWN_SEED_BOUND)
-        check_seed(chosen, "seed" if seed is not None else "parameter seed")
+        check_seed(chosen, where)
         return chosen
 
     def _check_gpus(self, count: int) -> None:
@@ -417,8 +447,8 @@ class JobService:
                 if name != "snapshot_ref"  # the new run's own ref, above
             },
         )
-        params = {  # the job's parameters; values the notebook logged are results
-            p.name: (json.loads(p.value_json), p.type_name)
+        params = {  # the job's parameters, defaults too; values the notebook logged are results
+            p.name: (json.loads(p.value_json), p.type_name, p.overridden)
             for p in original.params
             if p.type_name != LOGGED_PARAM_TYPE
         }
@@ -432,7 +462,7 @@ class JobService:
         """The values of ``original``'s secret parameters for its reproduction."""
         from .notebook.coercion import ParameterError, parameter_values
 
-        names = [p.name for p in original.params if p.type_name == SECRET_PARAM_TYPE]
+        names = [p.name for p in injected_params(original) if p.type_name == SECRET_PARAM_TYPE]
         extra = sorted((set(typed) | set(raw)) - set(names))
         if extra:
             listed = ", ".join(names) or "none"

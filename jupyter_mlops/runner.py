@@ -444,7 +444,7 @@ def notebook_parameters(run: Run, handover: Handover | None = None) -> dict[str,
     :class:`~jupyter_mlops.masking.SecretFromEnv` marker: the injected cell reads it from
     the kernel's environment."""
     from .masking import SECRET_PARAM_TYPE, SecretFromEnv, secret_env_name
-    from .store.artifacts import LOGGED_PARAM_TYPE
+    from .store.artifacts import injected_params
 
     secrets = secret_parameters(run, handover or Handover())
     return {
@@ -453,8 +453,7 @@ def notebook_parameters(run: Run, handover: Handover | None = None) -> dict[str,
             if p.type_name == SECRET_PARAM_TYPE
             else json.loads(p.value_json)
         )
-        for p in run.params
-        if p.type_name != LOGGED_PARAM_TYPE
+        for p in injected_params(run)
     }
 
 
@@ -462,8 +461,9 @@ def secret_parameters(run: Run, handover: Handover) -> dict[str, Any]:
     """{name: value} of the run's secret parameters, from the hand-over; a secret the
     runner was not given fails the run (its value exists nowhere else)."""
     from .masking import SECRET_PARAM_TYPE
+    from .store.artifacts import injected_params
 
-    names = [p.name for p in run.params if p.type_name == SECRET_PARAM_TYPE]
+    names = [p.name for p in injected_params(run) if p.type_name == SECRET_PARAM_TYPE]
     missing = [n for n in names if n not in handover.parameters]
     if missing:
         raise RuntimeError(

@@ -51,7 +51,16 @@ class RunSummary(ResponseModel):
     cells_total: int | None
     current_cell: int | None
     parameters: dict[str, Any] = Field(
-        description="Values given for this run (name -> JSON value)."
+        description="The parameters the run ran with (name -> JSON value): the values given "
+        "for it and the notebook's defaults for the others (runs from before jupyter-mlops "
+        "recorded defaults list only the values given). A default that is an expression is "
+        "its source text (`parameter_types` says `expression`)."
+    )
+    overridden: list[str] = Field(
+        default_factory=list,
+        description="The names in `parameters` given for this run (typed, on the CLI, by a "
+        "schedule), not left at the notebook's default; values the notebook logged with "
+        "`log_params` are in neither list.",
     )
     tags: list[str]
     seed: int
@@ -112,6 +121,12 @@ class RunSnapshot(ResponseModel):
     branch: str | None
     base_commit: str | None
     dirty: bool
+    dirty_files: list[str] | None = Field(
+        None,
+        description="The files that differed from the commit the snapshot was taken on "
+        "(at most 100, `dirty_count` says how many in all); null for older runs.",
+    )
+    dirty_count: int | None = None
     private_repo: bool
 
 
