@@ -199,24 +199,31 @@ class JobService:
     # -- paths ----------------------------------------------------------------------------
 
     def resolve_notebook(self, notebook: str) -> tuple[Path, str]:
-        """Absolute path and display path; with a root, the path must stay inside it."""
+        """Absolute (resolved) path and the notebook's recorded name
+        (:func:`~jupyter_mlops.notebook.identity.notebook_identity`); with a root, the path
+        must stay inside it."""
+        from .notebook.identity import notebook_identity
+
         raw = Path(notebook).expanduser()
         base = self.root_dir or Path.cwd()
         path = (raw if raw.is_absolute() else base / raw).resolve()
-        if self.root_dir is not None:
-            try:
-                display = path.relative_to(self.root_dir).as_posix()
-            except ValueError:
-                raise PathOutsideRoot(
-                    f"{notebook!r} is outside the server's root directory {self.root_dir}"
-                ) from None
-        else:
-            display = str(path)
+        if self.root_dir is not None and not path.is_relative_to(self.root_dir):
+            raise PathOutsideRoot(
+                f"{notebook!r} is outside the server's root directory {self.root_dir}"
+            )
+        display = notebook_identity(path, self.root_dir)
         if path.suffix != ".ipynb":
             from .notebook.reading import NotebookError
 
             raise NotebookError(f"{notebook!r} is not a notebook (expected a .ipynb file)")
         return path, display
+
+    def notebook_names(self, notebook: str) -> list[str]:
+        """The names runs of ``notebook`` are recorded under, for a filter
+        (:func:`~jupyter_mlops.notebook.identity.notebook_names`)."""
+        from .notebook.identity import notebook_names
+
+        return notebook_names(notebook, self.root_dir or Path.cwd(), self.root_dir)
 
     # -- submit ---------------------------------------------------------------------------
 

@@ -18,11 +18,13 @@ import html
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from .config import Settings
+from .notebook.identity import notebook_names
 from .serialize import run_summary
 from .store import ACTIVE_STATUSES, RunStatus
 
@@ -264,7 +266,7 @@ class RunHistory(widgets.VBox):
     def _load(self) -> list[dict[str, Any]]:
         page = self.store.list_runs(
             status=self._statuses(),
-            notebook=self.notebook,
+            notebook=notebook_names(self.notebook, Path.cwd(), None) if self.notebook else None,
             tag=self.tag.value.strip() or None,
             limit=self.limit,
         )

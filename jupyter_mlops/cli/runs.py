@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from traitlets import Int, List, Unicode
 
 from .base import JSON_FLAG, MLOpsBaseApp, fail
@@ -41,12 +39,9 @@ class RunsApp(MLOpsBaseApp):
         if not 1 <= self.limit <= MAX_LIMIT:
             fail(f"--limit must be a whole number from 1 to {MAX_LIMIT}, got {self.limit}")
         self.jobs().reconcile()
-        notebook = self.notebook
-        if notebook and Path(notebook).exists():
-            notebook = str(Path(notebook).resolve())
         page = self.store.list_runs(
             status=self.status or None,
-            notebook=notebook or None,
+            notebook=self.jobs().notebook_names(self.notebook) if self.notebook else None,
             tag=self.tag or None,
             limit=self.limit,
         )

@@ -154,6 +154,12 @@ class RunDetail(RunSummary):
     """Everything about one run."""
 
     parameter_types: dict[str, str]
+    notebook_in_root: str | None = Field(
+        None,
+        description="The notebook's path under the server's root (what JupyterLab opens); "
+        "`notebook` is the run's name for it, relative to its repository. Null when the "
+        "notebook is outside the root (or from the CLI's `show`).",
+    )
     timeout_s: float | None
     cuda_visible_devices: str | None
     snapshot: RunSnapshot
