@@ -173,6 +173,8 @@ def test_clean_repo(tmp_path: Path, private_dir: Path) -> None:
             "base_commit",
             "dirty",
             "private",
+            "dirty_files",
+            "dirty_count",
         }
     )
     # snapshots are not branches
