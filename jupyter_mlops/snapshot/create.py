@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .dirty import changed_files, unstage_checkpoints
+from .dirty import CHECKPOINTS_EXCLUDE, changed_files
 from .plumbing import (
     SNAPSHOT_CONFIG,
     SnapshotError,
@@ -156,8 +156,12 @@ def take_snapshot(
             # copy2 keeps the mtime, which git's racy-entry detection compares entries with.
             shutil.copy2(repo.index_file, index)
         env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "1"}
-        git(["add", "-A", "--", "."], cwd=top, env=env, config=SNAPSHOT_CONFIG)
-        unstage_checkpoints([], top, env)
+        git(  # pathspec magic on for the checkpoints' glob only
+            ["add", "-A", "--", ".", CHECKPOINTS_EXCLUDE],
+            cwd=top,
+            env={**env, "GIT_LITERAL_PATHSPECS": "0"},
+            config=SNAPSHOT_CONFIG,
+        )
         if data is not None and data.is_relative_to(top):
             unstage = ["rm", "-r", "-q", "--cached", "--ignore-unmatch"]
             rel = data.relative_to(top).as_posix()

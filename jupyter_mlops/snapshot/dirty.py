@@ -15,9 +15,10 @@ from .plumbing import SNAPSHOT_CONFIG, git
 DIRTY_FILES_LISTED = 100
 """At most this many uncommitted files are recorded on a run (the count is complete)."""
 
-CHECKPOINTS_PATHSPEC = ":(glob)**/.ipynb_checkpoints/**"
-"""JupyterLab's checkpoint copies, wherever they are: never part of a snapshot, even in a
-repository whose ``.gitignore`` forgets them."""
+CHECKPOINTS_EXCLUDE = ":(exclude,glob)**/.ipynb_checkpoints/**"
+"""The pathspec that leaves out JupyterLab's checkpoint copies, wherever they
+are: ``git add`` excludes them, so they are never part of a snapshot, even in a repository
+whose ``.gitignore`` forgets them (copies a user committed stay, as committed)."""
 
 
 def changed_files(
@@ -35,13 +36,3 @@ def changed_files(
     out = git(args, cwd=cwd, config=SNAPSHOT_CONFIG).stdout
     names = [os.fsdecode(n) for n in out.split(b"\0") if n]
     return names[:DIRTY_FILES_LISTED], len(names)
-
-
-def unstage_checkpoints(git_args: Sequence[str], cwd: Path, env: dict[str, str]) -> None:
-    """Drop ``.ipynb_checkpoints/`` entries from the snapshot's (temporary) index."""
-    git(
-        [*git_args, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", CHECKPOINTS_PATHSPEC],
-        cwd=cwd,
-        env={**env, "GIT_LITERAL_PATHSPECS": "0"},
-        config=SNAPSHOT_CONFIG,
-    )
