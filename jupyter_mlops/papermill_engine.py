@@ -27,6 +27,8 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager
 from papermill.iorw import write_ipynb
 
+from .runner_cells import cell_status
+
 log = logging.getLogger("jupyter_mlops.papermill_engine")
 
 KERNEL_PROBE_TIMEOUT_S = 10.0
@@ -107,7 +109,7 @@ def read_secrets_from_environment(kernel_name: str, language: str | None) -> Non
 
 class Reporter(Protocol):
     def cell_started(self, index: int) -> None: ...
-    def cell_finished(self, index: int, started: float, ok: bool) -> None: ...
+    def cell_finished(self, index: int, started: float, status: str) -> None: ...
 
 
 def make_engine(
@@ -158,8 +160,9 @@ def make_engine(
         def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
             super().cell_complete(cell, cell_index, **kwargs)
             if cell_index is not None and cell_index in self._started:
-                ok = cell.metadata.papermill.get("status") != self.FAILED
-                reporter.cell_finished(cell_index, self._started.pop(cell_index), ok)
+                failed = cell.metadata.papermill.get("status") == self.FAILED
+                status = cell_status(cell, failed)
+                reporter.cell_finished(cell_index, self._started.pop(cell_index), status)
 
     class RunNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
         async def async_start_new_kernel(self, **kwargs: Any) -> None:

@@ -128,6 +128,7 @@ class Runner:
             self.settings.heartbeat_interval,
             on_cancel=self.stopping.cancel,
             on_beat=self.stopping.check_parent if self.stopping.watches_parent else None,
+            stop_reason=lambda: self.stopping.reason,
         )
         reporter.start()
         sampler = self._sampler = self._system_metrics(run)
@@ -342,6 +343,7 @@ class Runner:
         from .masking import SecretFromEnv
         from .notebook.inspection import in_cell_order
         from .papermill_engine import make_engine, read_secrets_from_environment
+        from .runner_cells import cell_label, early_exit_reason, execution_count, execution_label
 
         parameters = in_cell_order(notebook, notebook_parameters(run, self.handover))
         if any(isinstance(v, SecretFromEnv) for v in parameters.values()):
@@ -377,12 +379,16 @@ class Runner:
                 start_timeout=120,
                 shutdown_kernel="immediate",
             )
-            return Outcome(RunStatus.SUCCEEDED)
+            return self.stopping.outcome_or(
+                Outcome(RunStatus.SUCCEEDED, early_exit_reason(self._executed_nb))
+            )
         except PapermillExecutionError as err:
             return self.stopping.outcome_or(
-                Outcome.failed(
-                    f"cell {err.cell_index} raised {err.ename}: {err.evalue}",
+                Outcome.failed(  # papermill counts as JupyterLab: err.exec_count is In [n]
+                    f"{execution_label(err.exec_count, err.cell_index)} raised "
+                    f"{err.ename}: {err.evalue}",
                     cell_index=err.cell_index,
+                    execution_count=err.exec_count if isinstance(err.exec_count, int) else None,
                     ename=err.ename,
                     evalue=err.evalue,
                     traceback=_strip_ansi("\n".join(err.traceback)),
@@ -392,8 +398,10 @@ class Runner:
             self.outputs.write_partial(nbformat, self._executed_nb)
             return self.stopping.outcome_or(
                 Outcome.failed(
-                    f"the kernel died while executing cell {self._current_cell}",
+                    "the kernel died while executing "
+                    + cell_label(self._executed_nb, self._current_cell),
                     cell_index=self._current_cell,
+                    execution_count=execution_count(self._executed_nb, self._current_cell),
                     ename="DeadKernelError",
                     evalue=str(err) or "kernel died",
                 )

@@ -101,7 +101,12 @@ def format_run_detail(d: dict[str, Any]) -> str:
         out += [f"  ! {w}" for w in d["warnings"]]
     if d["error"]:
         err = d["error"]
-        out.append(f"error      cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
+        where = (
+            f"In [{err['execution_count']}]"
+            if err.get("execution_count") is not None
+            else f"cell {err['cell_index']}"
+        )
+        out.append(f"error      {where}: {err['ename']}: {err['evalue']}")
         if err["traceback"]:
             out += ["  " + line for line in err["traceback"].splitlines()[-15:]]
     out.append("status history")

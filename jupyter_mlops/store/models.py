@@ -129,6 +129,8 @@ class Run(Base):
     current_cell: Mapped[int | None] = mapped_column(Integer)
 
     error_cell_index: Mapped[int | None] = mapped_column(Integer)
+    error_execution_count: Mapped[int | None] = mapped_column(Integer)
+    """The failing cell's ``In [n]``, as JupyterLab numbers it (from migration 0005)."""
     error_ename: Mapped[str | None] = mapped_column(Text)
     error_evalue: Mapped[str | None] = mapped_column(Text)
     error_traceback: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,5 @@
-"""effective parameters: every parameter a run ran with, and which files were uncommitted
+"""effective parameters: every parameter a run ran with, which files were uncommitted, and
+the failing cell's execution count (``In [n]``)
 
 ``run_params.overridden`` tells a value given for the run from the notebook's default (runs
 record both since 0005). Runs recorded before recorded only the values given, so their rows
@@ -35,10 +36,12 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("dirty_count", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("error_execution_count", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_column("error_execution_count")
         batch_op.drop_column("dirty_count")
         batch_op.drop_column("dirty_files")
     with op.batch_alter_table("run_params", schema=None) as batch_op:
