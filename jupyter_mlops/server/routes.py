@@ -5,6 +5,8 @@ from __future__ import annotations
 from .artifact_handlers import PATHS as ARTIFACT_PATHS
 from .artifact_handlers import ArtifactHandler, ExecutedNotebookHandler, HTMLHandler
 from .base import MLOpsHandler, NotFoundHandler
+from .code_handlers import PATHS as CODE_PATHS
+from .code_handlers import RunCodeHandler
 from .info_handlers import PATHS as INFO_PATHS
 from .info_handlers import HealthHandler, KernelsHandler, NotebookParametersHandler
 from .metric_handlers import PATHS as METRIC_PATHS
@@ -42,6 +44,7 @@ def handlers(base_url: str) -> Routes:
         (f"{run}/artifacts/(?P<name>.+)", ArtifactHandler),
         (f"{run}/notebook", ExecutedNotebookHandler),
         (f"{run}/html", HTMLHandler),
+        (f"{run}/code", RunCodeHandler),
         (f"{run}/metrics", RunMetricsHandler),
         (f"{run}/metrics/(?P<key>.+)", MetricSeriesHandler),
         ("metrics", MetricsHandler),
@@ -62,6 +65,7 @@ def api_paths() -> PathItems:
         **INFO_PATHS,
         **RUN_PATHS,
         **ARTIFACT_PATHS,
+        **CODE_PATHS,
         **METRIC_PATHS,
         **STREAM_PATHS,
         **SCHEDULE_PATHS,

@@ -145,6 +145,12 @@ class RunError(ResponseModel):
     """The exception that failed the run."""
 
     cell_index: int | None = Field(validation_alias="error_cell_index")
+    execution_count: int | None = Field(
+        None,
+        validation_alias="error_execution_count",
+        description="The failing cell's `In [n]` as JupyterLab numbers it (null for older "
+        "runs, or a cell that never started); `cell_index` is its 0-based index.",
+    )
     ename: str = Field(validation_alias="error_ename")
     evalue: str | None = Field(validation_alias="error_evalue")
     traceback: str | None = Field(validation_alias="error_traceback")
