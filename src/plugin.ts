@@ -22,11 +22,13 @@ import { addCommands } from './commands';
 import { shortId } from './format';
 import { mlopsIcon } from './icons';
 import { CommandIDs, PANEL_ID, PLUGIN_ID, SCHEDULES_PANEL_ID } from './ids';
+import { compareRestoreName } from './compareRows';
 import { RunsModel } from './model';
 import { persistPanelState } from './panelState';
 import { MLOpsAPIError } from './request';
 import { RunAsJobLauncher } from './runAsJobLauncher';
 import { RunsPanel } from './runsPanel';
+import { RunNotebooksDrive } from './runNotebooks';
 import { RunWidgets } from './runWidgets';
 import { SchedulesPanel, schedulesIcon } from './schedules';
 import { SchedulesClient } from './schedulesApi';
@@ -87,7 +89,11 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
     const schedules = new SchedulesModel({
       client: new SchedulesClient(serverSettings)
     });
-    const widgets = new RunWidgets({ app, client, model, trans });
+    // A run's executed notebook and code open read-only from their own drive.
+    app.serviceManager.contents.addDrive(
+      new RunNotebooksDrive(serverSettings, client)
+    );
+    const widgets = new RunWidgets({ app, client, model, trans, docManager });
     const launcher = new RunAsJobLauncher({
       app,
       client,
@@ -154,6 +160,11 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
         command: CommandIDs.openRun,
         args: widget => ({ id: widget.content.runId }),
         name: widget => widget.content.runId
+      });
+      void restorer.restore(widgets.compareTracker, {
+        command: CommandIDs.compareRuns,
+        args: widget => ({ ids: widget.content.ids }),
+        name: widget => compareRestoreName(widget.content.ids)
       });
     }
 
