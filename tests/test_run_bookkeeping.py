@@ -85,6 +85,11 @@ def write_seed_notebook(project: Path, name: str, parameters: str | None) -> Pat
         )
     )
     nb.cells = cells
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = project / name
     nbformat.write(nb, path)
     git(project, "add", name)
@@ -97,12 +102,14 @@ def test_the_seed_rule(service: JobService, project: Path) -> None:
     else a random one: one value, seen by the notebook as `seed` and JUPYTER_MLOPS_SEED."""
     zero = write_seed_notebook(project, "zero.ipynb", "seed = 0")
     by_default = wait_for(service, service.submit(RunSpec(notebook=str(zero))))
+    assert by_default.status == "succeeded", by_default.status_reason
     assert by_default.seed == 0
     row = next(p for p in by_default.params if p.name == "seed")
     assert (json.loads(row.value_json), row.overridden) == (0, False)
     assert "seed param 0 env 0" in all_output_text(executed_notebook(service, by_default.id))
 
     field = wait_for(service, service.submit(RunSpec(notebook=str(zero), seed=5)))
+    assert field.status == "succeeded", field.status_reason
     row = next(p for p in field.params if p.name == "seed")
     assert (field.seed, json.loads(row.value_json), row.overridden) == (5, 5, True)
     assert "seed param 5 env 5" in all_output_text(executed_notebook(service, field.id))
