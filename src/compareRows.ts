@@ -33,6 +33,19 @@ export function isOverridden(
   return run.overridden ? run.overridden.includes(name) : true;
 }
 
+/** The parameters given for the run (what a list row glances at). */
+export function givenParameters(
+  run: Pick<IRunDetail, 'parameters' | 'overridden'>
+): IRunDetail['parameters'] {
+  const given: IRunDetail['parameters'] = {};
+  for (const [name, value] of Object.entries(run.parameters)) {
+    if (isOverridden(run, name)) {
+      given[name] = value;
+    }
+  }
+  return given;
+}
+
 /** The layout restorer's name of a Compare of these runs (order kept). */
 export function compareRestoreName(ids: ReadonlyArray<string>): string {
   return ids.join(',');

@@ -35,8 +35,10 @@ const withSeed: INotebookParameters = {
     param({ name: 'seed', default: 0, default_source: '0' })
   ],
   has_parameters_cell: true,
-  problems: []
-} as INotebookParameters;
+  problems: [],
+  path: 'nb.ipynb',
+  kernel: 'python3'
+} as unknown as INotebookParameters;
 
 describe('the Seed field and the seed parameter are one value', () => {
   it('starts from the seed parameter default and is sent', () => {
