@@ -1,4 +1,4 @@
-import type { INotebookParameters, IParameter } from '../api';
+import type { INotebookParameters } from '../api';
 import { checkForm, initialRunForm, syncSeed } from '../runForm';
 import { cellLabel } from '../runErrors';
 import {
@@ -9,20 +9,8 @@ import {
 import { dirtyFilesShown } from '../runSnapshot';
 import { differsFromDisk } from '../unsavedChanges';
 import { isDarkTheme, themedHtmlSrc } from '../executedNotebook';
+import { param } from './parameters';
 import { trans } from './trans';
-
-function param(fields: Partial<IParameter>): IParameter {
-  return {
-    name: 'x',
-    type_name: 'int',
-    default: 1,
-    default_source: '1',
-    annotation: null,
-    help: '',
-    nullable: false,
-    ...fields
-  };
-}
 
 const withSeed: INotebookParameters = {
   parameters: [
