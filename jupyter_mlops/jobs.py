@@ -9,12 +9,11 @@ leaves a run with a terminal status and a reason, never a half-written run.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,11 +33,11 @@ from .input_rules import (
     check_texts,
     check_timeout,
 )
+from .job_records import PathOutsideRoot, RunStateError, snapshot_columns
 from .masking import (
     MASK,
     SECRET_PARAM_TYPE,
     Handover,
-    SecretParameterMissing,
     discard_handover,
     is_secret_name,
     secret_env_name,
@@ -46,14 +45,13 @@ from .masking import (
 )
 from .processes import hostname
 from .store import ACTIVE_STATUSES, Run, RunStatus, RunStore
-from .store.artifacts import LOGGED_PARAM_TYPE
 from .store.lost import mark_lost, reconcile_runs
 from .store.runs import new_run, new_run_id
 from .strict import is_strict_int
 
 if TYPE_CHECKING:
     from .snapshot.create import Snapshot
-    from .verify.service import PreparedVerification, VerifyOptions
+    from .verify.service import VerifyOptions
 
 __all__ = [
     "GPURequestError",  # defined in .gpus, raised here at submit
@@ -70,28 +68,6 @@ log = logging.getLogger("jupyter_mlops.jobs")
 SEED_PARAMETER = "seed"
 DRAWN_SEED_BOUND = 2**31 - 1
 """A seed drawn for a run is below this (any framework's seed function takes it)."""
-
-
-SNAPSHOT_COLUMNS = {"commit": "commit_sha", "ref": "snapshot_ref", "private": "private_repo"}
-"""The run column of each :class:`~jupyter_mlops.snapshot.create.Snapshot` field that is not
-stored under its own name."""
-
-
-def snapshot_columns(snapshot: Snapshot) -> dict[str, Any]:
-    """A snapshot as the run columns that record it: every field of the snapshot, so a field
-    added to :class:`~jupyter_mlops.snapshot.create.Snapshot` is recorded (and reproduced)
-    without a second list to keep in step."""
-    return {
-        SNAPSHOT_COLUMNS.get(f.name, f.name): getattr(snapshot, f.name) for f in fields(snapshot)
-    }
-
-
-class PathOutsideRoot(ValueError):
-    """The notebook is not inside the server's root directory."""
-
-
-class RunStateError(ValueError):
-    """The run is not in a state that allows the operation (e.g. deleting a running run)."""
 
 
 @dataclass(kw_only=True)
@@ -212,31 +188,43 @@ class JobService:
     # -- paths ----------------------------------------------------------------------------
 
     def resolve_notebook(self, notebook: str) -> tuple[Path, str]:
-        """Absolute path and display path; with a root, the path must stay inside it."""
+        """Absolute (resolved) path and the notebook's recorded name
+        (:func:`~jupyter_mlops.notebook.identity.notebook_identity`); with a root, the path
+        must stay inside it."""
+        from .notebook.identity import notebook_identity
+
         raw = Path(notebook).expanduser()
         base = self.root_dir or Path.cwd()
         path = (raw if raw.is_absolute() else base / raw).resolve()
-        if self.root_dir is not None:
-            try:
-                display = path.relative_to(self.root_dir).as_posix()
-            except ValueError:
-                raise PathOutsideRoot(
-                    f"{notebook!r} is outside the server's root directory {self.root_dir}"
-                ) from None
-        else:
-            display = str(path)
+        if self.root_dir is not None and not path.is_relative_to(self.root_dir):
+            raise PathOutsideRoot(
+                f"{notebook!r} is outside the server's root directory {self.root_dir}"
+            )
+        display = notebook_identity(path, self.root_dir)
         if path.suffix != ".ipynb":
             from .notebook.reading import NotebookError
 
             raise NotebookError(f"{notebook!r} is not a notebook (expected a .ipynb file)")
         return path, display
 
+    def notebook_names(self, notebook: str) -> list[str]:
+        """The names runs of ``notebook`` are recorded under, for a filter
+        (:func:`~jupyter_mlops.notebook.identity.notebook_names`)."""
+        from .notebook.identity import notebook_names
+
+        return notebook_names(notebook, self.root_dir or Path.cwd(), self.root_dir)
+
     # -- submit ---------------------------------------------------------------------------
 
     def submit(self, spec: RunSpec) -> Submission:
         from .kernels import resolve_kernel
         from .notebook.coercion import run_parameter_values
-        from .notebook.inspection import inspect_parameters, parameters_cell_index
+        from .notebook.defaults import default_rows
+        from .notebook.inspection import (
+            in_declared_order,
+            inspect_parameters,
+            parameters_cell_index,
+        )
         from .notebook.reading import read_notebook
         from .snapshot.branches import commit_notebook_to_branch, snapshot_branch
         from .snapshot.create import take_snapshot
@@ -266,11 +254,17 @@ class JobService:
         )
         check_parameters(values, limits)  # a CLI "nan" is a float only now
         secrets = self._take_secrets(declared, values)
+        secret_names = self._secret_names(declared)
         kernel = resolve_kernel(spec.kernel, nb)
-        seed = self._choose_seed(spec.seed, values)
-        if any(p.name == SEED_PARAMETER for p in declared):
-            values[SEED_PARAMETER] = seed
+        seed_default = next((p for p in declared if p.name == SEED_PARAMETER), None)
+        seed = self._choose_seed(spec.seed, values, seed_default)
+        if seed_default is not None and (
+            spec.seed is not None or SEED_PARAMETER in values or seed != seed_default.default
+        ):
+            values[SEED_PARAMETER] = seed  # given, or drawn: injected; else the default ran
         types = {p.name: p.type_name for p in declared}
+        defaults = default_rows(declared, {*values, *secrets})
+        masked = {n: (MASK, SECRET_PARAM_TYPE, False) for n in defaults if n in secret_names}
         self._check_gpus(spec.gpus)
         open_artifact_store(self.settings)  # a bad artifact root fails here, not in the run
 
@@ -310,10 +304,15 @@ class JobService:
         )
         submission = self._store_and_launch(
             run,
-            params={
-                **{k: (v, types.get(k, type(v).__name__)) for k, v in values.items()},
-                **dict.fromkeys(secrets, (MASK, SECRET_PARAM_TYPE)),
-            },
+            params=in_declared_order(
+                declared,
+                {
+                    **defaults,
+                    **masked,  # a secret left at its default: its value is not recorded
+                    **{k: (v, types.get(k, type(v).__name__)) for k, v in values.items()},
+                    **dict.fromkeys(secrets, (MASK, SECRET_PARAM_TYPE)),
+                },
+            ),
             tags=spec.tags,
             secrets=secrets,
         )
@@ -321,14 +320,18 @@ class JobService:
             self.store.add_warning(run.id, untagged_warning)
         return submission
 
+    def _secret_names(self, declared: Sequence[Any]) -> list[str]:
+        """The declared parameters whose names mark them secret (never stored)."""
+        patterns = self.settings.secret_parameter_patterns
+        return [p.name for p in declared if is_secret_name(p.name, patterns)]
+
     def _take_secrets(self, declared: Sequence[Any], values: dict[str, Any]) -> dict[str, Any]:
         """Move the secret parameters out of ``values``: the given ones, and the declared
         ones not given whose ``JUPYTER_MLOPS_SECRET_<NAME>`` variable is set here (a
         value kept out of command lines and request bodies)."""
         from .notebook.coercion import validate_parameters
 
-        patterns = self.settings.secret_parameter_patterns
-        names = [p.name for p in declared if is_secret_name(p.name, patterns)]
+        names = self._secret_names(declared)
         by_env: dict[str, str] = {}
         for name in names:
             other = by_env.setdefault(secret_env_name(name), name)
@@ -346,7 +349,7 @@ class JobService:
         self,
         run: Run,
         *,
-        params: Mapping[str, tuple[Any, str]],
+        params: Mapping[str, tuple[Any, ...]],
         tags: Sequence[str],
         secrets: Mapping[str, Any],
         before_launch: Callable[[Run], None] | None = None,
@@ -375,14 +378,24 @@ class JobService:
             return Submission(self.store.require_run(run.id), None)
         return Submission(self.store.require_run(run.id), handle)
 
-    def _choose_seed(self, seed: int | None, values: Mapping[str, Any]) -> int:
+    def _choose_seed(
+        self, seed: int | None, values: Mapping[str, Any], declared: Any | None
+    ) -> int:
+        """The run's seed, one value with a ``seed`` parameter: the seed given (``--seed``,
+        the form's Seed field), else the ``seed`` parameter given, else the ``seed``
+        parameter's default in the notebook (``seed = 0`` runs with 0, as the notebook
+        says), else (no ``seed`` parameter, or ``seed = None``) a random one, recorded.
+        A seed and a ``seed`` parameter that disagree are refused."""
         given = values.get(SEED_PARAMETER)
         if seed is not None and given is not None and seed != given:
             raise ValueError(f"--seed {seed} contradicts parameter seed={given!r}; give one")
         chosen = seed if seed is not None else given
+        where = "seed" if seed is not None else "parameter seed"
+        if chosen is None and declared is not None and is_strict_int(declared.default):
+            chosen, where = declared.default, "the seed parameter's default"
         if chosen is None:
             return secrets.randbelow(DRAWN_SEED_BOUND)
-        check_seed(chosen, "seed" if seed is not None else "parameter seed")
+        check_seed(chosen, where)
         return chosen
 
     def _check_gpus(self, count: int) -> None:
@@ -404,119 +417,19 @@ class JobService:
         verify: VerifyOptions | None = None,
         submitted_by: str | None = None,
     ) -> Submission:
-        """Same commit, parameters, seed, kernel, GPUs, timeout and tags; new run id.
+        """Same commit, parameters, seed, kernel, GPUs, timeout and tags; new run id (see
+        :func:`~jupyter_mlops.reproduction.reproduce_run`)."""
+        from .reproduction import reproduce_run
 
-        ``verify``: check every recorded input first (refused with
-        :class:`~jupyter_mlops.verify.InputsChanged` before anything is written when one
-        changed, unless allowed), and have the reproduction's runner record a verdict
-        against the original when it ends (see :mod:`jupyter_mlops.verify`).
-
-        Secret parameters were never stored: their values are taken from ``parameters``
-        (typed, REST) or ``raw_parameters`` (CLI strings), else from their
-        ``JUPYTER_MLOPS_SECRET_<NAME>`` variables here; without a value the reproduction
-        is refused (:class:`~jupyter_mlops.masking.SecretParameterMissing`) before
-        anything is written."""
-        from .snapshot.create import Snapshot
-        from .snapshot.refs import link_run_ref
-
-        original = self.store.require_run(run_id)
-        if not original.commit_sha:
-            raise RunStateError(
-                f"run {run_id} was logged interactively and has no snapshot to reproduce; "
-                "run the notebook as a job to make it reproducible"
-            )
-        secrets = self._secrets_again(original, parameters or {}, raw_parameters or {})
-        self._check_gpus(original.gpus)  # this machine's GPUs, checked first
-        prepared = None
-        if verify is not None:
-            from .verify.service import prepare_verification
-
-            blobs = open_artifact_store(self.settings)
-            prepared = prepare_verification(self.store, blobs, original, verify)
-        new_id = new_run_id()
-        ref = link_run_ref(original.git_dir, original.commit_sha, new_id)
-        run = new_run(
-            new_id,
+        return reproduce_run(
+            self,
+            run_id,
             source=source,
-            backend=self.backend.name,
-            reproduced_from=original.id,
+            parameters=parameters or {},
+            raw_parameters=raw_parameters or {},
+            verify=verify,
             submitted_by=submitted_by,
-            snapshot_ref=ref,
-            cells_total=original.cells_total,
-            **{
-                name: getattr(original, name)
-                for name in (
-                    "notebook_path",
-                    "notebook_abspath",
-                    "kernel_name",
-                    "gpus",
-                    "timeout_s",
-                    "seed",
-                    *(SNAPSHOT_COLUMNS.get(f.name, f.name) for f in fields(Snapshot)),
-                )
-                if name != "snapshot_ref"  # the new run's own ref, above
-            },
         )
-        params = {  # the job's parameters; values the notebook logged are results
-            p.name: (json.loads(p.value_json), p.type_name)
-            for p in original.params
-            if p.type_name != LOGGED_PARAM_TYPE
-        }
-        return self._store_and_launch(
-            run,
-            params=params,
-            tags=[t.tag for t in original.tags],
-            secrets=secrets,
-            before_launch=None if prepared is None else self._verification_request(prepared),
-        )
-
-    def _verification_request(self, prepared: PreparedVerification) -> Callable[[Run], None]:
-        from .verify.service import record_request
-
-        return lambda run: record_request(self.store, run.id, prepared)
-
-    def _secrets_again(
-        self, original: Run, typed: Mapping[str, Any], raw: Mapping[str, str]
-    ) -> dict[str, Any]:
-        """The values of ``original``'s secret parameters for its reproduction."""
-        from .notebook.coercion import ParameterError, parameter_values
-
-        names = [p.name for p in original.params if p.type_name == SECRET_PARAM_TYPE]
-        extra = sorted((set(typed) | set(raw)) - set(names))
-        if extra:
-            listed = ", ".join(names) or "none"
-            raise ParameterError(
-                f"reproduce takes only the run's secret parameters ({listed}), not "
-                f"{', '.join(extra)}: the other parameters are the original run's; to change "
-                "them, submit a new run",
-                dict.fromkeys(extra, "not a secret parameter of the run"),
-            )
-        if not names:
-            return {}
-        from_env = secret_values_from_env([n for n in names if n not in typed and n not in raw])
-        missing = [n for n in names if n not in typed and n not in raw and n not in from_env]
-        if missing:
-            raise SecretParameterMissing(original.id, missing)
-        declared = self._declared_parameters(original, names)
-        return parameter_values(declared, typed, {**from_env, **raw})
-
-    @staticmethod
-    def _declared_parameters(run: Run, names: Sequence[str]) -> list[Any]:
-        """The notebook's parameters at the run's commit (to convert a value given again as
-        text to the declared type); plain strings where the snapshot cannot be read here."""
-        from .notebook.inspection import Parameter, inspect_parameters
-        from .snapshot.plumbing import SnapshotError
-        from .snapshot.reading import read_file_at
-
-        try:
-            text = read_file_at(run.git_dir, run.commit_sha, run.notebook_relpath)
-            declared = inspect_parameters(json.loads(text))
-        except (SnapshotError, ValueError, OSError):
-            declared = []
-        known = {p.name for p in declared}
-        return declared + [
-            Parameter(name, "str", "", '""', None, "") for name in names if name not in known
-        ]
 
     def _backend_for(self, run: Run) -> Backend | None:
         """The backend that can reach a run's runner (it may differ from the one this

@@ -33,6 +33,8 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager
 from papermill.iorw import write_ipynb
 
+from .runner_cells import cell_status
+
 log = logging.getLogger("jupyter_mlops.papermill_engine")
 
 KERNEL_PROBE_TIMEOUT_S = 10.0
@@ -126,7 +128,7 @@ def _last_executed_cell(nb: Any) -> int | None:
 
 class Reporter(Protocol):
     def cell_started(self, index: int) -> None: ...
-    def cell_finished(self, index: int, started: float, ok: bool) -> None: ...
+    def cell_finished(self, index: int, started: float, status: str) -> None: ...
 
 
 def make_engine(
@@ -183,8 +185,9 @@ def make_engine(
         def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
             super().cell_complete(cell, cell_index, **kwargs)
             if cell_index is not None and cell_index in self._started:
-                ok = cell.metadata.papermill.get("status") != self.FAILED
-                reporter.cell_finished(cell_index, self._started.pop(cell_index), ok)
+                failed = cell.metadata.papermill.get("status") == self.FAILED
+                status = cell_status(cell, failed)
+                reporter.cell_finished(cell_index, self._started.pop(cell_index), status)
 
     class RunNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
         async def async_start_new_kernel(self, **kwargs: Any) -> None:

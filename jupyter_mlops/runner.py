@@ -135,6 +135,7 @@ class Runner:
             self.settings.heartbeat_interval,
             on_cancel=self.stopping.cancel,
             on_beat=self.stopping.check_parent if self.stopping.watches_parent else None,
+            stop_reason=lambda: self.stopping.reason,
         )
         reporter.start()
         recorder = self._recorder = OutputRecorder(
@@ -393,6 +394,7 @@ class Runner:
         from .masking import SecretFromEnv
         from .notebook.inspection import in_cell_order
         from .papermill_engine import make_engine, read_secrets_from_environment
+        from .runner_cells import cell_label, early_exit_reason, execution_count, execution_label
 
         parameters = in_cell_order(notebook, notebook_parameters(run, self.handover))
         if any(isinstance(v, SecretFromEnv) for v in parameters.values()):
@@ -429,12 +431,16 @@ class Runner:
                 start_timeout=120,
                 shutdown_kernel="immediate",
             )
-            return Outcome(RunStatus.SUCCEEDED)
+            return self.stopping.outcome_or(
+                Outcome(RunStatus.SUCCEEDED, early_exit_reason(self._executed_nb))
+            )
         except PapermillExecutionError as err:
             return self.stopping.outcome_or(
-                Outcome.failed(
-                    f"cell {err.cell_index} raised {err.ename}: {err.evalue}",
+                Outcome.failed(  # papermill counts as JupyterLab: err.exec_count is In [n]
+                    f"{execution_label(err.exec_count, err.cell_index)} raised "
+                    f"{err.ename}: {err.evalue}",
                     cell_index=err.cell_index,
+                    execution_count=err.exec_count if isinstance(err.exec_count, int) else None,
                     ename=err.ename,
                     evalue=err.evalue,
                     traceback=_strip_ansi("\n".join(err.traceback)),
@@ -444,8 +450,10 @@ class Runner:
             self.outputs.write_partial(nbformat, self._executed_nb)
             return self.stopping.outcome_or(
                 Outcome.failed(
-                    f"the kernel died while executing cell {self._current_cell}",
+                    "the kernel died while executing "
+                    + cell_label(self._executed_nb, self._current_cell),
                     cell_index=self._current_cell,
+                    execution_count=execution_count(self._executed_nb, self._current_cell),
                     ename="DeadKernelError",
                     evalue=str(err) or "kernel died",
                 )
@@ -496,7 +504,7 @@ def notebook_parameters(run: Run, handover: Handover | None = None) -> dict[str,
     :class:`~jupyter_mlops.masking.SecretFromEnv` marker: the injected cell reads it from
     the kernel's environment."""
     from .masking import SECRET_PARAM_TYPE, SecretFromEnv, secret_env_name
-    from .store.artifacts import LOGGED_PARAM_TYPE
+    from .store.artifacts import injected_params
 
     secrets = secret_parameters(run, handover or Handover())
     return {
@@ -505,8 +513,7 @@ def notebook_parameters(run: Run, handover: Handover | None = None) -> dict[str,
             if p.type_name == SECRET_PARAM_TYPE
             else json.loads(p.value_json)
         )
-        for p in run.params
-        if p.type_name != LOGGED_PARAM_TYPE
+        for p in injected_params(run)
     }
 
 
@@ -514,8 +521,9 @@ def secret_parameters(run: Run, handover: Handover) -> dict[str, Any]:
     """{name: value} of the run's secret parameters, from the hand-over; a secret the
     runner was not given fails the run (its value exists nowhere else)."""
     from .masking import SECRET_PARAM_TYPE
+    from .store.artifacts import injected_params
 
-    names = [p.name for p in run.params if p.type_name == SECRET_PARAM_TYPE]
+    names = [p.name for p in injected_params(run) if p.type_name == SECRET_PARAM_TYPE]
     missing = [n for n in names if n not in handover.parameters]
     if missing:
         raise RuntimeError(

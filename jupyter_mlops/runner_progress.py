@@ -49,10 +49,14 @@ class ProgressReporter(RunThread):
         interval: float,
         on_cancel: Callable[[], None],
         on_beat: Callable[[], None] | None = None,
+        stop_reason: Callable[[], Any] = lambda: None,
     ) -> None:
         super().__init__("mlops-progress", store, run_id, interval)
         self.on_cancel = on_cancel
         self.on_beat = on_beat
+        self.stop_reason = stop_reason
+        """The stop requested for the run (a ``RunStatus``), or None: a cell that ends
+        while the run is stopped was cut short, whatever papermill says of it."""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._pending: list[dict[str, Any]] = []
@@ -66,10 +70,16 @@ class ProgressReporter(RunThread):
             self._dirty = True
         self._wake.set()
 
-    def cell_finished(self, index: int, started: float, ok: bool) -> None:
+    def cell_finished(self, index: int, started: float, status: str) -> None:
+        """Record a finished cell; one cut short by a stop takes the stop's status (e.g.
+        ``timed_out``) and does not count as done."""
         duration = time.monotonic() - started
+        stopped = self.stop_reason()
+        if stopped is not None:
+            status = getattr(stopped, "value", str(stopped))
         with self._lock:
-            self._cells_done += 1
+            if stopped is None:
+                self._cells_done += 1
             self._current = None
             self._dirty = True
             self._pending.append(
@@ -77,7 +87,7 @@ class ProgressReporter(RunThread):
                     "at": utcnow(),
                     "cell_index": index,
                     "duration_s": duration,
-                    "status": "ok" if ok else "error",
+                    "status": status,
                 }
             )
         self._wake.set()

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from .server import models
 from .store import Artifact, Run, RunEvent, RunStatus
+from .store.artifacts import LOGGED_PARAM_TYPE
 from .store.events import WARNING_EVENT
 from .store.queue import QUEUE_POSITION_ATTR
 from .store.types import utcnow
@@ -55,6 +56,9 @@ def _summary_fields(run: Run, queue_position: int | None) -> dict[str, Any]:
         "cells_total": run.cells_total,
         "current_cell": run.current_cell,
         "parameters": {p.name: json.loads(p.value_json) for p in run.params},
+        "overridden": [
+            p.name for p in run.params if p.overridden and p.type_name != LOGGED_PARAM_TYPE
+        ],
         "tags": [t.tag for t in run.tags],
         "seed": run.seed,
         "gpus": run.gpus,

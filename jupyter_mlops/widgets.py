@@ -18,11 +18,13 @@ import html
 import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from .config import Settings
+from .notebook.identity import notebook_names
 from .serialize import run_summary
 from .store import ACTIVE_STATUSES, RunStatus
 
@@ -179,6 +181,18 @@ def svg_line_plot(
     return "".join(parts)
 
 
+def default_metric(summaries: Sequence[Any]) -> str | None:
+    """The metric a plot shows first: a curve (more than one point) before a single value,
+    a key with "loss" first among those, else the first key (sorted)."""
+    if not summaries:
+        return None
+
+    def rank(m: Any) -> tuple[bool, bool, str]:
+        return (m.total_points <= 1, "loss" not in m.key.lower(), m.key)
+
+    return str(min(summaries, key=rank).key)
+
+
 class RunHistory(widgets.VBox):
     """The run history of the store, filterable, with a metric plot of a chosen run.
 
@@ -264,7 +278,7 @@ class RunHistory(widgets.VBox):
     def _load(self) -> list[dict[str, Any]]:
         page = self.store.list_runs(
             status=self._statuses(),
-            notebook=self.notebook,
+            notebook=notebook_names(self.notebook, Path.cwd(), None) if self.notebook else None,
             tag=self.tag.value.strip() or None,
             limit=self.limit,
         )
@@ -317,15 +331,15 @@ class RunHistory(widgets.VBox):
             self._draw()
 
     def _pick_keys(self) -> None:
-        """Offer the chosen run's metric keys (keep the key, else one with "loss")."""
+        """Offer the chosen run's metric keys; keep the key shown, else pick a curve."""
         run_id = self.run_picker.value
-        keys = self.store.metric_keys(run_id) if run_id else []
+        summaries = self.store.metric_summaries(run_id) if run_id else []
+        keys = [m.key for m in summaries]
         previous = self.key_picker.value
-        preferred = [k for k in keys if "loss" in k.lower()] or keys
         self._quiet = True
         try:
             self.key_picker.options = keys
-            self.key_picker.value = previous if previous in keys else (preferred or [None])[0]
+            self.key_picker.value = previous if previous in keys else default_metric(summaries)
         finally:
             self._quiet = False
         self._draw()

@@ -385,9 +385,18 @@ export class MLOpsClient extends APIClient {
     return this.request<JSONObject>(this._runPath(id, 'notebook'));
   }
 
-  /** URL of the executed notebook rendered as HTML (served sandboxed). */
-  htmlUrl(id: string): string {
-    return this.url(this._runPath(id, 'html'));
+  /**
+   * URL of the executed notebook rendered as HTML (served sandboxed), in
+   * JupyterLab's dark theme when `dark`.
+   */
+  htmlUrl(id: string, dark = false): string {
+    const url = this.url(this._runPath(id, 'html'));
+    return dark ? `${url}?theme=dark` : url;
+  }
+
+  /** The notebook as the run's snapshot commit holds it (before execution). */
+  runCode(id: string): Promise<JSONObject> {
+    return this.request<JSONObject>(this._runPath(id, 'code'));
   }
 
   /** URL to download an artifact (its name may contain `/`). */

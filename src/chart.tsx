@@ -46,7 +46,7 @@ export function notifyThemeChanged(): void {
 }
 
 /** A counter that changes whenever the theme changes. */
-function useThemeVersion(): number {
+export function useThemeVersion(): number {
   const [version, setVersion] = React.useState(0);
   React.useEffect(() => {
     const bump = () => setVersion(v => v + 1);

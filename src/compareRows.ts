@@ -22,6 +22,35 @@ export interface ICompareRow {
   differs: boolean;
 }
 
+/**
+ * Whether `name` was given for the run rather than left at the notebook's
+ * default. Runs without an `overridden` list recorded only what was given.
+ */
+export function isOverridden(
+  run: Pick<IRunDetail, 'parameters' | 'overridden'>,
+  name: string
+): boolean {
+  return run.overridden ? run.overridden.includes(name) : true;
+}
+
+/** The parameters given for the run (what a list row glances at). */
+export function givenParameters(
+  run: Pick<IRunDetail, 'parameters' | 'overridden'>
+): IRunDetail['parameters'] {
+  const given: IRunDetail['parameters'] = {};
+  for (const [name, value] of Object.entries(run.parameters)) {
+    if (isOverridden(run, name)) {
+      given[name] = value;
+    }
+  }
+  return given;
+}
+
+/** The layout restorer's name of a Compare of these runs (order kept). */
+export function compareRestoreName(ids: ReadonlyArray<string>): string {
+  return ids.join(',');
+}
+
 /** The keys of several objects, each once, in first-seen order. */
 export function unionOfKeys(objects: ReadonlyArray<object>): string[] {
   const keys: string[] = [];
@@ -88,17 +117,22 @@ export function compareRows(
     const has = runs.map(r =>
       Object.prototype.hasOwnProperty.call(r.parameters, name)
     );
-    add(
-      'parameters',
-      `param:${name}`,
-      name,
-      runs.map((r, i) =>
-        has[i]
-          ? formatValue(r.parameters[name] as JSONValue)
-          : trans.__('default')
-      ),
-      has.map(h => !h)
+    const values = runs.map((r, i) =>
+      has[i] ? formatValue(r.parameters[name] as JSONValue) : ''
     );
+    const defaults = runs.map((r, i) => !has[i] || !isOverridden(r, name));
+    // A run that recorded its default shows the value; an older run that
+    // recorded only what was given says "default" (its value is unknown).
+    const shown = values.map((v, i) => (has[i] ? v : trans.__('default')));
+    const distinct = new Set(values.map((v, i) => (has[i] ? v : '\0default')));
+    rows.push({
+      key: `param:${name}`,
+      label: name,
+      section: 'parameters',
+      values: shown,
+      defaults,
+      differs: distinct.size > 1
+    });
   }
 
   for (const name of unionOfKeys(runs.map(r => r.metrics ?? {})).sort()) {

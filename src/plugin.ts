@@ -30,12 +30,14 @@ import {
   PLUGIN_ID,
   SCHEDULES_PANEL_ID
 } from './ids';
+import { compareRestoreName } from './compareRows';
 import { RunsModel } from './model';
 import { persistPanelState } from './panelState';
 import { MLOpsAPIError } from './request';
 import { RunAsJobLauncher } from './runAsJobLauncher';
 import { RunNotifier } from './runNotifier';
 import { RunsPanel } from './runsPanel';
+import { RunNotebooksDrive } from './runNotebooks';
 import { RunWidgets } from './runWidgets';
 import { addRunsTable } from './runsTable';
 import { SchedulesPanel, schedulesIcon } from './schedules';
@@ -99,7 +101,11 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
     const schedules = new SchedulesModel({
       client: new SchedulesClient(serverSettings)
     });
-    const widgets = new RunWidgets({ app, client, model, trans });
+    // A run's executed notebook and code open read-only from their own drive.
+    app.serviceManager.contents.addDrive(
+      new RunNotebooksDrive(serverSettings, client)
+    );
+    const widgets = new RunWidgets({ app, client, model, trans, docManager });
     // Finish notifications live beside the model, not in a panel: they come
     // whether or not the side panel is open.
     const notifier = new RunNotifier({
@@ -197,6 +203,11 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
         command: CommandIDs.openRun,
         args: widget => ({ id: widget.content.runId }),
         name: widget => widget.content.runId
+      });
+      void restorer.restore(widgets.compareTracker, {
+        command: CommandIDs.compareRuns,
+        args: widget => ({ ids: widget.content.ids }),
+        name: widget => compareRestoreName(widget.content.ids)
       });
     }
 

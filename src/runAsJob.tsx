@@ -38,7 +38,8 @@ import {
   kernelCudaState,
   pickKernel,
   requestedGpus,
-  RUN_FIELDS
+  RUN_FIELDS,
+  syncSeed
 } from './runForm';
 import {
   checkScheduleForm,
@@ -436,7 +437,7 @@ export class RunJobBody extends ReactWidget {
         submitting={this._submitting}
         trans={trans}
         onChange={state => {
-          this._state = state;
+          this._state = syncSeed(this._state, state);
           this.update();
         }}
         onRendered={() =>

@@ -10,12 +10,15 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
 import { TranslationBundle } from '@jupyterlab/translation';
 
+import type { PartialJSONObject } from '@lumino/coreutils';
+
 import type { MLOpsClient } from './api';
 import { basename, shortId } from './format';
 import { SCHEDULES_PANEL_ID } from './ids';
 import { RunJobBody } from './runAsJob';
 import { RunJobDialog } from './runJobDialog';
 import { notifyError, RunWidgets } from './runWidgets';
+import { differsFromDisk } from './unsavedChanges';
 import { notifyScheduleCreated } from './schedules';
 import { SchedulesModel } from './schedulesModel';
 import { describeTrigger } from './triggersApi';
@@ -128,6 +131,20 @@ export class RunAsJobLauncher {
     const context = widget?.context;
     if (!context || context.path !== path || !context.model.dirty) {
       return true;
+    }
+    // Dirty may only mean a kernel started (metadata) or cells ran (outputs).
+    try {
+      const contents = this._options.app.serviceManager.contents;
+      const saved = await contents.get(path, { content: true });
+      const current = context.model.toJSON() as PartialJSONObject;
+      if (
+        saved &&
+        !differsFromDisk(current, saved.content as PartialJSONObject)
+      ) {
+        return true;
+      }
+    } catch (error) {
+      console.warn('jupyter-mlops: could not compare with the file', error);
     }
     const saveAndRun = Dialog.okButton({ label: trans.__('Save and run') });
     const runSaved = Dialog.okButton({

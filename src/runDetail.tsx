@@ -14,25 +14,20 @@ import {
   Progress,
   Section,
   StatusBadge,
-  TableHead,
   useTicker
 } from './components';
-import {
-  basename,
-  formatDuration,
-  formatTime,
-  formatValue,
-  shortSha,
-  stripAnsi
-} from './format';
+import { basename, formatDuration, formatTime, stripAnsi } from './format';
 import { LiveOutput } from './liveOutput';
 import { RunMetricsView } from './metrics';
-import { ExecutedNotebookFallback } from './notebookFallback';
+import { ExecutedNotebookSection } from './executedNotebook';
 import type { RunsModel } from './model';
 import { disposePoll, intervalPoll, isStopped, startLater } from './polling';
 import { errorMessage } from './request';
 import { Artifacts, KeyValues, Timeline } from './runFacts';
 import { RunInputs } from './runInputs';
+import { cellLabel } from './runErrors';
+import { ParametersSection } from './runParams';
+import { SnapshotSection } from './runSnapshot';
 import { RunMetrics } from './runMetrics';
 import { RunWatcher } from './runWatcher';
 import { isActive } from './status';
@@ -41,9 +36,7 @@ import { reproduceButtons, RunVerificationViews } from './verification';
 /** Milliseconds between metric refreshes while the run is going. */
 export const METRICS_LIVE_MS = 2000;
 
-/** Names the runner gives the executed notebook and its HTML rendering. */
-export const OUTPUT_HTML = 'output.html';
-export const OUTPUT_NOTEBOOK = 'output.ipynb';
+export { OUTPUT_HTML, OUTPUT_NOTEBOOK } from './executedNotebook';
 
 /** Actions the detail view asks its host for. */
 export interface IRunActions {
@@ -52,6 +45,12 @@ export interface IRunActions {
   remove(id: string): Promise<boolean>;
   openRun(id: string): void;
   openNotebook(path: string): void;
+  /** The executed notebook as a read-only JupyterLab notebook. */
+  openExecutedNotebook(run: IRunDetail): void;
+  /** The notebook as the run's snapshot holds it, read-only. */
+  openRunCode(run: IRunDetail): void;
+  /** A commit: jupyterlab-git's history when installed, else copied. */
+  openCommit(run: IRunDetail, sha: string): void;
 }
 
 /** What the detail widget knows of its run, drawn as it changes. */
@@ -64,7 +63,6 @@ interface IDetailState {
 }
 
 interface IDetailProps extends IDetailState {
-  htmlUrl: string;
   client: MLOpsClient;
   trans: TranslationBundle;
   actions: IRunActions;
@@ -116,7 +114,16 @@ function DetailActions(props: {
       className: 'jp-mlops-open-source',
       label: trans.__('Open notebook'),
       title: trans.__('Open the notebook as it is now on disk'),
-      onClick: () => actions.openNotebook(run.notebook)
+      onClick: () => actions.openNotebook(run.notebook_in_root ?? run.notebook)
+    },
+    {
+      className: 'jp-mlops-open-code',
+      label: trans.__("Open this run's code"),
+      title: trans.__(
+        'Open the notebook as the run ran it (its snapshot commit), read-only'
+      ),
+      disabled: !run.commit,
+      onClick: () => actions.openRunCode(run)
     },
     {
       className: 'jp-mlops-reload',
@@ -168,10 +175,6 @@ function RunDetailView(props: IDetailProps): JSX.Element {
     );
   }
   const active = isActive(run.status);
-  const html = run.artifacts.find(a => a.name === OUTPUT_HTML);
-  const executed = run.artifacts.find(a => a.name === OUTPUT_NOTEBOOK);
-  const params = Object.entries(run.parameters);
-  const snapshot = run.snapshot;
   return (
     <div
       className="jp-mlops-detail"
@@ -216,8 +219,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
       {run.error && (
         <Section title={trans.__('Error')} className="jp-mlops-error-section">
           <p className="jp-mlops-error-summary">
-            {run.error.cell_index !== null &&
-              trans.__('Cell %1: ', run.error.cell_index)}
+            {cellLabel(run.error, trans)}
             <strong>{run.error.ename}</strong>
             {run.error.evalue ? `: ${run.error.evalue}` : ''}
           </p>
@@ -275,65 +277,13 @@ function RunDetailView(props: IDetailProps): JSX.Element {
           />
         </Section>
 
-        <Section title={trans.__('Parameters')}>
-          {params.length ? (
-            <table className="jp-mlops-table jp-mlops-params-table">
-              <TableHead
-                labels={[trans.__('Name'), trans.__('Value'), trans.__('Type')]}
-              />
-              <tbody>
-                {params.map(([name, value]) => (
-                  <tr key={name} data-param={name}>
-                    <th scope="row">{name}</th>
-                    <td>
-                      <code>{formatValue(value)}</code>
-                    </td>
-                    <td>{run.parameter_types?.[name] ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : (
-            <p className="jp-mlops-hint">
-              {trans.__("The notebook's defaults (no parameter overridden).")}
-            </p>
-          )}
-        </Section>
+        <ParametersSection run={run} trans={trans} />
 
-        <Section title={trans.__('Snapshot')}>
-          <KeyValues
-            rows={[
-              [
-                trans.__('Commit'),
-                <code key="c" title={snapshot?.commit ?? run.commit}>
-                  {shortSha(snapshot?.commit ?? run.commit)}
-                </code>
-              ],
-              [trans.__('Ref'), <code key="r">{snapshot?.ref ?? ''}</code>],
-              [trans.__('Branch'), snapshot?.branch ?? '—'],
-              [
-                trans.__('Based on'),
-                snapshot?.base_commit ? (
-                  <code key="b" title={snapshot.base_commit}>
-                    {shortSha(snapshot.base_commit)}
-                  </code>
-                ) : (
-                  '—'
-                )
-              ],
-              [
-                trans.__('Uncommitted changes'),
-                snapshot?.dirty ? trans.__('yes') : trans.__('no')
-              ],
-              [
-                trans.__('Repository'),
-                snapshot?.private_repo
-                  ? trans.__('private (notebook outside any git repository)')
-                  : (snapshot?.worktree ?? '')
-              ]
-            ]}
-          />
-        </Section>
+        <SnapshotSection
+          run={run}
+          trans={trans}
+          onOpenCommit={sha => actions.openCommit(run, sha)}
+        />
 
         <Section title={trans.__('Status history')}>
           <Timeline events={run.status_history} trans={trans} />
@@ -359,36 +309,12 @@ function RunDetailView(props: IDetailProps): JSX.Element {
         )}
       </details>
 
-      <Section
-        title={trans.__('Executed notebook')}
-        className="jp-mlops-output"
-      >
-        {html ? (
-          <iframe
-            key={html.sha256}
-            className="jp-mlops-output-frame"
-            title={trans.__('Executed notebook of run %1', run.id)}
-            sandbox="allow-scripts allow-popups"
-            referrerPolicy="no-referrer"
-            src={`${props.htmlUrl}?v=${html.sha256.slice(0, 12)}`}
-          />
-        ) : executed && !active ? (
-          <ExecutedNotebookFallback
-            key={executed.sha256}
-            runId={run.id}
-            client={props.client}
-            trans={trans}
-          />
-        ) : (
-          <p className="jp-mlops-hint">
-            {active
-              ? trans.__(
-                  'The executed notebook appears here when the run ends.'
-                )
-              : trans.__('This run left no executed notebook.')}
-          </p>
-        )}
-      </Section>
+      <ExecutedNotebookSection
+        run={run}
+        client={props.client}
+        trans={trans}
+        onOpenNotebook={() => actions.openExecutedNotebook(run)}
+      />
     </div>
   );
 }
@@ -533,13 +459,15 @@ export class RunDetailWidget extends ReactWidget {
         return removed;
       },
       openRun: id => actions.openRun(id),
-      openNotebook: path => actions.openNotebook(path)
+      openNotebook: path => actions.openNotebook(path),
+      openExecutedNotebook: run => actions.openExecutedNotebook(run),
+      openRunCode: run => actions.openRunCode(run),
+      openCommit: (run, sha) => actions.openCommit(run, sha)
     };
     return (
       <RunDetailView
         {...this._state}
         runId={this.runId}
-        htmlUrl={client.htmlUrl(this.runId)}
         client={client}
         trans={trans}
         actions={wrapped}

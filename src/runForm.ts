@@ -118,10 +118,43 @@ export function initialRunForm(
     gpus: '0',
     timeout: '',
     tags: '',
-    seed: '',
+    seed: fields[SEED_PARAMETER]?.text ?? '',
     commit: false,
     commitMessage: ''
   };
+}
+
+/** The parameter that is the run's seed (as the server's `seed` rule). */
+export const SEED_PARAMETER = 'seed';
+
+/**
+ * The Execution "Seed" field and a `seed` parameter are one value: whichever
+ * changed from `before` to `after` is copied to the other (the Seed field
+ * starts from the parameter's default, so a notebook's `seed = 0` runs with
+ * 0, not with a random seed). Without a `seed` parameter, `after` as is.
+ */
+export function syncSeed(
+  before: IRunFormState,
+  after: IRunFormState
+): IRunFormState {
+  const param = after.fields[SEED_PARAMETER];
+  if (!param) {
+    return after;
+  }
+  if (after.seed !== before.seed) {
+    return {
+      ...after,
+      fields: {
+        ...after.fields,
+        [SEED_PARAMETER]: { ...param, text: after.seed, isNone: false }
+      }
+    };
+  }
+  const old = before.fields[SEED_PARAMETER];
+  if (!old || old.text !== param.text || old.isNone !== param.isNone) {
+    return { ...after, seed: param.isNone ? '' : param.text };
+  }
+  return after;
 }
 
 function deepEqual(

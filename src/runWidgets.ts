@@ -5,21 +5,25 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import {
+  Clipboard,
   Dialog,
   MainAreaWidget,
   Notification,
   showDialog,
   WidgetTracker
 } from '@jupyterlab/apputils';
+import type { IDocumentManager } from '@jupyterlab/docmanager';
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import type { IRunSummary, MLOpsClient } from './api';
+import type { IRunDetail, IRunSummary, MLOpsClient } from './api';
 import { CompareWidget } from './compare';
-import { runLabel, shortId } from './format';
+import { basename, runLabel, shortId } from './format';
 import { mlopsIcon } from './icons';
 import type { RunsModel } from './model';
 import { errorMessage } from './request';
 import { IRunActions, RunDetailWidget } from './runDetail';
+import { GIT_FILE_HISTORY, gitHistoryArgs } from './gitLinks';
+import { RunNotebookKind, runNotebookPath } from './runNotebooks';
 
 /** Show an error as a notification. */
 export function notifyError(title: string, error: unknown): void {
@@ -31,6 +35,7 @@ export function notifyError(title: string, error: unknown): void {
 export class RunWidgets {
   constructor(options: RunWidgets.IOptions) {
     this._app = options.app;
+    this._docManager = options.docManager ?? null;
     this._client = options.client;
     this._model = options.model;
     this._trans = options.trans;
@@ -216,11 +221,75 @@ export class RunWidgets {
       openRun: id => void this.openRun(id),
       openNotebook: path => {
         void this._app.commands.execute('docmanager:open', { path });
-      }
+      },
+      openExecutedNotebook: run => this._openRunNotebook(run, 'executed'),
+      openRunCode: run => this._openRunNotebook(run, 'code'),
+      openCommit: (run, sha) => void this._openCommit(run, sha)
     };
   }
 
+  /**
+   * Open a run's notebook read-only as a JupyterLab notebook, from the
+   * `mlops-run:` drive, without starting a kernel.
+   */
+  private _openRunNotebook(run: IRunDetail, kind: RunNotebookKind): void {
+    const docManager = this._docManager;
+    const path = runNotebookPath(run.id, kind, run.notebook);
+    if (!docManager) {
+      void this._app.commands.execute('docmanager:open', { path });
+      return;
+    }
+    const widget = docManager.openOrReveal(
+      path,
+      'Notebook',
+      undefined,
+      { mode: 'tab-after' },
+      { shouldStart: false, canStart: false, autoStartDefault: false }
+    );
+    if (widget) {
+      const label =
+        kind === 'executed'
+          ? this._trans.__(
+              '%1 (run %2, executed, read-only)',
+              basename(run.notebook),
+              shortId(run.id)
+            )
+          : this._trans.__(
+              '%1 (run %2 code, read-only)',
+              basename(run.notebook),
+              shortId(run.id)
+            );
+      widget.title.label = label;
+      widget.addClass('jp-mlops-run-notebook');
+      void widget.context.ready.then(() => {
+        widget.context.model.readOnly = true;
+        widget.title.label = label;
+      });
+    }
+  }
+
+  /** jupyterlab-git's history of the notebook when installed; else copy. */
+  private async _openCommit(run: IRunDetail, sha: string): Promise<void> {
+    const commands = this._app.commands;
+    if (commands.hasCommand(GIT_FILE_HISTORY)) {
+      try {
+        await commands.execute(GIT_FILE_HISTORY, gitHistoryArgs(run));
+        return;
+      } catch (error) {
+        console.warn(
+          'jupyter-mlops: jupyterlab-git could not show the history',
+          error
+        );
+      }
+    }
+    Clipboard.copyToSystem(sha);
+    Notification.info(this._trans.__('Commit %1 copied.', sha), {
+      autoClose: 4000
+    });
+  }
+
   private _app: JupyterFrontEnd;
+  private _docManager: IDocumentManager | null;
   private _client: MLOpsClient;
   private _model: RunsModel;
   private _trans: TranslationBundle;
@@ -229,6 +298,8 @@ export class RunWidgets {
 export namespace RunWidgets {
   export interface IOptions {
     app: JupyterFrontEnd;
+    /** Opens run notebooks read-only without a kernel (else plain open). */
+    docManager?: IDocumentManager | null;
     client: MLOpsClient;
     model: RunsModel;
     trans: TranslationBundle;

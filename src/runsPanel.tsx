@@ -13,6 +13,7 @@ import { Debouncer } from '@lumino/polling';
 import * as React from 'react';
 
 import type { IRunSummary } from './api';
+import { givenParameters } from './compareRows';
 import {
   ErrorBanner,
   Loading,
@@ -256,7 +257,7 @@ function RunRow(props: {
         </span>
         {(Object.keys(run.parameters).length > 0 || run.tags.length > 0) && (
           <span className="jp-mlops-run-line jp-mlops-run-extra">
-            <ParamsGlance parameters={run.parameters} />
+            <ParamsGlance parameters={givenParameters(run)} />
             {run.tags.map(tag => (
               <span key={tag} className="jp-mlops-tag">
                 {tag}

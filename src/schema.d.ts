@@ -261,6 +261,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/runs/{run_id}/code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        /** The notebook as the run's snapshot commit holds it (before execution) */
+        get: operations["getRunCode"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/runs/{run_id}/metrics": {
         parameters: {
             query?: never;
@@ -1436,10 +1455,12 @@ export interface components {
             cells_done: number;
             cells_total: number | null;
             current_cell: number | null;
-            /** @description Values given for this run (name -> JSON value). */
+            /** @description The parameters the run ran with (name -> JSON value): the values given for it and the notebook's defaults for the others (runs from before jupyter-mlops recorded defaults list only the values given). A default that is an expression is its source text (`parameter_types` says `expression`). */
             parameters: {
                 [key: string]: unknown;
             };
+            /** @description The names in `parameters` given for this run (typed, on the CLI, by a schedule), not left at the notebook's default; values the notebook logged with `log_params` are in neither list. */
+            overridden?: string[];
             tags: string[];
             seed: number;
             gpus: number;
@@ -1462,6 +1483,8 @@ export interface components {
             parameter_types: {
                 [key: string]: string;
             };
+            /** @description The notebook's path under the server's root (what JupyterLab opens); `notebook` is the run's name for it, relative to its repository. Null when the notebook is outside the root (or from the CLI's `show`). */
+            notebook_in_root?: string | null;
             timeout_s: number | null;
             cuda_visible_devices: string | null;
             snapshot: components["schemas"]["RunSnapshot"];
@@ -1492,6 +1515,8 @@ export interface components {
         /** @description The exception that failed the run. */
         RunError: {
             cell_index: number | null;
+            /** @description The failing cell's `In [n]` as JupyterLab numbers it (null for older runs, or a cell that never started); `cell_index` is its 0-based index. */
+            execution_count?: number | null;
             ename: string;
             evalue: string | null;
             traceback: string | null;
@@ -1561,10 +1586,12 @@ export interface components {
             cells_done: number;
             cells_total: number | null;
             current_cell: number | null;
-            /** @description Values given for this run (name -> JSON value). */
+            /** @description The parameters the run ran with (name -> JSON value): the values given for it and the notebook's defaults for the others (runs from before jupyter-mlops recorded defaults list only the values given). A default that is an expression is its source text (`parameter_types` says `expression`). */
             parameters: {
                 [key: string]: unknown;
             };
+            /** @description The names in `parameters` given for this run (typed, on the CLI, by a schedule), not left at the notebook's default; values the notebook logged with `log_params` are in neither list. */
+            overridden?: string[];
             tags: string[];
             seed: number;
             gpus: number;
@@ -1636,6 +1663,9 @@ export interface components {
             branch: string | null;
             base_commit: string | null;
             dirty: boolean;
+            /** @description The files that differed from the commit the snapshot was taken on (at most 100, `dirty_count` says how many in all); null for older runs. */
+            dirty_files?: string[] | null;
+            dirty_count?: number | null;
             private_repo: boolean;
         };
         /**
@@ -1661,10 +1691,12 @@ export interface components {
             cells_done: number;
             cells_total: number | null;
             current_cell: number | null;
-            /** @description Values given for this run (name -> JSON value). */
+            /** @description The parameters the run ran with (name -> JSON value): the values given for it and the notebook's defaults for the others (runs from before jupyter-mlops recorded defaults list only the values given). A default that is an expression is its source text (`parameter_types` says `expression`). */
             parameters: {
                 [key: string]: unknown;
             };
+            /** @description The names in `parameters` given for this run (typed, on the CLI, by a schedule), not left at the notebook's default; values the notebook logged with `log_params` are in neither list. */
+            overridden?: string[];
             tags: string[];
             seed: number;
             gpus: number;
@@ -2522,7 +2554,10 @@ export interface operations {
     };
     getExecutedNotebookHTML: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `dark`: in JupyterLab's dark theme (default `light`). */
+                theme?: "light" | "dark";
+            };
             header?: {
                 /** @description An `Etag` from an earlier download (artifacts are content-addressed). */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
@@ -2549,6 +2584,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    getRunCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: components["parameters"]["RunId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notebook (nbformat v4 JSON) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notebook"];
+                };
             };
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

@@ -160,9 +160,9 @@ def test_commit_option_commits_the_notebook_to_the_branch(
 def test_db_upgrade_and_current(env: dict[str, str]) -> None:
     upgrade = mlops("db", "upgrade", env=env)
     assert upgrade.returncode == 0, upgrade.stderr
-    assert "-> 0004" in upgrade.stdout
+    assert "-> 0005" in upgrade.stdout
     current = mlops("db", "current", env=env)
-    assert current.stdout.strip() == "0004"
+    assert current.stdout.strip() == "0005"
 
 
 @pytest.mark.postgres

@@ -77,7 +77,8 @@ def test_parameterized_run_succeeds_with_full_record(service: JobService, projec
     run = wait_for(service, sub)
     assert run.status == "succeeded", run.status_reason
     params = {p.name: json.loads(p.value_json) for p in run.params}
-    assert params == {"lr": 0.5, "epochs": 5, "layers": [1, 2], "seed": 1234}
+    assert params == {"lr": 0.5, "epochs": 5, "layers": [1, 2], "name": "baseline", "seed": 1234}
+    assert {p.name for p in run.params if not p.overridden} == {"name"}  # its default
     assert {p.name: p.type_name for p in run.params}["epochs"] == "int"
     assert run.cells_done == run.cells_total == 4  # 3 code cells + the injected one
     out = all_output_text(executed_notebook(service, run.id))
@@ -118,7 +119,7 @@ def test_failing_cell_records_cell_error_and_traceback(service: JobService, proj
     assert run.error_ename == "ValueError"
     assert run.error_evalue == "this cell is broken on purpose"
     assert "ValueError" in (run.error_traceback or "") and "\x1b[" not in run.error_traceback
-    assert "cell 1 raised ValueError" in (run.status_reason or "")
+    assert "In [2] raised ValueError" in (run.status_reason or "")  # as JupyterLab numbers it
     nb = executed_notebook(service, run.id)  # the notebook with the error is kept
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert [e.ename for e in errors] == ["ValueError"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from traitlets import Int, List, Unicode
@@ -54,12 +53,9 @@ class RunsApp(MLOpsBaseApp):
         self.jobs().reconcile()
         if self.filter.strip() or self.order_by.strip():
             return self.search()
-        notebook = self.notebook
-        if notebook and Path(notebook).exists():
-            notebook = str(Path(notebook).resolve())
         page = self.store.list_runs(
             status=self.status or None,
-            notebook=notebook or None,
+            notebook=self.jobs().notebook_names(self.notebook) if self.notebook else None,
             tag=self.tag or None,
             limit=self.limit,
         )

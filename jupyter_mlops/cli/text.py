@@ -33,7 +33,8 @@ def format_runs(rows: list[dict[str, Any]]) -> str:
     headers = ["ID", "STATUS", "NOTEBOOK", "CREATED", "DURATION", "CELLS", "TAGS", "PARAMETERS"]
     lines = []
     for r in rows:
-        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in r["parameters"].items())
+        given = set(r.get("overridden", r["parameters"]))  # the list: what was typed
+        params = ", ".join(f"{k}={json.dumps(v)}" for k, v in r["parameters"].items() if k in given)
         status = r["status"]
         if r.get("queue_position"):
             status += f" #{r['queue_position']}"
@@ -50,6 +51,16 @@ def format_runs(rows: list[dict[str, Any]]) -> str:
             ]
         )
     return table(headers, lines, "(no runs)")
+
+
+def _dirty_files(snap: dict[str, Any]) -> list[str]:
+    """The uncommitted files of a snapshot, one line each (the recorded list is bounded)."""
+    files = snap.get("dirty_files") or []
+    lines = [f"  uncommitted {name}" for name in files]
+    more = (snap.get("dirty_count") or 0) - len(files)
+    if more > 0:
+        lines.append(f"  ... and {more} more uncommitted files")
+    return lines
 
 
 def format_run_detail(d: dict[str, Any]) -> str:
@@ -76,21 +87,29 @@ def format_run_detail(d: dict[str, Any]) -> str:
         f"commit     {snap['commit']} ({snap['ref']})",
         f"branch     {snap['branch'] or '-'}  base {snap['base_commit'] or '-'}"
         f"  dirty {snap['dirty']}  private repo {snap['private_repo']}",
+        *_dirty_files(snap),
         f"tags       {', '.join(d['tags']) or '-'}",
     ]
     if d["reproduced_from"]:
         out.append(f"reproduces {d['reproduced_from']}")
     if d.get("fired_by"):
         out.append(d["fired_by"])
-    out.append("parameters")
+    out.append("parameters (* given for this run, the others the notebook's defaults)")
+    given = set(d.get("overridden", d["parameters"]))
     for name, value in d["parameters"].items():
-        out.append(f"  {name} = {json.dumps(value)}  ({d['parameter_types'].get(name)})")
+        mark = "*" if name in given else " "
+        out.append(f"{mark} {name} = {json.dumps(value)}  ({d['parameter_types'].get(name)})")
     if d.get("warnings"):
         out.append("warnings")
         out += [f"  ! {w}" for w in d["warnings"]]
     if d["error"]:
         err = d["error"]
-        out.append(f"error      cell {err['cell_index']}: {err['ename']}: {err['evalue']}")
+        where = (
+            f"In [{err['execution_count']}]"
+            if err.get("execution_count") is not None
+            else f"cell {err['cell_index']}"
+        )
+        out.append(f"error      {where}: {err['ename']}: {err['evalue']}")
         if err["traceback"]:
             out += ["  " + line for line in err["traceback"].splitlines()[-15:]]
     out.append("status history")

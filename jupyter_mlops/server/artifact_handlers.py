@@ -22,6 +22,7 @@ from ..artifacts import BlobStore, open_artifact_store
 from ..html_artifact import OUTPUT_HTML, OUTPUT_NOTEBOOK, ensure_html
 from ..store import Artifact, RunStatus
 from .base import MLOpsHandler, NotFound
+from .html_theme import THEMES, dark_theme_suffix
 from .models import Notebook
 from .spec import FORBIDDEN, IF_NONE_MATCH, NOT_FOUND, RUN_ID, PathItems, path_param, query, ref
 
@@ -61,10 +62,17 @@ class ArtifactStreamingHandler(MLOpsHandler):
         return await self.blocking(load)
 
     async def stream_artifact(
-        self, artifact: Artifact, *, content_type: str, disposition: str | None
+        self,
+        artifact: Artifact,
+        *,
+        content_type: str,
+        disposition: str | None,
+        suffix: bytes = b"",
+        variant: str = "",
     ) -> None:
-        """Send the artifact's bytes in chunks, read in a thread; never all in memory."""
-        etag = f'"{artifact.sha256}"'
+        """Send the artifact's bytes in chunks, read in a thread; never all in memory.
+        ``suffix`` is sent after them (its ``variant`` names it in the ``Etag``)."""
+        etag = f'"{artifact.sha256}{variant}"'
         self.set_header("Etag", etag)
         self.set_header("Cache-Control", "private, no-cache")
         self.set_header("X-Content-Type-Options", "nosniff")
@@ -81,12 +89,14 @@ class ArtifactStreamingHandler(MLOpsHandler):
         try:
             size = artifact.size
             self.set_header("Content-Type", content_type)
-            self.set_header("Content-Length", str(size))
+            self.set_header("Content-Length", str(size + len(suffix)))
             if disposition:
                 self.set_header("Content-Disposition", disposition)
             while chunk := await asyncio.to_thread(stream.read, CHUNK):
                 self.write(chunk)
                 await self.flush()
+            if suffix:
+                self.write(suffix)
         except StreamClosedError:
             return  # the client went away
         finally:
@@ -138,9 +148,17 @@ class HTMLHandler(ArtifactStreamingHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
+        theme = self.get_argument("theme", "light")
+        if theme not in THEMES:
+            raise self.fail(400, f"theme must be one of {', '.join(THEMES)}, got {theme!r}")
         artifact = await self.load_html(run_id)
+        dark = theme == "dark"
         await self.stream_artifact(
-            artifact, content_type="text/html; charset=utf-8", disposition=None
+            artifact,
+            content_type="text/html; charset=utf-8",
+            disposition=None,
+            suffix=await asyncio.to_thread(dark_theme_suffix) if dark else b"",
+            variant="-dark" if dark else "",
         )
 
 
@@ -207,7 +225,14 @@ PATHS: PathItems = {
         "get": {
             "operationId": "getExecutedNotebookHTML",
             "summary": "The executed notebook rendered as HTML (served sandboxed)",
-            "parameters": [IF_NONE_MATCH],
+            "parameters": [
+                query(
+                    "theme",
+                    {"type": "string", "enum": ["light", "dark"]},
+                    "`dark`: in JupyterLab's dark theme (default `light`).",
+                ),
+                IF_NONE_MATCH,
+            ],
             "responses": {
                 "200": {
                     "description": "The HTML page",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from .artifact_handlers import PATHS as ARTIFACT_PATHS
 from .artifact_handlers import ArtifactHandler, ExecutedNotebookHandler, HTMLHandler
 from .base import MLOpsHandler, NotFoundHandler
+from .code_handlers import PATHS as CODE_PATHS
+from .code_handlers import RunCodeHandler
 from .dataset_handlers import PATHS as DATASET_PATHS
 from .dataset_handlers import ContentLineageHandler, DatasetsHandler, RunLineageHandler
 from .info_handlers import PATHS as INFO_PATHS
@@ -58,6 +60,7 @@ def handlers(base_url: str) -> Routes:
         (f"{run}/notebook", ExecutedNotebookHandler),
         (f"{run}/html", HTMLHandler),
         (f"{run}/output", RunOutputHandler),
+        (f"{run}/code", RunCodeHandler),
         (f"{run}/metrics", RunMetricsHandler),
         (f"{run}/metrics/(?P<key>.+)", MetricSeriesHandler),
         ("metrics", MetricsHandler),
@@ -85,6 +88,7 @@ def api_paths() -> PathItems:
         **RUN_PATHS,
         **SEARCH_PATHS,
         **ARTIFACT_PATHS,
+        **CODE_PATHS,
         **METRIC_PATHS,
         **OUTPUT_PATHS,
         **STREAM_PATHS,

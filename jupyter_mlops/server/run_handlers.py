@@ -7,6 +7,7 @@ A submit body is validated by :class:`~jupyter_mlops.server.models.SubmitRequest
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import tornado.web
@@ -84,9 +85,10 @@ class RunsHandler(MLOpsHandler):
         except ValueError as err:
             raise self.fail(400, str(err)) from None
         store = self.mlops.store
+        notebook = self.get_argument("notebook", None) or None
         filters = {
             "status": statuses,
-            "notebook": self.get_argument("notebook", None) or None,
+            "notebook": self.mlops.jobs.notebook_names(notebook) if notebook else None,
             "tags": [t for t in self.get_arguments("tag") if t],
             "params": params,
             "text": self.get_argument("q", "").strip() or None,
@@ -129,14 +131,15 @@ class RunsHandler(MLOpsHandler):
         self.send_json(run_summary(submission.run), status=201)
 
 
-def stored_run_detail(store: Any, run_id: str) -> dict[str, Any]:
+def stored_run_detail(store: Any, run_id: str, root_dir: Path | None = None) -> dict[str, Any]:
     """:func:`run_detail` of a stored run, with its events, artifacts, environment and
-    latest metric values."""
+    latest metric values; ``notebook_in_root`` is where the notebook is under ``root_dir``
+    (JupyterLab opens files by that path, the run's name may be repository-relative)."""
     from ..reproducibility import record_fields
 
     run = store.require_run(run_id)
     environment = store.environment(run_id)
-    return run_detail(
+    detail = run_detail(
         run,
         events=store.events(run_id),
         artifacts=store.artifacts(run_id),
@@ -145,13 +148,18 @@ def stored_run_detail(store: Any, run_id: str) -> dict[str, Any]:
         inputs=store.run_inputs(run_id),
         **record_fields(store, run, environment),
     )
+    abspath = Path(run.notebook_abspath or run.notebook_path)
+    if root_dir is not None and abspath.is_absolute() and abspath.is_relative_to(root_dir):
+        detail["notebook_in_root"] = abspath.relative_to(root_dir).as_posix()
+    return detail
 
 
 class RunHandler(MLOpsHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        self.send_json(await self.blocking(stored_run_detail, self.mlops.store, run_id))
+        root = self.mlops.jobs.root_dir
+        self.send_json(await self.blocking(stored_run_detail, self.mlops.store, run_id, root))
 
     @tornado.web.authenticated
     @authorized

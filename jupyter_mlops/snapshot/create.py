@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dirty import CHECKPOINTS_EXCLUDE, changed_files
 from .plumbing import (
     SNAPSHOT_CONFIG,
     SnapshotError,
@@ -58,6 +59,9 @@ class Snapshot:
         dirty: the snapshot tree differs from HEAD's tree (private: from the previous snapshot
             of the same directory; ``True`` when there is nothing to compare with).
         private: the notebook was outside any git repository.
+        dirty_files: which files differ (every file when there is nothing to compare
+            with), at most :data:`~jupyter_mlops.snapshot.dirty.DIRTY_FILES_LISTED`.
+        dirty_count: how many files differ in all.
     """
 
     commit: str
@@ -69,6 +73,8 @@ class Snapshot:
     base_commit: str | None
     dirty: bool
     private: bool
+    dirty_files: tuple[str, ...] = ()
+    dirty_count: int = 0
 
     def to_dict(self) -> dict[str, object]:
         """Plain dict for JSON (store rows, REST responses)."""
@@ -150,7 +156,12 @@ def take_snapshot(
             # copy2 keeps the mtime, which git's racy-entry detection compares entries with.
             shutil.copy2(repo.index_file, index)
         env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "1"}
-        git(["add", "-A", "--", "."], cwd=top, env=env, config=SNAPSHOT_CONFIG)
+        git(  # pathspec magic on for the checkpoints' glob only
+            ["add", "-A", "--", ".", CHECKPOINTS_EXCLUDE],
+            cwd=top,
+            env={**env, "GIT_LITERAL_PATHSPECS": "0"},
+            config=SNAPSHOT_CONFIG,
+        )
         if data is not None and data.is_relative_to(top):
             unstage = ["rm", "-r", "-q", "--cached", "--ignore-unmatch"]
             rel = data.relative_to(top).as_posix()
@@ -162,6 +173,7 @@ def take_snapshot(
     )
     create_ref(["-C", str(top)], ref, commit)
     branch = repo.branch_ref[len("refs/heads/") :] if repo.branch_ref else None
+    files, count = changed_files([], top, repo.head_tree, tree)
     return Snapshot(
         commit=commit,
         ref=ref,
@@ -172,6 +184,8 @@ def take_snapshot(
         base_commit=repo.head,
         dirty=tree != repo.head_tree,
         private=False,
+        dirty_files=tuple(files),
+        dirty_count=count,
     )
 
 
@@ -275,6 +289,7 @@ def _take_private_snapshot(
         cwd=workdir,
     )
     parent, parent_tree = prev.split() if prev else (None, None)
+    files, count = changed_files(["--git-dir", str(git_dir)], workdir, parent_tree, tree)
     ident = identity_env(["--git-dir", str(git_dir)], workdir)
     msg = message or _default_message(run_id, str(notebook))
     commit = _commit_tree(["--git-dir", str(git_dir)], workdir, tree, parent, msg, ident)
@@ -295,6 +310,8 @@ def _take_private_snapshot(
         base_commit=None,
         dirty=tree != parent_tree,
         private=True,
+        dirty_files=tuple(files),
+        dirty_count=count,
     )
 
 

@@ -23,6 +23,12 @@ LOGGED_PARAM_PREFIX = "logged."
 """Name prefix for a logged value that differs from a job parameter of the same name."""
 
 
+def injected_params(run: Any) -> list[RunParam]:
+    """The run params papermill injects: the job's overrides (a secret among them), not
+    the notebook's defaults recorded beside them, nor values the notebook logged."""
+    return [p for p in run.params if p.overridden and p.type_name != LOGGED_PARAM_TYPE]
+
+
 class ArtifactStore(StoreBase):
     """Artifacts, environment, logged params and tags (a part of
     :class:`~jupyter_mlops.store.RunStore`)."""

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -105,6 +106,11 @@ class Run(Base):
     branch: Mapped[str | None] = mapped_column(String(255))
     base_commit: Mapped[str | None] = mapped_column(String(64))
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    dirty_files: Mapped[list[str] | None] = mapped_column(JSONType)
+    """Which files differed from HEAD (at most ``snapshot.create.DIRTY_FILES_LISTED``; runs
+    from before migration 0005: None)."""
+    dirty_count: Mapped[int | None] = mapped_column(Integer)
+    """How many files differed in all (the list above may be cut short)."""
     private_repo: Mapped[bool] = mapped_column(Boolean, default=False)
     reproduced_from: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("runs.id", ondelete="SET NULL")
@@ -126,6 +132,8 @@ class Run(Base):
     current_cell: Mapped[int | None] = mapped_column(Integer)
 
     error_cell_index: Mapped[int | None] = mapped_column(Integer)
+    error_execution_count: Mapped[int | None] = mapped_column(Integer)
+    """The failing cell's ``In [n]``, as JupyterLab numbers it (from migration 0005)."""
     error_ename: Mapped[str | None] = mapped_column(Text)
     error_evalue: Mapped[str | None] = mapped_column(Text)
     error_traceback: Mapped[str | None] = mapped_column(Text)
@@ -161,6 +169,10 @@ class RunParam(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     value_json: Mapped[str] = mapped_column(Text)
     type_name: Mapped[str] = mapped_column(String(32))
+    overridden: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Given for the run (typed, on the CLI, by a schedule) rather than the notebook's default
+    as inspected at submit. Rows of runs from before migration 0005 are all True: only
+    overrides were recorded then."""
 
     run: Mapped[Run] = relationship(back_populates="params")
 

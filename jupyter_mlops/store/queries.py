@@ -79,7 +79,7 @@ class RunSearch(SlotQueue):
         self,
         *,
         status: Sequence[str] = (),
-        notebook: str | None = None,
+        notebook: str | Sequence[str] | None = None,
         tags: Sequence[str] = (),
         params: Sequence[ParamFilter] = (),
         text: str | None = None,
@@ -92,10 +92,9 @@ class RunSearch(SlotQueue):
         query = select(Run).options(selectinload(Run.params), selectinload(Run.tags))
         if status:
             query = query.where(Run.status.in_(list(status)))
-        if notebook:
-            query = query.where(
-                or_(Run.notebook_path == notebook, Run.notebook_abspath == notebook)
-            )
+        if notebook:  # any of the names (notebook.identity.notebook_names gives them all)
+            names = [notebook] if isinstance(notebook, str) else list(notebook)
+            query = query.where(or_(Run.notebook_path.in_(names), Run.notebook_abspath.in_(names)))
         for tag in tags:
             query = query.where(Run.id.in_(select(RunTag.run_id).where(RunTag.tag == tag)))
         for param in params:
@@ -136,7 +135,7 @@ class RunSearch(SlotQueue):
         self,
         *,
         status: Sequence[str] | None = None,
-        notebook: str | None = None,
+        notebook: str | Sequence[str] | None = None,
         tag: str | None = None,
         limit: int = 50,
         cursor: str | None = None,

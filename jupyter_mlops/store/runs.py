@@ -77,11 +77,17 @@ def new_run(run_id: str, **values: Any) -> Run:
     return Run(**run_values(run_id, **values))
 
 
-def param_rows(params: Mapping[str, tuple[Any, str]]) -> list[RunParam]:
-    """``{name: (value, type name)}`` as run param rows (values stored as JSON)."""
+def param_rows(params: Mapping[str, tuple[Any, ...]]) -> list[RunParam]:
+    """``{name: (value, type name[, overridden])}`` as run param rows (values stored as
+    JSON); without the flag a value is an override (it was given for the run)."""
     return [
-        RunParam(name=name, value_json=json.dumps(value), type_name=type_name)
-        for name, (value, type_name) in params.items()
+        RunParam(
+            name=name,
+            value_json=json.dumps(row[0]),
+            type_name=row[1],
+            overridden=bool(row[2]) if len(row) > 2 else True,
+        )
+        for name, row in params.items()
     ]
 
 
@@ -119,7 +125,7 @@ class RunLifecycle(StoreBase):
         self,
         run: Run,
         *,
-        params: Mapping[str, tuple[Any, str]] = {},
+        params: Mapping[str, tuple[Any, ...]] = {},
         tags: Iterable[str] = (),
     ) -> Run:
         """Insert a run with its parameters and tags in one transaction (all or nothing).

@@ -1,4 +1,4 @@
-import type { IKernels, INotebookParameters, IParameter } from '../api';
+import type { IKernels, INotebookParameters } from '../api';
 import {
   checkForm,
   describeKernelCuda,
@@ -13,20 +13,8 @@ import {
   requestedGpus,
   RUN_FIELDS
 } from '../runForm';
+import { param } from './parameters';
 import { trans } from './trans';
-
-function param(fields: Partial<IParameter>): IParameter {
-  return {
-    name: 'x',
-    type_name: 'int',
-    default: 1,
-    default_source: '1',
-    annotation: null,
-    help: '',
-    nullable: false,
-    ...fields
-  };
-}
 
 const field = (text: string) => ({ text, checked: false, isNone: false });
 

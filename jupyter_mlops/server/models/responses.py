@@ -53,7 +53,16 @@ class RunSummary(ResponseModel):
     cells_total: int | None
     current_cell: int | None
     parameters: dict[str, Any] = Field(
-        description="Values given for this run (name -> JSON value)."
+        description="The parameters the run ran with (name -> JSON value): the values given "
+        "for it and the notebook's defaults for the others (runs from before jupyter-mlops "
+        "recorded defaults list only the values given). A default that is an expression is "
+        "its source text (`parameter_types` says `expression`)."
+    )
+    overridden: list[str] = Field(
+        default_factory=list,
+        description="The names in `parameters` given for this run (typed, on the CLI, by a "
+        "schedule), not left at the notebook's default; values the notebook logged with "
+        "`log_params` are in neither list.",
     )
     tags: list[str]
     seed: int
@@ -117,6 +126,12 @@ class RunSnapshot(ResponseModel):
     branch: str | None
     base_commit: str | None
     dirty: bool
+    dirty_files: list[str] | None = Field(
+        None,
+        description="The files that differed from the commit the snapshot was taken on "
+        "(at most 100, `dirty_count` says how many in all); null for older runs.",
+    )
+    dirty_count: int | None = None
     private_repo: bool
 
 
@@ -135,6 +150,12 @@ class RunError(ResponseModel):
     """The exception that failed the run."""
 
     cell_index: int | None = Field(validation_alias="error_cell_index")
+    execution_count: int | None = Field(
+        None,
+        validation_alias="error_execution_count",
+        description="The failing cell's `In [n]` as JupyterLab numbers it (null for older "
+        "runs, or a cell that never started); `cell_index` is its 0-based index.",
+    )
     ename: str = Field(validation_alias="error_ename")
     evalue: str | None = Field(validation_alias="error_evalue")
     traceback: str | None = Field(validation_alias="error_traceback")
@@ -144,6 +165,12 @@ class RunDetail(RunSummary):
     """Everything about one run."""
 
     parameter_types: dict[str, str]
+    notebook_in_root: str | None = Field(
+        None,
+        description="The notebook's path under the server's root (what JupyterLab opens); "
+        "`notebook` is the run's name for it, relative to its repository. Null when the "
+        "notebook is outside the root (or from the CLI's `show`).",
+    )
     timeout_s: float | None
     cuda_visible_devices: str | None
     snapshot: RunSnapshot

@@ -1,0 +1,15 @@
+/** A notebook parameter for the tests; each test overrides what it is about. */
+import type { IParameter } from '../api';
+
+export function param(fields: Partial<IParameter>): IParameter {
+  return {
+    name: 'x',
+    type_name: 'int',
+    default: 1,
+    default_source: '1',
+    annotation: null,
+    help: '',
+    nullable: false,
+    ...fields
+  };
+}
