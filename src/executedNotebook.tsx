@@ -44,6 +44,15 @@ export function ExecutedNotebookSection(props: {
   const active = isActive(run.status);
   const html = run.artifacts.find(a => a.name === OUTPUT_HTML);
   const executed = run.artifacts.find(a => a.name === OUTPUT_NOTEBOOK);
+  // The runner renders the HTML after the terminal status; until it is listed the HTML
+  // view renders it on demand. Only when the rendering failed (a warning says so) are
+  // the cells shown from the executed notebook instead.
+  const htmlFailed = (run.warnings ?? []).some(w =>
+    w.startsWith(`the HTML rendering (${OUTPUT_HTML})`)
+  );
+  const frameKey =
+    html?.sha256 ??
+    (executed && !active && !htmlFailed ? executed.sha256 : null);
   return (
     <Section title={trans.__('Executed notebook')} className="jp-mlops-output">
       {(executed || html) && (
@@ -80,14 +89,14 @@ export function ExecutedNotebookSection(props: {
           )}
         </div>
       )}
-      {html ? (
+      {frameKey ? (
         <iframe
-          key={`${html.sha256}-${dark}`}
+          key={`${frameKey}-${dark}`}
           className="jp-mlops-output-frame"
           title={trans.__('Executed notebook of run %1', run.id)}
           sandbox="allow-scripts allow-popups"
           referrerPolicy="no-referrer"
-          src={themedHtmlSrc(client.htmlUrl(run.id, dark), html.sha256, dark)}
+          src={themedHtmlSrc(client.htmlUrl(run.id, dark), frameKey, dark)}
         />
       ) : executed && !active ? (
         <ExecutedNotebookFallback
