@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_mlops.store.engine import SCHEMA_HEAD
+
 from .conftest import fresh_pg_database, git, mlops, mlops_line
 
 
@@ -160,9 +162,9 @@ def test_commit_option_commits_the_notebook_to_the_branch(
 def test_db_upgrade_and_current(env: dict[str, str]) -> None:
     upgrade = mlops("db", "upgrade", env=env)
     assert upgrade.returncode == 0, upgrade.stderr
-    assert "-> 0005" in upgrade.stdout
+    assert f"-> {SCHEMA_HEAD}" in upgrade.stdout
     current = mlops("db", "current", env=env)
-    assert current.stdout.strip() == "0005"
+    assert current.stdout.strip() == SCHEMA_HEAD
 
 
 @pytest.mark.postgres

@@ -151,6 +151,7 @@ class RunLifecycle(StoreBase):
                             "name": p.name,
                             "value_json": p.value_json,
                             "type_name": p.type_name,
+                            "overridden": p.overridden,
                         }
                         for p in run.params
                     ],
