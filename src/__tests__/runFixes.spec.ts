@@ -6,7 +6,7 @@ import {
   readOnlyNotebook,
   runNotebookPath
 } from '../runNotebooks';
-import { dirtyFilesShown } from '../runSnapshot';
+import { dirtyFilesShown } from '../dirtyFiles';
 import { differsFromDisk } from '../unsavedChanges';
 import { isDarkTheme, themedHtmlSrc } from '../executedNotebook';
 import { param } from './parameters';
