@@ -60,9 +60,16 @@ async function finished(
     .toBe('succeeded');
 }
 
-/** Answer the InputDialog that is open with `value`. */
-async function answer(page: IJupyterLabPageFixture, value: string) {
-  const dialog = page.locator('.jp-Dialog');
+/**
+ * Answer the InputDialog asking for `label` with `value`, and wait until that
+ * dialog is gone (the next question of the same action may open at once).
+ */
+async function answer(
+  page: IJupyterLabPageFixture,
+  label: string,
+  value: string
+) {
+  const dialog = page.locator('.jp-Dialog').filter({ hasText: label });
   await expect(dialog).toBeVisible();
   await dialog.locator('input').fill(value);
   await dialog.locator('.jp-mod-accept').click();
@@ -101,7 +108,7 @@ test.describe('model registry', () => {
     await row.locator('.jp-mlops-run-open').click();
     const detail = page.locator(`.jp-mlops-detail[data-run-id="${first.id}"]`);
     await detail.locator('.jp-mlops-register-artifact').click();
-    await answer(page, name);
+    await answer(page, 'Model name', name);
     await expect
       .poll(async () =>
         (await page.request.get(`/mlops/api/models/${name}`)).status()
@@ -119,14 +126,14 @@ test.describe('model registry', () => {
     const model = panel.locator(`.jp-mlops-model-page[data-model="${name}"]`);
     await expect(versionRow(model, 2)).toBeVisible();
     await model.locator('.jp-mlops-set-policy').click();
-    await answer(page, validate);
-    await answer(page, 'eval/loss <= baseline');
+    await answer(page, 'Validation notebook', validate);
+    await answer(page, 'Requirements', 'eval/loss <= baseline');
     await expect(model.locator('.jp-mlops-policy')).toContainText(
       'eval/loss <= baseline'
     );
 
     await versionRow(model, 1).locator('.jp-mlops-promote').click();
-    await answer(page, 'production');
+    await answer(page, 'Alias', 'production');
     await expect(model.locator('.jp-mlops-promotion-promoted')).toBeVisible({
       timeout: 180_000
     });
@@ -135,7 +142,7 @@ test.describe('model registry', () => {
     ).toHaveText('@production');
 
     await versionRow(model, 2).locator('.jp-mlops-promote').click();
-    await answer(page, 'production');
+    await answer(page, 'Alias', 'production');
     const promotion = model.locator('.jp-mlops-promotion');
     await expect(promotion).toContainText('baseline validation run');
     await expect(model.locator('.jp-mlops-promotion-promoted')).toBeVisible({
