@@ -6,7 +6,8 @@
 #   1. installs Debian's chromium if /usr/bin/chromium is missing
 #      (`npx playwright install` cannot download browsers on our machines);
 #   2. checks that the jupyter-mlops labextension is installed, linking it with
-#      `jupyter labextension develop` when it is built but not yet linked;
+#      `jupyter labextension develop` when it is built but not linked (absent,
+#      or a copy frozen by `pip install -e .`: the tests must load this build);
 #   3. installs ui-tests/ node dependencies (with CI set, from the committed
 #      ui-tests/yarn.lock only);
 #   4. runs the Playwright tests; extra arguments are passed on to
@@ -37,6 +38,19 @@ fi
 extension_listed() {
   jupyter labextension list 2>&1 | grep -q 'jupyter-mlops.*enabled'
 }
+# `pip install -e .` copies the labextension as built at install time into
+# share/jupyter/labextensions (hatch shared-data); that frozen copy is what the
+# server would serve, whatever `jlpm build` wrote since. Link the build instead.
+linked_build() {
+  local installed
+  installed="$(python -c 'import os, sys; print(os.path.join(sys.prefix, "share", "jupyter", "labextensions", "jupyter-mlops"))')"
+  [ -L "$installed" ] &&
+    [ "$(readlink -f "$installed")" = "$(readlink -f jupyter_mlops/labextension)" ]
+}
+if [ -f jupyter_mlops/labextension/package.json ] && ! linked_build; then
+  log "Linking the built labextension over the installed copy (jupyter labextension develop)"
+  jupyter labextension develop --overwrite .
+fi
 if ! extension_listed; then
   if [ -f jupyter_mlops/labextension/package.json ]; then
     log "Linking the built labextension (jupyter labextension develop)"
