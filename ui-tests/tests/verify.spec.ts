@@ -7,6 +7,9 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 
 import {
   notebook,
@@ -76,11 +79,18 @@ function table(shift: number): string {
   return ['x,kind', ...rows].join('\n') + '\n';
 }
 
-/** Reads the dataset its parameter names (recorded by the runner). */
-const DATA_NOTEBOOK = notebook([
-  { source: 'train = "train.csv"  # mlops: dataset', tags: ['parameters'] },
-  { source: 'print(len(open(train).read().splitlines()))' }
-]);
+/**
+ * Reads the dataset its parameter names (recorded by the runner): an absolute
+ * path in `dir`, a directory outside the notebook's project, so the run's
+ * snapshot does not hold a copy and a reproduction reads the file as it is now.
+ */
+function dataNotebook(dir: string): string {
+  const train = JSON.stringify(join(dir, 'train.csv'));
+  return notebook([
+    { source: `train = ${train}  # mlops: dataset`, tags: ['parameters'] },
+    { source: 'print(len(open(train).read().splitlines()))' }
+  ]);
+}
 
 test.describe('Reproduce and verify', () => {
   useMLOpsAPI();
@@ -156,52 +166,60 @@ test.describe('Reproduce and verify', () => {
     page,
     tmpPath
   }) => {
-    await page.contents.uploadContent(table(0), 'text', `${tmpPath}/train.csv`);
-    await page.contents.uploadContent(
-      table(150),
-      'text',
-      `${tmpPath}/train_v2.csv`
-    );
-    const path = await putNotebook(page, tmpPath, 'data.ipynb', DATA_NOTEBOOK);
-    const a = await submitByAPI(page, { notebook: path });
-    const b = await submitByAPI(page, {
-      notebook: path,
-      parameters: { train: 'train_v2.csv' }
-    });
-    const panel = await openRunsPanel(page);
-    for (const run of [a, b]) {
-      const row = runRow(panel, run.id);
-      await expect(row).toBeVisible({ timeout: 30_000 });
-      await waitForStatus(row, 'succeeded');
-      await row.locator('.jp-mlops-run-select').check();
-    }
-    await panel.locator('.jp-mlops-compare').click();
-    const inputs = page.locator('.jp-mlops-compare-inputs');
-    const train = inputs.locator('tbody[data-input="train"]');
-    await expect(train).toHaveAttribute('data-status', 'changed', {
-      timeout: 30_000
-    });
-    await expect(train.locator('tr[data-column="x"]')).toHaveAttribute(
-      'data-flagged',
-      'true'
-    );
-    await expect(train.locator('tr[data-column="x"]')).toContainText('PSI');
-    await page.screenshot({ path: SHOTS + '/compare-drift.png' });
+    // The data lives outside the project (the server runs on this machine): a
+    // file the snapshot holds is the snapshot's copy for every reproduction.
+    const data = mkdtempSync(join(tmpdir(), 'jupyter-mlops-uitest-data-'));
+    try {
+      writeFileSync(join(data, 'train.csv'), table(0));
+      writeFileSync(join(data, 'train_v2.csv'), table(150));
+      const path = await putNotebook(
+        page,
+        tmpPath,
+        'data.ipynb',
+        dataNotebook(data)
+      );
+      const a = await submitByAPI(page, { notebook: path });
+      const b = await submitByAPI(page, {
+        notebook: path,
+        parameters: { train: join(data, 'train_v2.csv') }
+      });
+      const panel = await openRunsPanel(page);
+      for (const run of [a, b]) {
+        const row = runRow(panel, run.id);
+        await expect(row).toBeVisible({ timeout: 30_000 });
+        await waitForStatus(row, 'succeeded');
+        await row.locator('.jp-mlops-run-select').check();
+      }
+      await panel.locator('.jp-mlops-compare').click();
+      const inputs = page.locator('.jp-mlops-compare-inputs');
+      const train = inputs.locator('tbody[data-input="train"]');
+      await expect(train).toHaveAttribute('data-status', 'changed', {
+        timeout: 30_000
+      });
+      await expect(train.locator('tr[data-column="x"]')).toHaveAttribute(
+        'data-flagged',
+        'true'
+      );
+      await expect(train.locator('tr[data-column="x"]')).toContainText('PSI');
+      await page.screenshot({ path: SHOTS + '/compare-drift.png' });
 
-    // the data of run a changes: its verified reproduction is refused
-    await page.contents.uploadContent(table(7), 'text', `${tmpPath}/train.csv`);
-    await runRow(panel, a.id).locator('.jp-mlops-run-open').click();
-    const detail = page.locator(
-      `.jp-mlops-detail[data-run-id="${a.id}"][data-status="succeeded"]`
-    );
-    await expect(detail).toBeVisible({ timeout: 30_000 });
-    await detail.locator('.jp-mlops-reproduce-verify').click();
-    await expect(detail.locator('.jp-mlops-panel-error')).toContainText(
-      'train.csv',
-      { timeout: 30_000 }
-    );
-    await expect(detail.locator('.jp-mlops-panel-error')).toContainText(
-      'changed'
-    );
+      // the data of run a changes: its verified reproduction is refused
+      writeFileSync(join(data, 'train.csv'), table(7));
+      await runRow(panel, a.id).locator('.jp-mlops-run-open').click();
+      const detail = page.locator(
+        `.jp-mlops-detail[data-run-id="${a.id}"][data-status="succeeded"]`
+      );
+      await expect(detail).toBeVisible({ timeout: 30_000 });
+      await detail.locator('.jp-mlops-reproduce-verify').click();
+      await expect(detail.locator('.jp-mlops-panel-error')).toContainText(
+        'train.csv',
+        { timeout: 30_000 }
+      );
+      await expect(detail.locator('.jp-mlops-panel-error')).toContainText(
+        'changed'
+      );
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });
