@@ -24,6 +24,7 @@ export function SnapshotSection(props: {
       key={key}
       type="button"
       className="jp-mlops-linkbutton jp-mlops-commit"
+      data-sha={sha}
       title={trans.__('Show commit %1', sha)}
       onClick={() => props.onOpenCommit(sha)}
     >

@@ -129,9 +129,9 @@ test.describe('Triggers', () => {
     await lastRun.click();
     const detail = page.locator('.jp-mlops-detail[data-run-id]').last();
     await expect(detail).toBeVisible();
-    await expect(detail.locator(`code[title="${sha}"]`).first()).toBeVisible({
-      timeout: RUN_TIMEOUT
-    });
+    await expect(
+      detail.locator(`.jp-mlops-commit[data-sha="${sha}"]`).first()
+    ).toBeVisible({ timeout: RUN_TIMEOUT });
 
     // Paused from the panel, resumed, deleted.
     await row.locator('.jp-mlops-trigger-pause').click();
