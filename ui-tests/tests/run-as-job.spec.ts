@@ -304,7 +304,12 @@ test.describe('Run as job', () => {
     await expect(lr.locator('td')).toHaveText(['0.5', '0.01']);
     const epochs = table.locator('tr[data-row="param:epochs"]');
     await expect(epochs).toHaveClass(/jp-mlops-diff/);
-    await expect(epochs.locator('td')).toHaveText(['default', '4']);
+    // run a left epochs at the notebook's default: its value, marked as such
+    await expect(epochs.locator('td')).toHaveText(['3', '4']);
+    await expect(epochs.locator('td').first()).toHaveClass(/jp-mlops-default/);
+    await expect(epochs.locator('td').last()).not.toHaveClass(
+      /jp-mlops-default/
+    );
     const seed = table.locator('tr[data-row="seed"]');
     await expect(seed).not.toHaveClass(/jp-mlops-diff/);
     const code = page.locator(`.jp-mlops-code-diff[data-run-id="${b.id}"]`);
