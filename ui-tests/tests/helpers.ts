@@ -150,9 +150,13 @@ export async function openRunDialog(
   page: IJupyterLabPageFixture,
   path: string
 ): Promise<Locator> {
+  // Galata opens (or activates) the notebook by double-clicking it in the file
+  // browser, which another side panel (the runs) may have replaced.
+  await page.sidebar.openTab('filebrowser');
   await page.notebook.openByPath(path);
   await page
     .locator('.jp-NotebookPanel-toolbar .jp-mlops-toolbar-run')
+    .filter({ visible: true })
     .first()
     .click();
   const dialog = runDialog(page);

@@ -5,6 +5,7 @@ import {
   openRunDialog,
   openRunsPanel,
   putNotebook,
+  runRow,
   runRows,
   submitDialog,
   useMLOpsAPI,
@@ -43,6 +44,9 @@ test.describe('The Seed field', () => {
     const panel = await openRunsPanel(page);
     const first = runRows(panel, 'seeded.ipynb').first();
     await waitForStatus(first, 'succeeded');
+    // `first` is the newest row: keep its id before the next run takes its place
+    const firstId = await first.getAttribute('data-run-id');
+    expect(firstId).toBeTruthy();
     await first.locator('.jp-mlops-run-open').click();
     let detail = page
       .locator('.jp-mlops-detail[data-status="succeeded"]')
@@ -58,16 +62,16 @@ test.describe('The Seed field', () => {
     await dialog.locator('#jp-mlops-seed').fill('1234');
     await expect(dialog.locator('#jp-mlops-param-seed')).toHaveValue('1234');
     await submitDialog(page);
-    const second = runRows(panel, 'seeded.ipynb').first();
-    await expect(second).not.toHaveAttribute(
-      'data-run-id',
-      (await first.getAttribute('data-run-id'))!
-    );
+    await openRunsPanel(page); // the file browser took its place
+    const newest = runRows(panel, 'seeded.ipynb').first();
+    await expect(newest).not.toHaveAttribute('data-run-id', firstId!, {
+      timeout: 30_000
+    });
+    const secondId = await newest.getAttribute('data-run-id');
+    const second = runRow(panel, secondId!);
     await waitForStatus(second, 'succeeded');
     await second.locator('.jp-mlops-run-open').click();
-    detail = page.locator(
-      `.jp-mlops-detail[data-run-id="${await second.getAttribute('data-run-id')}"]`
-    );
+    detail = page.locator(`.jp-mlops-detail[data-run-id="${secondId}"]`);
     await expect(detail.locator('tr[data-param="seed"] code')).toHaveText(
       '1234'
     );
@@ -77,7 +81,7 @@ test.describe('The Seed field', () => {
     await expect(
       page
         .frameLocator(
-          `.jp-mlops-detail[data-run-id="${await second.getAttribute('data-run-id')}"] .jp-mlops-output-frame`
+          `.jp-mlops-detail[data-run-id="${secondId}"] .jp-mlops-output-frame`
         )
         .locator('body')
     ).toContainText('seed=1234 env=1234', { timeout: 30_000 });
