@@ -37,6 +37,12 @@ export function ExecutedNotebookSection(props: {
   client: MLOpsClient;
   trans: TranslationBundle;
   onOpenNotebook: () => void;
+  /**
+   * Called when the HTML view loaded before the run listed `output.html`: the
+   * server has stored the rendering by then, so the run can be read again
+   * (it then offers the `.html` download too).
+   */
+  onHtmlRendered?: () => void;
 }): JSX.Element {
   const { run, client, trans } = props;
   useThemeVersion(); // redraw when the theme changes
@@ -50,9 +56,14 @@ export function ExecutedNotebookSection(props: {
   const htmlFailed = (run.warnings ?? []).some(w =>
     w.startsWith(`the HTML rendering (${OUTPUT_HTML})`)
   );
-  const frameKey =
-    html?.sha256 ??
-    (executed && !active && !htmlFailed ? executed.sha256 : null);
+  // Versioned by the executed notebook it renders (the same before and after
+  // the rendering is listed: the frame does not load twice).
+  const frameKey = html
+    ? (executed?.sha256 ?? html.sha256)
+    : executed && !active && !htmlFailed
+      ? executed.sha256
+      : null;
+  const onHtmlRendered = props.onHtmlRendered;
   return (
     <Section title={trans.__('Executed notebook')} className="jp-mlops-output">
       {(executed || html) && (
@@ -97,6 +108,7 @@ export function ExecutedNotebookSection(props: {
           sandbox="allow-scripts allow-popups"
           referrerPolicy="no-referrer"
           src={themedHtmlSrc(client.htmlUrl(run.id, dark), frameKey, dark)}
+          onLoad={html || !onHtmlRendered ? undefined : () => onHtmlRendered()}
         />
       ) : executed && !active ? (
         <ExecutedNotebookFallback

@@ -314,6 +314,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
         client={props.client}
         trans={trans}
         onOpenNotebook={() => actions.openExecutedNotebook(run)}
+        onHtmlRendered={props.onRefresh}
       />
     </div>
   );
