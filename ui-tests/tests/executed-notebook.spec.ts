@@ -58,9 +58,11 @@ test.describe('The executed notebook is a notebook', () => {
     const tab = page.locator('.jp-NotebookPanel.jp-mlops-run-notebook');
     await expect(tab).toBeVisible({ timeout: 30_000 });
     await expect(tab.locator('.jp-Cell').first()).toBeVisible();
-    await expect(tab.locator('.jp-OutputArea-output')).toContainText(
-      'trained baseline: lr=0.1 epochs=5'
-    );
+    await expect(
+      tab.locator('.jp-OutputArea-output', {
+        hasText: 'trained baseline: lr=0.1 epochs=5'
+      })
+    ).toBeVisible();
     // Injected parameters are there, cells are not editable.
     await expect(tab.locator('.jp-Cell')).toContainText(['epochs = 5']);
     const firstEditor = tab.locator('.jp-Cell .cm-content').first();
@@ -68,7 +70,7 @@ test.describe('The executed notebook is a notebook', () => {
     await page.keyboard.type('zzz');
     await expect(tab).not.toContainText('zzz');
     await expect(
-      page.locator('.lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel')
+      page.locator('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current')
     ).toContainText('read-only');
     await page.screenshot({ path: SHOTS + '/executed-notebook-light.png' });
 
