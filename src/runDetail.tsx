@@ -67,6 +67,8 @@ interface IDetailProps extends IDetailState {
   trans: TranslationBundle;
   actions: IRunActions;
   onRefresh: () => void;
+  /** Read the run again (keeps an action's error, unlike Refresh). */
+  onReload: () => void;
   runId: string;
   metrics: RunMetrics;
   model: RunsModel;
@@ -314,7 +316,7 @@ function RunDetailView(props: IDetailProps): JSX.Element {
         client={props.client}
         trans={trans}
         onOpenNotebook={() => actions.openExecutedNotebook(run)}
-        onHtmlRendered={props.onRefresh}
+        onHtmlRendered={props.onReload}
       />
     </div>
   );
@@ -398,7 +400,11 @@ export class RunDetailWidget extends ReactWidget {
         ? isActive(this._state.detail.status)
         : false;
       this._state.detail = detail;
-      this._state.error = null;
+      if (this._errorFromLoad) {
+        // a failed load's error goes; an action's (a refused reproduce) stays
+        this._state.error = null;
+        this._errorFromLoad = false;
+      }
       void this.metrics.refresh();
       this._updateLive(wasActive);
     } catch (error) {
@@ -406,6 +412,7 @@ export class RunDetailWidget extends ReactWidget {
         return;
       }
       this._state.error = errorMessage(error);
+      this._errorFromLoad = true;
     }
     this.update();
   }
@@ -419,6 +426,7 @@ export class RunDetailWidget extends ReactWidget {
       this._state.error = null;
     } catch (error) {
       this._state.error = errorMessage(error);
+      this._errorFromLoad = false;
     } finally {
       this._state.busy = null;
       if (!this.isDisposed && !this._state.deleted) {
@@ -474,7 +482,11 @@ export class RunDetailWidget extends ReactWidget {
         actions={wrapped}
         metrics={this.metrics}
         model={this._options.model}
-        onRefresh={() => void this.reload()}
+        onRefresh={() => {
+          this._state.error = null; // asked again: what went wrong before goes
+          void this.reload();
+        }}
+        onReload={() => void this.reload()}
       />
     );
   }
@@ -513,6 +525,8 @@ export class RunDetailWidget extends ReactWidget {
     busy: null
   };
   private _generation = 0;
+  /** Whether the error shown is a failed load's (cleared by the next load). */
+  private _errorFromLoad = false;
 }
 
 export namespace RunDetailWidget {
