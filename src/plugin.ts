@@ -10,6 +10,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, IThemeManager } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -80,7 +81,8 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
     IDefaultFileBrowser,
     IDocumentManager,
     IStateDB,
-    IThemeManager
+    IThemeManager,
+    ILauncher
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -91,7 +93,8 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
     fileBrowser: IDefaultFileBrowser | null,
     docManager: IDocumentManager | null,
     state: IStateDB | null,
-    themeManager: IThemeManager | null
+    themeManager: IThemeManager | null,
+    labLauncher: ILauncher | null
   ): IMLOpsRuns => {
     console.log('JupyterLab extension jupyter-mlops is activated!');
     const trans = (translator ?? nullTranslator).load('jupyter_mlops');
@@ -144,7 +147,8 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
       trans,
       settingRegistry,
       palette,
-      restorer
+      restorer,
+      launcher: labLauncher
     });
     addPipelineCommands({ app, trans, fileBrowser, palette });
 

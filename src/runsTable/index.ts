@@ -12,6 +12,7 @@ import {
   showDialog,
   WidgetTracker
 } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { tableRowsIcon } from '@jupyterlab/ui-components';
@@ -34,6 +35,8 @@ export interface IRunsTableOptions {
   settingRegistry: ISettingRegistry | null;
   palette: ICommandPalette | null;
   restorer: ILayoutRestorer | null;
+  /** The Launcher gets a "Runs Table" card when there is one. */
+  launcher?: ILauncher | null;
 }
 
 /** Run `action` on each id; one notification lists what failed. */
@@ -153,6 +156,11 @@ export function addRunsTable(options: IRunsTableOptions): void {
   palette?.addItem({
     command: CommandIDs.openRunsTable,
     category: 'jupyter-mlops'
+  });
+  options.launcher?.add({
+    command: CommandIDs.openRunsTable,
+    category: 'jupyter-mlops',
+    rank: 1
   });
   if (restorer) {
     void restorer.restore(tracker, {

@@ -50,6 +50,21 @@ async function applyFilter(table: Locator, text: string): Promise<void> {
 test.describe('Runs table', () => {
   useMLOpsAPI();
 
+  test('the Launcher has a Runs Table card that opens the table', async ({
+    page
+  }) => {
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('launcher:create');
+    });
+    // the Launcher just opened (the layout may hold another one behind it)
+    const card = page
+      .locator('.jp-Launcher:visible .jp-LauncherCard')
+      .filter({ hasText: 'Runs Table' });
+    await expect(card).toBeVisible();
+    await card.click();
+    await expect(page.locator('.jp-MLOpsRunsTable')).toBeVisible();
+  });
+
   test('sorts by a metric on the server and filters by a parameter', async ({
     page,
     tmpPath
