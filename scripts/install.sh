@@ -32,6 +32,10 @@ fi
 
 # A stale install.json left by 'jupyter labextension develop' breaks the next editable install.
 rm -f jupyter_mlops/labextension/install.json
+# The link 'jupyter labextension develop' leaves in share/jupyter/labextensions (scripts/ui-tests.sh
+# makes one) would have pip write the labextension's files through it: remove it first.
+installed="$(python -c 'import os, sys; print(os.path.join(sys.prefix, "share", "jupyter", "labextensions", "jupyter-mlops"))')"
+if [ -L "$installed" ]; then rm "$installed"; fi
 log "pip install -e .[test]"
 pip install -q -e ".[test]"
 jupyter server extension enable --sys-prefix jupyter_mlops >/dev/null
