@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops.config import Settings
-from jupyter_mlops.jobs import JobService, RunSpec, Submission
+from jupyter_mlops.jobs import JobService
 from jupyter_mlops.scheduling.trigger_service import TriggerError, TriggerService, TriggerSpec
 from jupyter_mlops.scheduling.triggers import TriggerWatcher, wake_file_for
 from jupyter_mlops.store import RunStore
@@ -26,25 +26,7 @@ from jupyter_mlops.tracking.streams import push_to_stream
 
 from .conftest import git, mlops_line
 from .postgres import fresh_pg_database
-
-
-class Recorder:
-    """JobService.submit, keeping the submissions so tests can wait for the runners."""
-
-    def __init__(self, jobs: JobService) -> None:
-        self.jobs = jobs
-        self.submissions: list[Submission] = []
-
-    def __call__(self, spec: RunSpec) -> Submission:
-        submission = self.jobs.submit(spec)
-        self.submissions.append(submission)
-        return submission
-
-    def wait(self, store: RunStore, timeout: float = 180) -> list:
-        for sub in self.submissions:
-            if sub.handle is not None:
-                sub.handle.wait(timeout=timeout)
-        return [store.require_run(sub.run.id) for sub in self.submissions]
+from .test_scheduler import Recorder
 
 
 @pytest.fixture
@@ -90,7 +72,7 @@ def test_each_commit_fires_one_run_from_exactly_that_commit(
     fired = look_all(w)
     assert len(fired) == 2
     assert look_all(w) == []  # seen: never again
-    runs = recorder.wait(store)
+    runs = recorder.wait(store, timeout=180)
     assert [r.commit_sha for r in runs] == [first, second]
     for run in runs:
         assert run.status == "succeeded", run.status_reason
@@ -122,7 +104,7 @@ def test_newest_policy_and_paths_filter(jobs: JobService, store: RunStore, proje
     newest = commit_file(project, "src/two.py", "y = 2\n", "src two")
     fired = look_all(w)
     assert len(fired) == 1
-    (run,) = recorder.wait(store)
+    (run,) = recorder.wait(store, timeout=180)
     assert run.commit_sha == newest and run.status == "succeeded", run.status_reason
     events = {e.key: e for e in TriggerStore(store).events_of(service.list()[0]["id"])}
     assert events[older].state == "skipped" and "superseded" in (events[older].reason or "")
@@ -184,7 +166,7 @@ def test_metric_trigger_fires_once_per_crossing(
     assert len(push(0.85, 0.80)) == 1  # a new crossing
     push_to_stream(store, "other-stream", {"prod/accuracy": 0.1})
     assert look_all(w) == []  # another stream
-    runs = recorder.wait(store)
+    runs = recorder.wait(store, timeout=180)
     assert len(runs) == 2 and all(r.status == "succeeded" for r in runs)
     events = service.detail(trigger.id)["events"]
     assert sorted(tuple(e["details"]["values"]) for e in events) == [(0.85, 0.8), (0.85, 0.8)]

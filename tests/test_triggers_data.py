@@ -23,7 +23,8 @@ from jupyter_mlops.jobs import JobService, RunSpec
 from jupyter_mlops.scheduling.trigger_service import TriggerError, TriggerService, TriggerSpec
 from jupyter_mlops.store import RunStore
 
-from .test_triggers import Recorder, look_all, watcher
+from .test_scheduler import Recorder
+from .test_triggers import look_all, watcher
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_data_trigger_fires_once_per_new_version(
     second = write_csv(data, sample(200, 0.0, 2))
     fired = look_all(w)
     assert len(fired) == 1 and look_all(w) == []
-    (run,) = recorder.wait(store)
+    (run,) = recorder.wait(store, timeout=180)
     assert run.status == "succeeded", run.status_reason
     (event,) = service.detail(trigger.id)["events"]
     assert event["details"] == {
@@ -157,7 +158,7 @@ def test_drift_trigger_fires_only_beyond_the_thresholds(
     write_csv(live, sample(2000, 1.5, 4))  # shifted by 1.5 standard deviations
     fired = look_all(w)
     assert len(fired) == 1
-    (run,) = recorder.wait(store)
+    (run,) = recorder.wait(store, timeout=180)
     assert run.status == "succeeded", run.status_reason
     events = service.detail(trigger.id)["events"]
     shifted = next(e for e in events if e["state"] == "done")

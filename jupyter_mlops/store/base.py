@@ -40,6 +40,31 @@ def ids_with_prefix(
     ).all()
 
 
+def id_or_name(
+    session: Session,
+    id_column: InstrumentedAttribute[str],
+    name_column: InstrumentedAttribute[str],
+    key: str,
+    what: str,
+    missing: Exception,
+) -> str:
+    """The id ``key`` names: an id, a unique prefix of one, or a unique name (``what`` is the
+    kind of row, for the messages); ``missing`` raised when it names none."""
+    if not key:
+        raise missing
+    ids = ids_with_prefix(session, id_column, key)
+    if len(ids) == 1:
+        return ids[0]
+    if len(ids) > 1:
+        raise LookupError(f"{what} id prefix {key!r} is ambiguous; give more characters")
+    named = session.scalars(select(id_column).where(name_column == key).limit(2)).all()
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise LookupError(f"several {what}s are named {key!r}; use the {what} id")
+    raise missing
+
+
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """``items`` in slices of ``size`` (bounds one statement's parameters)."""
     for start in range(0, len(items), size):

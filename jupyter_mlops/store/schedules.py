@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .base import found, ids_with_prefix
+from .base import found, id_or_name
 from .models import Run, Schedule, ScheduleFire, SchedulerLease
 from .schedule_fires import ScheduleFiring, detached, for_update
 from .types import utcnow
@@ -74,20 +74,10 @@ class ScheduleStore(ScheduleFiring):
 
     def resolve_id(self, key: str) -> str:
         """A schedule id, a unique prefix of one, or a unique schedule name."""
-        if not key:
-            raise ScheduleNotFound(key)
         with self.runs.reading() as session:
-            ids = ids_with_prefix(session, Schedule.id, key)
-            if len(ids) == 1:
-                return ids[0]
-            if len(ids) > 1:
-                raise LookupError(f"schedule id prefix {key!r} is ambiguous; give more characters")
-            named = session.scalars(select(Schedule.id).where(Schedule.name == key).limit(2)).all()
-        if len(named) == 1:
-            return named[0]
-        if named:
-            raise LookupError(f"several schedules are named {key!r}; use the schedule id")
-        raise ScheduleNotFound(key)
+            return id_or_name(
+                session, Schedule.id, Schedule.name, key, "schedule", ScheduleNotFound(key)
+            )
 
     def list(self) -> list[tuple[Schedule, LastRun]]:
         """Every schedule (oldest first) with its last run (see :meth:`last_run`)."""

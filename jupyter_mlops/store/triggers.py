@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .base import found, ids_with_prefix
+from .base import found, id_or_name
 from .models import Run, RunEvent
 from .models_triggers import StreamPoint, Trigger, TriggerEvent
 from .runs import new_run_id
@@ -126,20 +126,10 @@ class TriggerStore:
 
     def resolve_id(self, key: str) -> str:
         """A trigger id, a unique prefix of one, or a unique trigger name."""
-        if not key:
-            raise TriggerNotFound(key)
         with self.runs.reading() as session:
-            ids = ids_with_prefix(session, Trigger.id, key)
-            if len(ids) == 1:
-                return ids[0]
-            if len(ids) > 1:
-                raise LookupError(f"trigger id prefix {key!r} is ambiguous; give more characters")
-            named = session.scalars(select(Trigger.id).where(Trigger.name == key).limit(2)).all()
-        if len(named) == 1:
-            return named[0]
-        if named:
-            raise LookupError(f"several triggers are named {key!r}; use the trigger id")
-        raise TriggerNotFound(key)
+            return id_or_name(
+                session, Trigger.id, Trigger.name, key, "trigger", TriggerNotFound(key)
+            )
 
     def list(self, *, active_only: bool = False) -> list[Trigger]:
         query = select(Trigger).order_by(Trigger.created_at, Trigger.id)
