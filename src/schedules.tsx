@@ -30,7 +30,7 @@ import {
   formatTime
 } from './format';
 import { ModelPanel, PanelHeader } from './modelPanel';
-import { errorMessage } from './request';
+import { useBusyAction } from './busyAction';
 import { SchedulesModel } from './schedulesModel';
 import { isActive } from './status';
 import { TriggersList } from './triggersList';
@@ -107,20 +107,8 @@ function ScheduleRow(props: {
 }): JSX.Element {
   const { schedule, detail, expanded, now } = props;
   const { model, trans, onOpen, onRunStarted } = props.props;
-  const [busy, setBusy] = React.useState(false);
+  const [busy, act] = useBusyAction();
   const description = describeCron(schedule.cron, trans);
-  const act = async (failure: string, action: () => Promise<void>) => {
-    setBusy(true);
-    try {
-      await action();
-    } catch (error) {
-      Notification.error(`${failure}: ${errorMessage(error)}`, {
-        autoClose: 10000
-      });
-    } finally {
-      setBusy(false);
-    }
-  };
   const remove = async () => {
     const result = await showDialog({
       title: trans.__('Delete schedule?'),

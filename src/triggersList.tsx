@@ -3,13 +3,13 @@
  * watches, its last event and run, why its last look failed, and pause,
  * resume and delete, as for schedules.
  */
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import type { ITrigger } from './api';
 import { basename, formatAgo } from './format';
-import { errorMessage } from './request';
+import { useBusyAction } from './busyAction';
 import { SchedulesModel } from './schedulesModel';
 import { describeTrigger } from './triggersApi';
 
@@ -21,19 +21,7 @@ function TriggerRow(props: {
   onOpen: (id: string) => void;
 }): JSX.Element {
   const { trigger, model, trans } = props;
-  const [busy, setBusy] = React.useState(false);
-  const act = async (failure: string, action: () => Promise<void>) => {
-    setBusy(true);
-    try {
-      await action();
-    } catch (error) {
-      Notification.error(`${failure}: ${errorMessage(error)}`, {
-        autoClose: 8000
-      });
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [busy, act] = useBusyAction();
   const remove = async () => {
     const answer = await showDialog({
       title: trans.__('Delete trigger'),
