@@ -78,7 +78,15 @@ def status(store: RunStore, sub: Submission) -> str:
 
 
 def wait_status(store: RunStore, sub: Submission, wanted: str, timeout: float = 60) -> Run:
-    wait_until(lambda: status(store, sub) == wanted, timeout=timeout)
+    """Wait for ``wanted``; on a timeout, say where the run stood and how it got there."""
+    try:
+        wait_until(lambda: status(store, sub) == wanted, timeout=timeout)
+    except AssertionError:
+        run = store.require_run(sub.run.id)
+        events = [(e.status, e.reason) for e in store.events(run.id, kind="status")]
+        raise AssertionError(
+            f"run {run.id} is {run.status!r} ({run.status_reason}), not {wanted!r}; events {events}"
+        ) from None
     return store.require_run(sub.run.id)
 
 
