@@ -83,9 +83,14 @@ def wait_status(store: RunStore, sub: Submission, wanted: str, timeout: float = 
         wait_until(lambda: status(store, sub) == wanted, timeout=timeout)
     except AssertionError:
         run = store.require_run(sub.run.id)
-        events = [(e.status, e.reason) for e in store.events(run.id, kind="status")]
+        events = [(e.status, e.message) for e in store.events(run.id, kind="status")]
+        logs = list(
+            Path("/tmp").glob(f"pytest-of-*/pytest-*/*/mlops-data/runs/{run.id}/runner.log")
+        )
+        tail = logs[0].read_text(errors="replace")[-3000:] if logs else "(no runner.log found)"
         raise AssertionError(
-            f"run {run.id} is {run.status!r} ({run.status_reason}), not {wanted!r}; events {events}"
+            f"run {run.id} is {run.status!r} ({run.status_reason}), not {wanted!r}; "
+            f"events {events}\nits runner.log ends:\n{tail}"
         ) from None
     return store.require_run(sub.run.id)
 
