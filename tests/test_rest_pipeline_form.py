@@ -6,36 +6,16 @@ validated against ``openapi.yaml``."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from . import test_rest as rest
-from .conftest import extension_server_config
+from . import test_rest_pipelines as pipelines_rest
 
 mlops_data = rest.mlops_data
 api = rest.api
-PIPELINES = Path(__file__).parent / "pipelines"
+jp_server_config = pipelines_rest.jp_server_config  # flow/: the fixture pipelines
 FILE = "/pipelines/file"
-
-
-@pytest.fixture
-def jp_server_config(jp_root_dir: Path, mlops_data: Path) -> dict[str, Any]:
-    shutil.copytree(PIPELINES, jp_root_dir / "flow")
-    (jp_root_dir / "flow" / "short.yaml").write_text(
-        "steps:\n"
-        "  first:\n    notebook: sleepy.ipynb\n    parameters: {label: one}\n"
-        "  second:\n    notebook: sleepy.ipynb\n"
-        "    parameters: {label: '${steps.first.run_id}'}\n"
-    )
-    (jp_root_dir / "flow" / "broken.yaml").write_text(
-        "steps:\n  a: {notebook: x.ipynb, colour: 1}\n"
-    )
-    return extension_server_config(jp_root_dir)
 
 
 async def test_a_pipeline_file_as_the_form_reads_it(api: Any, mlops: Any) -> None:
@@ -65,8 +45,11 @@ async def test_a_pipeline_file_as_the_form_reads_it(api: Any, mlops: Any) -> Non
 
 
 async def test_bad_pipeline_files_and_overrides_are_4xx_saying_what_to_fix(
-    api: Any, mlops: Any
+    api: Any, mlops: Any, jp_root_dir: Path
 ) -> None:
+    (jp_root_dir / "flow" / "broken.yaml").write_text(
+        "steps:\n  a: {notebook: x.ipynb, colour: 1}\n"
+    )
     broken = await api("GET", FILE, params={"path": "flow/broken.yaml"}, expect=400, spec_path=FILE)
     assert "colour" in broken.data["message"]
     for path, status in (
@@ -85,15 +68,11 @@ async def test_bad_pipeline_files_and_overrides_are_4xx_saying_what_to_fix(
     assert (await api("GET", "/pipelines", spec_path="/pipelines")).data["pipelines"] == []
 
 
-async def _listed_when_done(api: Any, pipeline_id: str, timeout: float = 240) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = (await api("GET", "/pipelines", spec_path="/pipelines")).data["pipelines"]
-        row = next(r for r in rows if r["id"] == pipeline_id)
-        if row["status"] != "running":
-            return row
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"pipeline {pipeline_id} still running")
+async def _listed_when_done(api: Any, pipeline_id: str) -> dict[str, Any]:
+    """The list's row of the run, once the run has ended."""
+    await pipelines_rest._until_done(api, pipeline_id)
+    rows = (await api("GET", "/pipelines", spec_path="/pipelines")).data["pipelines"]
+    return next(r for r in rows if r["id"] == pipeline_id)
 
 
 async def test_the_list_gives_each_runs_step_progress(api: Any, mlops: Any) -> None:

@@ -8,7 +8,7 @@ import {
   stepForm
 } from '../pipelines/stepForm';
 import { stepProgress } from '../pipelines/pipelineRunsSection';
-import { param } from './parameters';
+import { param, trainParameters } from './parameters';
 import { trans } from './trans';
 
 function info(...parameters: INotebookParameters['parameters']) {
@@ -43,13 +43,7 @@ const train = stepForm(
       default: '',
       default_source: '""'
     }),
-    param({
-      name: 'lr',
-      type_name: 'float',
-      default: 0.1,
-      default_source: '0.1'
-    }),
-    param({ name: 'epochs', type_name: 'int', default: 3, default_source: '3' })
+    ...trainParameters()
   )
 );
 const prepare = stepForm(

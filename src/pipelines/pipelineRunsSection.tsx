@@ -1,7 +1,9 @@
 /**
  * The newest pipeline runs in the runs side panel: name, status, steps done
  * of total and how many came from the cache; a row opens the run's live DAG
- * view. Shown only once there is a pipeline run; polled while shown.
+ * view. Shown only once there is a pipeline run; polled while shown. Its
+ * rows have classes of their own (not the run rows'), so the run list's rows
+ * are counted alone.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
@@ -70,13 +72,13 @@ export function PipelineRunsSection(
     >
       <ErrorBanner error={error} />
       <ul
-        className="jp-mlops-runlist jp-mlops-pipeline-runlist"
+        className="jp-mlops-pipeline-runlist"
         aria-label={trans.__('Pipeline runs')}
       >
         {rows.slice(0, PANEL_PIPELINE_ROWS).map(run => (
           <li
             key={run.id}
-            className="jp-mlops-run jp-mlops-pipeline-run"
+            className="jp-mlops-pipeline-run"
             data-pipeline-id={run.id}
             data-status={run.status}
           >

@@ -87,6 +87,11 @@ export class PipelineRunBody extends ReactWidget {
     return checked;
   }
 
+  /** Whether the file and the steps' parameters are still being read. */
+  get loading(): boolean {
+    return this._loading;
+  }
+
   /** The client the dialog posts the run with. */
   get client(): PipelinesClient {
     return this._options.client;
@@ -254,6 +259,15 @@ export class PipelineRunDialog extends Dialog<void> {
       return;
     }
     if (body.submitting) {
+      return;
+    }
+    if (body.loading) {
+      // Run clicked before the steps' parameters arrived: run once they have.
+      void body.ready.then(() => {
+        if (!this.isDisposed) {
+          this.resolve(index);
+        }
+      });
       return;
     }
     const { request } = body.check();
