@@ -24,7 +24,7 @@ from jupyter_mlops.pipelines.step_datasets import Fingerprints, dataset_values
 from jupyter_mlops.pipelines.steps import start_pipeline
 from jupyter_mlops.store import RunStore
 
-from .conftest import init_repo, stop_active_runs
+from .conftest import init_repo, mlops, stop_active_runs
 
 HERE = Path(__file__).parent / "pipelines"
 
@@ -188,6 +188,23 @@ def test_a_changed_use_dataset_input_reruns_its_step_and_downstream_only(
     reason = edited["load"]["reason"]
     assert reason.startswith("cache miss: dataset 'lookup'") and str(project.lookup) in reason
     assert "changed: was " in format_pipeline(history["lookup edited"])
+
+
+def test_pipeline_show_and_list_say_why_a_step_ran_and_the_progress(
+    project: Project, history: dict[str, dict]
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
+    env["JUPYTER_MLOPS_DATA_DIR"] = str(project.jobs.settings.data_dir)
+    edited = history["lookup edited"]
+    shown = mlops("pipeline", "show", edited["id"], env=env, cwd=project.root)
+    assert shown.returncode == 0, shown.stderr
+    load = next(line for line in shown.stdout.splitlines() if line.strip().startswith("load"))
+    assert "succeeded" in load and "cache miss: dataset 'lookup'" in load
+    listed = mlops("pipeline", "list", env=env, cwd=project.root)
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()}
+    assert "4/4 steps (2 cached)" in rows[edited["id"]]
+    assert "4/4 steps (4 cached)" in rows[history["touched"]["id"]]
 
 
 def test_data_changed_back_is_served_from_the_run_that_read_that_content(
