@@ -42,7 +42,6 @@ export class PipelineRunBody extends ReactWidget {
   constructor(options: PipelineRunBody.IOptions) {
     super();
     this._options = options;
-    this.addClass('jp-mlops-runjob');
     this.addClass('jp-mlops-pipeline-form');
     this.ready = this._load();
   }
@@ -240,7 +239,7 @@ export class PipelineRunDialog extends Dialog<void> {
       focusNodeSelector: 'input, textarea',
       hasClose: true
     });
-    this.addClass('jp-mlops-runjob-dialog');
+    this.addClass('jp-mlops-pipeline-dialog');
     this._pipelineBody = options.body;
     this._buttonList = buttons;
     this._client = options.body.client;
