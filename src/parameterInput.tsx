@@ -80,9 +80,11 @@ export function ParameterInput(props: {
   trans: TranslationBundle;
   disabled: boolean;
   onChange: (field: IFieldState) => void;
+  /** Distinguishes the ids of forms with several notebooks (pipeline steps). */
+  idPrefix?: string;
 }): JSX.Element {
   const { param, field, error, trans, onChange } = props;
-  const id = `jp-mlops-param-${param.name}`;
+  const id = `jp-mlops-param-${props.idPrefix ?? ''}${param.name}`;
   const errorId = `${id}-error`;
   const common = {
     id,

@@ -21,7 +21,13 @@ import { MLOpsClient } from './api';
 import { notifyThemeChanged } from './chart';
 import { addCommands } from './commands';
 import { notifySettings } from './finishNotices';
-import { addPipelineCommands } from './pipelines/commands';
+import { PipelinesClient } from './pipelines/api';
+import {
+  addPipelineCommands,
+  OPEN_PIPELINE,
+  SHOW_PIPELINES
+} from './pipelines/commands';
+import { pipelineRunsSection } from './pipelines/pipelineRunsSection';
 import { shortId } from './format';
 import { mlopsIcon } from './icons';
 import {
@@ -158,7 +164,13 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
       trans,
       onOpen: id => void widgets.openRun(id),
       onCompare: ids => widgets.compareRuns(ids),
-      onOpenTable: () => void app.commands.execute(CommandIDs.openRunsTable)
+      onOpenTable: () => void app.commands.execute(CommandIDs.openRunsTable),
+      pipelineRuns: pipelineRunsSection({
+        client: new PipelinesClient(serverSettings),
+        trans,
+        onOpen: id => void app.commands.execute(OPEN_PIPELINE, { id }),
+        onShowAll: () => void app.commands.execute(SHOW_PIPELINES)
+      })
     });
     panel.id = PANEL_ID;
     panel.title.icon = mlopsIcon;

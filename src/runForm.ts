@@ -261,19 +261,24 @@ export function readField(
   }
 }
 
-/** The parameters that differ from the notebook's defaults, and the problems. */
-function checkParameters(
-  info: INotebookParameters,
-  state: IRunFormState,
+/**
+ * The parameters that differ from their defaults, and the problems (under
+ * `errorKey(name)`, the parameter's name by default). Shared by Run as job
+ * and the per-step fields of Run Pipeline.
+ */
+export function checkParameters(
+  declared: IParameter[],
+  fields: Record<string, IFieldState>,
   trans: TranslationBundle,
-  errors: Record<string, string>
+  errors: Record<string, string>,
+  errorKey: (name: string) => string = name => name
 ): JSONObject {
   const parameters: JSONObject = {};
-  for (const param of info.parameters) {
-    const field = state.fields[param.name] ?? initialField(param);
+  for (const param of declared) {
+    const field = fields[param.name] ?? initialField(param);
     const read = readField(param, field, trans);
     if (read.error) {
-      errors[param.name] = read.error;
+      errors[errorKey(param.name)] = read.error;
       continue;
     }
     if (read.value === undefined) {
@@ -330,7 +335,12 @@ export function checkForm(
   trans: TranslationBundle
 ): IFormCheck {
   const errors: Record<string, string> = {};
-  const parameters = checkParameters(info, state, trans, errors);
+  const parameters = checkParameters(
+    info.parameters,
+    state.fields,
+    trans,
+    errors
+  );
   if (!state.kernel) {
     errors[RUN_FIELDS.kernel] = trans.__('Choose a kernel.');
   }

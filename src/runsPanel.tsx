@@ -52,6 +52,8 @@ interface IPanelProps {
   onCompare: (ids: string[]) => void;
   /** Open the runs table in the main area (a header button when given). */
   onOpenTable?: () => void;
+  /** The newest pipeline runs, shown above the filters when given. */
+  pipelineRuns?: JSX.Element;
 }
 
 /** Milliseconds of typing pause before a text filter applies. */
@@ -329,6 +331,7 @@ function RunsPanelView(props: IPanelProps): JSX.Element {
           />
         )}
       </PanelHeader>
+      {props.pipelineRuns}
       <div className="jp-mlops-filters" role="search">
         {textFilter(
           'q',

@@ -786,6 +786,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pipelines/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A pipeline file's steps, notebooks and values (the Run Pipeline form)
+         * @description Reads the file as it is on disk (nothing is snapshot or run); a file that is not a valid pipeline is a 400 listing every problem.
+         */
+        get: operations["describePipelineFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pipelines/{pipeline_id}": {
         parameters: {
             query?: never;
@@ -1263,6 +1283,26 @@ export interface components {
             help: string;
             nullable: boolean;
         };
+        /** @description A pipeline file's steps (`GET /pipelines/file?path=`), before anything runs. */
+        PipelineFile: {
+            pipeline: string;
+            name: string;
+            steps: components["schemas"]["PipelineFileStep"][];
+        };
+        /** @description A step of a pipeline file, as the Run Pipeline form shows it. */
+        PipelineFileStep: {
+            name: string;
+            /** @description The step's notebook, relative to the server's root. */
+            notebook: string;
+            /** @description The file's values for the step (the form's defaults over the notebook's). */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @description Parameters whose value references an upstream output (not editable). */
+            references: string[];
+            /** @description The steps it runs after (needs and references). */
+            needs: string[];
+        };
         /** @description Where a cached step's outputs come from. */
         PipelineOrigin: {
             run_id: string;
@@ -1297,6 +1337,12 @@ export interface components {
             no_cache: boolean;
             created_at: string | null;
             finished_at: string | null;
+            /** @description How many steps the run has. */
+            steps_total: number;
+            /** @description Steps succeeded or served from the cache. */
+            steps_done: number;
+            /** @description Steps served from the step cache. */
+            steps_cached: number;
             steps: components["schemas"]["PipelineStep"][];
         };
         PipelineRunList: {
@@ -1314,6 +1360,12 @@ export interface components {
             no_cache: boolean;
             created_at: string | null;
             finished_at: string | null;
+            /** @description How many steps the run has. */
+            steps_total: number;
+            /** @description Steps succeeded or served from the cache. */
+            steps_done: number;
+            /** @description Steps served from the step cache. */
+            steps_cached: number;
         };
         /** @description A step: `run_id` is the run whose outputs it has (its own, or the cached one). */
         PipelineStep: {
@@ -3476,6 +3528,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PipelineRunDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    describePipelineFile: {
+        parameters: {
+            query: {
+                /** @description Pipeline file path relative to the server's root. */
+                path: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pipeline file's steps */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PipelineFile"];
                 };
             };
             400: components["responses"]["BadRequest"];

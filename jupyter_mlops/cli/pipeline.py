@@ -130,14 +130,19 @@ class PipelineListApp(PipelineBaseApp):
     flags = JSON_FLAG
 
     def run(self) -> int:
-        from ..pipelines.report import pipeline_summary
+        from ..pipelines.report import pipeline_summaries
         from ..store.pipelines import PipelineStore
 
-        rows = [pipeline_summary(r) for r in PipelineStore(self.store).list()]
+        store = PipelineStore(self.store)
+        rows = pipeline_summaries(store, store.list())
         return self.print_result(
             rows,
             lambda rs: (
-                "\n".join(f"{r['id']}  {r['status']:<10} {r['name']}" for r in rs)
+                "\n".join(
+                    f"{r['id']}  {r['status']:<10} {r['steps_done']}/{r['steps_total']} "
+                    f"steps ({r['steps_cached']} cached)  {r['name']}"
+                    for r in rs
+                )
                 or "no pipeline runs"
             ),
         )

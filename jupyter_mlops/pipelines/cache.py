@@ -6,9 +6,10 @@
   a shared ``utils.py`` does);
 * the **effective parameters**, after references are resolved (a seed the runner draws
   is not part of it: give ``seed`` as a parameter to make results repeatable);
-* the **inputs**: content hashes of the upstream artifacts and models the step reads
-  (:func:`step_input_hashes`; datasets join them when the data helper's
-  ``RunStore.run_inputs`` lands);
+* the **inputs**: content hashes of the upstream artifacts and models the step reads and
+  of the datasets its ``# mlops: dataset`` parameters name (:func:`step_input_hashes`;
+  the datasets it reads with ``use_dataset`` are checked against the cached run's
+  recorded inputs instead, see :mod:`.step_datasets`);
 * the **kernel** name and its **package set** (names and versions of the distributions
   the kernel's interpreter sees).
 """
@@ -85,12 +86,14 @@ def kernel_packages(kernel: str) -> str:
     return package_digest(python)
 
 
-def step_input_hashes(inputs: Mapping[str, str]) -> dict[str, str]:
-    """The content hashes of a step's inputs for its key. Today: the upstream artifacts
-    and models its references read. The seam for datasets: when ``RunStore.run_inputs``
-    (helper ``data``) lands, the datasets a step's parameters name are fingerprinted
-    (``jupyter_mlops.datasets.fingerprint``) and added here."""
-    return dict(sorted(inputs.items()))
+def step_input_hashes(
+    inputs: Mapping[str, str], datasets: Mapping[str, str] = {}
+) -> dict[str, str]:
+    """The content hashes of a step's inputs for its key: the upstream artifacts and
+    models its references read (``steps.S.KIND.NAME``), and its dataset parameters
+    (``datasets.NAME``, from :func:`.step_datasets.parameter_dataset_hashes`). A step
+    without dataset parameters keeps the key it had before datasets joined."""
+    return dict(sorted({**inputs, **datasets}.items()))
 
 
 def cache_key(
@@ -100,12 +103,13 @@ def cache_key(
     inputs: Mapping[str, str],
     kernel: str,
     packages: str,
+    datasets: Mapping[str, str] = {},
 ) -> str:
     document = {
         "v": KEY_VERSION,
         "code": code,
         "parameters": parameters,
-        "inputs": step_input_hashes(inputs),
+        "inputs": step_input_hashes(inputs, datasets),
         "kernel": kernel,
         "packages": packages,
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import threading
 import time
 import uuid
@@ -29,8 +30,14 @@ from ..store.models_pipelines import PipelineRun, PipelineStep, PipelineStepAtte
 from ..store.pipelines import PipelineStore
 from ..store.runs import new_run_id
 from .cache import cache_key, code_digest, kernel_packages, tree_entries
-from .outputs import resolve_parameters
+from .outputs import INPUTS_DIR, resolve_parameters
 from .spec import PipelineSpec
+from .step_datasets import (
+    DatasetChange,
+    Fingerprints,
+    changed_parameter_dataset,
+    parameter_dataset_hashes,
+)
 from .steps import Step, checked_steps
 from .validation import CheckedStep
 
@@ -63,6 +70,8 @@ class _Context:
     run: PipelineRun
     spec: PipelineSpec
     steps: dict[str, PipelineStep]
+    fingerprints: Fingerprints
+    """Datasets fingerprinted in this pass (each path once; data may change later)."""
 
 
 class PipelineAdvancer:
@@ -115,6 +124,7 @@ class PipelineAdvancer:
             run,
             PipelineSpec.model_validate(run.spec),
             {s.name: s for s in self.store.steps(pipeline_id)},
+            Fingerprints(self.jobs.settings),
         )
         self._collect_finished(ctx)
         for step in ctx.steps.values():
@@ -199,27 +209,26 @@ class PipelineAdvancer:
         except StepInputError as err:
             self._attempt_failed(ctx, step, str(err))
             return
-        key = self._key(ctx, item, resolved.parameters, resolved.inputs)
+        datasets = self._dataset_hashes(ctx, item, resolved.parameters)
+        key = self._key(ctx, item, resolved.parameters, resolved.inputs, datasets)
         attempt = step.attempt + 1
-        if item.spec.cache and not ctx.run.no_cache:
-            hit = self.store.cached_run(key)
-            if hit is not None:
-                self.store.start_attempt(
-                    ctx.run.id,
-                    step.name,
-                    [PENDING],
-                    PipelineStepAttempt(
-                        attempt=attempt, status=CACHED, cached_from=hit, cache_key=key
-                    ),
-                )
-                self._refresh(ctx, step.name)
-                return
+        hit, miss = self._lookup(ctx, item, key, datasets)
+        if hit is not None:
+            self.store.start_attempt(
+                ctx.run.id,
+                step.name,
+                [PENDING],
+                PipelineStepAttempt(attempt=attempt, status=CACHED, cached_from=hit, cache_key=key),
+            )
+            self._refresh(ctx, step.name)
+            return
         run_id = new_run_id()
         if not self.store.start_attempt(
             ctx.run.id,
             step.name,
             [PENDING],
             PipelineStepAttempt(attempt=attempt, status=SUBMITTING, run_id=run_id, cache_key=key),
+            reason=miss,
         ):
             return
         self._refresh(ctx, step.name)
@@ -231,8 +240,45 @@ class PipelineAdvancer:
             self.store.move_step(ctx.run.id, step.name, [FAILED], reason=reason)
         self._refresh(ctx, step.name)
 
+    def _lookup(
+        self, ctx: _Context, item: Step, key: str, datasets: Mapping[str, str]
+    ) -> tuple[str | None, str | None]:
+        """(the run to serve the step from, None) on a cache hit; else (None, why it
+        missed, where a changed dataset says so cheaply)."""
+        if not item.spec.cache or ctx.run.no_cache:
+            return None, None
+        change: DatasetChange | None = None
+        for run_id in self.store.cached_runs(key):
+            found = ctx.fingerprints.changed_input(self.jobs.store, run_id)
+            if found is None:
+                return run_id, None
+            change = change or found  # the newest candidate's change says the most
+        if change is None:
+            previous = self.store.last_step_run(ctx.run.pipeline_path, item.name, ctx.run.id)
+            change = changed_parameter_dataset(self.jobs.store, previous, datasets)
+        return None, f"cache miss: {change.describe()}" if change else None
+
+    def _dataset_hashes(
+        self, ctx: _Context, item: Step, parameters: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """The step's ``# mlops: dataset`` parameters' content hashes, relative paths
+        against the notebook's directory in the worktree the snapshot was taken of."""
+        notebook_dir = posixpath.dirname(item.checked.relpath)
+        return parameter_dataset_hashes(
+            ctx.fingerprints,
+            item.checked.declared,
+            parameters,
+            Path(ctx.run.snapshot["worktree"]) / notebook_dir,
+            skip_under=self.jobs.settings.data_dir / INPUTS_DIR,
+        )
+
     def _key(
-        self, ctx: _Context, item: Step, parameters: Mapping[str, Any], inputs: Mapping[str, str]
+        self,
+        ctx: _Context,
+        item: Step,
+        parameters: Mapping[str, Any],
+        inputs: Mapping[str, str],
+        datasets: Mapping[str, str],
     ) -> str:
         snap = ctx.run.snapshot
         entries = self._entries.get(ctx.run.id)
@@ -244,6 +290,7 @@ class PipelineAdvancer:
             inputs=inputs,
             kernel=item.checked.kernel,
             packages=kernel_packages(item.checked.kernel),
+            datasets=datasets,
         )
 
     def _submit(

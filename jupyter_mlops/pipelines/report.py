@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..store.models_pipelines import PipelineRun, PipelineStepAttempt
@@ -32,8 +33,27 @@ def _attempt(a: PipelineStepAttempt) -> dict[str, Any]:
     }
 
 
-def pipeline_summary(run: PipelineRun) -> dict[str, Any]:
+def step_progress(counts: Mapping[str, int]) -> dict[str, int]:
+    """``steps_total``, ``steps_done`` (succeeded or cached) and ``steps_cached`` of a
+    run's {step status: count}."""
+    cached = counts.get("cached", 0)
     return {
+        "steps_total": sum(counts.values()),
+        "steps_done": counts.get("succeeded", 0) + cached,
+        "steps_cached": cached,
+    }
+
+
+def pipeline_summaries(store: PipelineStore, runs: Iterable[PipelineRun]) -> list[dict[str, Any]]:
+    """Summaries of many runs with their step progress (one query for all counts)."""
+    rows = list(runs)
+    counts = store.step_counts(r.id for r in rows)
+    return [pipeline_summary(r, counts.get(r.id, {})) for r in rows]
+
+
+def pipeline_summary(run: PipelineRun, counts: Mapping[str, int]) -> dict[str, Any]:
+    return {
+        **step_progress(counts),
         "id": run.id,
         "name": run.name,
         "pipeline_path": run.pipeline_path,
@@ -70,7 +90,10 @@ def pipeline_detail(store: PipelineStore, run: PipelineRun) -> dict[str, Any]:
                 "attempts": attempts.get(s.name, []),
             }
         )
-    return {**pipeline_summary(run), "steps": steps}
+    counts: dict[str, int] = {}
+    for s in steps:
+        counts[s["status"]] = counts.get(s["status"], 0) + 1
+    return {**pipeline_summary(run, counts), "steps": steps}
 
 
 def format_pipeline(detail: dict[str, Any]) -> str:
@@ -81,6 +104,6 @@ def format_pipeline(detail: dict[str, Any]) -> str:
     for s in detail["steps"]:
         origin = f" (cached from {s['run_id']})" if s["cached"] else ""
         run = "" if s["cached"] else f"  {s['run_id'] or '-'}"
-        reason = f"  {s['reason']}" if s["reason"] and s["status"] not in ("succeeded",) else ""
+        reason = f"  {s['reason']}" if s["reason"] else ""  # a run step: why it missed
         lines.append(f"  {s['name']:<20} {s['status']:<10}{run}{origin}{reason}")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 * ``GET  /mlops/api/pipelines``              pipeline runs, newest first
 * ``POST /mlops/api/pipelines``              run a pipeline file (201, the run and its steps)
+* ``GET  /mlops/api/pipelines/file?path=``   a pipeline file's steps (the Run Pipeline form)
 * ``GET  /mlops/api/pipelines/{id}``         one run with its steps (status, run, cached)
 * ``POST /mlops/api/pipelines/{id}/resume``  re-run its failed, cancelled and skipped steps
 
@@ -13,18 +14,18 @@ validation and store work run in threads. An invalid pipeline file is a 400 whos
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
 from ..pipelines.orchestrator import PipelineAdvancer, PipelineBusy, resume_pipeline
-from ..pipelines.report import pipeline_detail, pipeline_summary
+from ..pipelines.report import pipeline_detail, pipeline_summaries
 from ..pipelines.spec import PipelineInvalid
 from ..store.pipelines import PipelineNotFound
 from .base import APIError, MLOpsHandler, NotFound
-from .models.pipelines import PipelineRequest, PipelineRunDetail, PipelineRunList
+from .models.pipelines import PipelineFile, PipelineRequest, PipelineRunDetail, PipelineRunList
 from .spec import (
     BAD_REQUEST,
     CONFLICT,
@@ -35,6 +36,7 @@ from .spec import (
     json_response,
     location,
     path_param,
+    query,
 )
 
 PIPELINE_SUFFIXES = (".yaml", ".yml")
@@ -83,13 +85,26 @@ class PipelineAPIHandler(MLOpsHandler):
             raise self.fail(400, f"pipeline {raw!r} is not a pipeline file (.yaml or .yml)")
         return raw.lstrip("/")
 
+    def pipeline_file(self, raw: str) -> tuple[str, Path]:
+        """(the path relative to the root, the file) of an existing pipeline file."""
+        relpath = self.pipeline_path(raw)
+        root = self.advancer.jobs.root_dir
+        assert root is not None
+        path = (root / relpath).resolve()
+        if not path.is_relative_to(root):
+            raise self.fail(403, f"pipeline {relpath!r} is outside the server's root directory")
+        if not path.is_file():
+            raise APIError(404, str(NotFound(f"no pipeline file {relpath!r} in the server's root")))
+        return relpath, path
+
 
 class PipelinesHandler(PipelineAPIHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        rows = await self.call(self.advancer.store.list)
-        data = {"pipelines": [pipeline_summary(r) for r in rows]}
+        store = self.advancer.store
+        rows = await self.call(lambda: pipeline_summaries(store, store.list()))
+        data = {"pipelines": rows}
         self.send_json(PipelineRunList.model_validate(data).model_dump())
 
     @tornado.web.authenticated
@@ -100,15 +115,8 @@ class PipelinesHandler(PipelineAPIHandler):
         from ..pipelines.steps import start_pipeline
 
         request = self.parse_body(PipelineRequest)
-        relpath = self.pipeline_path(request.pipeline)
+        relpath, path = self.pipeline_file(request.pipeline)
         jobs = self.advancer.jobs
-        root = jobs.root_dir
-        assert root is not None
-        path = (root / relpath).resolve()
-        if not path.is_relative_to(root):
-            raise self.fail(403, f"pipeline {relpath!r} is outside the server's root directory")
-        if not path.is_file():
-            raise APIError(404, str(NotFound(f"no pipeline file {relpath!r} in the server's root")))
 
         def start() -> dict[str, Any]:
             run = start_pipeline(
@@ -127,6 +135,17 @@ class PipelinesHandler(PipelineAPIHandler):
             "Location", url_path_join(self.base_url, "mlops", "api", "pipelines", detail["id"])
         )
         self.send_json(detail, status=201)
+
+
+class PipelineFileHandler(PipelineAPIHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        from ..pipelines.file_steps import describe_pipeline_file
+
+        relpath, path = self.pipeline_file(self.get_argument("path", ""))
+        data = await self.call(describe_pipeline_file, path, relpath)
+        self.send_json(PipelineFile.model_validate(data).model_dump())
 
 
 class PipelineHandler(PipelineAPIHandler):
@@ -156,6 +175,7 @@ def pipeline_handlers(base_url: str) -> list[tuple[str, type[MLOpsHandler]]]:
     one = r"pipelines/(?P<pipeline_id>pl-[0-9a-f]{1,29})"
     routes: list[tuple[str, type[MLOpsHandler]]] = [
         ("pipelines", PipelinesHandler),
+        ("pipelines/file", PipelineFileHandler),
         (one, PipelineHandler),
         (f"{one}/resume", PipelineResumeHandler),
     ]
@@ -188,6 +208,28 @@ PATHS: PathItems = {
                 "201": json_response(
                     "The pipeline run started", PipelineRunDetail, headers=location("pipeline run")
                 ),
+                "400": BAD_REQUEST,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        },
+    },
+    "/pipelines/file": {
+        "get": {
+            "operationId": "describePipelineFile",
+            "summary": "A pipeline file's steps, notebooks and values (the Run Pipeline form)",
+            "description": "Reads the file as it is on disk (nothing is snapshot or run); "
+            "a file that is not a valid pipeline is a 400 listing every problem.",
+            "parameters": [
+                query(
+                    "path",
+                    {"type": "string"},
+                    "Pipeline file path relative to the server's root.",
+                    required=True,
+                )
+            ],
+            "responses": {
+                "200": json_response("The pipeline file's steps", PipelineFile),
                 "400": BAD_REQUEST,
                 "403": FORBIDDEN,
                 "404": NOT_FOUND,

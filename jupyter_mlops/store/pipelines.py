@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from .base import found, ids_with_prefix
 from .models import Run, RunStatus
@@ -117,6 +117,23 @@ class PipelineStore:
             ).all()
             return [_plain(r) for r in rows]
 
+    def step_counts(self, pipeline_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+        """{pipeline id: {step status: how many}} of many runs in one query (a list of
+        pipeline runs shows its progress without reading every step)."""
+        ids = list(pipeline_ids)
+        if not ids:
+            return {}
+        out: dict[str, dict[str, int]] = {i: {} for i in ids}
+        with self.runs.reading() as session:
+            rows = session.execute(
+                select(PipelineStep.pipeline_id, PipelineStep.status, func.count())
+                .where(PipelineStep.pipeline_id.in_(ids))
+                .group_by(PipelineStep.pipeline_id, PipelineStep.status)
+            ).all()
+        for pipeline_id, status, count in rows:
+            out[pipeline_id][status] = int(count)
+        return out
+
     def attempts(self, pipeline_id: str) -> list[PipelineStepAttempt]:
         with self.runs.reading() as session:
             rows = session.scalars(
@@ -146,10 +163,17 @@ class PipelineStore:
             return result.rowcount == 1
 
     def start_attempt(
-        self, pipeline_id: str, name: str, expected: Iterable[str], attempt: PipelineStepAttempt
+        self,
+        pipeline_id: str,
+        name: str,
+        expected: Iterable[str],
+        attempt: PipelineStepAttempt,
+        *,
+        reason: str | None = None,
     ) -> bool:
-        """Move the step to the attempt (status, run, cache key) and record the attempt, in
-        one transaction, only while the step's status is one of ``expected``."""
+        """Move the step to the attempt (status, run, cache key, ``reason``: why it runs,
+        such as the dataset that changed) and record the attempt, in one transaction,
+        only while the step's status is one of ``expected``."""
         now = utcnow()
         with self.runs.writing() as session:
             result = session.execute(
@@ -165,7 +189,7 @@ class PipelineStore:
                     run_id=attempt.run_id,
                     cached_from=attempt.cached_from,
                     cache_key=attempt.cache_key,
-                    reason=None,
+                    reason=reason,
                     updated_at=now,
                 )
                 .execution_options(synchronize_session=False)
@@ -188,19 +212,44 @@ class PipelineStore:
                 .values(status=status)
             )
 
-    def cached_run(self, cache_key: str) -> str | None:
-        """The newest succeeded run executed for ``cache_key`` (the step cache), if any."""
+    def cached_runs(self, cache_key: str, limit: int = 10) -> list[str]:
+        """The succeeded runs executed for ``cache_key`` (the step cache), newest first:
+        the first whose recorded datasets are unchanged serves the step."""
         with self.runs.reading() as session:
-            return session.scalar(
-                select(Run.id)
-                .join(PipelineStepAttempt, PipelineStepAttempt.run_id == Run.id)
-                .where(
-                    PipelineStepAttempt.cache_key == cache_key,
-                    Run.status == RunStatus.SUCCEEDED.value,
-                )
-                .order_by(Run.finished_at.desc())
-                .limit(1)
+            return list(
+                session.scalars(
+                    select(Run.id)
+                    .join(PipelineStepAttempt, PipelineStepAttempt.run_id == Run.id)
+                    .where(
+                        PipelineStepAttempt.cache_key == cache_key,
+                        Run.status == RunStatus.SUCCEEDED.value,
+                    )
+                    .order_by(Run.finished_at.desc())
+                    .limit(limit)
+                ).all()
             )
+
+    def cached_run(self, cache_key: str) -> str | None:
+        """The newest succeeded run executed for ``cache_key``, if any."""
+        return next(iter(self.cached_runs(cache_key, limit=1)), None)
+
+    def last_step_run(self, pipeline_path: str, step: str, other_than: str) -> str | None:
+        """The run whose outputs ``step`` last had (executed or served from the cache) in
+        another run of the same pipeline file: what a cache miss is explained against."""
+        with self.runs.reading() as session:
+            row = session.execute(
+                select(PipelineStepAttempt.run_id, PipelineStepAttempt.cached_from)
+                .join(PipelineRun, PipelineRun.id == PipelineStepAttempt.pipeline_id)
+                .where(
+                    PipelineRun.pipeline_path == pipeline_path,
+                    PipelineStepAttempt.step == step,
+                    PipelineStepAttempt.pipeline_id != other_than,
+                    PipelineStepAttempt.status.in_([RunStatus.SUCCEEDED.value, "cached"]),
+                )
+                .order_by(PipelineStepAttempt.created_at.desc())
+                .limit(1)
+            ).first()
+        return (row.run_id or row.cached_from) if row is not None else None
 
     def executed_by(self, run_id: str) -> PipelineStepAttempt | None:
         """The attempt that executed ``run_id`` (None: not a pipeline step's run)."""

@@ -4,7 +4,7 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { APIClient } from '../request';
+import { APIClient, queryString } from '../request';
 import type { components } from '../schema';
 
 type Schemas = components['schemas'];
@@ -13,6 +13,8 @@ export type IPipelineRequest = Schemas['PipelineRequest'];
 export type IPipelineRunSummary = Schemas['PipelineRunSummary'];
 export type IPipelineRunDetail = Schemas['PipelineRunDetail'];
 export type IPipelineStep = Schemas['PipelineStep'];
+export type IPipelineFile = Schemas['PipelineFile'];
+export type IPipelineFileStep = Schemas['PipelineFileStep'];
 
 export class PipelinesClient extends APIClient {
   constructor(serverSettings?: ServerConnection.ISettings) {
@@ -24,6 +26,13 @@ export class PipelinesClient extends APIClient {
       'pipelines'
     );
     return page.pipelines;
+  }
+
+  /** A pipeline file's steps, notebooks and values (the Run Pipeline form). */
+  file(path: string): Promise<IPipelineFile> {
+    return this.request<IPipelineFile>(
+      `pipelines/file${queryString({ path })}`
+    );
   }
 
   get(id: string): Promise<IPipelineRunDetail> {

@@ -1,22 +1,19 @@
 /**
- * "Run Pipeline" on a pipeline file (.yaml/.yml) in the file browser, and
- * the main-area view of a pipeline run.
+ * "Run Pipeline" on a pipeline file (.yaml/.yml) in the file browser (a form
+ * of each step's parameters), and the main-area view of a pipeline run.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
-import {
-  Dialog,
-  ICommandPalette,
-  MainAreaWidget,
-  showDialog
-} from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { TranslationBundle } from '@jupyterlab/translation';
 
+import { MLOpsClient } from '../api';
 import { mlopsIcon } from '../icons';
 import { CommandIDs } from '../ids';
 import { notifyError } from '../runWidgets';
 import { PipelinesClient } from './api';
 import { PipelineListWidget } from './pipelineList';
+import { PipelineRunBody, PipelineRunDialog } from './runPipelineDialog';
 import { PipelineRunWidget } from './pipelineView';
 
 export const RUN_PIPELINE = 'mlops:run-pipeline';
@@ -44,6 +41,9 @@ export function addPipelineCommands(options: {
 }): void {
   const { app, trans, fileBrowser, palette } = options;
   const client = new PipelinesClient(app.serviceManager.serverSettings);
+  const notebooks = new MLOpsClient({
+    serverSettings: app.serviceManager.serverSettings
+  });
   const open = (id: string): void => {
     const existing = Array.from(app.shell.widgets('main')).find(
       w => w.id === `jupyter-mlops-pipeline-${id}`
@@ -102,30 +102,19 @@ export function addPipelineCommands(options: {
       if (!path) {
         return;
       }
-      const answer = await showDialog({
-        title: trans.__('Run pipeline %1', path),
-        body: trans.__(
-          'Every step runs at one snapshot of the repository; steps whose code, parameters and inputs did not change are served from the cache.'
-        ),
-        checkbox: {
-          label: trans.__('Run every step (no cache)'),
-          checked: false
-        },
-        buttons: [
-          Dialog.cancelButton({ label: trans.__('Cancel') }),
-          Dialog.okButton({ label: trans.__('Run') })
-        ]
+      const body = new PipelineRunBody({
+        path,
+        client,
+        notebookParameters: nb => notebooks.notebookParameters(nb),
+        trans
       });
-      if (!answer.button.accept) {
-        return;
-      }
+      const dialog = new PipelineRunDialog({ body, trans });
       try {
-        const run = await client.run({
-          pipeline: path,
-          parameters: {},
-          no_cache: answer.isChecked === true
-        });
-        open(run.id);
+        await dialog.launch();
+        const run = dialog.run;
+        if (run) {
+          open(run.id);
+        }
       } catch (error) {
         notifyError(trans.__('Could not run the pipeline'), error);
       }

@@ -9,6 +9,7 @@ import * as React from 'react';
 import { intervalPoll } from '../polling';
 import { errorMessage } from '../request';
 import type { IPipelineRunSummary, PipelinesClient } from './api';
+import { stepProgress } from './pipelineRunsSection';
 
 const POLL_MS = 3000;
 
@@ -67,6 +68,9 @@ export class PipelineListWidget extends ReactWidget {
                     className={`jp-mlops-pipeline-status jp-mlops-dag-${row.status}`}
                   >
                     {row.status}
+                  </td>
+                  <td className="jp-mlops-pipeline-progress">
+                    {stepProgress(row, trans)}
                   </td>
                   <td>{row.name}</td>
                   <td>{row.pipeline_path}</td>

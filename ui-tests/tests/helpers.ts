@@ -278,3 +278,63 @@ export async function submitByAPI(
   expect(response.status(), await response.text()).toBe(201);
   return (await response.json()) as { id: string; status: string };
 }
+
+/** A pipeline's first step: `n = 3` (the pipeline file gives it 4). */
+const PIPELINE_PREPARE = notebook([
+  { source: 'n = 3', tags: ['parameters'] },
+  { source: 'print("prepared", n)' }
+]);
+
+/** A pipeline's second step: `upstream` (a reference to the first step's run). */
+const PIPELINE_REPORT = notebook([
+  { source: 'upstream = ""', tags: ['parameters'] },
+  { source: 'print("report of", upstream)' }
+]);
+
+/**
+ * Upload `prepare.ipynb`, `report.ipynb` and a `pipeline.yaml` named `name`
+ * running them in turn (`report` gets `reportOptions` as extra YAML lines).
+ */
+export async function putPipeline(
+  page: IJupyterLabPageFixture,
+  tmpPath: string,
+  name: string,
+  reportOptions: string[] = []
+): Promise<void> {
+  await putNotebook(page, tmpPath, 'prepare.ipynb', PIPELINE_PREPARE);
+  await putNotebook(page, tmpPath, 'report.ipynb', PIPELINE_REPORT);
+  const yaml = [
+    `name: ${name}`,
+    'steps:',
+    '  prepare:',
+    '    notebook: prepare.ipynb',
+    '    parameters: {n: 4}',
+    '  report:',
+    '    notebook: report.ipynb',
+    ...reportOptions.map(line => `    ${line}`),
+    "    parameters: {upstream: '${steps.prepare.run_id}'}",
+    ''
+  ].join('\n');
+  await page.contents.uploadContent(yaml, 'text', `${tmpPath}/pipeline.yaml`);
+}
+
+/** Open the Run Pipeline dialog of `dir`'s pipeline.yaml, its steps read. */
+export async function openPipelineDialog(
+  page: IJupyterLabPageFixture,
+  dir: string
+): Promise<Locator> {
+  await page.sidebar.openTab('filebrowser');
+  await page.filebrowser.openDirectory(dir);
+  await page
+    .locator('.jp-DirListing-item[data-file-type="yaml"]', {
+      hasText: 'pipeline.yaml'
+    })
+    .click({ button: 'right' });
+  await page.locator('.lm-Menu-item', { hasText: 'Run Pipeline…' }).click();
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toContainText('Run pipeline');
+  await expect(dialog.locator('.jp-mlops-pipeline-form-inner')).toBeVisible({
+    timeout: 30_000
+  });
+  return dialog;
+}

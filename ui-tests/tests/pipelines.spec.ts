@@ -8,8 +8,8 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 
 import {
-  notebook,
-  putNotebook,
+  openPipelineDialog,
+  putPipeline,
   RUN_TIMEOUT,
   SHOTS,
   useMLOpsAPI
@@ -17,44 +17,12 @@ import {
 
 test.describe.configure({ timeout: 300_000 });
 
-const PREPARE = notebook([
-  { source: 'n = 3', tags: ['parameters'] },
-  { source: 'print("prepared", n)' }
-]);
-
-const REPORT = notebook([
-  { source: 'upstream = ""', tags: ['parameters'] },
-  { source: 'print("report of", upstream)' }
-]);
-
-/** `report` has `cache: false`: it runs every time, `prepare` is cached. */
-const PIPELINE = [
-  'name: galata',
-  'steps:',
-  '  prepare:',
-  '    notebook: prepare.ipynb',
-  '    parameters: {n: 4}',
-  '  report:',
-  '    notebook: report.ipynb',
-  '    cache: false',
-  "    parameters: {upstream: '${steps.prepare.run_id}'}",
-  ''
-].join('\n');
-
 /** Run the pipeline file from the file browser; the DAG view it opens. */
 async function runFromFileBrowser(
   page: IJupyterLabPageFixture,
   dir: string
 ): Promise<Locator> {
-  await page.filebrowser.openDirectory(dir);
-  await page
-    .locator('.jp-DirListing-item[data-file-type="yaml"]', {
-      hasText: 'pipeline.yaml'
-    })
-    .click({ button: 'right' });
-  await page.locator('.lm-Menu-item', { hasText: 'Run Pipeline…' }).click();
-  const dialog = page.locator('.jp-Dialog');
-  await expect(dialog).toContainText('Run pipeline');
+  const dialog = await openPipelineDialog(page, dir);
   await dialog.locator('.jp-mod-accept').click();
   const view = page.locator('.jp-mlops-pipeline-body').last();
   await expect(view).toBeVisible({ timeout: 30_000 });
@@ -72,13 +40,8 @@ test.describe('pipelines', () => {
     page,
     tmpPath
   }) => {
-    await putNotebook(page, tmpPath, 'prepare.ipynb', PREPARE);
-    await putNotebook(page, tmpPath, 'report.ipynb', REPORT);
-    await page.contents.uploadContent(
-      PIPELINE,
-      'text',
-      `${tmpPath}/pipeline.yaml`
-    );
+    // `report` has `cache: false`: it runs every time, `prepare` is cached.
+    await putPipeline(page, tmpPath, 'galata', ['cache: false']);
 
     const first = await runFromFileBrowser(page, tmpPath);
     await expect(step(first, 'prepare')).toBeVisible();

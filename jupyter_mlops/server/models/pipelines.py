@@ -68,6 +68,9 @@ class PipelineRunSummary(ResponseModel):
     no_cache: bool
     created_at: str | None
     finished_at: str | None
+    steps_total: int = Field(description="How many steps the run has.")
+    steps_done: int = Field(description="Steps succeeded or served from the cache.")
+    steps_cached: int = Field(description="Steps served from the step cache.")
 
 
 class PipelineRunDetail(PipelineRunSummary):
@@ -78,6 +81,28 @@ class PipelineRunList(ResponseModel):
     pipelines: list[PipelineRunSummary]
 
 
+class PipelineFileStep(ResponseModel):
+    """A step of a pipeline file, as the Run Pipeline form shows it."""
+
+    name: str
+    notebook: str = Field(description="The step's notebook, relative to the server's root.")
+    parameters: dict[str, Any] = Field(
+        description="The file's values for the step (the form's defaults over the notebook's)."
+    )
+    references: list[str] = Field(
+        description="Parameters whose value references an upstream output (not editable)."
+    )
+    needs: list[str] = Field(description="The steps it runs after (needs and references).")
+
+
+class PipelineFile(ResponseModel):
+    """A pipeline file's steps (`GET /pipelines/file?path=`), before anything runs."""
+
+    pipeline: str
+    name: str
+    steps: list[PipelineFileStep]
+
+
 PIPELINE_REQUEST_MODELS = (PipelineRequest,)
 PIPELINE_RESPONSE_MODELS = (
     PipelineOrigin,
@@ -86,4 +111,6 @@ PIPELINE_RESPONSE_MODELS = (
     PipelineRunSummary,
     PipelineRunDetail,
     PipelineRunList,
+    PipelineFileStep,
+    PipelineFile,
 )
