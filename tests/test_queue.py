@@ -83,7 +83,7 @@ def wait_status(store: RunStore, sub: Submission, wanted: str, timeout: float = 
         wait_until(lambda: status(store, sub) == wanted, timeout=timeout)
     except AssertionError:
         run = store.require_run(sub.run.id)
-        events = [(e.status, e.reason) for e in store.events(run.id, kind="status")]
+        events = [(e.status, e.message) for e in store.events(run.id, kind="status")]
         raise AssertionError(
             f"run {run.id} is {run.status!r} ({run.status_reason}), not {wanted!r}; events {events}"
         ) from None

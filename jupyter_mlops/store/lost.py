@@ -22,7 +22,7 @@ from datetime import datetime
 import psutil
 
 from ..config import Settings
-from ..processes import hostname, kill_marked, kill_run_process, runner_alive
+from ..processes import hostname, kill_marked, kill_run_process, run_process, runner_alive
 from .models import Run, RunStatus
 from .store import RunStore
 from .types import utcnow
@@ -48,12 +48,13 @@ def _pid_alive(pid: int) -> bool:
 def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str | None:
     """Why an active run is lost (its runner is gone or hung), or None while it may be alive.
 
-    On this host a dead runner pid is proof enough, and a live runner of a started run
-    whose heartbeat is older than ``lost_after`` has stopped responding; for runs elsewhere
-    (another machine sharing the store, a Dask worker) only a heartbeat older than
-    ``lost_after`` is. A run
-    still in a Dask scheduler's queue has no runner yet: it is lost only when the process
-    that owned its LocalCluster is gone (the Dask backend checks external schedulers).
+    On this host a dead runner pid is proof enough, and a live runner (of a queued or a
+    started run) whose heartbeat is older than ``lost_after`` has stopped responding
+    (:func:`reconcile_runs` still gives it a moment to show life, see :func:`_beats_again`);
+    for runs elsewhere (another machine sharing the store, a Dask worker) only a heartbeat
+    older than ``lost_after`` is. A run still in a Dask scheduler's queue has no runner
+    yet: it is lost only when the process that owned its LocalCluster is gone (the Dask
+    backend checks external schedulers).
     """
     host = run.runner_host or ""
     last_sign = run.heartbeat_at or run.created_at
@@ -69,20 +70,18 @@ def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str
     if host.startswith(DASK_QUEUE_PREFIX):
         return None
     if host == here:
+        queued = run.status == RunStatus.QUEUED.value
+        when = " while the run was queued" if queued else ""
         if runner_alive(run.runner_pid, run.id, run.runner_create_time):
-            # a queued runner beats only between polls (and not while it imports the
-            # execution stack); a started one has a thread that does nothing else
-            if age < lost_after or run.status == RunStatus.QUEUED.value:
-                return None
-            return f"{HUNG}: no heartbeat for {age:.0f} s"
+            # queued or started, a runner beats from a thread that does nothing else
+            return None if age < lost_after else f"{HUNG}{when}: no heartbeat for {age:.0f} s"
         if run.runner_pid is None and age < lost_after:
             return None  # being launched, or waiting for its slot in a dispatcher that beats
-        if run.runner_pid is None and run.status == RunStatus.QUEUED.value:
+        if run.runner_pid is None and queued:
             return (
                 "the process that was to start its runner when a slot was free (a server or "
                 f"`run --wait`) stopped beating {age:.0f} s ago"
             )
-        when = " while the run was queued" if run.status == RunStatus.QUEUED.value else ""
         return f"runner process {run.runner_pid} died{when} without recording a final status"
     if age < lost_after:
         return None
@@ -154,12 +153,52 @@ def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = Fal
 
 
 def _beats_again(store: RunStore, run: Run, settings: Settings) -> bool:
-    """Before a live runner is killed for silence: does it beat within a few heartbeat
-    intervals after all? After a machine wakes from suspend every heartbeat is old, and
-    the reconciler may look before the runners' heartbeat threads have run."""
+    """Before a live runner is killed for silence: does it show life within a few
+    heartbeat intervals after all?
+
+    Two signs count. A new heartbeat: after a machine wakes from suspend every heartbeat
+    is old, and the reconciler may look before the runners' heartbeat threads have run.
+    And work, from a runner process started less than ``lost_after`` +
+    :data:`STARTUP_GRACE_S` ago: CPU time spent meanwhile, not stopped. That is a runner
+    still importing its stack on a loaded machine, before its heartbeat thread exists (a
+    dispatcher claims the slot, with a heartbeat, before it starts the runner). A stopped
+    (SIGSTOP), deadlocked or blocked (frozen file system) runner shows neither.
+    """
+    proc = run_process(run.runner_pid, run.id, "runner", run.runner_create_time)
+    worked_before = _cpu_seconds(proc)
     time.sleep(min(max(3 * settings.heartbeat_interval, 2.0), 10.0))
     fresh = store.get_run(run.id)
-    return fresh is None or fresh.heartbeat_at != run.heartbeat_at
+    if fresh is None or fresh.heartbeat_at != run.heartbeat_at:
+        return True
+    return _still_starting(proc, worked_before, settings)
+
+
+STARTUP_GRACE_S = 120.0
+"""How long past ``lost_after`` a young runner that works but does not beat yet is given."""
+
+
+def _cpu_seconds(proc: psutil.Process | None) -> float | None:
+    try:
+        times = proc.cpu_times() if proc is not None else None
+    except psutil.Error:
+        return None
+    return None if times is None else times.user + times.system
+
+
+def _still_starting(
+    proc: psutil.Process | None, worked_before: float | None, settings: Settings
+) -> bool:
+    """``proc`` is young, not stopped, and spent CPU time since ``worked_before``."""
+    if proc is None or worked_before is None:
+        return False
+    try:
+        if proc.status() in (psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP):
+            return False
+        young = time.time() - proc.create_time() < settings.lost_after + STARTUP_GRACE_S
+    except psutil.Error:
+        return False
+    worked = _cpu_seconds(proc)
+    return young and worked is not None and worked > worked_before
 
 
 def reconcile_host(store: RunStore, settings: Settings) -> list[str]:
