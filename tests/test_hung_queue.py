@@ -33,6 +33,7 @@ from jupyter_mlops.store import RunStatus, RunStore
 from jupyter_mlops.store.lost import HUNG, lost_reason, reconcile_runs
 from jupyter_mlops.store.types import utcnow
 
+from . import test_scheduler
 from .conftest import make_run
 from .test_escapes import alive
 from .test_queue import (  # noqa: F401
@@ -45,6 +46,8 @@ from .test_queue import (  # noqa: F401
     wait_status,
 )
 from .test_runs import wait_for, wait_until
+
+runs = test_scheduler.runs  # a store on SQLite and on PostgreSQL
 
 QUEUED_HUNG = f"{HUNG} while the run was queued: no heartbeat for"
 
@@ -95,13 +98,6 @@ def test_a_stopped_queued_runner_is_lost_and_the_queue_moves_on(
 
 
 @pytest.fixture
-def db_store(db_url: str) -> Iterator[RunStore]:
-    store = RunStore(db_url)
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
@@ -111,17 +107,24 @@ def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
         proc.wait()
 
 
-def fake_runner(procs: list[subprocess.Popen[bytes]], run_id: str, code: str) -> int:
-    """A process that passes for the run's runner (the run id on its command line); it has
-    started (imported what it needs, written a line) when this returns, then runs ``code``."""
+def fake_runner(
+    procs: list[subprocess.Popen[bytes]], run_id: str, code: str, *, ready: bool = True
+) -> int:
+    """A process that passes for the run's runner (the run id on its command line); with
+    ``ready``, it has started (imported what it needs, written a line) when this returns,
+    then runs ``code``."""
     proc = subprocess.Popen(
         [sys.executable, "-c", f"print('up', flush=True)\n{code}", run_id],
         stdout=subprocess.PIPE,
         start_new_session=True,
     )
     procs.append(proc)
-    assert proc.stdout is not None and proc.stdout.readline() == b"up\n"
+    if ready:
+        assert proc.stdout is not None and proc.stdout.readline() == b"up\n"
     return proc.pid
+
+
+SLEEP = "import time; time.sleep(600)"
 
 
 def row(
@@ -150,20 +153,20 @@ def silent_row(store: RunStore, run_id: str, status: RunStatus, pid: int) -> Non
 
 @pytest.mark.parametrize("status", [RunStatus.QUEUED, RunStatus.STARTING])
 def test_a_silent_runner_that_works_is_starting_and_a_stopped_one_is_hung(
-    db_store: RunStore,
+    runs: RunStore,
     settings: Settings,
     procs: list[subprocess.Popen[bytes]],
     status: RunStatus,
 ) -> None:
     """Busy, young and silent: still importing, left alone. Then stopped: killed, lost."""
     pid = fake_runner(procs, "busyrunner01", "while True: pass")
-    silent_row(db_store, "busyrunner01", status, pid)
-    assert reconcile_runs(db_store, settings) == []
-    assert db_store.require_run("busyrunner01").status == status.value and alive(pid)
+    silent_row(runs, "busyrunner01", status, pid)
+    assert reconcile_runs(runs, settings) == []
+    assert runs.require_run("busyrunner01").status == status.value and alive(pid)
     os.kill(pid, signal.SIGSTOP)
     wait_until(lambda: psutil.Process(pid).status() == psutil.STATUS_STOPPED, timeout=30)
-    assert reconcile_runs(db_store, settings) == ["busyrunner01"]
-    run = db_store.require_run("busyrunner01")
+    assert reconcile_runs(runs, settings) == ["busyrunner01"]
+    run = runs.require_run("busyrunner01")
     assert run.status == "lost"
     assert (run.status_reason or "").startswith(
         QUEUED_HUNG if status is RunStatus.QUEUED else f"{HUNG}: no heartbeat for"
@@ -172,24 +175,50 @@ def test_a_silent_runner_that_works_is_starting_and_a_stopped_one_is_hung(
 
 
 def test_a_deadlocked_queued_runner_is_hung(
-    db_store: RunStore, settings: Settings, procs: list[subprocess.Popen[bytes]]
+    runs: RunStore, settings: Settings, procs: list[subprocess.Popen[bytes]]
 ) -> None:
     """Alive, not stopped, but doing nothing and not beating (a deadlock)."""
-    pid = fake_runner(procs, "deadrunner01", "import time; time.sleep(600)")
-    silent_row(db_store, "deadrunner01", RunStatus.QUEUED, pid)
-    assert reconcile_runs(db_store, settings) == ["deadrunner01"]
-    run = db_store.require_run("deadrunner01")
+    pid = fake_runner(procs, "deadrunner01", SLEEP)
+    silent_row(runs, "deadrunner01", RunStatus.QUEUED, pid)
+    assert reconcile_runs(runs, settings) == ["deadrunner01"]
+    run = runs.require_run("deadrunner01")
     assert run.status == "lost" and (run.status_reason or "").startswith(QUEUED_HUNG)
     wait_until(lambda: not alive(pid), timeout=30)
 
 
-def test_a_waiting_runner_beats_while_it_imports(db_store: RunStore, data_dir: Path) -> None:
+def test_a_runner_blocked_behind_a_stopped_one_gets_another_look(
+    runs: RunStore,
+    settings: Settings,
+    procs: list[subprocess.Popen[bytes]],
+    tmp_path: Path,
+) -> None:
+    """A runner stopped in the middle of a write holds SQLite's lock, and the others'
+    heartbeats wait on it: silent as well, until it dies. Here the wait is on a FIFO the
+    stopped one holds open; once it is killed, the other one works again. The stopped
+    one is judged first, the other gets another look after the kill and is spared (its
+    row is listed first, so judging in list order would kill it)."""
+    fifo = tmp_path / "held"
+    os.mkfifo(fifo)
+    blocked = fake_runner(
+        procs, "blocked00001", f"open({str(fifo)!r}).read()\nwhile True: pass", ready=False
+    )
+    holder = fake_runner(procs, "holder000003", f"f = open({str(fifo)!r}, 'w')\n" + SLEEP)
+    silent_row(runs, "blocked00001", RunStatus.QUEUED, blocked)
+    silent_row(runs, "holder000003", RunStatus.QUEUED, holder)
+    os.kill(holder, signal.SIGSTOP)
+    wait_until(lambda: psutil.Process(holder).status() == psutil.STATUS_STOPPED, timeout=30)
+    assert reconcile_runs(runs, settings) == ["holder000003"]
+    assert runs.require_run("blocked00001").status == "queued" and alive(blocked)
+    assert runs.require_run("holder000003").status == "lost"
+
+
+def test_a_waiting_runner_beats_while_it_imports(runs: RunStore, data_dir: Path) -> None:
     """``near_head`` (the import of the execution stack) takes longer than ``lost_after``:
     the heartbeat goes on meanwhile, so the run is never taken for hung."""
     settings = Settings(data_dir=data_dir, heartbeat_interval=0.2, lost_after=0.6)
     here = hostname()
-    row(db_store, "holder000001", RunStatus.RUNNING)
-    row(db_store, "waiting00001")
+    row(runs, "holder000001", RunStatus.RUNNING)
+    row(runs, "waiting00001")
     importing, imported, stop = threading.Event(), threading.Event(), threading.Event()
 
     def slow_import() -> None:
@@ -197,7 +226,7 @@ def test_a_waiting_runner_beats_while_it_imports(db_store: RunStore, data_dir: P
         imported.wait(60)
 
     waiter = SlotWaiter(
-        db_store,
+        runs,
         "waiting00001",
         QueuePolicy(here, max_concurrent=1),
         settings=settings,
@@ -211,7 +240,7 @@ def test_a_waiting_runner_beats_while_it_imports(db_store: RunStore, data_dir: P
         beats = set()
         deadline = time.monotonic() + 60
         while len(beats) < 4 and time.monotonic() < deadline:
-            beats.add(db_store.require_run("waiting00001").heartbeat_at)
+            beats.add(runs.require_run("waiting00001").heartbeat_at)
             time.sleep(0.05)
         assert len(beats) >= 4  # three new beats while near_head still runs
         assert not imported.is_set() and thread.is_alive()
@@ -219,20 +248,20 @@ def test_a_waiting_runner_beats_while_it_imports(db_store: RunStore, data_dir: P
         stop.set()  # first: once near_head returns, the waiter stops before it claims
         imported.set()
         thread.join(60)
-    assert db_store.require_run("waiting00001").status == "queued"
+    assert runs.require_run("waiting00001").status == "queued"
 
 
 def test_a_dispatchers_waiting_runs_beat_while_it_starts_a_runner(
-    db_store: RunStore, settings: Settings
+    runs: RunStore, settings: Settings
 ) -> None:
     """Starting one run's runner takes longer than ``lost_after`` (a loaded machine): the
     run waiting behind it keeps its heartbeat, so no other process's reconciler takes it
     for an orphan of a dead dispatcher."""
     fast = dataclasses.replace(settings, heartbeat_interval=0.2, lost_after=1.0)
     here = hostname()
-    row(db_store, "holder000002", RunStatus.RUNNING)
-    row(db_store, "first0000001")
-    row(db_store, "second000001")
+    row(runs, "holder000002", RunStatus.RUNNING)
+    row(runs, "first0000001")
+    row(runs, "second000001")
     spawning, release = threading.Event(), threading.Event()
 
     def slow_spawn(run_id: str) -> subprocess.Popen[bytes]:
@@ -240,18 +269,16 @@ def test_a_dispatchers_waiting_runs_beat_while_it_starts_a_runner(
         release.wait(60)
         return subprocess.Popen(["true"])
 
-    dispatcher = SlotDispatcher(
-        db_store, dataclasses.replace(fast, max_concurrent_runs=1), slow_spawn
-    )
+    dispatcher = SlotDispatcher(runs, dataclasses.replace(fast, max_concurrent_runs=1), slow_spawn)
     first, second = dispatcher.submit("first0000001"), dispatcher.submit("second000001")
     assert dispatcher.waiting() == ["first0000001", "second000001"]
     try:
-        db_store.transition("holder000002", RunStatus.SUCCEEDED)
+        runs.transition("holder000002", RunStatus.SUCCEEDED)
         dispatcher.wake()
         assert spawning.wait(60)
         blocked_since = time.monotonic()
         wait_until(lambda: time.monotonic() - blocked_since > 3 * fast.lost_after, timeout=60)
-        waiting = db_store.require_run("second000001")
+        waiting = runs.require_run("second000001")
         assert waiting.status == "queued"
         verdict = lost_reason(waiting, here=here, now=utcnow(), lost_after=fast.lost_after)
         assert verdict is None, verdict

@@ -16,13 +16,13 @@ left alone, also when a read-only command (``show``, ``runs``) reconciles.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import psutil
 
 from ..config import Settings
-from ..processes import hostname, kill_marked, kill_run_process, run_process, runner_alive
+from ..processes import hostname, kill_marked, kill_run_process, runner_alive
+from .hung import Silent, end_hung
 from .models import Run, RunStatus
 from .store import RunStore
 from .types import utcnow
@@ -50,7 +50,7 @@ def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str
 
     On this host a dead runner pid is proof enough, and a live runner (of a queued or a
     started run) whose heartbeat is older than ``lost_after`` has stopped responding
-    (:func:`reconcile_runs` still gives it a moment to show life, see :func:`_beats_again`);
+    (:func:`reconcile_runs` still gives it a moment to show life, see :mod:`.hung`);
     for runs elsewhere (another machine sharing the store, a Dask worker) only a heartbeat
     older than ``lost_after`` is. A run still in a Dask scheduler's queue has no runner
     yet: it is lost only when the process that owned its LocalCluster is gone (the Dask
@@ -131,9 +131,11 @@ def mark_timed_out(store: RunStore, run: Run, reason: str, *, here: str) -> bool
 
 def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = False) -> list[str]:
     """End active runs whose runner died or hangs as lost, and runs far past their timeout
-    as timed out (with a reason); returns their ids.
+    as timed out (with a reason); returns their ids. A live runner that does not beat is
+    given one more look first (:mod:`jupyter_mlops.store.hung`).
     ``host_only``: only runs whose runner is (or was) on this host."""
     ended: list[str] = []
+    silent: list[Silent] = []
     now = utcnow()
     here = hostname()
     for run in store.active_runs():
@@ -145,60 +147,15 @@ def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = Fal
                 ended.append(run.id)
                 continue
         reason = lost_reason(run, here=here, now=now, lost_after=settings.lost_after)
-        if reason is None or (reason.startswith(HUNG) and _beats_again(store, run, settings)):
+        if reason is None:
             continue
-        if mark_lost(store, run, reason, here=here):
+        if reason.startswith(HUNG):
+            silent.append(Silent(run, reason))
+        elif mark_lost(store, run, reason, here=here):
             ended.append(run.id)
-    return ended
-
-
-def _beats_again(store: RunStore, run: Run, settings: Settings) -> bool:
-    """Before a live runner is killed for silence: does it show life within a few
-    heartbeat intervals after all?
-
-    Two signs count. A new heartbeat: after a machine wakes from suspend every heartbeat
-    is old, and the reconciler may look before the runners' heartbeat threads have run.
-    And work, from a runner process started less than ``lost_after`` +
-    :data:`STARTUP_GRACE_S` ago: CPU time spent meanwhile, not stopped. That is a runner
-    still importing its stack on a loaded machine, before its heartbeat thread exists (a
-    dispatcher claims the slot, with a heartbeat, before it starts the runner). A stopped
-    (SIGSTOP), deadlocked or blocked (frozen file system) runner shows neither.
-    """
-    proc = run_process(run.runner_pid, run.id, "runner", run.runner_create_time)
-    worked_before = _cpu_seconds(proc)
-    time.sleep(min(max(3 * settings.heartbeat_interval, 2.0), 10.0))
-    fresh = store.get_run(run.id)
-    if fresh is None or fresh.heartbeat_at != run.heartbeat_at:
-        return True
-    return _still_starting(proc, worked_before, settings)
-
-
-STARTUP_GRACE_S = 120.0
-"""How long past ``lost_after`` a young runner that works but does not beat yet is given."""
-
-
-def _cpu_seconds(proc: psutil.Process | None) -> float | None:
-    try:
-        times = proc.cpu_times() if proc is not None else None
-    except psutil.Error:
-        return None
-    return None if times is None else times.user + times.system
-
-
-def _still_starting(
-    proc: psutil.Process | None, worked_before: float | None, settings: Settings
-) -> bool:
-    """``proc`` is young, not stopped, and spent CPU time since ``worked_before``."""
-    if proc is None or worked_before is None:
-        return False
-    try:
-        if proc.status() in (psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP):
-            return False
-        young = time.time() - proc.create_time() < settings.lost_after + STARTUP_GRACE_S
-    except psutil.Error:
-        return False
-    worked = _cpu_seconds(proc)
-    return young and worked is not None and worked > worked_before
+    return ended + end_hung(
+        store, silent, settings, lambda run, reason: mark_lost(store, run, reason, here=here)
+    )
 
 
 def reconcile_host(store: RunStore, settings: Settings) -> list[str]:
