@@ -47,22 +47,38 @@ def ensure_html(
     renderer: NotebookHtmlRenderer | None = None,
 ) -> Artifact | None:
     """The run's ``output.html``, rendered from its stored executed notebook when it is not
-    there yet; None when the run has no executed notebook (nothing to render)."""
+    there yet; None when the run has no executed notebook (nothing to render) or was
+    deleted meanwhile (its first view and its deletion crossed: an ordinary "not found",
+    nothing to log)."""
     existing = store.get_artifact(run_id, OUTPUT_HTML)
     if existing is not None:
         return existing
     executed = store.get_artifact(run_id, OUTPUT_NOTEBOOK)
     if executed is None:
         return None
+    try:
+        return _render_stored(store, artifacts, run_id, executed, renderer)
+    except Exception:
+        # the runner (or another viewer) may have stored it at the same moment
+        stored = store.get_artifact(run_id, OUTPUT_HTML)
+        if stored is not None:
+            return stored
+        if store.get_run(run_id) is None:
+            log.debug("run %s was deleted while its HTML was rendered", run_id)
+            return None
+        raise
+
+
+def _render_stored(
+    store: RunStore,
+    artifacts: BlobStore,
+    run_id: str,
+    executed: Artifact,
+    renderer: NotebookHtmlRenderer | None,
+) -> Artifact:
+    """Render the stored executed notebook (a copy in a temporary directory) and store it."""
     with tempfile.TemporaryDirectory(prefix="mlops-html-") as tmp:
         copy = Path(tmp) / OUTPUT_NOTEBOOK
         with artifacts.open(executed.sha256) as source, copy.open("wb") as target:
             shutil.copyfileobj(source, target)
-        try:
-            return store_html(store, artifacts, run_id, copy, renderer)
-        except Exception:
-            # the runner (or another viewer) may have stored it at the same moment
-            stored = store.get_artifact(run_id, OUTPUT_HTML)
-            if stored is not None:
-                return stored
-            raise
+        return store_html(store, artifacts, run_id, copy, renderer)

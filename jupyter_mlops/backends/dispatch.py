@@ -16,6 +16,11 @@ runs holding slots are alive (a runner killed with SIGKILL frees its slot as ``l
 A run waiting like this has no runner pid; the dispatcher keeps its heartbeat, so the
 lost-run reconciler leaves it alone while the dispatching process lives and ends it as
 lost, with that reason, if it dies (see :func:`jupyter_mlops.store.lost.lost_reason`).
+The heartbeat comes from a thread of its own (a
+:class:`~jupyter_mlops.backends.queue.QueuedHeartbeat`), not from the dispatching loop: one
+slow turn of the loop (a sweep that waits to see whether a silent runner beats again and
+then kills it, starting a runner on a loaded machine) must not let another process's
+reconciler take the waiting runs for orphans.
 When the dispatcher's process stops first (the server shuts down, ``run --wait`` is
 interrupted), :meth:`SlotDispatcher.hand_off` starts the waiting runners the original
 way, so nothing queued is left behind.
@@ -35,7 +40,13 @@ from ..processes import hostname
 from ..runner_stop import EXIT_CODES
 from ..store import RunStatus, RunStore
 from ..store.lost import reconcile_host
-from .queue import POLL_MIN_S, SWEEP_EVERY_S, policy_for
+from .queue import (
+    POLL_MIN_S,
+    SWEEP_EVERY_S,
+    QueuedHeartbeat,
+    policy_for,
+    queued_beat_interval,
+)
 
 log = logging.getLogger("jupyter_mlops.queue")
 
@@ -172,8 +183,15 @@ class SlotDispatcher:
         return True
 
     def _loop(self) -> None:
-        last_sweep = last_beat = 0.0
-        beat_every = max(self.settings.heartbeat_interval, self.settings.lost_after / 3)
+        beat = QueuedHeartbeat(self.store, self.waiting, queued_beat_interval(self.settings))
+        beat.start()
+        try:
+            self._dispatch()
+        finally:
+            beat.stop()
+
+    def _dispatch(self) -> None:
+        last_sweep = 0.0
         while True:
             with self._lock:
                 if self._stopped or not self._pending:
@@ -191,9 +209,6 @@ class SlotDispatcher:
                 with self._lock:
                     self._pending.pop(handle.run_id, None)
             now = time.monotonic()
-            if now - last_beat >= beat_every:
-                last_beat = now
-                self._beat()
             if now - last_sweep >= SWEEP_EVERY_S:
                 last_sweep = now
                 try:
@@ -203,11 +218,3 @@ class SlotDispatcher:
                     log.exception("checking the runs holding slots failed")
             self._wake.wait(POLL_MIN_S)
             self._wake.clear()
-
-    def _beat(self) -> None:
-        """The waiting runs' sign of life: their dispatcher lives."""
-        for run_id in self.waiting():
-            try:
-                self.store.queued_heartbeat(run_id)
-            except Exception:
-                log.exception("heartbeat of queued run %s failed; will retry", run_id)

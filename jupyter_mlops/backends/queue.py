@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,46 @@ def poll_interval(position: int | None) -> float:
     return min(POLL_MAX_S, POLL_MIN_S * max(1, position or 1))
 
 
+def queued_beat_interval(settings: Settings) -> float:
+    """Seconds between heartbeats of a queued run: at least three per ``lost_after``, and
+    no more often than a started run beats (queued runs may be many; each beat is a write)."""
+    return max(settings.heartbeat_interval, settings.lost_after / 3)
+
+
+class QueuedHeartbeat(threading.Thread):
+    """Beats for runs waiting in ``queued`` (``run_ids()``, read at every beat) from a
+    daemon thread of its own, so nothing the waiting thread does (importing, sweeping,
+    starting a runner) delays their sign of life. A beat only touches a run still queued,
+    so one that lands after the claim changes nothing."""
+
+    def __init__(
+        self, store: RunStore, run_ids: Callable[[], Iterable[str]], interval: float
+    ) -> None:
+        super().__init__(name="mlops-queued-beat", daemon=True)
+        self.store = store
+        self.run_ids = run_ids
+        self.interval = interval
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            self.beat()
+            if self._stopping.wait(self.interval):
+                return
+
+    def beat(self) -> None:
+        for run_id in self.run_ids():
+            try:
+                self.store.queued_heartbeat(run_id)
+            except Exception:  # the store may be briefly unavailable; keep beating
+                log.exception("heartbeat of queued run %s failed; will retry", run_id)
+
+    def stop(self) -> None:
+        """Stop beating; not joined (a beat blocked on a busy store must not hold up the
+        waiter, and a late one is harmless)."""
+        self._stopping.set()
+
+
 class SlotWaiter:
     """Wait in ``queued`` until :meth:`RunStore.claim_slot` grants a slot.
 
@@ -108,8 +148,18 @@ class SlotWaiter:
         self.stopped: str | None = None
 
     def wait(self, **fields: object) -> SlotClaim:
-        beat_every = max(self.settings.heartbeat_interval, self.settings.lost_after / 3)
-        last_beat = time.monotonic()
+        """Wait for the slot, beating from a thread of its own meanwhile; ``fields`` are
+        recorded with the claim."""
+        beat = QueuedHeartbeat(
+            self.store, lambda: [self.run_id], queued_beat_interval(self.settings)
+        )
+        beat.start()
+        try:
+            return self._wait(**fields)
+        finally:
+            beat.stop()
+
+    def _wait(self, **fields: object) -> SlotClaim:
         last_sweep = 0.0
         warmed = False
         said = None
@@ -144,9 +194,6 @@ class SlotWaiter:
                         continue
                 except Exception:
                     log.exception("checking the runs holding slots failed")
-            if now - last_beat >= beat_every:
-                last_beat = now
-                self.store.queued_heartbeat(self.run_id)
             self.wake.wait(poll_interval(position))
             self.wake.clear()
 

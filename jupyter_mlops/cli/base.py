@@ -4,7 +4,6 @@ the store and the job service, and the ``-p NAME VALUE`` argument syntax."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from traitlets import Bool, Unicode
 
 from ..config import MLOps, Settings
 from ..exports import __version__
+from ..finite_json import dumps_json
 from .parameters import split_parameters
 
 EXIT_OK = 0
@@ -127,7 +127,7 @@ class MLOpsBaseApp(JupyterApp):
 
     def print_result(self, data: Any, as_text: Callable[[Any], str]) -> int:
         """Print ``data`` as JSON with ``--json``, else as ``as_text`` writes it for people."""
-        print(json.dumps(data, indent=2, default=str) if self.json_output else as_text(data))
+        print(dumps_json(data, indent=2, default=str) if self.json_output else as_text(data))
         return EXIT_OK
 
     def start(self) -> None:  # subclasses implement run()

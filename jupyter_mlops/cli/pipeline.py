@@ -10,13 +10,13 @@ pipeline file listed), 3 cancelled.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from traitlets import Bool
 
+from ..finite_json import dumps_json
 from .base import EXIT_OK, JSON_FLAG, STATUS_EXIT, CommandGroupApp, MLOpsBaseApp, fail
 
 WAIT_FLAG = {
@@ -51,7 +51,7 @@ class PipelineBaseApp(MLOpsBaseApp):
         run = advancer.advance(pipeline_id, wait=True)
         detail = pipeline_detail(advancer.store, run)
         if self.json_output:
-            print(json.dumps(detail, indent=2))
+            print(dumps_json(detail, indent=2))
         else:
             print(format_pipeline(detail))
         return STATUS_EXIT.get(run.status, 1)

@@ -10,11 +10,11 @@ reproduction, whose runner records the verdict, and exits 0 for ``identical`` or
 
 from __future__ import annotations
 
-import json
 import sys
 
 from traitlets import Bool, Float, List, Unicode
 
+from ..finite_json import dumps_json
 from .base import EXIT_FAILED, EXIT_OK, EXIT_USAGE, MLOpsBaseApp
 from .follow import SubmittingApp, wait_for_run
 from .verify_text import format_verification
@@ -93,7 +93,7 @@ class ReproduceApp(SubmittingApp):
         except InputsChanged as err:
             if self.json_output:
                 refusal = {"verdict": None, "refused": str(err), "inputs": checks_json(err.checks)}
-                print(json.dumps(refusal, indent=2))
+                print(dumps_json(refusal, indent=2))
             print(f"error: {err}", file=sys.stderr)
             return EXIT_USAGE
         new_id = submission.run.id
@@ -102,7 +102,7 @@ class ReproduceApp(SubmittingApp):
         status_exit = wait_for_run(self, new_id, submission.handle, self.progress)
         verification = self.store.verification(new_id) or {}
         if self.json_output:
-            print(json.dumps({"run_id": new_id, **verification}, indent=2, default=str))
+            print(dumps_json({"run_id": new_id, **verification}, indent=2, default=str))
         else:
             print(format_verification(verification), file=sys.stderr)
         verdict = verification.get("verdict")

@@ -3,13 +3,13 @@ the store, to standard output or a file, streamed (a pipe into ``head`` ends qui
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from traitlets import Enum, Int, Unicode
 
+from ..finite_json import dumps_json
 from .base import EXIT_FAILED, EXIT_OK, CommandGroupApp, MLOpsBaseApp, fail, quiet_broken_pipe
 
 
@@ -73,14 +73,8 @@ class MetricsApp(MLOpsBaseApp):
 
 def _write_series(stream: Any, run_id: str, series: list[dict[str, Any]], fmt: str) -> None:
     if fmt == "json":
-        payload = {
-            "run_id": run_id,
-            "metrics": [
-                {**s, "points": [[step, _json_number(v)] for step, v in s["points"]]}
-                for s in series
-            ],
-        }
-        json.dump(payload, stream)
+        payload = {"run_id": run_id, "metrics": series}
+        stream.write(dumps_json(payload))  # NaN and infinities (JSON has none): null
         stream.write("\n")
         return
     import csv
@@ -89,10 +83,6 @@ def _write_series(stream: Any, run_id: str, series: list[dict[str, Any]], fmt: s
     writer.writerow(["key", "step", "value"])
     for s in series:
         writer.writerows((s["key"], step, repr(v)) for step, v in s["points"])
-
-
-def _json_number(value: float) -> float | None:
-    return None if value != value else value  # NaN is not JSON: null
 
 
 class ArtifactsGetApp(MLOpsBaseApp):

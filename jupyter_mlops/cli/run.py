@@ -3,13 +3,13 @@ Run-as-job dialog), parameters as ``-p NAME VALUE`` or a YAML/JSON file."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from traitlets import Bool, Float, Int, List, Unicode
 
+from ..finite_json import dumps_json
 from .base import EXIT_FAILED, MLOpsBaseApp
 from .follow import SubmittingApp
 from .parameters import load_parameters_file
@@ -99,7 +99,7 @@ class RunApp(SubmittingApp):
         if self.json_output and not self.wait:
             from ..serialize import run_summary
 
-            print(json.dumps(run_summary(run), indent=2))
+            print(dumps_json(run_summary(run), indent=2))
         else:
             print(run.id)
         if not self.wait and run.status == "failed":  # the runner could not even start

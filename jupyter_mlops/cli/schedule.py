@@ -10,12 +10,12 @@ code 2 and writes nothing.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, ClassVar
 
 from traitlets import Bool, Float, Int, List, Unicode
 
+from ..finite_json import dumps_json
 from .base import EXIT_OK, JSON_FLAG, CommandGroupApp, MLOpsBaseApp, fail
 from .follow import SubmittingApp
 from .text import format_schedule_detail, format_schedules, local_time
@@ -125,7 +125,7 @@ class ScheduleAddApp(ScheduleBaseApp):
         )
         view = service.get(schedule.id)
         if self.json_output:
-            print(json.dumps(view, indent=2))
+            print(dumps_json(view, indent=2))
         else:
             print(schedule.id)
             state = "paused" if not schedule.active else "next run"

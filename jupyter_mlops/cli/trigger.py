@@ -12,12 +12,12 @@ condition that cannot be read) exits with code 2 and writes nothing.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, ClassVar
 
 from traitlets import Bool, Float, Int, List, Unicode
 
+from ..finite_json import dumps_json
 from .base import EXIT_OK, JSON_FLAG, CommandGroupApp, MLOpsBaseApp
 
 
@@ -182,7 +182,7 @@ class TriggerAddApp(TriggerBaseApp):
         trigger = self.service().create(spec)
         view = trigger_dict(trigger)
         if self.json_output:
-            print(json.dumps(view, indent=2))
+            print(dumps_json(view, indent=2))
         else:
             print(trigger.id)
             print(

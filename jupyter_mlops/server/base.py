@@ -28,6 +28,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from pydantic import BaseModel
 
+from ..finite_json import dumps_json
 from ..input_rules import InputError, InputLimits, parse_json_body
 from ..jobs import GPURequestError, PathOutsideRoot, RunStateError
 from ..kernels import KernelNotFound
@@ -148,7 +149,7 @@ class MLOpsHandler(APIHandler):
         if isinstance(data, BaseModel):  # a response model (or a union of them)
             data = data.model_dump()
         self.set_status(status)
-        self.finish(json.dumps(data, default=str))
+        self.finish(dumps_json(data, default=str))  # NaN/Infinity in old rows: null
 
     # -- request parsing ----------------------------------------------------------------
 

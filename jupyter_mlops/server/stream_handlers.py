@@ -8,13 +8,13 @@ it missed (:class:`~jupyter_mlops.server.events.EventHub` keeps the order and re
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any, ClassVar
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 from tornado.iostream import StreamClosedError
 
+from ..finite_json import dumps_json
 from .base import MLOpsHandler
 from .events import StreamEvent
 from .spec import BAD_REQUEST, FORBIDDEN, PathItems, query
@@ -24,7 +24,7 @@ def format_event(event: StreamEvent) -> str:
     lines = [f"event: {event.event}"]
     if event.id is not None:
         lines.append(f"id: {event.id}")
-    lines.append(f"data: {json.dumps(event.data, default=str)}")
+    lines.append(f"data: {dumps_json(event.data, default=str)}")
     return "\n".join(lines) + "\n\n"
 
 

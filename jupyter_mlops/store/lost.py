@@ -16,13 +16,13 @@ left alone, also when a read-only command (``show``, ``runs``) reconciles.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import psutil
 
 from ..config import Settings
 from ..processes import hostname, kill_marked, kill_run_process, runner_alive
+from .hung import Silent, end_hung
 from .models import Run, RunStatus
 from .store import RunStore
 from .types import utcnow
@@ -48,12 +48,13 @@ def _pid_alive(pid: int) -> bool:
 def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str | None:
     """Why an active run is lost (its runner is gone or hung), or None while it may be alive.
 
-    On this host a dead runner pid is proof enough, and a live runner of a started run
-    whose heartbeat is older than ``lost_after`` has stopped responding; for runs elsewhere
-    (another machine sharing the store, a Dask worker) only a heartbeat older than
-    ``lost_after`` is. A run
-    still in a Dask scheduler's queue has no runner yet: it is lost only when the process
-    that owned its LocalCluster is gone (the Dask backend checks external schedulers).
+    On this host a dead runner pid is proof enough, and a live runner (of a queued or a
+    started run) whose heartbeat is older than ``lost_after`` has stopped responding
+    (:func:`reconcile_runs` still gives it a moment to show life, see :mod:`.hung`);
+    for runs elsewhere (another machine sharing the store, a Dask worker) only a heartbeat
+    older than ``lost_after`` is. A run still in a Dask scheduler's queue has no runner
+    yet: it is lost only when the process that owned its LocalCluster is gone (the Dask
+    backend checks external schedulers).
     """
     host = run.runner_host or ""
     last_sign = run.heartbeat_at or run.created_at
@@ -69,20 +70,18 @@ def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str
     if host.startswith(DASK_QUEUE_PREFIX):
         return None
     if host == here:
+        queued = run.status == RunStatus.QUEUED.value
+        when = " while the run was queued" if queued else ""
         if runner_alive(run.runner_pid, run.id, run.runner_create_time):
-            # a queued runner beats only between polls (and not while it imports the
-            # execution stack); a started one has a thread that does nothing else
-            if age < lost_after or run.status == RunStatus.QUEUED.value:
-                return None
-            return f"{HUNG}: no heartbeat for {age:.0f} s"
+            # queued or started, a runner beats from a thread that does nothing else
+            return None if age < lost_after else f"{HUNG}{when}: no heartbeat for {age:.0f} s"
         if run.runner_pid is None and age < lost_after:
             return None  # being launched, or waiting for its slot in a dispatcher that beats
-        if run.runner_pid is None and run.status == RunStatus.QUEUED.value:
+        if run.runner_pid is None and queued:
             return (
                 "the process that was to start its runner when a slot was free (a server or "
                 f"`run --wait`) stopped beating {age:.0f} s ago"
             )
-        when = " while the run was queued" if run.status == RunStatus.QUEUED.value else ""
         return f"runner process {run.runner_pid} died{when} without recording a final status"
     if age < lost_after:
         return None
@@ -132,9 +131,11 @@ def mark_timed_out(store: RunStore, run: Run, reason: str, *, here: str) -> bool
 
 def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = False) -> list[str]:
     """End active runs whose runner died or hangs as lost, and runs far past their timeout
-    as timed out (with a reason); returns their ids.
+    as timed out (with a reason); returns their ids. A live runner that does not beat is
+    given one more look first (:mod:`jupyter_mlops.store.hung`).
     ``host_only``: only runs whose runner is (or was) on this host."""
     ended: list[str] = []
+    silent: list[Silent] = []
     now = utcnow()
     here = hostname()
     for run in store.active_runs():
@@ -146,20 +147,15 @@ def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = Fal
                 ended.append(run.id)
                 continue
         reason = lost_reason(run, here=here, now=now, lost_after=settings.lost_after)
-        if reason is None or (reason.startswith(HUNG) and _beats_again(store, run, settings)):
+        if reason is None:
             continue
-        if mark_lost(store, run, reason, here=here):
+        if reason.startswith(HUNG):
+            silent.append(Silent(run, reason))
+        elif mark_lost(store, run, reason, here=here):
             ended.append(run.id)
-    return ended
-
-
-def _beats_again(store: RunStore, run: Run, settings: Settings) -> bool:
-    """Before a live runner is killed for silence: does it beat within a few heartbeat
-    intervals after all? After a machine wakes from suspend every heartbeat is old, and
-    the reconciler may look before the runners' heartbeat threads have run."""
-    time.sleep(min(max(3 * settings.heartbeat_interval, 2.0), 10.0))
-    fresh = store.get_run(run.id)
-    return fresh is None or fresh.heartbeat_at != run.heartbeat_at
+    return ended + end_hung(
+        store, silent, settings, lambda run, reason: mark_lost(store, run, reason, here=here)
+    )
 
 
 def reconcile_host(store: RunStore, settings: Settings) -> list[str]:
