@@ -5,8 +5,9 @@ Each command runs as a fresh process of this Python (``python -m jupyter_mlops.c
 repository and data directory holding a few runs; ``--rounds`` interleaved rounds (so the
 machine's load hits every command alike). Printed per command: the median wall time, the
 median import time (``python -X importtime``, the sum of every module's own time, in
-separate rounds) and the ratio of the wall time to ``papermill --help``'s, which imports
-papermill's execution stack to print its usage. ``run`` submits a two-cell notebook without
+separate rounds), the number of modules it imported (the same on a busy machine) and the
+ratio of the wall time to ``papermill --help``'s, which imports papermill's execution stack
+to print its usage. ``run`` submits a two-cell notebook without
 ``--wait`` (the run's own execution is not the CLI's start-up); each round waits for that
 run to end before the next command starts.
 
@@ -36,25 +37,24 @@ MLOPS = [sys.executable, "-m", "jupyter_mlops.cli"]
 PAPERMILL_HELP = [sys.executable, "-m", "papermill", "--help"]
 
 
-def run_command(cmd: list[str], cwd: Path, env: dict[str, str], *, importtime: bool) -> float:
-    """Wall seconds of ``cmd``, or (``importtime``) its import time in seconds."""
-    if importtime:
-        cmd = [cmd[0], "-X", "importtime", *cmd[1:]]
+def run_command(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
+    """Wall seconds of ``cmd`` and what it wrote to stderr."""
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(f"command failed: {' '.join(cmd)}\n{result.stderr[-2000:]}")
-    return import_seconds(result.stderr) if importtime else elapsed
+    return elapsed, result.stderr
 
 
-def import_seconds(stderr: str) -> float:
-    """The sum of the ``self`` column of ``-X importtime``'s report."""
-    total_us = 0
+def import_report(stderr: str) -> tuple[float, int]:
+    """Seconds (the sum of the ``self`` column) and modules of ``-X importtime``'s report."""
+    total_us = modules = 0
     for line in stderr.splitlines():
         if line.startswith("import time:") and "self [us]" not in line:
             total_us += int(line.split(":", 1)[1].split("|", 1)[0])
-    return total_us / 1e6
+            modules += 1
+    return total_us / 1e6, modules
 
 
 def wait_for_runs(store: RunStore, deadline_s: float = 300) -> None:
@@ -78,7 +78,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
         env["JUPYTER_MLOPS_DATA_DIR"] = str(data)
         store = RunStore.from_settings(Settings(data_dir=data))
-        run_command([*MLOPS, "run", "trivial.ipynb", "--wait"], repo, env, importtime=False)
+        run_command([*MLOPS, "run", "trivial.ipynb", "--wait"], repo, env)
         shown = store.list_runs(limit=1).runs[0].id
         commands = {
             "papermill --help": PAPERMILL_HELP,
@@ -89,24 +89,30 @@ def main() -> None:
         }
         wall: dict[str, list[float]] = {name: [] for name in commands}
         imports: dict[str, list[float]] = {name: [] for name in commands}
+        modules: dict[str, int] = {}
         try:
-            for measure, figures in ((False, wall), (True, imports)):
-                for _ in range(args.rounds):
-                    for name, cmd in commands.items():
-                        figures[name].append(run_command(cmd, repo, env, importtime=measure))
-                        wait_for_runs(store)
+            for _ in range(args.rounds):
+                for name, cmd in commands.items():
+                    wall[name].append(run_command(cmd, repo, env)[0])
+                    wait_for_runs(store)
+            for _ in range(args.rounds):
+                for name, cmd in commands.items():
+                    _, stderr = run_command([cmd[0], "-X", "importtime", *cmd[1:]], repo, env)
+                    seconds, modules[name] = import_report(stderr)
+                    imports[name].append(seconds)
+                    wait_for_runs(store)
         finally:
             wait_for_runs(store)
             store.close()
 
     baseline = statistics.median(wall["papermill --help"])
     print(f"rounds={args.rounds} (interleaved medians), this Python: {sys.executable}")
-    print(f"{'command':26} {'wall s':>8} {'imports s':>10} {'vs papermill --help':>20}")
+    print(f"{'command':26} {'wall s':>8} {'imports s':>10} {'modules':>8} {'vs papermill':>13}")
     for name in commands:
         seconds = statistics.median(wall[name])
         print(
             f"{name:26} {seconds:8.3f} {statistics.median(imports[name]):10.3f} "
-            f"{seconds / baseline:19.2f}x"
+            f"{modules[name]:8d} {seconds / baseline:12.2f}x"
         )
 
 
