@@ -101,6 +101,17 @@ def backend_name(value: str) -> str:
     )
 
 
+RUNNER_HOST_MODES = ("auto", "off")
+
+
+def runner_host_mode(value: str) -> str:
+    """``c.MLOps.runner_host``: one of :data:`RUNNER_HOST_MODES` (any case)."""
+    mode = str(value).strip().lower()
+    if mode not in RUNNER_HOST_MODES:
+        raise ValueError(f"runner_host must be 'auto' or 'off', got {value!r}")
+    return mode
+
+
 def max_tag_length(value: int) -> int:
     """``c.MLOps.max_tag_length``: the store's tag column holds at most 255 characters."""
     if value > 255:
@@ -274,6 +285,17 @@ class Settings:
             "a difference only they make is 'equivalent'. --normalize REGEX adds one "
             "(comma-separated in the environment; empty: compare the text as it is).",
             check=lambda v: check_patterns(str(p) for p in v),
+        ),
+    )
+    runner_host: str = field(
+        default="off",
+        metadata=option(
+            "'auto': the server starts a warm runner host (`jupyter mlops worker`, a fork "
+            "server that starts each run about half a second sooner) for its data directory "
+            "when none answers there, and leaves it running when it stops (the host and its "
+            "runs outlive the server). 'off': the server starts none; a host started by "
+            "`jupyter mlops worker` is used either way.",
+            check=runner_host_mode,
         ),
     )
 

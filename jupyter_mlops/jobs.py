@@ -217,6 +217,12 @@ class JobService:
     # -- submit ---------------------------------------------------------------------------
 
     def submit(self, spec: RunSpec) -> Submission:
+        from .snapshot.plumbing import one_discovery
+
+        with one_discovery():  # the notebook's repository is found once
+            return self._submit(spec)
+
+    def _submit(self, spec: RunSpec) -> Submission:
         from .kernels import resolve_kernel
         from .notebook.coercion import run_parameter_values
         from .notebook.defaults import default_rows

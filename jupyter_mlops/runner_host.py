@@ -17,17 +17,24 @@ the process is the run's runner. It imports nothing of the run's before the fork
 is opened, no thread runs in the host), so each runner starts from a fresh state; the
 kernel is a new process either way. The host outlives the server and the CLI that use it;
 a runner outlives the host (it is in its own session): killing the host loses nothing.
+
+Started by ``jupyter mlops worker``, or by the server extension with
+``c.MLOps.runner_host = "auto"`` (:func:`start_runner_host`). One host per data directory:
+it holds a lock file (:data:`LOCK_NAME`) for its life, so a second one started at the same
+moment exits instead of taking the socket over.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import json
 import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,9 @@ from typing import Any
 log = logging.getLogger("jupyter_mlops.runner_host")
 
 SOCKET_NAME = "runner-host.sock"
+LOCK_NAME = "runner-host.lock"
+LOG_NAME = "runner-host.log"
+"""What a host started by the server prints (where it listens, why it stopped)."""
 CONNECT_TIMEOUT_S = 2.0
 ARGV_ROOM = "--argv-room=" + "_" * 96
 """Padding on the host's command line: the space a forked runner writes its own into."""
@@ -70,6 +80,34 @@ def start_hosted_runner(
 def runner_host_up(data_dir: Path) -> bool:
     """Does a runner host answer at ``data_dir``'s socket?"""
     return start_hosted_runner(data_dir, "", data_dir, {}) is not None
+
+
+def host_argv() -> list[str]:
+    """The runner host's command line (the padding is the room its forks write theirs in)."""
+    return [sys.executable, "-m", "jupyter_mlops.runner_host", ARGV_ROOM]
+
+
+def start_runner_host(data_dir: Path, env: dict[str, str]) -> int | None:
+    """Start a runner host for ``data_dir`` unless one answers there; its pid, or None.
+
+    Detached (its own session, output in :data:`LOG_NAME`), so it outlives whoever started
+    it; ``env`` carries the settings (:meth:`~jupyter_mlops.config.Settings.runner_env`).
+    Blocks for a connect and a fork-exec: call it off an event loop."""
+    if runner_host_up(data_dir):
+        return None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / LOG_NAME, "ab") as log_file:
+        proc = subprocess.Popen(
+            host_argv(),
+            env=env,
+            cwd=data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    log.info("started runner host %d for %s", proc.pid, data_dir)
+    return proc.pid
 
 
 def _preload() -> Any:
@@ -147,11 +185,16 @@ def _become_runner(request: dict[str, Any], renderer: Any, ready: int) -> int:
 
 def serve(data_dir: Path) -> None:
     """Listen for runs to fork until killed (``jupyter mlops worker``)."""
-    renderer = _preload()
     path = socket_path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    if runner_host_up(data_dir):
+    lock = open(data_dir / LOCK_NAME, "a")  # noqa: SIM115 (held, open, for the host's life)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"a runner host already serves {data_dir}") from None
+    if runner_host_up(data_dir):  # one that predates the lock file
         raise SystemExit(f"a runner host already listens at {path}")
+    renderer = _preload()
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -174,6 +217,7 @@ def serve(data_dir: Path) -> None:
             if pid == 0:
                 server.close()
                 conn.close()
+                lock.close()  # the lock is the host's, not its runners'
                 os.close(ready_read)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 code = 1

@@ -3,7 +3,9 @@
 ``params.lr = 0.05 and metrics.val/loss < 0.2 and tags.team = 'nlp' and status = 'failed'``
 
 A real grammar (lark, LALR with a contextual lexer) rather than regular expressions, so
-every mistake is reported where it is: ``expected a value after '<' at column 23``. The
+every mistake is reported where it is: ``expected a value after '<' at column 23`` (the
+parser is in :mod:`jupyter_mlops.search_parser`, imported on the first parse: the store
+imports this module's tree, and most commands never parse a filter). The
 result is a small tree of frozen dataclasses that the store compiles to SQL
 (:mod:`jupyter_mlops.store.search_filter`); nothing here knows about SQL.
 
@@ -18,13 +20,12 @@ Values: numbers and strings in single (or double) quotes. Operators: ``= != < <=
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+if TYPE_CHECKING:
+    from lark import Token
 
 FieldKind = Literal["attribute", "param", "metric", "tag"]
 ValueKind = Literal["text", "number", "time"]
@@ -258,132 +259,13 @@ def _op_text(token: Token) -> str:
     return {"<>": "!=", "==": "="}.get(text, text)
 
 
-@v_args(inline=True)
-class _ToTree(Transformer[Token, Node]):
-    def value(self, token: Token) -> Value:
-        text = str(token)
-        column = token.column or 1
-        if token.type == "STRING":
-            return Value(_unquote(text), text, column)
-        number: int | float = float(text)
-        if all(c.isdigit() or c in "+-" for c in text):
-            number = int(text)
-        return Value(number, text, column)
-
-    def compare(self, field: Token, op: Token, value: Value) -> Comparison:
-        name = _field(field)
-        operator = _op_text(op)
-        return Comparison(name, operator, _check_values(name, operator, (value,)), name.column)
-
-    def like(self, field: Token, op: Token, value: Value) -> Comparison:
-        name = _field(field)
-        operator = _op_text(op)
-        return Comparison(name, operator, _check_values(name, operator, (value,)), name.column)
-
-    def in_list(self, field: Token, op: Token, *values: Value) -> Comparison:
-        name = _field(field)
-        operator = _op_text(op)
-        return Comparison(name, operator, _check_values(name, operator, values), name.column)
-
-    def is_null(self, field: Token, op: Token, _null: Token) -> Comparison:
-        name = _field(field)
-        return Comparison(name, f"{_op_text(op)} NULL", (), name.column)
-
-    def and_expr(self, *parts: Node) -> BoolOp:
-        return BoolOp("and", parts)
-
-    def or_expr(self, *parts: Node) -> BoolOp:
-        return BoolOp("or", parts)
-
-    def order(self, field: Token, direction: Token | None = None) -> OrderBy:
-        descending = direction is not None and str(direction).lower() == "desc"
-        return OrderBy(_field(field), descending)
-
-
-@functools.cache
-def _parser() -> Lark:
-    return Lark(GRAMMAR, start=["filter", "order"], parser="lalr", propagate_positions=True)
-
-
-_WHAT: tuple[tuple[frozenset[str], str], ...] = (
-    (frozenset({"NUMBER", "STRING"}), "a value (a number or a 'quoted string')"),
-    (
-        frozenset({"OP", "LIKE", "IN", "IS"}),
-        "an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS NULL)",
-    ),
-    (
-        frozenset({"FIELD"}),
-        "a name (params.NAME, metrics.NAME, tags.NAME or an attribute such as status)",
-    ),
-    (frozenset({"NULL"}), "NULL"),
-    (frozenset({"DIRECTION"}), "ASC or DESC"),
-    (frozenset({"_AND", "_OR", "$END", "RPAR"}), "AND, OR or the end"),
-    (frozenset({"COMMA", "RPAR"}), "',' or ')'"),
-)
-
-
-def _expected(names: set[str]) -> str:
-    names = {n for n in names if n != "LPAR"} or names
-    for group, phrase in _WHAT:
-        if names and names <= group:
-            return phrase
-        if group & names and len(group & names) >= min(2, len(group)):
-            return phrase
-    return " or ".join(sorted(names))
-
-
-def _describe(err: UnexpectedInput, text: str) -> SearchSyntaxError:
-    history = getattr(err, "token_history", None) or []
-    after = f" after {str(history[-1])!r}" if history else ""
-    if not history and text.strip():
-        after = f" after {text.split()[-1]!r}"
-    if isinstance(err, UnexpectedEOF) or (
-        isinstance(err, UnexpectedToken) and err.token.type == "$END"
-    ):
-        column = len(text.rstrip()) + 1
-        expected = _expected(set(err.expected))
-        return SearchSyntaxError(f"expected {expected}{after} at the end (column {column})", column)
-    if isinstance(err, UnexpectedToken):
-        column = err.token.column or 1
-        expected = _expected(set(err.expected))
-        return SearchSyntaxError(
-            f"expected {expected}{after} at column {column}, found {str(err.token)!r}", column
-        )
-    assert isinstance(err, UnexpectedCharacters)
-    column = err.column
-    char = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-    if char in "'\"":
-        return SearchSyntaxError(f"the string opened at column {column} is never closed", column)
-    quote = text[err.pos_in_stream + 1 : err.pos_in_stream + 2] if char == "." else char
-    if quote == "`" or (char == "." and quote == '"'):
-        at = column + (char == ".")
-        return SearchSyntaxError(f"the name quoted at column {at} is never closed", at)
-    expected = _expected(set(err.allowed or ()))
-    return SearchSyntaxError(
-        f"expected {expected}{after} at column {column}, found {char!r}", column
-    )
-
-
-def _parse(text: str, start: str) -> object:
-    try:
-        tree = _parser().parse(text, start=start)
-        return _ToTree().transform(tree)
-    except UnexpectedInput as err:
-        raise _describe(err, text) from None
-    except SearchSyntaxError:
-        raise
-    except Exception as err:  # lark wraps transformer errors in VisitError
-        inner = getattr(err, "orig_exc", None)
-        if isinstance(inner, SearchSyntaxError):
-            raise inner from None
-        raise
-
-
 def parse_filter(text: str) -> Node | None:
     """The filter's tree, or None for an empty filter (every run)."""
     if not text.strip():
         return None
-    node = _parse(text, "filter")
+    from .search_parser import parse
+
+    node = parse(text, "filter")
     assert isinstance(node, (Comparison, BoolOp))
     return node
 
@@ -392,6 +274,8 @@ def parse_order_by(text: str) -> OrderBy | None:
     """``metrics.loss ASC``, ``params.lr DESC``, ``started`` (ASC); None when empty."""
     if not text.strip():
         return None
-    order = _parse(text, "order")
+    from .search_parser import parse
+
+    order = parse(text, "order")
     assert isinstance(order, OrderBy)
     return order

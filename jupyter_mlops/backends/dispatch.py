@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from ..config import Settings
 from ..processes import hostname
 from ..runner_stop import EXIT_CODES
-from ..store import RunStatus, RunStore
+from ..store import Run, RunStatus, RunStore
 from ..store.lost import reconcile_host
 from .queue import (
     POLL_MIN_S,
@@ -101,10 +101,12 @@ class SlotDispatcher:
         self._thread: threading.Thread | None = None
         self._stopped = False
 
-    def submit(self, run_id: str) -> PendingLaunch:
-        """Start ``run_id``'s runner now if its slot is free, else when it is."""
+    def submit(self, run_id: str, run: Run | None = None) -> PendingLaunch:
+        """Start ``run_id``'s runner now if its slot is free, else when it is. ``run``: the
+        row just written, so the first try need not read it back (the claim itself checks,
+        in its transaction, that the run is still queued and not being cancelled)."""
         handle = PendingLaunch(run_id)
-        if self._try_start(handle):
+        if self._try_start(handle, run):
             return handle
         with self._lock:
             self._pending[run_id] = handle
@@ -142,10 +144,11 @@ class SlotDispatcher:
 
     # -- the thread ------------------------------------------------------------------------
 
-    def _try_start(self, handle: PendingLaunch) -> bool:
+    def _try_start(self, handle: PendingLaunch, run: Run | None = None) -> bool:
         """Claim the run's slot and start its runner; True when the handle is settled
         (started, or the run is no longer queued)."""
-        run = self.store.get_run(handle.run_id)
+        if run is None:
+            run = self.store.get_run(handle.run_id)
         if run is None:
             handle.ended(RunStatus.LOST.value)
             return True

@@ -69,7 +69,7 @@ class LocalBackend(Backend):
 
     def launch(self, run: Run) -> LaunchHandle:
         if self.dispatcher is not None:
-            return self.dispatcher.submit(run.id)
+            return self.dispatcher.submit(run.id, run)
         return self._start_waiting(run.id)
 
     def _start_waiting(self, run_id: str) -> RunnerProcess:

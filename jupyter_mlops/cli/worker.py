@@ -18,11 +18,9 @@ behave exactly as others; without it everything works as before. It outlives the
 and CLI that use it, and its runs outlive it."""
 
     def run(self) -> int:
-        from ..runner_host import ARGV_ROOM
+        from ..runner_host import host_argv
 
         env = {**os.environ, **self.settings.runner_env()}
         # exec: the host's command line needs room for the forked runners' own
-        os.execve(
-            sys.executable, [sys.executable, "-m", "jupyter_mlops.runner_host", ARGV_ROOM], env
-        )
+        os.execve(sys.executable, host_argv(), env)
         return 1  # not reached

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,21 @@ def _warm_up(settings: Settings) -> None:
         pass
 
 
+def _start_runner_host(settings: Settings, log: logging.Logger) -> None:
+    """``c.MLOps.runner_host = "auto"``: a warm runner host for this data directory unless
+    one answers there (in a thread: it connects and forks). It is not stopped with the
+    server: it and the runs it forked outlive it, as a ``jupyter mlops worker`` would."""
+    from ..runner_host import start_runner_host
+
+    try:
+        pid = start_runner_host(settings.data_dir, {**os.environ, **settings.runner_env()})
+    except OSError as err:
+        log.warning("jupyter-mlops: could not start a runner host: %s", err)
+        return
+    if pid is not None:
+        log.info("jupyter-mlops: started runner host %d for %s", pid, settings.data_dir)
+
+
 def _server_token(serverapp: Any) -> str:
     """The token this server accepts (empty when it has none)."""
     provider = getattr(serverapp, "identity_provider", None)
@@ -93,6 +110,13 @@ class MLOpsExtensionApp(ExtensionApp):
         threading.Thread(
             target=_warm_up, args=(settings,), name="mlops-warm-up", daemon=True
         ).start()
+        if settings.runner_host.strip().lower() == "auto":
+            threading.Thread(
+                target=_start_runner_host,
+                args=(settings, self.log),
+                name="mlops-runner-host",
+                daemon=True,
+            ).start()
         self.log.info(
             "jupyter-mlops: run store %s",
             self.state.store.engine.url.render_as_string(hide_password=True),

@@ -16,6 +16,7 @@ from jupyter_server.auth.decorator import authorized
 from ..identity import server_user
 from ..jobs import RunSpec
 from ..serialize import run_detail, run_summary
+from ..snapshot.plumbing import one_discovery
 from ..store import RunStatus
 from ..store.queries import ParamFilter
 from ..verify.inputs import InputsChanged, checks_json
@@ -119,14 +120,20 @@ class RunsHandler(MLOpsHandler):
     async def post(self) -> None:
         request = self.parse_body(SubmitRequest)
         relpath = self.notebook_arg(request.notebook, "notebook")
-        await self.blocking(self.resolve_existing_notebook, relpath)
         spec = RunSpec(
             notebook=relpath,
             source="ui",
             submitted_by=server_user(self.current_user),
             **request.run_fields(),
         )
-        submission = await self.blocking(self.mlops.jobs.submit, spec, value_errors=True)
+
+        def submit() -> Any:
+            """In one thread, finding the notebook's repository once (a 404 first)."""
+            with one_discovery():
+                self.resolve_existing_notebook(relpath)
+                return self.mlops.jobs.submit(spec)
+
+        submission = await self.blocking(submit, value_errors=True)
         self.set_header("Location", self.run_url(submission.run.id))
         self.send_json(run_summary(submission.run), status=201)
 

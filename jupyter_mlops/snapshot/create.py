@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..gitcmd import failure_message
 from .dirty import CHECKPOINTS_EXCLUDE, changed_files
 from .plumbing import (
     SNAPSHOT_CONFIG,
@@ -27,6 +28,8 @@ from .plumbing import (
     resolve_notebook,
 )
 from .refs import DIR_REF_PREFIX, create_ref, run_ref
+
+CHECKPOINTS_DIR = ".ipynb_checkpoints"
 
 PRIVATE_MAX_FILE_BYTES = 50 * 1024 * 1024
 """Private snapshots skip files larger than this: a notebook outside a repository often sits
@@ -149,24 +152,32 @@ def take_snapshot(
             f"notebook {notebook} is not inside its repository's top level {repo.toplevel}"
         ) from exc
     top = repo.toplevel
-    ident = identity_env([], top)
+    ident = identity_env(
+        [], top, config_files=[repo.common_dir / "config", repo.git_dir / "config.worktree"]
+    )
     with tempfile.TemporaryDirectory(prefix="jupyter-mlops-snapshot-") as tmp:
         index = Path(tmp) / "index"
         if repo.index_file.is_file():
             # copy2 keeps the mtime, which git's racy-entry detection compares entries with.
             shutil.copy2(repo.index_file, index)
         env = {"GIT_INDEX_FILE": str(index), "GIT_LITERAL_PATHSPECS": "1"}
-        git(  # pathspec magic on for the checkpoints' glob only
-            ["add", "-A", "--", ".", CHECKPOINTS_EXCLUDE],
+        added = git(  # pathspec magic on for the checkpoints' glob only
+            ["add", "-A", "--", ".", CHECKPOINTS_EXCLUDE, f":(literal){relpath}"],
             cwd=top,
-            env={**env, "GIT_LITERAL_PATHSPECS": "0"},
-            config=SNAPSHOT_CONFIG,
+            env={**env, "GIT_LITERAL_PATHSPECS": "0", "LC_ALL": "C"},
+            config=(*SNAPSHOT_CONFIG, "-c", "advice.addIgnoredFile=false"),
+            check=False,
         )
+        if added.returncode not in (0, 1):
+            raise SnapshotError(failure_message(["add", "-A"], added))
         if data is not None and data.is_relative_to(top):
             unstage = ["rm", "-r", "-q", "--cached", "--ignore-unmatch"]
             rel = data.relative_to(top).as_posix()
             git([*unstage, "--", rel], cwd=top, env=env, config=SNAPSHOT_CONFIG)
-        git(["add", "-f", "--", relpath], cwd=top, env=env, config=SNAPSHOT_CONFIG)
+        if added.returncode == 1 or CHECKPOINTS_DIR in relpath.split("/"):
+            # the notebook is ignored (git added the rest and refused it) or in a checkpoints
+            # directory: the run must execute exactly it, so it is added anyway
+            git(["add", "-f", "--", relpath], cwd=top, env=env, config=SNAPSHOT_CONFIG)
         tree = git_text(["write-tree"], cwd=top, env=env, config=SNAPSHOT_CONFIG)
     commit = _commit_tree(
         [], top, tree, repo.head, message or _default_message(run_id, relpath), ident
@@ -290,7 +301,7 @@ def _take_private_snapshot(
     )
     parent, parent_tree = prev.split() if prev else (None, None)
     files, count = changed_files(["--git-dir", str(git_dir)], workdir, parent_tree, tree)
-    ident = identity_env(["--git-dir", str(git_dir)], workdir)
+    ident = identity_env(["--git-dir", str(git_dir)], workdir, config_files=[git_dir / "config"])
     msg = message or _default_message(run_id, str(notebook))
     commit = _commit_tree(["--git-dir", str(git_dir)], workdir, tree, parent, msg, ident)
     # One transaction: the run ref (must be new) and the directory's history ref.

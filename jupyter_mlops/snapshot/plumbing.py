@@ -3,10 +3,12 @@ the repository a path is in (in one git call) with the identity its commits carr
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,12 +67,41 @@ class Repo:
     branch_ref: str | None  # "refs/heads/<name>", None when detached
 
 
-def discover(start: Path) -> Repo | None:
-    """Find the repository containing ``start`` in ONE git call (None: not in a repository).
+_DISCOVERED: contextvars.ContextVar[dict[Path, Repo | None] | None] = contextvars.ContextVar(
+    "jupyter_mlops_discovered", default=None
+)
 
-    ``--revs-only`` makes an unresolvable HEAD (unborn branch) simply print nothing instead of
-    failing, so the same call serves born and unborn repositories.
-    """
+
+@contextlib.contextmanager
+def one_discovery() -> Iterator[None]:
+    """Within it, :func:`discover` asks git once per directory: a submit names, reads and
+    snapshots one notebook, and finding its repository three times cost two git processes
+    (a sixth of a submit). Nested uses share the outer one's answers."""
+    if _DISCOVERED.get() is not None:
+        yield
+        return
+    token = _DISCOVERED.set({})
+    try:
+        yield
+    finally:
+        _DISCOVERED.reset(token)
+
+
+def discover(start: Path) -> Repo | None:
+    """Find the repository containing ``start`` in ONE git call (None: not in a repository);
+    inside :func:`one_discovery`, once per directory."""
+    memo = _DISCOVERED.get()
+    if memo is None:
+        return _discover(start)
+    key = Path(start)
+    if key not in memo:
+        memo[key] = _discover(key)
+    return memo[key]
+
+
+def _discover(start: Path) -> Repo | None:
+    """``--revs-only`` makes an unresolvable HEAD (unborn branch) simply print nothing instead
+    of failing, so the same call serves born and unborn repositories."""
     proc = git(
         [
             "rev-parse",
@@ -118,12 +149,69 @@ def _branch_ref(git_dir: Path, cwd: Path) -> str | None:
     return (output_text(proc) or None) if proc.returncode == 0 else None
 
 
-def identity_env(git_args: Sequence[str], cwd: Path) -> dict[str, str]:
+SYSTEM_CONFIGS = (
+    Path("/etc/gitconfig"),
+    Path("/usr/local/etc/gitconfig"),
+    Path("/opt/homebrew/etc/gitconfig"),
+)
+"""Where git's system configuration is on the systems we know of (a build's own
+``$(prefix)/etc``)."""
+
+_IDENTITIES: dict[tuple[object, ...], dict[str, str]] = {}
+
+
+def identity_env(
+    git_args: Sequence[str], cwd: Path, config_files: Sequence[Path] = ()
+) -> dict[str, str]:
     """Author/committer env defaults for whatever identity the user has not configured.
 
     Snapshots must work on fresh machines and containers without ``user.name``; when the user
     has an identity, the snapshot commits carry it.
+
+    ``config_files``: the repository's own configuration files. Given them, the answer is
+    kept for as long as none of the files git reads it from changes (a git process less per
+    snapshot); without them, or when a file includes others or the environment points git
+    at other configuration, git is asked each time.
     """
+    key = _identity_key(git_args, cwd, config_files)
+    if key is not None and key in _IDENTITIES:
+        return dict(_IDENTITIES[key])
+    env = _ask_identity(git_args, cwd)
+    if key is not None:
+        if len(_IDENTITIES) > 256:  # keys of files since changed: never asked for again
+            _IDENTITIES.clear()
+        _IDENTITIES[key] = dict(env)
+    return env
+
+
+def _identity_key(
+    git_args: Sequence[str], cwd: Path, config_files: Sequence[Path]
+) -> tuple[object, ...] | None:
+    """What :func:`identity_env`'s answer depends on (each config file's identity on disk
+    and the variables that name an identity or a file), or None: ask git."""
+    if not config_files or any(name.startswith("GIT_CONFIG") for name in os.environ):
+        return None
+    home = Path(os.environ.get("HOME") or "~").expanduser()
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    files = [*SYSTEM_CONFIGS, xdg / "git" / "config", home / ".gitconfig", *config_files]
+    stats: list[object] = []
+    for path in files:
+        try:
+            with path.open("rb") as f:
+                st = os.fstat(f.fileno())
+                if b"include" in f.read():  # [include] / [includeIf]: files of their own
+                    return None
+        except FileNotFoundError:
+            stats.append(None)
+            continue
+        except OSError:
+            return None
+        stats.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    names = ("EMAIL", *(f"GIT_{r}_{f}" for r in ("AUTHOR", "COMMITTER") for f in ("NAME", "EMAIL")))
+    return (tuple(git_args), str(cwd), *stats, *(os.environ.get(n) for n in names))
+
+
+def _ask_identity(git_args: Sequence[str], cwd: Path) -> dict[str, str]:
     proc = git(
         [*git_args, "config", "--get-regexp", r"^(user|author|committer)\.(name|email)$"],
         cwd=cwd,
