@@ -310,7 +310,7 @@ def concurrent_writers(sweep: Sweep) -> Result:
 
 
 def schedulers(sweep: Sweep) -> Result:
-    from tests.recording import start_recording_schedulers
+    from tests.recording import add_recorded_schedules, start_recording_schedulers
 
     url = f"sqlite:///{sweep.scratch / 'schedulers.db'}"
     store = RunStore(url)
@@ -318,28 +318,7 @@ def schedulers(sweep: Sweep) -> Result:
     cron = f"* * * * * */{period}"
     every = CronSchedule.parse(cron, "UTC")
     first = every.next_after(datetime.now(UTC) + timedelta(seconds=4))
-    now = datetime.now(UTC)
-    with store.writing() as session:
-        session.add(
-            Schedule(
-                id="faultsched01",
-                name="faults",
-                created_at=now,
-                updated_at=now,
-                notebook_path="faults.ipynb",
-                notebook_abspath="/faults.ipynb",
-                parameters={},
-                tags=[],
-                gpus=0,
-                cron=cron,
-                timezone="UTC",
-                active=True,
-                catchup="skip",
-                max_catchup=10,
-                concurrency="allow",
-                next_fire_at=first,
-            )
-        )
+    add_recorded_schedules(store, 1, cron, first, prefix="faults")
     procs = start_recording_schedulers(url, SCHEDULERS, prefix="fault")
     try:
         end = first + timedelta(seconds=4 * period + period / 2)  # between two slots
