@@ -13,3 +13,11 @@ export function param(fields: Partial<IParameter>): IParameter {
     ...fields
   };
 }
+
+/** A float learning rate, 0.1 by default: the parameter most tests' notebooks have. */
+export const LR_PARAM = param({
+  name: 'lr',
+  type_name: 'float',
+  default: 0.1,
+  default_source: '0.1'
+});

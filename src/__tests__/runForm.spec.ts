@@ -13,7 +13,7 @@ import {
   requestedGpus,
   RUN_FIELDS
 } from '../runForm';
-import { param } from './parameters';
+import { LR_PARAM, param } from './parameters';
 import { trans } from './trans';
 
 const field = (text: string) => ({ text, checked: false, isNone: false });
@@ -114,12 +114,7 @@ const INFO: INotebookParameters = {
   kernel: 'python3',
   has_parameters_cell: true,
   parameters: [
-    param({
-      name: 'lr',
-      type_name: 'float',
-      default: 0.1,
-      default_source: '0.1'
-    }),
+    LR_PARAM,
     param({ name: 'epochs', type_name: 'int', default: 3, default_source: '3' })
   ]
 };
