@@ -186,22 +186,26 @@ def slow_run(sweep: Sweep) -> tuple[str, list[int]]:
     return run_id, [runner, kernel, child]
 
 
+def ended_as(sweep: Sweep, run: Run, pids: list[int], status: str, words: str) -> Result:
+    """Survived when ``run`` ended ``status`` with ``words`` in its reason and none of
+    ``pids`` is left."""
+    ok = run.status == status and words in (run.status_reason or "") and gone(sweep, pids)
+    return Result(ok, f"run {run.status}: {run.status_reason}")
+
+
 def runner_sigkill(sweep: Sweep) -> Result:
     run_id, pids = slow_run(sweep)
     os.kill(pids[0], signal.SIGKILL)
     sweep.wait(lambda: not alive(pids[0]), "runner exit")
     run = sweep.reconciled(run_id)
-    ok = run.status == "lost" and "died" in (run.status_reason or "") and gone(sweep, pids)
-    return Result(ok, f"run {run.status}: {run.status_reason}")
+    return ended_as(sweep, run, pids, "lost", "died")
 
 
 def runner_sigstop(sweep: Sweep) -> Result:
     run_id, pids = slow_run(sweep)
     os.kill(pids[0], signal.SIGSTOP)
     run = sweep.reconciled(run_id)
-    ok = run.status == "lost" and "stopped responding" in (run.status_reason or "")
-    ok = ok and gone(sweep, pids)
-    return Result(ok, f"run {run.status}: {run.status_reason}")
+    return ended_as(sweep, run, pids, "lost", "stopped responding")
 
 
 def runner_sigstop_timeout(sweep: Sweep) -> Result:
@@ -211,18 +215,14 @@ def runner_sigstop_timeout(sweep: Sweep) -> Result:
     os.kill(pids[0], signal.SIGSTOP)
     sweep.store.update_run(run_id, timeout_s=0.5, heartbeat_at=datetime.now(UTC))
     run = sweep.reconciled(run_id)
-    ok = run.status == "timed_out" and "outside" in (run.status_reason or "")
-    ok = ok and gone(sweep, pids)
-    return Result(ok, f"run {run.status}: {run.status_reason}")
+    return ended_as(sweep, run, pids, "timed_out", "outside")
 
 
 def kernel_sigkill(sweep: Sweep) -> Result:
     run_id, pids = slow_run(sweep)
     os.kill(pids[1], signal.SIGKILL)
     run = sweep.terminal(run_id)
-    ok = run.status == "failed" and "kernel died" in (run.status_reason or "")
-    ok = ok and gone(sweep, pids)
-    return Result(ok, f"run {run.status}: {run.status_reason}")
+    return ended_as(sweep, run, pids, "failed", "kernel died")
 
 
 def daemon_run(sweep: Sweep, notebook: str, timeout: float | None) -> tuple[str, int]:
