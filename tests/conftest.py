@@ -236,3 +236,13 @@ def shared_store_env(
         url = fresh_pg_database(request.getfixturevalue("postgres_server"))
     RunStore(url).close()
     return {**env, "JUPYTER_MLOPS_DB_URL": url}
+
+
+@pytest.fixture
+def jupyter_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``JUPYTER_PATH`` for extra kernelspecs, seen by this process and the runners it
+    starts."""
+    root = tmp_path / "jupyter"
+    root.mkdir()
+    monkeypatch.setenv("JUPYTER_PATH", str(root))
+    return root
