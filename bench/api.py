@@ -35,7 +35,7 @@ from typing import Any
 
 import nbformat
 import requests
-from common import KERNELSPEC, commit_all, option_parser
+from common import KERNELSPEC, commit_all, option_parser, synthetic_params
 from nbformat.v4 import new_code_cell, new_notebook
 from sqlalchemy import insert
 
@@ -113,19 +113,7 @@ def fill_store(db_url: str, count: int, root: Path) -> list[str]:
                 "cells_done": 5,
             }
         )
-        for name, value, type_name in (
-            ("lr", rng.choice([0.1, 0.01, 0.001]), "float"),
-            ("epochs", rng.randrange(1, 50), "int"),
-            ("name", f"exp-{i % 100}", "str"),
-        ):
-            params.append(
-                {
-                    "run_id": run_id,
-                    "name": name,
-                    "value_json": json.dumps(value),
-                    "type_name": type_name,
-                }
-            )
+        params += synthetic_params(run_id, i, rng)
         tags.append({"run_id": run_id, "tag": f"team-{i % 10}"})
         if i % 3 == 0:
             tags.append({"run_id": run_id, "tag": "nightly"})

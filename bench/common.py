@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import random
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -53,3 +56,17 @@ def postgres() -> Iterator[str]:
             yield fresh_pg_database(server)
     except PostgresMissing as err:
         raise SystemExit(str(err)) from None
+
+
+def synthetic_params(run_id: str, i: int, rng: random.Random) -> list[dict[str, Any]]:
+    """The ``run_params`` rows of synthetic run number ``i``: a float, an int and a string,
+    spread as a real sweep's would be (what the run-table benchmarks filter and sort on)."""
+    values = (
+        ("lr", rng.choice([0.1, 0.01, 0.001]), "float"),
+        ("epochs", rng.randrange(1, 50), "int"),
+        ("name", f"exp-{i % 100}", "str"),
+    )
+    return [
+        {"run_id": run_id, "name": name, "value_json": json.dumps(value), "type_name": type_name}
+        for name, value, type_name in values
+    ]

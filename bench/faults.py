@@ -186,22 +186,26 @@ def slow_run(sweep: Sweep) -> tuple[str, list[int]]:
     return run_id, [runner, kernel, child]
 
 
+def ended_as(sweep: Sweep, run: Run, pids: list[int], status: str, words: str) -> Result:
+    """Survived when ``run`` ended ``status`` with ``words`` in its reason and none of
+    ``pids`` is left."""
+    ok = run.status == status and words in (run.status_reason or "") and gone(sweep, pids)
+    return Result(ok, f"run {run.status}: {run.status_reason}")
+
+
 def runner_sigkill(sweep: Sweep) -> Result:
     run_id, pids = slow_run(sweep)
     os.kill(pids[0], signal.SIGKILL)
     sweep.wait(lambda: not alive(pids[0]), "runner exit")
     run = sweep.reconciled(run_id)
-    ok = run.status == "lost" and "died" in (run.status_reason or "") and gone(sweep, pids)
-    return Result(ok, f"run {run.status}: {run.status_reason}")
+    return ended_as(sweep, run, pids, "lost", "died")
 
 
 def runner_sigstop(sweep: Sweep) -> Result:
     run_id, pids = slow_run(sweep)
     os.kill(pids[0], signal.SIGSTOP)
     run = sweep.reconciled(run_id)
-    ok = run.status == "lost" and "stopped responding" in (run.status_reason or "")
-    ok = ok and gone(sweep, pids)
-    return Result(ok, f"run {run.status}: {run.status_reason}")
+    return ended_as(sweep, run, pids, "lost", "stopped responding")
 
 
 def runner_sigstop_timeout(sweep: Sweep) -> Result:
@@ -211,18 +215,14 @@ def runner_sigstop_timeout(sweep: Sweep) -> Result:
     os.kill(pids[0], signal.SIGSTOP)
     sweep.store.update_run(run_id, timeout_s=0.5, heartbeat_at=datetime.now(UTC))
     run = sweep.reconciled(run_id)
-    ok = run.status == "timed_out" and "outside" in (run.status_reason or "")
-    ok = ok and gone(sweep, pids)
-    return Result(ok, f"run {run.status}: {run.status_reason}")
+    return ended_as(sweep, run, pids, "timed_out", "outside")
 
 
 def kernel_sigkill(sweep: Sweep) -> Result:
     run_id, pids = slow_run(sweep)
     os.kill(pids[1], signal.SIGKILL)
     run = sweep.terminal(run_id)
-    ok = run.status == "failed" and "kernel died" in (run.status_reason or "")
-    ok = ok and gone(sweep, pids)
-    return Result(ok, f"run {run.status}: {run.status_reason}")
+    return ended_as(sweep, run, pids, "failed", "kernel died")
 
 
 def daemon_run(sweep: Sweep, notebook: str, timeout: float | None) -> tuple[str, int]:
@@ -310,7 +310,7 @@ def concurrent_writers(sweep: Sweep) -> Result:
 
 
 def schedulers(sweep: Sweep) -> Result:
-    from tests.recording import start_recording_schedulers
+    from tests.recording import add_recorded_schedules, start_recording_schedulers
 
     url = f"sqlite:///{sweep.scratch / 'schedulers.db'}"
     store = RunStore(url)
@@ -318,28 +318,7 @@ def schedulers(sweep: Sweep) -> Result:
     cron = f"* * * * * */{period}"
     every = CronSchedule.parse(cron, "UTC")
     first = every.next_after(datetime.now(UTC) + timedelta(seconds=4))
-    now = datetime.now(UTC)
-    with store.writing() as session:
-        session.add(
-            Schedule(
-                id="faultsched01",
-                name="faults",
-                created_at=now,
-                updated_at=now,
-                notebook_path="faults.ipynb",
-                notebook_abspath="/faults.ipynb",
-                parameters={},
-                tags=[],
-                gpus=0,
-                cron=cron,
-                timezone="UTC",
-                active=True,
-                catchup="skip",
-                max_catchup=10,
-                concurrency="allow",
-                next_fire_at=first,
-            )
-        )
+    add_recorded_schedules(store, 1, cron, first, prefix="faults")
     procs = start_recording_schedulers(url, SCHEDULERS, prefix="fault")
     try:
         end = first + timedelta(seconds=4 * period + period / 2)  # between two slots

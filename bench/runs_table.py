@@ -40,7 +40,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from common import option_parser, postgres
+from common import option_parser, postgres, synthetic_params
 from sqlalchemy import insert, text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,19 +104,7 @@ def run_rows(count: int) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]],
                     "cancel_requested": False,
                 }
             )
-            for name, value, type_name in (
-                ("lr", rng.choice([0.1, 0.01, 0.001]), "float"),
-                ("epochs", rng.randrange(1, 50), "int"),
-                ("name", f"exp-{i % 100}", "str"),
-            ):
-                params.append(
-                    {
-                        "run_id": run_id,
-                        "name": name,
-                        "value_json": json.dumps(value),
-                        "type_name": type_name,
-                    }
-                )
+            params += synthetic_params(run_id, i, rng)
             tags.append({"run_id": run_id, "tag": f"team=team-{i % 10}"})
             if i % 3 == 0:
                 tags.append({"run_id": run_id, "tag": "nightly"})

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -44,37 +43,9 @@ sys.path.insert(0, str(REPO))
 from jupyter_mlops.scheduling.cron import CronSchedule  # noqa: E402
 from jupyter_mlops.store import Run, RunStore  # noqa: E402
 from jupyter_mlops.store.models import Schedule, ScheduleFire  # noqa: E402
-from tests.recording import start_recording_schedulers  # noqa: E402
+from tests.recording import add_recorded_schedules, start_recording_schedulers  # noqa: E402
 
 UTC = timezone.utc
-
-
-def create_schedules(store: RunStore, count: int, cron: str, first: datetime) -> list[str]:
-    now = datetime.now(UTC)
-    ids = [uuid.uuid4().hex[:12] for _ in range(count)]
-    with store.writing() as session:
-        session.add_all(
-            Schedule(
-                id=sid,
-                name=f"bench-{i}",
-                created_at=now,
-                updated_at=now,
-                notebook_path=f"bench/nb{i}.ipynb",
-                notebook_abspath=f"/bench/nb{i}.ipynb",
-                parameters={"i": i},
-                tags=["bench"],
-                gpus=0,
-                cron=cron,
-                timezone="UTC",
-                active=True,
-                catchup="skip",
-                max_catchup=10,
-                concurrency="allow",
-                next_fire_at=first,
-            )
-            for i, sid in enumerate(ids)
-        )
-    return ids
 
 
 def stop_workers(procs: list[subprocess.Popen[str]]) -> None:
@@ -96,7 +67,7 @@ def bench(name: str, url: str, args: argparse.Namespace) -> None:
     cron = f"* * * * * */{args.period}" if args.period < 60 else "* * * * *"
     every = CronSchedule.parse(cron, "UTC")
     first = every.next_after(datetime.now(UTC) + timedelta(seconds=8))
-    ids = create_schedules(store, args.schedules, cron, first)
+    ids = add_recorded_schedules(store, args.schedules, cron, first)
     procs = start_recording_schedulers(url, args.processes)
     try:
         end = first + timedelta(seconds=args.duration - args.period / 2)  # between slots

@@ -222,3 +222,17 @@ def check_gpus(gpus: Any) -> None:
     """An integer from 0 to :data:`MAX_GPUS`."""
     if isinstance(gpus, bool) or not isinstance(gpus, int) or not 0 <= gpus <= MAX_GPUS:
         raise InputError(f"gpus must be an integer from 0 to {MAX_GPUS}, got {_shown(gpus)}")
+
+
+def parse_bound(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query argument ``name`` in ``low..high`` (``default`` when absent);
+    ValueError saying what to send otherwise."""
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value

@@ -125,3 +125,21 @@ def run_detail(
         reproducibility=reproducibility or [],
     )
     return detail.to_json()
+
+
+def stored_detail(store: Any, run: Run) -> dict[str, Any]:
+    """:func:`run_detail` of ``run`` with all the store holds of it (events, artifacts,
+    environment, latest metrics, inputs, verification and reproducibility records): what
+    ``jupyter mlops show`` prints and the REST run detail sends."""
+    from .reproducibility import record_fields
+
+    environment = store.environment(run.id)
+    return run_detail(
+        run,
+        events=store.events(run.id),
+        artifacts=store.artifacts(run.id),
+        environment=environment,
+        metrics=store.latest_metrics(run.id),
+        inputs=store.run_inputs(run.id),
+        **record_fields(store, run, environment),
+    )

@@ -31,6 +31,7 @@ import {
 } from './format';
 import { ModelPanel, PanelHeader } from './modelPanel';
 import { useBusyAction } from './busyAction';
+import { PauseButton } from './pauseButton';
 import { SchedulesModel } from './schedulesModel';
 import { isActive } from './status';
 import { TriggersList } from './triggersList';
@@ -223,21 +224,15 @@ function ScheduleRow(props: {
         )}
       </div>
       <div className="jp-mlops-schedule-actions">
-        <button
-          type="button"
+        <PauseButton
+          active={schedule.active}
+          name={schedule.name}
           className="jp-mlops-schedule-action jp-mlops-schedule-pause"
-          disabled={busy}
-          onClick={() =>
-            void act(
-              schedule.active
-                ? trans.__('Could not pause "%1"', schedule.name)
-                : trans.__('Could not resume "%1"', schedule.name),
-              () => model.setActive(schedule.id, !schedule.active)
-            )
-          }
-        >
-          {schedule.active ? trans.__('Pause') : trans.__('Resume')}
-        </button>
+          busy={busy}
+          act={act}
+          setActive={active => model.setActive(schedule.id, active)}
+          trans={trans}
+        />
         <button
           type="button"
           className="jp-mlops-schedule-action jp-mlops-schedule-runnow"

@@ -10,6 +10,7 @@ import * as React from 'react';
 import type { ITrigger } from './api';
 import { basename, formatAgo } from './format';
 import { useBusyAction } from './busyAction';
+import { PauseButton } from './pauseButton';
 import { SchedulesModel } from './schedulesModel';
 import { describeTrigger } from './triggersApi';
 
@@ -86,21 +87,15 @@ function TriggerRow(props: {
         </div>
       )}
       <div className="jp-mlops-schedule-actions">
-        <button
-          type="button"
+        <PauseButton
+          active={trigger.active}
+          name={trigger.name}
           className="jp-mlops-schedule-action jp-mlops-trigger-pause"
-          disabled={busy}
-          onClick={() =>
-            void act(
-              trigger.active
-                ? trans.__('Could not pause "%1"', trigger.name)
-                : trans.__('Could not resume "%1"', trigger.name),
-              () => model.setTriggerActive(trigger.id, !trigger.active)
-            )
-          }
-        >
-          {trigger.active ? trans.__('Pause') : trans.__('Resume')}
-        </button>
+          busy={busy}
+          act={act}
+          setActive={active => model.setTriggerActive(trigger.id, active)}
+          trans={trans}
+        />
         <button
           type="button"
           className="jp-mlops-schedule-action jp-mlops-trigger-delete"

@@ -222,3 +222,27 @@ def env(data_dir: Path) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_MLOPS_")}
     e["JUPYTER_MLOPS_DATA_DIR"] = str(data_dir)
     return e
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shared_store_env(
+    request: pytest.FixtureRequest, env: dict[str, str], data_dir: Path
+) -> dict[str, str]:
+    """:func:`env` on a store several processes share (a SQLite file, a new PostgreSQL
+    database), migrated before any of them starts."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{data_dir / 'store.db'}"
+    else:
+        url = fresh_pg_database(request.getfixturevalue("postgres_server"))
+    RunStore(url).close()
+    return {**env, "JUPYTER_MLOPS_DB_URL": url}
+
+
+@pytest.fixture
+def jupyter_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``JUPYTER_PATH`` for extra kernelspecs, seen by this process and the runners it
+    starts."""
+    root = tmp_path / "jupyter"
+    root.mkdir()
+    monkeypatch.setenv("JUPYTER_PATH", str(root))
+    return root

@@ -17,12 +17,15 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.jobs import RunSpec
 from jupyter_mlops.scheduling.scheduler import Scheduler
 from jupyter_mlops.store import RunStatus, RunStore
+from jupyter_mlops.store.models import Schedule
 from jupyter_mlops.store.runs import new_run_id, run_values
 from jupyter_mlops.store.schedules import ScheduleStore
 from jupyter_mlops.store.types import utcnow
@@ -56,6 +59,38 @@ def recording_submit(store: RunStore, *, status: RunStatus = RunStatus.SUCCEEDED
         return run_id
 
     return submit
+
+
+def add_recorded_schedules(
+    store: RunStore, count: int, cron: str, first: datetime, *, prefix: str = "bench"
+) -> list[str]:
+    """``count`` active schedules on ``cron`` whose first slot is ``first`` (overlaps
+    allowed, missed slots skipped), for recording schedulers to fire; their ids."""
+    now = utcnow()
+    ids = [uuid.uuid4().hex[:12] for _ in range(count)]
+    with store.writing() as session:
+        session.add_all(
+            Schedule(
+                id=sid,
+                name=f"{prefix}-{i}",
+                created_at=now,
+                updated_at=now,
+                notebook_path=f"{prefix}/nb{i}.ipynb",
+                notebook_abspath=f"/{prefix}/nb{i}.ipynb",
+                parameters={"i": i},
+                tags=[prefix],
+                gpus=0,
+                cron=cron,
+                timezone="UTC",
+                active=True,
+                catchup="skip",
+                max_catchup=10,
+                concurrency="allow",
+                next_fire_at=first,
+            )
+            for i, sid in enumerate(ids)
+        )
+    return ids
 
 
 def start_recording_schedulers(

@@ -5,8 +5,6 @@ notebook's error."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -14,11 +12,12 @@ import nbformat
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec
+from jupyter_mlops.store import Run
 
 from .conftest import git
 from .test_datasets import sha256sum, write_csv
 from .test_runs import all_output_text, executed_notebook, wait_for
-from .test_tracking import subprocess_env
+from .test_tracking import interactive_script
 
 PARAMETERS = textwrap.dedent(
     """\
@@ -107,21 +106,25 @@ def test_dataset_parameter_and_use_dataset_in_a_job(service: JobService, project
     assert [r.run_id for r in service.store.runs_using(extra.sha256)] == [r.id for r in runs]
 
 
+def failed_before_the_kernel(
+    service: JobService, notebook: Path, raw_parameters: dict[str, str]
+) -> Run:
+    """The run of ``notebook`` with ``raw_parameters``, which must fail before its kernel
+    starts, with no input recorded."""
+    submission = service.submit(RunSpec(notebook=str(notebook), raw_parameters=raw_parameters))
+    run = wait_for(service, submission)
+    assert run.status == "failed" and run.kernel_pid is None, run.status_reason
+    assert service.store.run_inputs(run.id) == []
+    return run
+
+
 def test_missing_dataset_parameter_fails_the_run_before_the_kernel(
     service: JobService, project: Path
 ) -> None:
     notebook = dataset_notebook(project)
-    run = wait_for(
-        service,
-        service.submit(
-            RunSpec(notebook=str(notebook), raw_parameters={"train_path": "data/missing.csv"})
-        ),
-    )
-    assert run.status == "failed"
+    run = failed_before_the_kernel(service, notebook, {"train_path": "data/missing.csv"})
     assert "dataset not found" in (run.status_reason or "")
     assert "data/missing.csv" in (run.status_reason or "")
-    assert run.kernel_pid is None
-    assert service.store.run_inputs(run.id) == []
 
 
 def test_missing_use_dataset_is_a_clear_error_in_the_notebook(
@@ -154,16 +157,7 @@ def test_use_dataset_interactively(settings: Settings, tmp_path: Path) -> None:
         print(mlops.current_run_id())
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=subprocess_env(settings),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    local, shards, run_id = out.stdout.split()
+    local, shards, run_id = interactive_script(script, settings, tmp_path).split()
     assert local == str(data)
     assert shards == str(tmp_path / "shards" / "*.csv")
     store = RunStore.from_settings(settings)
@@ -191,15 +185,7 @@ def test_secret_and_non_path_dataset_parameters(service: JobService, project: Pa
         "print(limit)",
         {"t.csv": 5},
     )
-    run = wait_for(
-        service,
-        service.submit(
-            RunSpec(notebook=str(notebook), raw_parameters={"secret_source": "data/t.csv"})
-        ),
-    )
-    assert run.status == "failed"
+    run = failed_before_the_kernel(service, notebook, {"secret_source": "data/t.csv"})
     assert "parameter 'limit' is declared '# mlops: dataset'" in (run.status_reason or "")
-    assert run.kernel_pid is None
     warnings = [e.message for e in service.store.events(run.id, kind="warning")]
     assert warnings == ["the dataset parameter 'secret_source' is secret, so it was not recorded"]
-    assert service.store.run_inputs(run.id) == []

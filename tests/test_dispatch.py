@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +12,18 @@ import psutil
 import pytest
 
 from jupyter_mlops.config import Settings
-from jupyter_mlops.jobs import JobService
-from jupyter_mlops.store import RunStore
+from jupyter_mlops.jobs import JobService, Submission
+from jupyter_mlops.store import Run, RunStore
 
-from .test_queue import Gates, position, queue_settings, status, stays, wait_status  # noqa: F401
+from .test_queue import (  # noqa: F401
+    Gates,
+    kill_slot_holder,
+    position,
+    queue_settings,
+    status,
+    stays,
+    wait_status,
+)
 from .test_runs import wait_for
 
 
@@ -38,6 +44,25 @@ def gates(dispatching: JobService, project: Path, tmp_path: Path) -> Gates:
     return Gates(dispatching, project, tmp_path)
 
 
+@dataclasses.dataclass(frozen=True)
+class Behind:
+    """A gated run holding the only slot, and one queued behind it, each with its gate."""
+
+    holder: Submission
+    holder_gate: Path
+    held: Run
+    waiting: Submission
+    gate: Path
+
+
+@pytest.fixture
+def behind(gates: Gates, store: RunStore) -> Behind:
+    holder, holder_gate = gates.submit()
+    held = wait_status(store, holder, "running")
+    waiting, gate = gates.submit()
+    return Behind(holder, holder_gate, held, waiting, gate)
+
+
 def runner_processes(run_id: str) -> list[int]:
     """Processes running ``python -m jupyter_mlops.runner RUN_ID``."""
     found = []
@@ -49,11 +74,9 @@ def runner_processes(run_id: str) -> list[int]:
 
 
 def test_queued_runs_have_no_process_until_their_slot(
-    gates: Gates, store: RunStore, dispatching: JobService
+    behind: Behind, gates: Gates, store: RunStore, dispatching: JobService
 ) -> None:
-    holder, gate_1 = gates.submit()
-    wait_status(store, holder, "running")
-    second, gate_2 = gates.submit()
+    holder, gate_1, second, gate_2 = behind.holder, behind.holder_gate, behind.waiting, behind.gate
     third, gate_3 = gates.submit()
     for sub in (second, third):
         assert store.require_run(sub.run.id).runner_pid is None
@@ -78,61 +101,45 @@ def test_queued_runs_have_no_process_until_their_slot(
         assert later.started_at >= earlier.finished_at
 
 
-def test_cancelling_a_run_that_never_started(
-    gates: Gates, store: RunStore, dispatching: JobService
-) -> None:
-    holder, gate = gates.submit()
-    wait_status(store, holder, "running")
-    waiting, _ = gates.submit()
+def test_cancelling_a_run_that_never_started(behind: Behind, dispatching: JobService) -> None:
+    waiting = behind.waiting
     assert dispatching.cancel(waiting.run.id).status == "cancelled"
     assert waiting.handle is not None and waiting.handle.wait(timeout=20) == 3
     assert not (dispatching.settings.runs_dir / waiting.run.id / "runner.log").exists()
-    gate.touch()
-    assert wait_for(dispatching, holder).status == "succeeded"
+    behind.holder_gate.touch()
+    assert wait_for(dispatching, behind.holder).status == "succeeded"
 
 
 def test_a_waiting_run_outlasts_lost_after(
-    gates: Gates, store: RunStore, dispatching: JobService
+    behind: Behind, store: RunStore, dispatching: JobService
 ) -> None:
     """The dispatcher beats for its waiting runs: past ``lost_after`` they are not lost."""
-    holder, gate = gates.submit()
-    wait_status(store, holder, "running")
-    waiting, gate_2 = gates.submit()
     lost_after = dispatching.settings.lost_after
     assert stays(
-        lambda: status(store, waiting) == "queued" and not dispatching.reconcile(),
+        lambda: status(store, behind.waiting) == "queued" and not dispatching.reconcile(),
         lost_after + 2,
     )
-    gate.touch()
-    gate_2.touch()
-    assert wait_for(dispatching, waiting).status == "succeeded"
+    behind.holder_gate.touch()
+    behind.gate.touch()
+    assert wait_for(dispatching, behind.waiting).status == "succeeded"
 
 
 def test_a_killed_slot_holder_frees_the_slot_for_a_dispatched_run(
-    gates: Gates, store: RunStore, dispatching: JobService
+    behind: Behind, store: RunStore, dispatching: JobService
 ) -> None:
-    holder, _ = gates.submit()
-    held = wait_status(store, holder, "running")
-    waiting, gate = gates.submit()
-    assert held.runner_pid is not None
-    os.kill(held.runner_pid, signal.SIGKILL)
-    wait_status(store, waiting, "running", timeout=30)
-    lost = store.require_run(holder.run.id)
-    assert lost.status == "lost" and "died" in (lost.status_reason or "")
-    gate.touch()
-    assert wait_for(dispatching, waiting).status == "succeeded"
+    kill_slot_holder(store, behind.held, behind.waiting)
+    behind.gate.touch()
+    assert wait_for(dispatching, behind.waiting).status == "succeeded"
 
 
 def test_handing_off_gives_each_waiting_run_a_runner_of_its_own(
-    gates: Gates, store: RunStore, dispatching: JobService
+    behind: Behind, store: RunStore, dispatching: JobService
 ) -> None:
-    holder, gate_1 = gates.submit()
-    wait_status(store, holder, "running")
-    waiting, gate_2 = gates.submit()
+    waiting = behind.waiting
     assert dispatching.hand_off_queued() == [waiting.run.id]
     queued = store.require_run(waiting.run.id)
     assert queued.status == "queued" and queued.runner_pid in runner_processes(waiting.run.id)
-    gate_1.touch()
-    gate_2.touch()
+    behind.holder_gate.touch()
+    behind.gate.touch()
     assert wait_for(dispatching, waiting).status == "succeeded"
-    assert wait_for(dispatching, holder).status == "succeeded"
+    assert wait_for(dispatching, behind.holder).status == "succeeded"

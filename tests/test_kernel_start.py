@@ -7,7 +7,6 @@ run the scripts in ``tests/fixtures/kernels``.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -18,25 +17,10 @@ from jupyter_mlops.jobs import JobService, RunSpec
 from jupyter_mlops.kernel_start import KERNEL_LOG, START_ATTEMPTS
 from jupyter_mlops.store import RunStore
 
+from .test_kernels import add_kernel
 from .test_runs import wait_for
 
 KERNELS = Path(__file__).parent / "fixtures" / "kernels"
-
-
-def add_kernel(root: Path, name: str, argv: list[str]) -> None:
-    directory = root / "kernels" / name
-    directory.mkdir(parents=True)
-    spec = {"argv": argv, "display_name": f"Test {name}", "language": "python"}
-    (directory / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
-
-
-@pytest.fixture
-def jupyter_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Extra kernelspecs, seen by this process and the runners it starts."""
-    root = tmp_path / "jupyter"
-    root.mkdir()
-    monkeypatch.setenv("JUPYTER_PATH", str(root))
-    return root
 
 
 @pytest.fixture

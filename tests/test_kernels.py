@@ -27,14 +27,6 @@ def add_kernel(root: Path, name: str, argv: list[str], language: str = "python")
     return directory
 
 
-@pytest.fixture
-def jupyter_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "jupyter"
-    root.mkdir()
-    monkeypatch.setenv("JUPYTER_PATH", str(root))
-    return root
-
-
 def nb_with_kernel(name: str | None) -> Any:
     nb = v4.new_notebook()
     if name:

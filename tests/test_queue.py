@@ -95,6 +95,16 @@ def wait_status(store: RunStore, sub: Submission, wanted: str, timeout: float = 
     return store.require_run(sub.run.id)
 
 
+def kill_slot_holder(store: RunStore, held: Run, waiting: Submission) -> None:
+    """SIGKILL the runner of ``held`` (running in the only slot): ``waiting`` must get the
+    slot and ``held`` end lost, its runner said to have died."""
+    assert held.runner_pid is not None
+    os.kill(held.runner_pid, signal.SIGKILL)
+    wait_status(store, waiting, "running", timeout=30)
+    lost = store.require_run(held.id)
+    assert lost.status == "lost" and "died" in (lost.status_reason or "")
+
+
 def stays(predicate: Callable[[], bool], seconds: float) -> bool:
     """``predicate`` holds for the whole period (the queue really holds a run back)."""
     deadline = time.monotonic() + seconds
@@ -280,11 +290,7 @@ def test_a_killed_runner_frees_its_slot_without_a_server(
     held = wait_status(store, holder, "running")
     nxt, gate = gates.submit(service=single)
     assert stays(lambda: status(store, nxt) == "queued", 1.0)
-    assert held.runner_pid is not None
-    os.kill(held.runner_pid, signal.SIGKILL)
-    wait_status(store, nxt, "running", timeout=30)
-    lost = store.require_run(holder.run.id)
-    assert lost.status == "lost" and "died" in (lost.status_reason or "")
+    kill_slot_holder(store, held, nxt)
     gate.touch()
     assert wait_for(single, nxt).status == "succeeded"
 

@@ -13,8 +13,6 @@ import dataclasses
 import itertools
 import json
 import shutil
-import signal
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -47,6 +45,7 @@ from .conftest import (
     use_data_dir,
 )
 from .recording import recording_submit, start_recording_schedulers
+from .scheduler_processes import stop_schedulers
 from .test_runs import all_output_text, executed_notebook, wait_for
 
 UTC = timezone.utc
@@ -441,15 +440,6 @@ def test_dst_berlin_schedule_fires_on_the_right_instants(schedules: ScheduleStor
 # -- exactly once across scheduler processes ------------------------------------------------
 
 
-def _stop_workers(procs: list[subprocess.Popen[str]]) -> None:
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
-        assert "Traceback" not in err, err
-
-
 def _exactly_once(url: str) -> None:
     store = RunStore(url)
     schedules = ScheduleStore(store)
@@ -469,7 +459,7 @@ def _exactly_once(url: str) -> None:
                     row.active = False
             time.sleep(1.5)
         finally:
-            _stop_workers(procs)
+            stop_schedulers(procs)
 
         with store.reading() as session:
             rows = session.execute(

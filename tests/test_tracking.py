@@ -125,6 +125,21 @@ def subprocess_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
+def interactive_script(script: str, settings: Settings, cwd: Path) -> str:
+    """Run ``script`` in a plain Python process, outside any job (an interactive session
+    on ``settings``' store); its stdout, once it exited 0."""
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env=subprocess_env(settings),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
 # -- the example notebook as jobs -------------------------------------------------------
 
 
@@ -504,16 +519,7 @@ def test_interactive_logging_from_a_plain_python_process(
         print(mlops.current_run_id())
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        env=subprocess_env(job_settings),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    run_id = out.stdout.strip()
+    run_id = interactive_script(script, job_settings, tmp_path).strip()
     run = store.require_run(run_id)
     assert run.source == "interactive" and run.status == "succeeded"
     assert run.seed == 7 and run.started_at is not None and run.finished_at is not None

@@ -6,11 +6,6 @@ fired it (its snapshot ref points there), once per commit whatever the number of
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +20,7 @@ from jupyter_mlops.store.triggers import TriggerStore
 from jupyter_mlops.tracking.streams import push_to_stream
 
 from .conftest import git, mlops_line
-from .postgres import fresh_pg_database
+from .scheduler_processes import all_ended, kill_scheduler, schedulers, trigger_runs, wait_for
 from .test_scheduler import Recorder
 
 
@@ -213,86 +208,28 @@ def test_metrics_push_cli(env: dict[str, str], settings: Settings) -> None:
 # -- three scheduler processes ----------------------------------------------------------------
 
 
-def _schedulers(env: dict[str, str], count: int) -> list[subprocess.Popen[str]]:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "jupyter_mlops.cli", "scheduler", "--poll-interval", "0.5"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(count)
-    ]
-    for proc in procs:  # up when it says so on stderr
-        assert proc.stderr is not None
-        line = proc.stderr.readline()
-        assert line.startswith("scheduler "), line + proc.communicate()[1]
-    return procs
-
-
-def _wait_for(condition, what: str, timeout: float = 240.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _three_schedulers_two_commits(env: dict[str, str], project: Path) -> None:
-    url = env["JUPYTER_MLOPS_DB_URL"]
-    RunStore(url).close()  # migrated once, before the schedulers start
+def test_three_schedulers_two_commits_exactly_two_runs(
+    shared_store_env: dict[str, str], project: Path
+) -> None:
+    env = shared_store_env
     notebook = project / "notebooks/trivial.ipynb"
     added = mlops_line(f"trigger add {notebook} --on-commit main --policy each", env=env)
     assert added.returncode == 0, added.stderr
     trigger_id = added.stdout.strip()
-    procs = _schedulers(env, 3)
-    store = RunStore(url)
+    store = RunStore(env["JUPYTER_MLOPS_DB_URL"])
     try:
-        first = commit_file(project, "one.txt", "1\n", "one")
-
-        def trigger_runs() -> list:
-            return [r for r in store.list_runs(limit=50).runs if r.source == "trigger"]
-
-        _wait_for(lambda: len(trigger_runs()) >= 1, "the first commit's run")
-        os.kill(procs[0].pid, signal.SIGKILL)  # one scheduler dies mid-way
-        procs[0].wait(timeout=60)
-        second = commit_file(project, "two.txt", "2\n", "two")
-        _wait_for(lambda: len(trigger_runs()) >= 2, "the second commit's run")
-        _wait_for(
-            lambda: all(r.status in ("succeeded", "failed") for r in trigger_runs()),
-            "both runs to end",
-        )
-        events = TriggerStore(store).events_of(trigger_id)
-        assert sorted(e.key for e in events) == sorted([first, second])
-        assert all(e.state == "done" for e in events)
-        runs = trigger_runs()
-        assert sorted(r.commit_sha for r in runs) == sorted([first, second])
-        assert all(r.status == "succeeded" for r in runs), [r.status_reason for r in runs]
-        assert len(runs) == 2
+        with schedulers(env, 3) as procs:
+            first = commit_file(project, "one.txt", "1\n", "one")
+            wait_for(lambda: len(trigger_runs(store)) >= 1, "the first commit's run")
+            kill_scheduler(procs[0])  # one scheduler dies mid-way
+            second = commit_file(project, "two.txt", "2\n", "two")
+            runs = wait_for(lambda: all_ended(store, 2), "both runs to end")
+            events = TriggerStore(store).events_of(trigger_id)
+            assert sorted(e.key for e in events) == sorted([first, second])
+            assert all(e.state == "done" for e in events)
+            assert sorted(r.commit_sha for r in runs) == sorted([first, second])
+            assert all(r.status == "succeeded" for r in runs), [r.status_reason for r in runs]
+            assert len(runs) == 2
+        assert len(trigger_runs(store)) == 2  # and none more once all have stopped
     finally:
-        for proc in procs[1:]:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs[1:]:
-            _, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err
-            assert "Traceback" not in err, err
         store.close()
-    assert len([r for r in RunStore(url).list_runs(limit=50).runs if r.source == "trigger"]) == 2
-
-
-def test_three_schedulers_two_commits_exactly_two_runs_sqlite(
-    env: dict[str, str], project: Path, data_dir: Path
-) -> None:
-    env = {**env, "JUPYTER_MLOPS_DB_URL": f"sqlite:///{data_dir / 'store.db'}"}
-    _three_schedulers_two_commits(env, project)
-
-
-@pytest.mark.postgres
-def test_three_schedulers_two_commits_exactly_two_runs_postgresql(
-    env: dict[str, str], project: Path, postgres_server: str
-) -> None:
-    env = {**env, "JUPYTER_MLOPS_DB_URL": fresh_pg_database(postgres_server)}
-    _three_schedulers_two_commits(env, project)

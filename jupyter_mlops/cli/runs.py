@@ -107,23 +107,9 @@ class ShowApp(MLOpsBaseApp):
     flags = dict(JSON_FLAG)
 
     def run(self) -> int:
-        from ..serialize import run_detail
+        from ..serialize import stored_detail
 
         self.jobs().reconcile()
-        run_id = self.run_id_argument()
-        store = self.store
-        run = store.require_run(run_id)
-        store.annotate_queue_positions([run])
-        from ..reproducibility import record_fields
-
-        environment = store.environment(run_id)
-        detail = run_detail(
-            run,
-            events=store.events(run_id),
-            artifacts=store.artifacts(run_id),
-            environment=environment,
-            metrics=store.latest_metrics(run_id),
-            inputs=store.run_inputs(run_id),
-            **record_fields(store, run, environment),
-        )
-        return self.print_result(detail, format_run_detail)
+        run = self.store.require_run(self.run_id_argument())
+        self.store.annotate_queue_positions([run])
+        return self.print_result(stored_detail(self.store, run), format_run_detail)

@@ -10,7 +10,7 @@ import hashlib
 import io
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..config import Settings
 from .requirements import parse_requirements
@@ -50,12 +50,14 @@ def read_weights(settings: Settings, version: ModelVersion) -> bytes:
     return data
 
 
-def load_weights(data: bytes, model: Any = None, *, map_location: Any = "cpu") -> Any:
-    """A state dict from ``torch.save`` bytes (``weights_only``), loaded into ``model`` (a
-    module, or a class built without arguments) when one is given."""
+def load_weights(data: bytes | BinaryIO, model: Any = None, *, map_location: Any = "cpu") -> Any:
+    """A state dict from ``torch.save`` bytes or a binary stream of them
+    (``weights_only``), loaded into ``model`` (a module, or a class built without
+    arguments) when one is given: what ``load_model`` does for runs and versions alike."""
     import torch
 
-    state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    state = torch.load(stream, map_location=map_location, weights_only=True)
     if model is None:
         return state
     if isinstance(model, type):

@@ -15,6 +15,7 @@ from typing import Any
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from ..input_rules import parse_bound
 from ..serialize import iso
 from .base import MLOpsHandler, NotFound
 from .models import MetricSeriesSet, MetricSeriesWithMaxPoints, RunMetrics
@@ -66,15 +67,7 @@ def check_keys(keys: Sequence[str], field: str, limit: int) -> None:
 
 
 def parse_max_points(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_POINTS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"max_points must be an integer, got {raw!r}") from None
-    if not 2 <= value <= MAX_POINTS:
-        raise ValueError(f"max_points must be between 2 and {MAX_POINTS}, got {value}")
-    return value
+    return parse_bound(raw, "max_points", DEFAULT_POINTS, 2, MAX_POINTS)
 
 
 def metric_summaries(store: Any, run_id: str) -> list[dict[str, Any]]:

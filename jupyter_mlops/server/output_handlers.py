@@ -12,24 +12,13 @@ from typing import Any
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from ..input_rules import parse_bound
 from ..runner_live_output import LIVE_OUTPUT_ARTIFACT
 from ..store import RunStatus, RunStore
 from ..store.output import OUTPUT_PAGE_LIMIT
 from .base import MLOpsHandler
 from .models import RunOutput
 from .spec import BAD_REQUEST, FORBIDDEN, NOT_FOUND, RUN_ID, PathItems, json_response, query
-
-
-def parse_bound(raw: str | None, name: str, default: int, low: int, high: int) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-    return value
 
 
 def run_output(store: RunStore, run_id: str, after: int, limit: int) -> dict[str, Any]:

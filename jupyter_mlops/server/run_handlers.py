@@ -15,7 +15,7 @@ from jupyter_server.auth.decorator import authorized
 
 from ..identity import server_user
 from ..jobs import RunSpec
-from ..serialize import run_detail, run_summary
+from ..serialize import run_summary, stored_detail
 from ..snapshot.plumbing import one_discovery
 from ..store import RunStatus
 from ..store.queries import ParamFilter
@@ -142,19 +142,9 @@ def stored_run_detail(store: Any, run_id: str, root_dir: Path | None = None) -> 
     """:func:`run_detail` of a stored run, with its events, artifacts, environment and
     latest metric values; ``notebook_in_root`` is where the notebook is under ``root_dir``
     (JupyterLab opens files by that path, the run's name may be repository-relative)."""
-    from ..reproducibility import record_fields
-
     run = store.require_run(run_id)
-    environment = store.environment(run_id)
-    detail = run_detail(
-        run,
-        events=store.events(run_id),
-        artifacts=store.artifacts(run_id),
-        environment=environment,
-        metrics={key: _json_number(value) for key, value in store.latest_metrics(run_id).items()},
-        inputs=store.run_inputs(run_id),
-        **record_fields(store, run, environment),
-    )
+    detail = stored_detail(store, run)
+    detail["metrics"] = {key: _json_number(value) for key, value in detail["metrics"].items()}
     abspath = Path(run.notebook_abspath or run.notebook_path)
     if root_dir is not None and abspath.is_absolute() and abspath.is_relative_to(root_dir):
         detail["notebook_in_root"] = abspath.relative_to(root_dir).as_posix()

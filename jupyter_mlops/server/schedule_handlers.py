@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 
+from ..input_rules import parse_bound
 from ..scheduling.service import ScheduleService, ScheduleSpec, preview_cron
 from ..serialize import run_summary
 from ..store.schedules import ScheduleNotFound
@@ -143,13 +144,10 @@ class CronPreviewHandler(MLOpsHandler):
         if expression is None:
             raise self.fail(400, "expression is required, e.g. expression=0 3 * * *")
         timezone = self.get_argument("timezone", "").strip() or None
-        raw_count = self.get_argument("count", "").strip()
         try:
-            count = int(raw_count) if raw_count else 5
-        except ValueError:
-            raise self.fail(400, f"count must be an integer, got {raw_count!r}") from None
-        if not 1 <= count <= MAX_PREVIEW:
-            raise self.fail(400, f"count must be between 1 and {MAX_PREVIEW}, got {count}")
+            count = parse_bound(self.get_argument("count", "").strip(), "count", 5, 1, MAX_PREVIEW)
+        except ValueError as err:
+            raise self.fail(400, str(err)) from None
         self.send_json(await self.blocking(preview_cron, expression, timezone, count))
 
 

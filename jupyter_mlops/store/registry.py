@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -52,6 +53,30 @@ class AliasMoved(RegistryConflict):
         )
         self.expected = expected
         self.actual = actual
+
+
+def audit(
+    session: Session,
+    name: str,
+    action: str,
+    *,
+    actor: str,
+    at: datetime | None = None,
+    details: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> RegistryEvent:
+    """Add the audit event of a change to ``name`` to the change's own transaction, so
+    the history never holds an event without its change or a change without its event."""
+    event = RegistryEvent(
+        model_name=name,
+        at=at or utcnow(),
+        actor=actor,
+        action=action,
+        details=dict(details) if details else None,
+        **fields,
+    )
+    session.add(event)
+    return event
 
 
 @dataclass
@@ -296,19 +321,15 @@ class RegistryStore(StoreBase):
                 created_by=actor,
             )
             session.add(version)
-            session.add(
-                RegistryEvent(
-                    model_name=name,
-                    at=version.created_at,
-                    actor=actor,
-                    action="register",
-                    version=version.version,
-                    details={
-                        "run_id": run_id,
-                        "artifact": artifact_name,
-                        "sha256": artifact.sha256,
-                    },
-                )
+            details = {"run_id": run_id, "artifact": artifact_name, "sha256": artifact.sha256}
+            audit(
+                session,
+                name,
+                "register",
+                actor=actor,
+                at=version.created_at,
+                version=version.version,
+                details=details,
             )
         return version
 
@@ -355,20 +376,19 @@ class RegistryStore(StoreBase):
                 current.version_id = target.id
                 current.updated_at = now
                 current.updated_by = actor
-            event = RegistryEvent(
-                model_name=name,
-                at=now,
+            return audit(
+                session,
+                name,
+                action,
                 actor=actor,
-                action=action,
+                at=now,
                 version=version,
                 alias=alias,
                 previous_version=holder,
                 promotion_id=promotion_id,
                 reason=reason,
-                details=dict(details) if details else None,
+                details=details,
             )
-            session.add(event)
-        return event
 
     @staticmethod
     def _outcome_in(session: Session, promotion_id: int) -> bool:
@@ -404,34 +424,24 @@ class RegistryStore(StoreBase):
                 )
                 if self._outcome_in(session, promotion_id):
                     raise RegistryConflict(f"promotion {promotion_id} has already ended")
-            event = RegistryEvent(
-                model_name=name,
-                at=utcnow(),
+            return audit(
+                session,
+                name,
+                action,
                 actor=actor,
-                action=action,
                 version=version,
                 alias=alias,
                 previous_version=previous_version,
                 promotion_id=promotion_id,
                 reason=reason,
-                details=dict(details) if details else None,
+                details=details,
             )
-            session.add(event)
-        return event
 
     def set_policy(self, name: str, policy: Mapping[str, Any] | None, *, actor: str) -> None:
         with self.writing() as session:
             model = self._model(session, name, lock=True)
             model.policy = dict(policy) if policy else None
-            session.add(
-                RegistryEvent(
-                    model_name=name,
-                    at=utcnow(),
-                    actor=actor,
-                    action="policy_set",
-                    details={"policy": model.policy},
-                )
-            )
+            audit(session, name, "policy_set", actor=actor, details={"policy": model.policy})
 
     def delete_version(self, name: str, version: int, *, actor: str, reason: str | None) -> None:
         """Remove a version no alias names (move or clear the alias first)."""
@@ -445,16 +455,7 @@ class RegistryStore(StoreBase):
                     f"{', '.join('@' + a for a in named)}; move them before deleting it"
                 )
             session.delete(row)
-            session.add(
-                RegistryEvent(
-                    model_name=name,
-                    at=utcnow(),
-                    actor=actor,
-                    action="delete",
-                    version=version,
-                    reason=reason,
-                )
-            )
+            audit(session, name, "delete", actor=actor, version=version, reason=reason)
 
     def delete_model(self, name: str, *, actor: str, reason: str | None) -> None:
         """Remove the model with its versions and aliases; its history stays."""
@@ -463,8 +464,4 @@ class RegistryStore(StoreBase):
             session.execute(delete(ModelAlias).where(ModelAlias.model_id == model.id))
             session.execute(delete(ModelVersion).where(ModelVersion.model_id == model.id))
             session.delete(model)
-            session.add(
-                RegistryEvent(
-                    model_name=name, at=utcnow(), actor=actor, action="delete", reason=reason
-                )
-            )
+            audit(session, name, "delete", actor=actor, reason=reason)

@@ -71,9 +71,8 @@ def load_model(
     it. Tensors are loaded with ``weights_only=True`` onto ``map_location``. The store is
     the one of ``settings`` (default: from the environment, as everywhere else).
     """
-    import torch
-
     from ..artifacts import open_artifact_store
+    from ..registry.service import load_registered_model, load_weights
     from ..registry.uris import is_model_uri
     from ..store import RunStore
 
@@ -83,8 +82,6 @@ def load_model(
         run_id, _, name = run_id[len(RUN_URI_PREFIX) :].partition("/")
     settings = settings or Settings.from_env()
     if is_model_uri(run_id):
-        from ..registry.service import load_registered_model
-
         if model is None and not isinstance(name, str):
             model = name
         return load_registered_model(run_id, model, map_location=map_location, settings=settings)
@@ -97,10 +94,4 @@ def load_model(
     if artifact is None:
         raise LookupError(f"run {resolved} has no artifact named {name!r}")
     with open_artifact_store(settings).open(artifact.sha256) as stream:
-        state = torch.load(stream, map_location=map_location, weights_only=True)
-    if model is None:
-        return state
-    if isinstance(model, type):
-        model = model()
-    model.load_state_dict(state)
-    return model
+        return load_weights(stream, model, map_location=map_location)

@@ -9,17 +9,12 @@ import {
 import { dirtyFilesShown } from '../dirtyFiles';
 import { differsFromDisk } from '../unsavedChanges';
 import { isDarkTheme, themedHtmlSrc } from '../executedNotebook';
-import { param } from './parameters';
+import { LR_PARAM, param } from './parameters';
 import { trans } from './trans';
 
 const withSeed: INotebookParameters = {
   parameters: [
-    param({
-      name: 'lr',
-      type_name: 'float',
-      default: 0.1,
-      default_source: '0.1'
-    }),
+    LR_PARAM,
     param({ name: 'seed', default: 0, default_source: '0' })
   ],
   has_parameters_cell: true,
