@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .base import found, id_or_name
+from .claim_targets import claimed_status
 from .models import Run, Schedule, ScheduleFire, SchedulerLease
 from .schedule_fires import ScheduleFiring, detached, for_update
 from .types import utcnow
@@ -168,11 +169,13 @@ class ScheduleStore(ScheduleFiring):
 
     def fires(self, schedule_id: str, limit: int = 20) -> list[FireRecord]:
         """The schedule's most recent claimed slots, newest first, with their runs' status."""
+        status, joins = claimed_status(ScheduleFire)
+        query = select(ScheduleFire, status)
+        for table, on in joins:
+            query = query.outerjoin(table, on)
         with self.runs.reading() as session:
             rows = session.execute(
-                select(ScheduleFire, Run.status)
-                .outerjoin(Run, Run.id == ScheduleFire.run_id)
-                .where(ScheduleFire.schedule_id == schedule_id)
+                query.where(ScheduleFire.schedule_id == schedule_id)
                 .order_by(ScheduleFire.slot.desc())
                 .limit(limit)
             ).all()
