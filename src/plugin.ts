@@ -21,7 +21,8 @@ import { MLOpsClient } from './api';
 import { notifyThemeChanged } from './chart';
 import { addCommands } from './commands';
 import { notifySettings } from './finishNotices';
-import { addPipelineCommands } from './pipelines/commands';
+import { openFired } from './automationTarget';
+import { OPEN_PIPELINE, addPipelineCommands } from './pipelines/commands';
 import { shortId } from './format';
 import { mlopsIcon } from './icons';
 import {
@@ -169,7 +170,12 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
     const schedulesPanel = new SchedulesPanel({
       model: schedules,
       trans,
-      onOpen: id => void widgets.openRun(id),
+      onOpen: id =>
+        openFired(id, {
+          run: runId => void widgets.openRun(runId),
+          pipeline: pipelineId =>
+            void app.commands.execute(OPEN_PIPELINE, { id: pipelineId })
+        }),
       onRunStarted: (run, schedule) =>
         widgets.runStarted(
           run,

@@ -33,6 +33,8 @@ import { ModelPanel, PanelHeader } from './modelPanel';
 import { useBusyAction } from './busyAction';
 import { SchedulesModel } from './schedulesModel';
 import { isActive } from './status';
+import { targetKind } from './automationTarget';
+import { TargetBadge } from './targetBadge';
 import { TriggersList } from './triggersList';
 
 import schedulesSvgstr from '../style/icons/schedules.svg';
@@ -184,6 +186,7 @@ function ScheduleRow(props: {
             ? trans.__('branch %1', schedule.branch)
             : trans.__('working copy')}
         </span>
+        <TargetBadge item={schedule} trans={trans} />
       </div>
       <div className="jp-mlops-schedule-line jp-mlops-schedule-when">
         <span className="jp-mlops-schedule-description">
@@ -241,6 +244,7 @@ function ScheduleRow(props: {
         <button
           type="button"
           className="jp-mlops-schedule-action jp-mlops-schedule-runnow"
+          hidden={targetKind(schedule) === 'pipeline'}
           disabled={busy}
           title={trans.__('Run the notebook once now, as this schedule would')}
           onClick={() =>

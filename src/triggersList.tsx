@@ -11,6 +11,7 @@ import type { ITrigger } from './api';
 import { basename, formatAgo } from './format';
 import { useBusyAction } from './busyAction';
 import { SchedulesModel } from './schedulesModel';
+import { TargetBadge } from './targetBadge';
 import { describeTrigger } from './triggersApi';
 
 function TriggerRow(props: {
@@ -60,6 +61,7 @@ function TriggerRow(props: {
           {basename(trigger.notebook_path)}
         </span>
         <span className="jp-mlops-tag">{trigger.kind}</span>
+        <TargetBadge item={trigger} trans={trans} />
       </div>
       <div className="jp-mlops-schedule-line jp-mlops-trigger-when">
         {describeTrigger(trigger)}
