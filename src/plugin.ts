@@ -22,6 +22,7 @@ import { notifyThemeChanged } from './chart';
 import { addCommands } from './commands';
 import { notifySettings } from './finishNotices';
 import { openFired } from './automationTarget';
+import { addAutomatePipelineCommand } from './pipelines/automate';
 import { OPEN_PIPELINE, addPipelineCommands } from './pipelines/commands';
 import { shortId } from './format';
 import { mlopsIcon } from './icons';
@@ -152,6 +153,7 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
       launcher: labLauncher
     });
     addPipelineCommands({ app, trans, fileBrowser, palette });
+    addAutomatePipelineCommand({ app, trans, fileBrowser });
 
     // -- side panels -----------------------------------------------------------------
     const panel = new RunsPanel({
