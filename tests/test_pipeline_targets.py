@@ -20,7 +20,11 @@ from sqlalchemy.exc import IntegrityError
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService
-from jupyter_mlops.pipelines.orchestrator import PipelineAdvancer
+from jupyter_mlops.pipelines.orchestrator import (
+    PipelineAdvancer,
+    PipelineNeverStarted,
+    resume_pipeline,
+)
 from jupyter_mlops.pipelines.report import pipeline_detail
 from jupyter_mlops.scheduling.pipeline_target import PipelineLaunch, pipeline_launcher
 from jupyter_mlops.scheduling.scheduler import Scheduler
@@ -224,6 +228,8 @@ def test_a_trigger_claimer_that_dies_is_recovered_as_a_failed_pipeline_run(
     assert [r.id for r in pipelines.list()] == [claimed.run_id]
     assert pipelines.require(claimed.run_id).status == "failed"
     assert triggers.recover_stale_events(later, timeout=120) == []  # once
+    with pytest.raises(PipelineNeverStarted, match="never started"):
+        resume_pipeline(project.advancer, claimed.run_id)
 
 
 def test_a_schedule_claimer_that_dies_is_recovered_as_a_failed_pipeline_run(
