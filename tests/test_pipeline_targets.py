@@ -10,6 +10,7 @@ pipeline run under the claimed id, which a late start collides with.
 from __future__ import annotations
 
 import shutil
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -315,3 +316,30 @@ def test_bad_pipeline_targets_are_refused(project: Project, env: dict[str, str])
     shown = mlops_line(f"schedule show {sched.stdout.strip()}", env=env)
     assert "pipeline     " in shown.stdout and 'first = {"label": "y"}' in shown.stdout, shown
     assert "as in the pipeline file" in shown.stdout
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_scheduler_process_fires_and_advances_a_pipeline_trigger(
+    project: Project, env: dict[str, str]
+) -> None:
+    from .test_triggers import _schedulers, _wait_for
+
+    env = {**env, "JUPYTER_MLOPS_DB_URL": str(project.jobs.store.engine.url)}
+    added = mlops_line(f"trigger add {project.pipeline} --on-commit main", env=env)
+    assert added.returncode == 0, added.stderr
+    (proc,) = _schedulers(env, 1)
+    try:
+        sha = project.commit("e.txt", "5\n")
+        pipelines = PipelineStore(project.jobs.store)
+
+        def ended() -> list:
+            runs = pipelines.list()
+            return runs if runs and all(r.status != "running" for r in runs) else []
+
+        (run,) = _wait_for(ended, "the pipeline run to end", timeout=300)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert run.status == "succeeded", run.status_reason
+    assert run.snapshot["commit"] == sha and run.fired_by and sha[:12] in run.fired_by
