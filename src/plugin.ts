@@ -21,7 +21,9 @@ import { MLOpsClient } from './api';
 import { notifyThemeChanged } from './chart';
 import { addCommands } from './commands';
 import { notifySettings } from './finishNotices';
+import { openFired } from './automationTarget';
 import { PipelinesClient } from './pipelines/api';
+import { addAutomatePipelineCommand } from './pipelines/automate';
 import {
   addPipelineCommands,
   OPEN_PIPELINE,
@@ -157,6 +159,7 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
       launcher: labLauncher
     });
     addPipelineCommands({ app, trans, fileBrowser, palette });
+    addAutomatePipelineCommand({ app, trans, fileBrowser });
 
     // -- side panels -----------------------------------------------------------------
     const panel = new RunsPanel({
@@ -181,7 +184,12 @@ export const mlopsPlugin: JupyterFrontEndPlugin<IMLOpsRuns> = {
     const schedulesPanel = new SchedulesPanel({
       model: schedules,
       trans,
-      onOpen: id => void widgets.openRun(id),
+      onOpen: id =>
+        openFired(id, {
+          run: runId => void widgets.openRun(runId),
+          pipeline: pipelineId =>
+            void app.commands.execute(OPEN_PIPELINE, { id: pipelineId })
+        }),
       onRunStarted: (run, schedule) =>
         widgets.runStarted(
           run,

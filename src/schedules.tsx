@@ -34,6 +34,8 @@ import { useBusyAction } from './busyAction';
 import { PauseButton } from './pauseButton';
 import { SchedulesModel } from './schedulesModel';
 import { isActive } from './status';
+import { targetKind } from './automationTarget';
+import { TargetBadge } from './targetBadge';
 import { TriggersList } from './triggersList';
 
 import schedulesSvgstr from '../style/icons/schedules.svg';
@@ -185,6 +187,7 @@ function ScheduleRow(props: {
             ? trans.__('branch %1', schedule.branch)
             : trans.__('working copy')}
         </span>
+        <TargetBadge item={schedule} trans={trans} />
       </div>
       <div className="jp-mlops-schedule-line jp-mlops-schedule-when">
         <span className="jp-mlops-schedule-description">
@@ -236,6 +239,7 @@ function ScheduleRow(props: {
         <button
           type="button"
           className="jp-mlops-schedule-action jp-mlops-schedule-runnow"
+          hidden={targetKind(schedule) === 'pipeline'}
           disabled={busy}
           title={trans.__('Run the notebook once now, as this schedule would')}
           onClick={() =>

@@ -1335,6 +1335,8 @@ export interface components {
             source: string;
             commit: string | null;
             no_cache: boolean;
+            /** @description Which schedule slot or trigger event started it; null: by hand. */
+            fired_by?: string | null;
             created_at: string | null;
             finished_at: string | null;
             /** @description How many steps the run has. */
@@ -1358,6 +1360,8 @@ export interface components {
             source: string;
             commit: string | null;
             no_cache: boolean;
+            /** @description Which schedule slot or trigger event started it; null: by hand. */
+            fired_by?: string | null;
             created_at: string | null;
             finished_at: string | null;
             /** @description How many steps the run has. */
@@ -1791,8 +1795,14 @@ export interface components {
         Schedule: {
             id: string;
             name: string;
-            /** @description Notebook path relative to the root */
+            /** @description Notebook path relative to the root; with `target` pipeline, the pipeline file's */
             notebook: string;
+            /**
+             * @description What a slot fires: a notebook run, or a pipeline run (`last_run_id` and the slots' `run_id` are then pipeline run ids).
+             * @default notebook
+             * @enum {string}
+             */
+            target: "notebook" | "pipeline";
             /** @enum {string} */
             source: "working_copy" | "branch";
             branch: string | null;
@@ -1846,8 +1856,14 @@ export interface components {
         ScheduleDetail: {
             id: string;
             name: string;
-            /** @description Notebook path relative to the root */
+            /** @description Notebook path relative to the root; with `target` pipeline, the pipeline file's */
             notebook: string;
+            /**
+             * @description What a slot fires: a notebook run, or a pipeline run (`last_run_id` and the slots' `run_id` are then pipeline run ids).
+             * @default notebook
+             * @enum {string}
+             */
+            target: "notebook" | "pipeline";
             /** @enum {string} */
             source: "working_copy" | "branch";
             branch: string | null;
@@ -1899,10 +1915,10 @@ export interface components {
         ScheduleList: {
             schedules: components["schemas"]["Schedule"][];
         };
-        /** @description Run a notebook on a cron schedule (`POST /schedules`). */
+        /** @description Run a notebook (or a pipeline) on a cron schedule (`POST /schedules`). */
         ScheduleRequest: {
-            /** @description Path of the .ipynb relative to the server's root (no `..`). */
-            notebook: string;
+            /** @description Path of the .ipynb relative to the server's root (no `..`); a `.yaml`/`.yml` file is a pipeline, as with `pipeline`. */
+            notebook?: string;
             /** @description 5 fields (minute hour day-of-month month weekday), 6 with seconds last (`* * * * * *\/10`: every 10 s), or @hourly, @daily, @weekly, @monthly, @yearly. Read in `timezone`, correct across DST changes. */
             cron: string;
             /** @description IANA name (e.g. `Europe/Berlin`); default the server's zone. */
@@ -1922,6 +1938,8 @@ export interface components {
             /** @description Default the notebook's stem (`@branch` for a branch schedule). */
             name?: string | null;
             active?: boolean;
+            /** @description Instead of `notebook`: a pipeline file (YAML) relative to the root; each slot starts a pipeline run. `parameters` are then by step: `{"train": {"lr": 0.01}}`; kernel, gpus, timeout and tags come from the file. */
+            pipeline?: string;
         };
         /** @description A run of a schedule (a slot's or "run now"). */
         ScheduleRun: {
@@ -1988,7 +2006,14 @@ export interface components {
             name: string;
             /** @enum {string} */
             kind: "commit" | "data" | "drift" | "metric";
+            /** @description The notebook, or the pipeline file (`target`). */
             notebook_path: string;
+            /**
+             * @description What an event fires: a notebook run, or a pipeline run (`last_run_id` and the events' `run_id` are then pipeline run ids).
+             * @default notebook
+             * @enum {string}
+             */
+            target: "notebook" | "pipeline";
             parameters: {
                 [key: string]: unknown;
             };
@@ -2020,7 +2045,14 @@ export interface components {
             name: string;
             /** @enum {string} */
             kind: "commit" | "data" | "drift" | "metric";
+            /** @description The notebook, or the pipeline file (`target`). */
             notebook_path: string;
+            /**
+             * @description What an event fires: a notebook run, or a pipeline run (`last_run_id` and the events' `run_id` are then pipeline run ids).
+             * @default notebook
+             * @enum {string}
+             */
+            target: "notebook" | "pipeline";
             parameters: {
                 [key: string]: unknown;
             };
@@ -2067,8 +2099,10 @@ export interface components {
         };
         /** @description Fire a notebook on events (`POST /triggers`): give exactly one of `on_commit`, `on_data`, `on_drift` (with `reference`) or `on_metric` (with `stream`). */
         TriggerRequest: {
-            /** @description Path of the .ipynb relative to the server's root (no `..`). */
-            notebook: string;
+            /** @description Path of the .ipynb relative to the server's root (no `..`); a `.yaml`/`.yml` file is a pipeline, as with `pipeline`. */
+            notebook?: string;
+            /** @description Instead of `notebook`: a pipeline file (YAML) relative to the root; each event starts a pipeline run. `parameters` are then by step: `{"train": {"lr": 0.01}}`. */
+            pipeline?: string;
             /** @description A branch: each new commit on it runs the notebook from that commit. */
             on_commit?: string | null;
             /** @description On commit: only commits touching these paths. */

@@ -12,6 +12,7 @@ import { basename, formatAgo } from './format';
 import { useBusyAction } from './busyAction';
 import { PauseButton } from './pauseButton';
 import { SchedulesModel } from './schedulesModel';
+import { TargetBadge } from './targetBadge';
 import { describeTrigger } from './triggersApi';
 
 function TriggerRow(props: {
@@ -61,6 +62,7 @@ function TriggerRow(props: {
           {basename(trigger.notebook_path)}
         </span>
         <span className="jp-mlops-tag">{trigger.kind}</span>
+        <TargetBadge item={trigger} trans={trans} />
       </div>
       <div className="jp-mlops-schedule-line jp-mlops-trigger-when">
         {describeTrigger(trigger)}

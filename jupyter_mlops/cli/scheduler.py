@@ -53,6 +53,7 @@ second."""
     ).tag(config=True)
 
     def run(self) -> int:
+        from ..scheduling.pipeline_target import pipeline_launcher
         from ..scheduling.scheduler import Scheduler, default_holder
         from ..scheduling.triggers import watcher_for
         from ..store.schedules import ScheduleStore
@@ -66,6 +67,7 @@ second."""
         )
         jobs = self.jobs()
         holder = default_holder()
+        launch = pipeline_launcher(jobs)
         scheduler = Scheduler(
             ScheduleStore(self.store),
             jobs.submit,
@@ -80,7 +82,9 @@ second."""
                 holder=holder,
                 data_dir=self.settings.data_dir,
                 claim_timeout=self.claim_timeout,
+                launch_pipeline=launch,
             ),
+            launch_pipeline=launch,
         )
 
         stopping = start_pipeline_upkeep(jobs)

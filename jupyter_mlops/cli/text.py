@@ -225,13 +225,30 @@ def local_time(value: str | None, tz: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
+def target_text(target: str | None, path: str) -> str:
+    """What a schedule or trigger fires: a notebook's path, or ``pipeline PATH``."""
+    return f"pipeline {path}" if target == "pipeline" else path
+
+
 def format_schedules(rows: list[dict[str, Any]]) -> str:
     """``jupyter mlops schedule list``: one line per schedule."""
-    headers = ["ID", "NAME", "STATE", "CRON", "TZ", "SOURCE", "NEXT", "LAST RUN", "STATUS"]
+    headers = [
+        "ID",
+        "NAME",
+        "TARGET",
+        "STATE",
+        "CRON",
+        "TZ",
+        "SOURCE",
+        "NEXT",
+        "LAST RUN",
+        "STATUS",
+    ]
     lines = [
         [
             r["id"],
             r["name"],
+            target_text(r.get("target"), r["notebook"]),
             "active" if r["active"] else "paused",
             r["cron"],
             r["timezone"],
@@ -251,13 +268,15 @@ def format_schedule_detail(d: dict[str, Any]) -> str:
     out = [
         f"schedule     {d['id']} ({d['name']})",
         f"state        {'active' if d['active'] else 'paused'}",
-        f"notebook     {d['notebook']}",
+        f"{'pipeline' if d.get('target') == 'pipeline' else 'notebook':<12} {d['notebook']}",
         f"source       {'branch ' + d['branch'] if d['branch'] else 'working copy'}",
         f"cron         {d['cron']}  ({tz})",
         f"catch-up     {d['catchup']}"
         + (f" (at most {d['max_catchup']})" if d["catchup"] == "all" else ""),
         f"concurrency  {d['concurrency']}",
-        f"kernel       {d['kernel'] or '(notebook default)'}  gpus {d['gpus']}  "
+        "steps        kernel, gpus, timeout as in the pipeline file"
+        if d.get("target") == "pipeline"
+        else f"kernel       {d['kernel'] or '(notebook default)'}  gpus {d['gpus']}  "
         f"timeout {d['timeout_s'] or 'none'}",
         f"tags         {', '.join(d['tags']) or '-'}",
         f"last run     {d['last_run_id'] or '-'} ({d['last_run_status'] or '-'})",

@@ -19,6 +19,7 @@ from traitlets import Bool, Float, Int, List, Unicode
 
 from ..finite_json import dumps_json
 from .base import EXIT_OK, JSON_FLAG, CommandGroupApp, MLOpsBaseApp
+from .text import target_text
 
 
 def describe_trigger(view: dict[str, Any]) -> str:
@@ -46,7 +47,8 @@ def format_triggers(views: list[dict[str, Any]]) -> str:
         last = view["last_run_id"] or "-"
         error = f"  ! {view['last_error']}" if view["last_error"] else ""
         lines.append(
-            f"{view['id']}  {state:6}  {view['name']}: {view['notebook_path']} on "
+            f"{view['id']}  {state:6}  {view['name']}: "
+            f"{target_text(view.get('target'), view['notebook_path'])} on "
             f"{describe_trigger(view)}; last run {last}{error}"
         )
     return "\n".join(lines)

@@ -363,6 +363,11 @@ class PipelineBusy(RuntimeError):
     """Another live process holds the pipeline run's lease (resume without waiting)."""
 
 
+class PipelineNeverStarted(PipelineBusy, ValueError):
+    """A pipeline run recorded as failed before it started (a schedule slot or trigger
+    event whose start failed or was lost): it has no steps, so nothing to resume."""
+
+
 def resume_pipeline(
     advancer: PipelineAdvancer, pipeline_id: str, *, wait: bool = True, poll: float = 0.2
 ) -> list[str]:
@@ -370,7 +375,13 @@ def resume_pipeline(
     cancelled and skipped steps back to pending (fresh attempts) and the pipeline back to
     running; returns the steps reset. An unfinished pipeline whose holder died is simply
     taken over: its open steps go on where they are."""
-    advancer.store.require(pipeline_id)
+    first = advancer.store.require(pipeline_id)
+    if not first.spec:
+        raise PipelineNeverStarted(
+            f"pipeline run {pipeline_id} never started ({first.status_reason}); it has no "
+            f"steps to resume: start a new one with jupyter mlops pipeline run "
+            f"{first.pipeline_path}"
+        )
     while not advancer.hold(pipeline_id):
         if not wait:
             raise PipelineBusy(

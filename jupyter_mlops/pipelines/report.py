@@ -62,6 +62,7 @@ def pipeline_summary(run: PipelineRun, counts: Mapping[str, int]) -> dict[str, A
         "source": run.source,
         "commit": run.snapshot.get("commit"),
         "no_cache": run.no_cache,
+        "fired_by": run.fired_by,
         "created_at": _when(run.created_at),
         "finished_at": _when(run.finished_at),
     }
@@ -99,6 +100,8 @@ def pipeline_detail(store: PipelineStore, run: PipelineRun) -> dict[str, Any]:
 def format_pipeline(detail: dict[str, Any]) -> str:
     """For people: one line per step."""
     lines = [f"{detail['id']}  {detail['name']}  {detail['status']}"]
+    if detail.get("fired_by"):
+        lines.append(f"  {detail['fired_by']}")
     if detail.get("status_reason"):
         lines.append(f"  {detail['status_reason']}")
     for s in detail["steps"]:

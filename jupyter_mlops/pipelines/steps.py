@@ -77,25 +77,36 @@ def start_pipeline(
     no_cache: bool = False,
     source: str = "cli",
     display: str | None = None,
+    pipeline_id: str | None = None,
+    branch: str | None = None,
+    at_commit: str | None = None,
+    fired_by: str | None = None,
 ) -> PipelineRun:
     """Snapshot the pipeline's repository once, validate the file and every step against
     that commit (:class:`~.spec.PipelineInvalid` listing every problem, nothing left
     behind), and record the pipeline run with its steps pending. ``raw_overrides`` are the
     CLI's ``STEP.NAME`` texts (converted to the declared types); ``typed`` values (REST)
-    are taken as if written in the file, references included."""
+    are taken as if written in the file, references included.
+
+    A schedule or trigger passes the ``pipeline_id`` it claimed (exactly once: a second
+    start under it collides with the first), and ``branch`` (with ``at_commit``: that
+    commit of it) to run what is committed there instead of the working copy."""
     from ..snapshot.create import take_snapshot
     from ..snapshot.refs import delete_run_ref
     from ..store.pipelines import PipelineStore
     from ..store.runs import new_run_id
 
-    pipeline_id = PIPELINE_ID_PREFIX + new_run_id()[: 32 - len(PIPELINE_ID_PREFIX)]
-    snapshot = take_snapshot(
-        path,
-        pipeline_id,
-        private_repo_dir=jobs.settings.private_repo_dir,
-        message=f"jupyter-mlops pipeline {pipeline_id}: {path.name}",
-        data_dir=jobs.settings.data_dir,
-    )
+    pipeline_id = pipeline_id or PIPELINE_ID_PREFIX + new_run_id()[: 32 - len(PIPELINE_ID_PREFIX)]
+    if branch is not None:
+        snapshot = branch_snapshot(path, branch, pipeline_id, at_commit)
+    else:
+        snapshot = take_snapshot(
+            path,
+            pipeline_id,
+            private_repo_dir=jobs.settings.private_repo_dir,
+            message=f"jupyter-mlops pipeline {pipeline_id}: {path.name}",
+            data_dir=jobs.settings.data_dir,
+        )
     try:
         where = snapshot.notebook_relpath
         text = read_file_at(snapshot.git_dir, snapshot.commit, where)
@@ -113,11 +124,24 @@ def start_pipeline(
             spec=spec.model_dump(mode="json"),
             overrides=_json_ready(overrides),
             no_cache=no_cache,
+            fired_by=fired_by,
         )
         return PipelineStore(jobs.store).create(run, pipeline_steps(spec))
     except BaseException:
-        delete_run_ref(snapshot.git_dir, pipeline_id)
+        if PipelineStore(jobs.store).get(pipeline_id) is None:  # not another start's ref
+            delete_run_ref(snapshot.git_dir, pipeline_id)
         raise
+
+
+def branch_snapshot(path: Path, branch: str, pipeline_id: str, at_commit: str | None) -> Any:
+    """The snapshot of a pipeline file as committed on ``branch`` (its head, or its commit
+    ``at_commit``): no new commit, the file on disk is not read."""
+    from ..snapshot.branches import pin_branch_commit, resolve_branch, snapshot_branch
+
+    head = resolve_branch(path, branch)
+    if at_commit is not None:
+        head = pin_branch_commit(head, at_commit)
+    return snapshot_branch(path, head.branch, pipeline_id, commit=head.commit)
 
 
 def with_values(

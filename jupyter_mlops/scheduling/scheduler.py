@@ -34,11 +34,13 @@ from functools import lru_cache
 from typing import Any
 
 from ..jobs import RunSpec
+from ..store.claim_targets import PIPELINE
 from ..store.models import Schedule
 from ..store.schedule_fires import PENDING, SKIPPED, WAITING, Fire, Plan
 from ..store.schedules import ScheduleStore
 from ..store.types import utcnow
 from .cron import CronSchedule
+from .pipeline_target import LaunchFn, PipelineLaunch, launch_of, schedule_fired_by
 from .triggers import TriggerWatcher
 
 log = logging.getLogger("jupyter_mlops.scheduler")
@@ -144,6 +146,7 @@ class Scheduler:
         fire_retention: float = 7 * 24 * 3600.0,
         reconcile: Callable[[], Any] | None = None,
         triggers: TriggerWatcher | None = None,
+        launch_pipeline: LaunchFn | None = None,
     ) -> None:
         self.schedules = schedules
         self.submit = submit
@@ -159,6 +162,9 @@ class Scheduler:
         self.reconcile = reconcile
         self.triggers = triggers
         """Event triggers looked at on every pass (same processes, same housekeeping)."""
+        self.launch_pipeline = launch_pipeline
+        """Starts the pipeline run of a pipeline schedule's slot
+        (:func:`~.pipeline_target.pipeline_launcher`); None: such slots fail, saying so."""
         self._last_maintenance: datetime | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._stopping = threading.Event()
@@ -248,9 +254,24 @@ class Scheduler:
             fire.schedule, source="schedule", scheduled_for=fire.slot, run_id=fire.run_id
         )
 
+    def launch_for(self, fire: Fire) -> PipelineLaunch:
+        schedule = fire.schedule
+        return launch_of(
+            schedule,
+            fire.run_id,
+            source="schedule",
+            fired_by=schedule_fired_by(schedule.name, fire.slot),
+            branch=schedule.branch,
+        )
+
     def _fire(self, fire: Fire) -> bool:
         try:
-            self.submit(self.spec_for(fire))
+            if fire.schedule.target == PIPELINE:
+                if self.launch_pipeline is None:
+                    raise RuntimeError("this scheduler was started without pipelines")
+                self.launch_pipeline(self.launch_for(fire))
+            else:
+                self.submit(self.spec_for(fire))
         except Exception as err:
             reason = f"the scheduled run could not start: {err}"
             log.warning("schedule %s slot %s: %s", fire.schedule.id, fire.slot.isoformat(), err)

@@ -27,10 +27,12 @@ from ..input_rules import (
 from ..jobs import JobService, RunSettings, Submission, new_run_id
 from ..masking import refuse_secret_parameters
 from ..server import models
+from ..store.claim_targets import NOTEBOOK, PIPELINE
 from ..store.models import Schedule
 from ..store.schedules import LastRun, ScheduleNotFound, ScheduleStore
 from ..store.types import utcnow
 from .cron import CronError, CronSchedule, local_zone_name
+from .pipeline_target import is_pipeline_file, validated_pipeline_target
 from .scheduler import cron_for, run_settings_of, run_spec_for
 
 
@@ -70,6 +72,7 @@ def schedule_model(schedule: Schedule, last_run: LastRun | None = None) -> model
         "id": schedule.id,
         "name": schedule.name,
         "notebook": schedule.notebook_path,
+        "target": schedule.target,
         "source": "branch" if schedule.branch else "working_copy",
         "cron": schedule.cron,
         "timezone": schedule.timezone,
@@ -135,6 +138,10 @@ def validated_target(
     notebook = notebook if notebook is not None else getattr(settings, "notebook", None)
     if not isinstance(notebook, str) or not notebook.strip():
         raise error("the notebook path is empty")
+    if is_pipeline_file(notebook):
+        return validated_pipeline_target(
+            jobs, settings, pipeline=notebook, branch=branch, error=error
+        )
     path, display = jobs.resolve_notebook(notebook)
     branch = (branch or "").strip() or None
     if branch is not None:
@@ -160,6 +167,7 @@ def validated_target(
         "branch": branch,
         "parameters": values,
         "kernel_name": kernel,
+        "target": NOTEBOOK,
     }
 
 
@@ -191,6 +199,11 @@ class ScheduleService:
             key: getattr(spec, key) for key in models.SchedulePolicy.model_fields if key != "tags"
         }
         policy = self._policy(**settings, tags=list(spec.tags or []))
+        if target["target"] == PIPELINE and policy.concurrency != "allow":
+            raise ScheduleError(
+                "a schedule of a pipeline runs with --concurrency allow (skip and queue "
+                "look at notebook runs only)"
+            )
         name = policy.name or Path(display).stem + (f"@{branch}" if branch else "")
         if len(name) > 255:
             raise ScheduleError("the name is longer than 255 characters")
@@ -326,6 +339,11 @@ class ScheduleService:
         """Run the schedule's notebook once, now (not a slot: ``scheduled_for`` is None;
         the concurrency policy does not apply to an explicit request)."""
         schedule = self.schedules.require(schedule_id)
+        if schedule.target == PIPELINE:
+            raise ScheduleError(
+                f"schedule {schedule.name} fires a pipeline: start one now with "
+                f"jupyter mlops pipeline run {schedule.notebook_path}"
+            )
         submission = self.jobs.submit(run_spec_for(schedule, source=source))
         self.schedules.set_last_run(schedule.id, submission.run.id)
         return submission

@@ -68,6 +68,7 @@ def trigger_dict(trigger: Trigger) -> dict[str, Any]:
         "name": trigger.name,
         "kind": trigger.kind,
         "notebook_path": trigger.notebook_path,
+        "target": trigger.target,
         "parameters": dict(trigger.parameters or {}),
         "kernel": trigger.kernel_name,
         "gpus": trigger.gpus,
@@ -156,9 +157,9 @@ class TriggerService:
         if kind == "commit":
             if spec.policy not in COMMIT_POLICIES:
                 raise TriggerError(f"--policy must be one of {', '.join(COMMIT_POLICIES)}")
-            from ..jobs import read_branch_notebook
+            from ..snapshot.branches import resolve_branch
 
-            head, _ = read_branch_notebook(Path(target["notebook_abspath"]), target["branch"])
+            head = resolve_branch(Path(target["notebook_abspath"]), target["branch"])
             config.update(
                 branch=head.branch,
                 repo=head.worktree,

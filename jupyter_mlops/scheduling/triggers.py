@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from ..jobs import RunSpec
+from ..store.claim_targets import PIPELINE
 from ..store.models_triggers import Trigger
 from ..store.triggers import ClaimedEvent, TriggerStore
 from ..store.types import utcnow
+from .pipeline_target import LaunchFn, PipelineLaunch, launch_of
 from .trigger_checks import CHECKS, CheckError, Look
 
 log = logging.getLogger("jupyter_mlops.triggers")
@@ -78,6 +80,23 @@ def run_spec_for_event(event: ClaimedEvent) -> RunSpec:
     )
 
 
+def launch_for_event(event: ClaimedEvent) -> PipelineLaunch:
+    """The pipeline run an event fires; for a commit, from exactly that commit."""
+    trigger = event.trigger
+    if trigger.kind == "commit":
+        branch, at_commit = trigger.config["branch"], event.key
+    else:
+        branch, at_commit = trigger.config.get("run_branch"), None
+    return launch_of(
+        trigger,
+        event.run_id,
+        source="trigger",
+        fired_by=describe_event(trigger, event.details),
+        branch=branch,
+        at_commit=at_commit,
+    )
+
+
 def describe_event(trigger: Trigger, details: dict[str, Any]) -> str:
     """One line saying why a run fired, for the run's events and the CLI."""
     if trigger.kind == "commit":
@@ -112,6 +131,7 @@ class TriggerWatcher:
         wake_file: Path | None = None,
         intervals: dict[str, float] | None = None,
         claim_timeout: float = 120.0,
+        launch_pipeline: LaunchFn | None = None,
     ) -> None:
         self.store = store
         self.submit = submit
@@ -120,6 +140,8 @@ class TriggerWatcher:
         self.wake_file = wake_file
         self.intervals = {**INTERVALS, **(intervals or {})}
         self.claim_timeout = claim_timeout
+        self.launch_pipeline = launch_pipeline
+        """Starts a pipeline trigger's run (None: such events fail, saying so)."""
         self._next_look: dict[str, datetime] = {}
         self._wake_mtime: int | None = None
 
@@ -181,7 +203,12 @@ class TriggerWatcher:
 
     def _fire(self, event: ClaimedEvent) -> str:
         try:
-            self.submit(run_spec_for_event(event))
+            if event.target == PIPELINE:
+                if self.launch_pipeline is None:
+                    raise RuntimeError("this scheduler was started without pipelines")
+                self.launch_pipeline(launch_for_event(event))
+            else:
+                self.submit(run_spec_for_event(event))
         except Exception as err:
             log.warning("trigger %s event %s: %s", event.trigger.id, event.key, err)
             return self.store.record_failed_event(

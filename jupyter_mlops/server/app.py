@@ -138,6 +138,7 @@ class MLOpsExtensionApp(ExtensionApp):
 
         from ..jobs import JobService
         from ..scheduling import Scheduler, ScheduleService
+        from ..scheduling.pipeline_target import pipeline_launcher
         from ..scheduling.scheduler import default_holder
         from ..scheduling.triggers import watcher_for
         from ..store.schedules import ScheduleStore
@@ -152,6 +153,7 @@ class MLOpsExtensionApp(ExtensionApp):
                 redact_values=self.state.redact_values,
             )
             holder = default_holder()
+            launch = pipeline_launcher(jobs)
             scheduler = Scheduler(
                 ScheduleStore(self.state.store),
                 jobs.submit,
@@ -162,7 +164,9 @@ class MLOpsExtensionApp(ExtensionApp):
                     jobs.submit,
                     holder=holder,
                     data_dir=self.state.settings.data_dir,
+                    launch_pipeline=launch,
                 ),
+                launch_pipeline=launch,
             )
             self._scheduler = scheduler
             IOLoop.current().add_callback(self._start_scheduler)

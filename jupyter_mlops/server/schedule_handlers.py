@@ -48,6 +48,7 @@ from .spec import (
     location,
     query,
 )
+from .target_checks import require_existing_target
 
 T = TypeVar("T")
 MAX_PREVIEW = 20
@@ -96,7 +97,7 @@ class SchedulesHandler(ScheduleAPIHandler):
         fields = self.parse(partial=False)
         if not fields.get("branch"):
             # a missing working-copy notebook is a 404, as for runs
-            await self.blocking(self.resolve_existing_notebook, fields["notebook"])
+            await self.blocking(require_existing_target, self, fields["notebook"])
         service = self.service
         schedule = await self.blocking(service.create, ScheduleSpec(**fields), value_errors=True)
         self.set_header("Location", self.schedule_url(schedule.id))

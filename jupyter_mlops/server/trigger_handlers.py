@@ -34,6 +34,7 @@ from .spec import (
     json_response,
     location,
 )
+from .target_checks import require_existing_target
 
 T = TypeVar("T")
 TRIGGER_ID = {
@@ -71,7 +72,7 @@ class TriggersHandler(TriggerAPIHandler):
             raise self.fail(400, str(err)) from None
         fields["notebook"] = self.notebook_arg(fields["notebook"], "notebook")
         if not fields.get("on_commit") and not fields.get("branch"):
-            await self.blocking(self.resolve_existing_notebook, fields["notebook"])
+            await self.blocking(require_existing_target, self, fields["notebook"])
         service = self.service
         trigger = await self.blocking(service.create, TriggerSpec(**fields), value_errors=True)
         from jupyter_server.utils import url_path_join

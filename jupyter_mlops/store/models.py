@@ -287,6 +287,12 @@ class Environment(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 
+def target_column() -> Mapped[str]:
+    """What a schedule or trigger fires, and what a claim's id names: ``notebook`` (a run)
+    or ``pipeline`` (a pipeline run)."""
+    return mapped_column(String(16), default="notebook", server_default="notebook")
+
+
 class Schedule(Base):
     """A notebook run on a cron schedule (evaluated in ``timezone``), from the working copy
     or from the head of a git branch at fire time."""
@@ -301,6 +307,8 @@ class Schedule(Base):
 
     notebook_path: Mapped[str] = mapped_column(Text)
     notebook_abspath: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = target_column()
+    """``notebook``, or ``pipeline``: ``notebook_path`` is then a pipeline file."""
     branch: Mapped[str | None] = mapped_column(String(255))
     """None: the working copy as it is at fire time; else the branch's head commit."""
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONType)
@@ -337,6 +345,8 @@ class ScheduleFire(Base):
     )
     slot: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     run_id: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = target_column()
+    """What ``run_id`` names: a run (``notebook``) or a pipeline run (``pipeline``)."""
     state: Mapped[str] = mapped_column(String(16))  # pending | waiting | done | skipped
     holder: Mapped[str] = mapped_column(String(255))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -39,6 +39,8 @@ class PipelineRun(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSONType)
     overrides: Mapped[dict[str, Any]] = mapped_column(JSONType)
     no_cache: Mapped[bool] = mapped_column(Boolean, default=False)
+    fired_by: Mapped[str | None] = mapped_column(Text)
+    """Which schedule slot or trigger event started it (None: started by hand)."""
     lease_holder: Mapped[str | None] = mapped_column(String(255))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .models import Base
+from .models import Base, target_column
 from .types import JSONType, UTCDateTime, utcnow
 
 TRIGGER_KINDS = ("commit", "data", "drift", "metric")
@@ -35,6 +35,8 @@ class Trigger(Base):
 
     notebook_path: Mapped[str] = mapped_column(Text)
     notebook_abspath: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = target_column()
+    """``notebook``, or ``pipeline``: ``notebook_path`` is then a pipeline file."""
     parameters: Mapped[dict[str, Any]] = mapped_column(JSONType)
     kernel_name: Mapped[str | None] = mapped_column(String(255))
     gpus: Mapped[int] = mapped_column(Integer, default=0)
@@ -70,6 +72,8 @@ class TriggerEvent(Base):
     )
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     run_id: Mapped[str | None] = mapped_column(String(32))
+    target: Mapped[str] = target_column()
+    """What ``run_id`` names: a run (``notebook``) or a pipeline run (``pipeline``)."""
     state: Mapped[str] = mapped_column(String(16))  # pending | done | skipped
     holder: Mapped[str] = mapped_column(String(255))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

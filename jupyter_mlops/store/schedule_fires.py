@@ -23,8 +23,9 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .claim_targets import add_failed_pipeline_run, claim_id, claimed_exists
 from .models import ACTIVE_STATUSES, Run, RunEvent, RunStatus, Schedule, ScheduleFire
-from .runs import new_run, new_run_id, param_rows, tag_rows
+from .runs import new_run, param_rows, tag_rows
 from .store import RunStore
 from .types import utcnow
 
@@ -154,6 +155,7 @@ class ScheduleFiring:
                             "schedule_id": f.schedule.id,
                             "slot": f.slot,
                             "run_id": f.run_id,
+                            "target": f.schedule.target,
                             "state": f.state,
                             "holder": holder,
                             "claimed_at": now,
@@ -194,7 +196,7 @@ class ScheduleFiring:
             decisions = self._concurrency(session, schedule, len(slots))
         # The fire rows are inserted by the caller, in the same transaction.
         return [
-            Fire(schedule, slot, new_run_id(), state, reason)
+            Fire(schedule, slot, claim_id(schedule.target), state, reason)
             for slot, (state, reason) in zip(slots, decisions, strict=True)
         ]
 
@@ -311,16 +313,9 @@ class ScheduleFiring:
         now = now or utcnow()
         try:
             with self.runs.writing() as session:
-                exists = session.scalar(select(Run.id).where(Run.id == fire.run_id))
+                exists = claimed_exists(session, fire.schedule.target, fire.run_id) or None
                 if exists is None:
-                    add_failed_run(
-                        session,
-                        fire.schedule,
-                        fire.run_id,
-                        reason,
-                        now,
-                        **_slot_columns(fire.schedule, fire.slot),
-                    )
+                    add_failed_claim(session, fire.schedule, fire.run_id, reason, now, fire.slot)
                 session.execute(
                     update(ScheduleFire)
                     .where(
@@ -355,9 +350,11 @@ class ScheduleFiring:
                 .order_by(ScheduleFire.claimed_at)
                 .limit(limit)
             ).all()
-            stale = [(f.slot, f.run_id, f.holder, f.claimed_at, detached(s)) for f, s in rows]
+            stale = [
+                (f.slot, f.run_id, f.target, f.holder, f.claimed_at, detached(s)) for f, s in rows
+            ]
         recorded: list[str] = []
-        for slot, run_id, holder, claimed_at, schedule in stale:
+        for slot, run_id, target, holder, claimed_at, schedule in stale:
             reason = (
                 f"scheduler {holder} claimed this slot at {claimed_at.isoformat()} but did not "
                 f"submit its run within {timeout:g} s (it probably crashed or was stopped)"
@@ -377,7 +374,7 @@ class ScheduleFiring:
                     )
                     if result.rowcount != 1:
                         continue
-                    if session.scalar(select(Run.id).where(Run.id == run_id)) is not None:
+                    if claimed_exists(session, target, run_id):
                         continue  # the run exists: only the bookkeeping was missing
                     session.execute(
                         update(ScheduleFire)
@@ -385,9 +382,8 @@ class ScheduleFiring:
                         .values(reason=reason)
                         .execution_options(synchronize_session=False)
                     )
-                    add_failed_run(
-                        session, schedule, run_id, reason, now, **_slot_columns(schedule, slot)
-                    )
+                    schedule.target = target
+                    add_failed_claim(session, schedule, run_id, reason, now, slot)
                     session.execute(
                         update(Schedule)
                         .where(Schedule.id == schedule.id)
@@ -412,6 +408,17 @@ class ScheduleFiring:
 
 def _slot_columns(schedule: Schedule, slot: datetime | None) -> dict[str, Any]:
     return {"schedule_id": schedule.id, "scheduled_for": slot, "branch": schedule.branch}
+
+
+def add_failed_claim(
+    session: Session, schedule: Schedule, claimed: str, reason: str, now: datetime, slot: datetime
+) -> None:
+    """The failed run (or, for a pipeline schedule, pipeline run) of a slot that fired but
+    could not start, under the id claimed for it."""
+    if schedule.target == "pipeline":
+        add_failed_pipeline_run(session, schedule, claimed, reason, now, source="schedule")
+    else:
+        add_failed_run(session, schedule, claimed, reason, now, **_slot_columns(schedule, slot))
 
 
 def _type_name(value: Any) -> str:

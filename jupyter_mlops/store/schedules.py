@@ -18,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .base import found, id_or_name
+from .claim_targets import PIPELINE, claimed_status
 from .models import Run, Schedule, ScheduleFire, SchedulerLease
+from .models_pipelines import PipelineRun
 from .schedule_fires import ScheduleFiring, detached, for_update
 from .types import utcnow
 
@@ -95,12 +97,21 @@ class ScheduleStore(ScheduleFiring):
                 .outerjoin(Run, Run.id == func.coalesce(newest, Schedule.last_run_id))
                 .order_by(Schedule.created_at, Schedule.id)
             ).all()
-            return [(detached(s), LastRun(run_id, status)) for s, run_id, status in rows]
+            found_rows = [(detached(s), LastRun(run_id, status)) for s, run_id, status in rows]
+        return [(s, self.last_run(s) if s.target == PIPELINE else last) for s, last in found_rows]
 
     def last_run(self, schedule: Schedule) -> LastRun:
         """The schedule's newest run, id and status. Not only ``last_run_id``: the
         scheduler writes that just after submitting a slot's run, so in between the
         newest run already is the last one."""
+        if schedule.target == PIPELINE:  # its pipeline runs: the last one fired
+            with self.runs.reading() as session:
+                row = session.execute(
+                    select(PipelineRun.id, PipelineRun.status).where(
+                        PipelineRun.id == schedule.last_run_id
+                    )
+                ).first()
+            return LastRun(row[0], row[1]) if row is not None else LastRun(None, None)
         with self.runs.reading() as session:
             row = session.execute(
                 select(Run.id, Run.status)
@@ -168,11 +179,13 @@ class ScheduleStore(ScheduleFiring):
 
     def fires(self, schedule_id: str, limit: int = 20) -> list[FireRecord]:
         """The schedule's most recent claimed slots, newest first, with their runs' status."""
+        status, joins = claimed_status(ScheduleFire)
+        query = select(ScheduleFire, status)
+        for table, on in joins:
+            query = query.outerjoin(table, on)
         with self.runs.reading() as session:
             rows = session.execute(
-                select(ScheduleFire, Run.status)
-                .outerjoin(Run, Run.id == ScheduleFire.run_id)
-                .where(ScheduleFire.schedule_id == schedule_id)
+                query.where(ScheduleFire.schedule_id == schedule_id)
                 .order_by(ScheduleFire.slot.desc())
                 .limit(limit)
             ).all()

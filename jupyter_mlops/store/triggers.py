@@ -25,9 +25,15 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .base import found, id_or_name
-from .models import Run, RunEvent
+from .claim_targets import (
+    PIPELINE,
+    add_failed_pipeline_run,
+    claim_id,
+    claimed_exists,
+    claimed_status,
+)
+from .models import RunEvent
 from .models_triggers import StreamPoint, Trigger, TriggerEvent
-from .runs import new_run_id
 from .schedule_fires import add_failed_run
 from .store import RunStore
 from .types import utcnow
@@ -67,6 +73,8 @@ class ClaimedEvent:
     run_id: str
     details: dict[str, Any]
     claimed_at: datetime
+    target: str = "notebook"
+    """What ``run_id`` names: a run, or a pipeline run (``pipeline``)."""
 
 
 @dataclass(frozen=True)
@@ -218,12 +226,13 @@ class TriggerStore:
                 if event.key in seen:
                     continue
                 seen.add(event.key)
-                run_id = new_run_id() if event.run else None
+                run_id = claim_id(trigger.target) if event.run else None
                 rows.append(
                     {
                         "trigger_id": trigger.id,
                         "key": event.key,
                         "run_id": run_id,
+                        "target": trigger.target,
                         "state": PENDING if event.run else SKIPPED,
                         "holder": holder,
                         "claimed_at": now,
@@ -232,7 +241,9 @@ class TriggerStore:
                     }
                 )
                 if run_id is not None:
-                    claimed.append(ClaimedEvent(copy, event.key, run_id, event.details, now))
+                    claimed.append(
+                        ClaimedEvent(copy, event.key, run_id, event.details, now, trigger.target)
+                    )
             if rows:
                 session.execute(insert(TriggerEvent), rows)
         return claimed
@@ -241,7 +252,7 @@ class TriggerStore:
         """The event's run was submitted: mark it done, remember it as the last run, and
         write ``note`` (why it fired) into the run's events, in one transaction."""
         with self.runs.writing() as session:
-            if note is not None:
+            if note is not None and event.target != PIPELINE:  # a pipeline run has it already
                 session.add(
                     RunEvent(run_id=event.run_id, at=utcnow(), kind="trigger", message=note)
                 )
@@ -263,8 +274,12 @@ class TriggerStore:
         under the claimed id (unless one exists) and finish the event."""
         try:
             with self.runs.writing() as session:
-                exists = session.scalar(select(Run.id).where(Run.id == event.run_id))
-                if exists is None:
+                exists = claimed_exists(session, event.target, event.run_id) or None
+                if exists is None and event.target == PIPELINE:
+                    add_failed_pipeline_run(
+                        session, event.trigger, event.run_id, reason, utcnow(), source="trigger"
+                    )
+                elif exists is None:
                     add_failed_run(
                         session, event.trigger, event.run_id, reason, utcnow(), source="trigger"
                     )
@@ -294,7 +309,9 @@ class TriggerStore:
                 .limit(limit)
             ).all()
             stale = [
-                ClaimedEvent(detached(t), e.key, e.run_id or "", dict(e.details), e.claimed_at)
+                ClaimedEvent(
+                    detached(t), e.key, e.run_id or "", dict(e.details), e.claimed_at, e.target
+                )
                 for e, t in rows
             ]
         recorded: list[str] = []
@@ -305,7 +322,7 @@ class TriggerStore:
                 f"{timeout:g} s (it probably crashed or was stopped)"
             )
             with self.runs.reading() as session:
-                if session.scalar(select(Run.id).where(Run.id == event.run_id)) is not None:
+                if claimed_exists(session, event.target, event.run_id):
                     self.finish_event(event)  # the run exists: only the bookkeeping was missing
                     continue
             self.record_failed_event(event, reason)
@@ -314,11 +331,13 @@ class TriggerStore:
 
     def events_of(self, trigger_id: str, limit: int = 20) -> list[EventRecord]:
         """A trigger's newest events first, with their runs' status."""
+        status, joins = claimed_status(TriggerEvent)
+        query = select(TriggerEvent, status)
+        for table, on in joins:
+            query = query.outerjoin(table, on)
         with self.runs.reading() as session:
             rows = session.execute(
-                select(TriggerEvent, Run.status)
-                .outerjoin(Run, Run.id == TriggerEvent.run_id)
-                .where(TriggerEvent.trigger_id == trigger_id)
+                query.where(TriggerEvent.trigger_id == trigger_id)
                 .order_by(TriggerEvent.claimed_at.desc(), TriggerEvent.key)
                 .limit(limit)
             ).all()

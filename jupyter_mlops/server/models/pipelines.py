@@ -66,6 +66,9 @@ class PipelineRunSummary(ResponseModel):
     source: str
     commit: str | None
     no_cache: bool
+    fired_by: str | None = Field(
+        None, description="Which schedule slot or trigger event started it; null: by hand."
+    )
     created_at: str | None
     finished_at: str | None
     steps_total: int = Field(description="How many steps the run has.")

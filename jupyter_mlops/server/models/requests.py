@@ -21,6 +21,7 @@ from .base import (
     RequestModel,
     Tag,
 )
+from .triggers import one_target
 
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 """A number >= 0 (an integer is fine: JSON does not tell them apart)."""
@@ -202,11 +203,27 @@ class ScheduleChanges(RequestModel):
 
 
 class ScheduleRequest(ScheduleChanges):
-    """Run a notebook on a cron schedule (`POST /schedules`)."""
+    """Run a notebook (or a pipeline) on a cron schedule (`POST /schedules`)."""
 
     notebook: NonBlank = Field(
-        description="Path of the .ipynb relative to the server's root (no `..`)."
+        None,
+        description="Path of the .ipynb relative to the server's root (no `..`); a "
+        "`.yaml`/`.yml` file is a pipeline, as with `pipeline`.",
     )
+    pipeline: NonBlank = Field(
+        None,
+        description="Instead of `notebook`: a pipeline file (YAML) relative to the root; "
+        'each slot starts a pipeline run. `parameters` are then by step: `{"train": {"lr": '
+        "0.01}}`; kernel, gpus, timeout and tags come from the file.",
+    )
+
+    def spec_fields(self) -> dict[str, Any]:
+        """As :meth:`ScheduleChanges.spec_fields`, ``pipeline`` given as the ``notebook``
+        it replaces."""
+        fields = super().spec_fields()
+        fields["notebook"] = one_target(fields.get("notebook"), fields.pop("pipeline", None))
+        return fields
+
     cron: NonBlank = Field(
         description="5 fields (minute hour day-of-month month weekday), 6 with seconds last "
         "(`* * * * * */10`: every 10 s), or @hourly, @daily, @weekly, @monthly, @yearly. "

@@ -352,7 +352,15 @@ class RunDeleted(ResponseModel):
 class Schedule(ResponseModel):
     id: RunIdText
     name: str
-    notebook: str = Field(description="Notebook path relative to the root")
+    notebook: str = Field(
+        description="Notebook path relative to the root; with `target` pipeline, the "
+        "pipeline file's"
+    )
+    target: Literal["notebook", "pipeline"] = Field(
+        "notebook",
+        description="What a slot fires: a notebook run, or a pipeline run "
+        "(`last_run_id` and the slots' `run_id` are then pipeline run ids).",
+    )
     source: Literal["working_copy", "branch"]
     branch: str | None
     cron: str

@@ -33,7 +33,15 @@ class TriggerRequest(RequestModel):
     }
 
     notebook: NonBlank = Field(
-        description="Path of the .ipynb relative to the server's root (no `..`)."
+        None,
+        description="Path of the .ipynb relative to the server's root (no `..`); a "
+        "`.yaml`/`.yml` file is a pipeline, as with `pipeline`.",
+    )
+    pipeline: NonBlank = Field(
+        None,
+        description="Instead of `notebook`: a pipeline file (YAML) relative to the root; "
+        'each event starts a pipeline run. `parameters` are then by step: `{"train": {"lr": '
+        "0.01}}`.",
     )
     on_commit: str | None = Field(
         None, description="A branch: each new commit on it runs the notebook from that commit."
@@ -73,8 +81,21 @@ class TriggerRequest(RequestModel):
     active: bool = True
 
     def spec_fields(self) -> dict[str, Any]:
-        """The fields of :class:`~jupyter_mlops.scheduling.trigger_service.TriggerSpec`."""
-        return {key: getattr(self, key) for key in type(self).model_fields}
+        """The fields of :class:`~jupyter_mlops.scheduling.trigger_service.TriggerSpec`
+        (``pipeline`` given as the ``notebook`` it replaces)."""
+        fields = {key: getattr(self, key) for key in type(self).model_fields}
+        fields["notebook"] = one_target(fields["notebook"], fields.pop("pipeline"))
+        return fields
+
+
+def one_target(notebook: str | None, pipeline: str | None) -> str:
+    """The path of what a schedule or trigger fires: exactly one of ``notebook`` and
+    ``pipeline`` (a pipeline file must end in .yaml or .yml)."""
+    if (notebook is None) == (pipeline is None):
+        raise ValueError("give exactly one of notebook (a .ipynb) and pipeline (a .yaml file)")
+    if pipeline is not None and not pipeline.strip().lower().endswith((".yaml", ".yml")):
+        raise ValueError(f"pipeline {pipeline!r} is not a pipeline file (.yaml or .yml)")
+    return str(notebook if notebook is not None else pipeline)
 
 
 class TriggerEvent(ResponseModel):
@@ -96,7 +117,12 @@ class Trigger(ResponseModel):
     id: str
     name: str
     kind: TriggerKind
-    notebook_path: str
+    notebook_path: str = Field(description="The notebook, or the pipeline file (`target`).")
+    target: Literal["notebook", "pipeline"] = Field(
+        "notebook",
+        description="What an event fires: a notebook run, or a pipeline run (`last_run_id` "
+        "and the events' `run_id` are then pipeline run ids).",
+    )
     parameters: dict[str, Any]
     kernel: str | None
     gpus: int
