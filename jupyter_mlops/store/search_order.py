@@ -20,23 +20,26 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..search_syntax import Field, OrderBy, parse_filter, parse_order_by
 from .models import LatestMetric, Run, RunParam, RunTag
 from .queries import RunPage, RunSearch
 from .search_filter import (
+    ID_LIST_LIMIT,
     NULLABLE_ATTRIBUTES,
+    MatchingRuns,
     attribute_column,
     compile_filter,
     numeric_value,
+    param_value_in,
     text_value,
 )
 
@@ -161,6 +164,24 @@ def _after(phase: Phase, key: Any, run_id: str, descending: bool) -> ColumnEleme
     return or_(phase.key > key, and_(phase.key == key, tie_after))
 
 
+def _matching_runs(session: Session) -> MatchingRuns:
+    """The runs whose parameter has one of some values, read from
+    ``ix_run_params_name_value_prefix`` alone, or None past :data:`ID_LIST_LIMIT` (see
+    :mod:`jupyter_mlops.store.search_filter`); in the query's own session, so SQLite reads
+    both from one snapshot."""
+
+    def matching(name: str, forms: Sequence[str]) -> list[str] | None:
+        query = (
+            select(RunParam.run_id)
+            .where(RunParam.name == name, param_value_in(RunParam.value_json, forms))
+            .limit(ID_LIST_LIMIT + 1)
+        )
+        ids = list(session.scalars(query).all())
+        return ids if len(ids) <= ID_LIST_LIMIT else None
+
+    return matching
+
+
 class RunQuery(RunSearch):
     """Search with the run search language (a part of
     :class:`~jupyter_mlops.store.RunStore`)."""
@@ -177,7 +198,7 @@ class RunQuery(RunSearch):
         ``order_by`` (default newest first), one page of ``limit`` after ``cursor``.
         Raises :class:`~jupyter_mlops.search_syntax.SearchSyntaxError` (a ValueError,
         with the column) for either text, ValueError for a foreign cursor."""
-        condition = compile_filter(parse_filter(filter), self.dialect)
+        parsed = parse_filter(filter)
         order = parse_order_by(order_by) or parse_order_by(DEFAULT_ORDER)
         assert order is not None
         order_text = str(order)
@@ -189,6 +210,7 @@ class RunQuery(RunSearch):
                 raise ValueError(f"malformed cursor {cursor!r}; pass a next_cursor unchanged")
         rows: list[tuple[Run, int, Any]] = []
         with self.reading() as session:
+            condition = compile_filter(parsed, self.dialect, _matching_runs(session))
             for index in range(start, len(phases)):
                 wanted = limit + 1 - len(rows)
                 if wanted <= 0:
