@@ -10,7 +10,7 @@ tables they belong to so ``test_migrations_match_models`` sees them.
 Parameter *values* are indexed by a prefix (migration 0016): a value can be any JSON, and
 a PostgreSQL b-tree entry cannot exceed 2.7 kB, so an index on the raw value would refuse
 a long list. ``run_params (name, substr(value_json, 1, 200), run_id)`` holds every value,
-and an equality filter finds its runs in it without reading the table (see
+and an equality filter finds its runs in one range of it (see
 :mod:`jupyter_mlops.store.search_filter`).
 """
 
@@ -53,5 +53,5 @@ PARAM_VALUE_INDEX = Index(
     value_prefix(RunParam.value_json),
     RunParam.run_id,
 )
-"""Parameter equality (``params.lr = 0.01``): the runs with a value, read from the index
-alone (migration 0016; see :func:`jupyter_mlops.store.search_filter.param_value_in`)."""
+"""Parameter equality (``params.lr = 0.01``): the runs with a value, one range of the index
+(migration 0016; see :func:`jupyter_mlops.store.search_filter.param_value_in`)."""

@@ -23,8 +23,10 @@ runs in order that probes each run's parameter costs one index lookup per run pa
 over: at 100,000 runs ``params.epochs = 7`` (2 % of the runs) probed 2,450 runs for a
 page, 48-60 ms on PostgreSQL, and joining the other way round (the matching parameters,
 then each run by its key, then a sort) costs as many lookups. So the runs a parameter
-equality matches are read first, from the index alone, when they are few
-(:data:`ID_LIST_LIMIT`; ``matching_runs`` of :func:`compile_filter`), and the condition
+equality matches are read first, one range of the index, when they are few
+(:data:`ID_LIST_LIMIT`; ``matching_runs`` of :func:`compile_filter`; PostgreSQL still
+visits each row's table page, as it never scans an expression index index-only, but in
+one sweep of the pages, not one lookup per run), and the condition
 becomes ``runs.id IN (those ids)``: a constant list the planner counts exactly and
 PostgreSQL hashes, so the walk tests each run in memory (or looks the few runs up by key
 when a sort would be cheaper). More matches than that make the walk short (at most
@@ -70,7 +72,8 @@ docstring)."""
 
 ID_LIST_LIMIT = 5000
 """The most run ids a parameter equality is turned into. Reading and sending n ids costs
-about a tenth of n index lookups, a walk past the runs of a common value probes
+a fraction of n index lookups (a fifth to a tenth here), a walk past the runs of a common
+value probes
 ``limit * runs / n`` of them; near the break-even (about 7,000 at 100,000 runs) both are a
 few milliseconds."""
 

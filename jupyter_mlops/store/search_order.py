@@ -165,8 +165,8 @@ def _after(phase: Phase, key: Any, run_id: str, descending: bool) -> ColumnEleme
 
 
 def _matching_runs(session: Session) -> MatchingRuns:
-    """The runs whose parameter has one of some values, read from
-    ``ix_run_params_name_value_prefix`` alone, or None past :data:`ID_LIST_LIMIT` (see
+    """The runs whose parameter has one of some values, one range of
+    ``ix_run_params_name_value_prefix``, or None past :data:`ID_LIST_LIMIT` (see
     :mod:`jupyter_mlops.store.search_filter`); in the query's own session, so SQLite reads
     both from one snapshot."""
 
