@@ -152,3 +152,17 @@ def test_equality_reads_the_value_prefix_index(store: RunStore) -> None:
         else:
             plan = " | ".join(row[-1] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
     assert "ix_run_params_name_value_prefix" in plan, plan
+
+
+def test_run_ids_with_a_comma_still_match(db_url: str) -> None:
+    """The ids come back joined by commas; an id holding one (this package makes hex ids,
+    another writer might not) is read again row by row."""
+    store = RunStore(db_url)
+    try:
+        for index, run_id in enumerate(["x,1", "y", "z"]):
+            run = make_run(run_id, created_at=BASE + timedelta(minutes=index))
+            store.create_run(run, params={"k": (5 if run_id != "z" else 6, "int")})
+        assert ids(store, "params.k = 5") == ["y", "x,1"]
+        assert ids(store, "params.k IN (5, 6)") == ["z", "y", "x,1"]
+    finally:
+        store.close()

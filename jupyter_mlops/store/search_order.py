@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -168,16 +168,31 @@ def _matching_runs(session: Session) -> MatchingRuns:
     """The runs whose parameter has one of some values, one range of
     ``ix_run_params_name_value_prefix``, or None past :data:`ID_LIST_LIMIT` (see
     :mod:`jupyter_mlops.store.search_filter`); in the query's own session, so SQLite reads
-    both from one snapshot."""
+    both from one snapshot.
+
+    One row comes back, the count and the ids joined by commas: a common value (more
+    than the limit) costs the count alone, and 5,000 ids cost a split instead of 5,000
+    result rows (a fifth of the client's time at 100,000 runs)."""
+    table = RunParam.__table__
+    comma = literal_column("','")
+    join = func.string_agg if session.get_bind().dialect.name == "postgresql" else func.group_concat
 
     def matching(name: str, forms: Sequence[str]) -> list[str] | None:
-        query = (
-            select(RunParam.run_id)
-            .where(RunParam.name == name, param_value_in(RunParam.value_json, forms))
+        found = (
+            select(table.c.run_id)
+            .where(table.c.name == name, param_value_in(table.c.value_json, forms))
             .limit(ID_LIST_LIMIT + 1)
+            .subquery()
         )
-        ids = list(session.scalars(query).all())
-        return ids if len(ids) <= ID_LIST_LIMIT else None
+        count, joined = session.execute(
+            select(func.count(), join(found.c.run_id, comma)).select_from(found)
+        ).one()
+        if count > ID_LIST_LIMIT:
+            return None
+        ids = joined.split(",") if joined else []
+        if len(ids) != count:  # an id with a comma in it (none this package makes)
+            ids = list(session.execute(select(found.c.run_id)).scalars())
+        return ids
 
     return matching
 
