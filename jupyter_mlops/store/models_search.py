@@ -9,8 +9,9 @@ tables they belong to so ``test_migrations_match_models`` sees them.
 
 Parameter *values* are indexed by a prefix (migration 0016): a value can be any JSON, and
 a PostgreSQL b-tree entry cannot exceed 2.7 kB, so an index on the raw value would refuse
-a long list. ``run_params (name, substr(value_json, 1, 200), run_id)`` holds every value,
-and an equality filter finds its runs in one range of it (see
+a long list. ``run_params (substr(value_json, 1, 200), name, run_id)`` holds every value,
+and an equality filter finds its runs in one range of it (the value first, so a sort by
+a parameter keeps reading ``(name, run_id)`` in run order) (see
 :mod:`jupyter_mlops.store.search_filter`).
 """
 
@@ -49,8 +50,8 @@ def value_prefix(value_json: ColumnElement[str]) -> ColumnElement[str]:
 
 PARAM_VALUE_INDEX = Index(
     "ix_run_params_name_value_prefix",
-    RunParam.name,
     value_prefix(RunParam.value_json),
+    RunParam.name,
     RunParam.run_id,
 )
 """Parameter equality (``params.lr = 0.01``): the runs with a value, one range of the index

@@ -17,8 +17,8 @@ LIKE is case-sensitive on both databases (SQLite's own LIKE is not, so a GLOB of
 same pattern is added there); ILIKE is not.
 
 Equality on a parameter (``=``, ``IN``: the runs table's "filtered by a parameter") reads
-``ix_run_params_name_value_prefix`` (``name``, the value's first :data:`VALUE_PREFIX`
-characters, ``run_id``; migration 0016) through :func:`param_value_in`. A walk of the
+``ix_run_params_name_value_prefix`` (the value's first :data:`VALUE_PREFIX` characters,
+``name``, ``run_id``; migration 0016) through :func:`param_value_in`. A walk of the
 runs in order that probes each run's parameter costs one index lookup per run passed
 over: at 100,000 runs ``params.epochs = 7`` (2 % of the runs) probed 2,450 runs for a
 page, 48-60 ms on PostgreSQL, and joining the other way round (the matching parameters,
