@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .locks import MIGRATIONS, advisory_lock
 
-SCHEMA_HEAD = "0014"
+SCHEMA_HEAD = "0016"
 """Alembic head revision; ``tests/test_store.py`` checks it against the scripts."""
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from .models import Run, RunParam, RunTag
 from .queue import SlotQueue
+from .search_filter import param_value_in
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ class RunSearch(SlotQueue):
             query = query.where(
                 Run.id.in_(
                     select(RunParam.run_id).where(
-                        RunParam.name == param.name, RunParam.value_json.in_(param.json_forms())
+                        RunParam.name == param.name,
+                        param_value_in(RunParam.value_json, param.json_forms()),
                     )
                 )
             )

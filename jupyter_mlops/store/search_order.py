@@ -20,23 +20,26 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import Select, and_, exists, func, literal_column, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..search_syntax import Field, OrderBy, parse_filter, parse_order_by
 from .models import LatestMetric, Run, RunParam, RunTag
 from .queries import RunPage, RunSearch
 from .search_filter import (
+    ID_LIST_LIMIT,
     NULLABLE_ATTRIBUTES,
+    MatchingRuns,
     attribute_column,
     compile_filter,
     numeric_value,
+    param_value_in,
     text_value,
 )
 
@@ -161,6 +164,39 @@ def _after(phase: Phase, key: Any, run_id: str, descending: bool) -> ColumnEleme
     return or_(phase.key > key, and_(phase.key == key, tie_after))
 
 
+def _matching_runs(session: Session) -> MatchingRuns:
+    """The runs whose parameter has one of some values, one range of
+    ``ix_run_params_name_value_prefix``, or None past :data:`ID_LIST_LIMIT` (see
+    :mod:`jupyter_mlops.store.search_filter`); in the query's own session, so SQLite reads
+    both from one snapshot.
+
+    One row comes back, the count and the ids joined by commas: a common value (more
+    than the limit) costs the count alone, and 5,000 ids cost a split instead of 5,000
+    result rows (a fifth of the client's time at 100,000 runs)."""
+    table = RunParam.__table__
+    comma = literal_column("','")
+    join = func.string_agg if session.get_bind().dialect.name == "postgresql" else func.group_concat
+
+    def matching(name: str, forms: Sequence[str]) -> list[str] | None:
+        found = (
+            select(table.c.run_id)
+            .where(table.c.name == name, param_value_in(table.c.value_json, forms))
+            .limit(ID_LIST_LIMIT + 1)
+            .subquery()
+        )
+        count, joined = session.execute(
+            select(func.count(), join(found.c.run_id, comma)).select_from(found)
+        ).one()
+        if count > ID_LIST_LIMIT:
+            return None
+        ids = joined.split(",") if joined else []
+        if len(ids) != count:  # an id with a comma in it (none this package makes)
+            ids = list(session.execute(select(found.c.run_id)).scalars())
+        return ids
+
+    return matching
+
+
 class RunQuery(RunSearch):
     """Search with the run search language (a part of
     :class:`~jupyter_mlops.store.RunStore`)."""
@@ -177,7 +213,7 @@ class RunQuery(RunSearch):
         ``order_by`` (default newest first), one page of ``limit`` after ``cursor``.
         Raises :class:`~jupyter_mlops.search_syntax.SearchSyntaxError` (a ValueError,
         with the column) for either text, ValueError for a foreign cursor."""
-        condition = compile_filter(parse_filter(filter), self.dialect)
+        parsed = parse_filter(filter)
         order = parse_order_by(order_by) or parse_order_by(DEFAULT_ORDER)
         assert order is not None
         order_text = str(order)
@@ -189,6 +225,7 @@ class RunQuery(RunSearch):
                 raise ValueError(f"malformed cursor {cursor!r}; pass a next_cursor unchanged")
         rows: list[tuple[Run, int, Any]] = []
         with self.reading() as session:
+            condition = compile_filter(parsed, self.dialect, _matching_runs(session))
             for index in range(start, len(phases)):
                 wanted = limit + 1 - len(rows)
                 if wanted <= 0:
