@@ -10,7 +10,6 @@ pipeline run under the claimed id, which a late start collides with.
 from __future__ import annotations
 
 import shutil
-import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -322,13 +321,12 @@ def test_bad_pipeline_targets_are_refused(project: Project, env: dict[str, str])
 def test_the_scheduler_process_fires_and_advances_a_pipeline_trigger(
     project: Project, env: dict[str, str]
 ) -> None:
-    from .test_triggers import _schedulers, _wait_for
+    from .scheduler_processes import schedulers, wait_for
 
     env = {**env, "JUPYTER_MLOPS_DB_URL": str(project.jobs.store.engine.url)}
     added = mlops_line(f"trigger add {project.pipeline} --on-commit main", env=env)
     assert added.returncode == 0, added.stderr
-    (proc,) = _schedulers(env, 1)
-    try:
+    with schedulers(env, 1):  # stopped with SIGTERM at the end: exit 0, no traceback
         sha = project.commit("e.txt", "5\n")
         pipelines = PipelineStore(project.jobs.store)
 
@@ -336,10 +334,6 @@ def test_the_scheduler_process_fires_and_advances_a_pipeline_trigger(
             runs = pipelines.list()
             return runs if runs and all(r.status != "running" for r in runs) else []
 
-        (run,) = _wait_for(ended, "the pipeline run to end", timeout=300)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0 and "Traceback" not in err, err
+        (run,) = wait_for(ended, "the pipeline run to end", timeout=300)
     assert run.status == "succeeded", run.status_reason
     assert run.snapshot["commit"] == sha and run.fired_by and sha[:12] in run.fired_by
