@@ -777,7 +777,7 @@ export interface paths {
         put?: never;
         /**
          * Run a pipeline file (pipeline.yaml)
-         * @description Snapshots the repository once and validates the whole file against that commit before anything runs: a 400 lists every problem in `problems`. Each step becomes an ordinary run (tagged `pipeline:ID`); steps whose inputs did not change are served from the step cache. Needs `execute`.
+         * @description Snapshots the repository once and validates the whole file against that commit before anything runs: a 400 lists every problem in `problems`. Each step becomes an ordinary run (tagged `pipeline=ID` and `pipeline-step=NAME`: the runs table finds them with `tags.pipeline = 'ID'`); steps whose inputs did not change are served from the step cache. Needs `execute`.
          */
         post: operations["runPipeline"];
         delete?: never;

@@ -47,7 +47,9 @@ def _by_name(detail: dict) -> dict[str, dict]:
 
 
 def _runs_of(store: RunStore, pipeline_id: str) -> list[str]:
-    return [r.id for r in store.list_runs(tag=f"pipeline:{pipeline_id}", limit=100).runs]
+    """The step runs of a pipeline run, as a user finds them in the runs table."""
+    page = store.query_runs(filter=f"tags.pipeline = '{pipeline_id}'", order_by="", limit=100)
+    return [r.id for r in page.runs]
 
 
 def test_a_failed_step_then_resume_reruns_only_it(

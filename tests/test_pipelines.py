@@ -78,7 +78,10 @@ def test_three_steps_pass_an_artifact_and_a_metric_downstream(
     assert store.latest_metrics(evaluate.id)["eval/score"] == pytest.approx(2 * mse)
     # ordinary runs, linked to the pipeline, all at the pipeline's one commit
     for run in (prepare, train, evaluate):
-        assert f"pipeline:{first['id']}" in {t.tag for t in run.tags}
+        tags = {t.tag for t in run.tags}
+        assert f"pipeline={first['id']}" in tags and any(
+            t.startswith("pipeline-step=") for t in tags
+        )
         assert run.commit_sha == first["commit"] and run.source == "pipeline"
     assert prepare.finished_at <= train.started_at and train.finished_at <= evaluate.started_at
 

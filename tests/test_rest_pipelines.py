@@ -54,7 +54,7 @@ async def test_run_a_pipeline_then_the_cache_then_resume(api: Any, mlops: Any) -
     assert [s["status"] for s in done["steps"]] == ["succeeded", "succeeded"]
     first_run = done["steps"][0]["run_id"]
     run = (await api("GET", f"/runs/{first_run}", spec_path="/runs/{run_id}")).data
-    assert f"pipeline:{pid}" in run["tags"]
+    assert f"pipeline={pid}" in run["tags"]
 
     again = await api("POST", "/pipelines", body=body, expect=201, spec_path="/pipelines")
     cached = await _until_done(api, again.data["id"])

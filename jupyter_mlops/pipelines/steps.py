@@ -17,6 +17,10 @@ from .plan import dependencies
 from .spec import PipelineInvalid, PipelineSpec, StepSpec, parse_pipeline
 from .validation import CheckedStep, coerce_overrides, split_overrides, validate_pipeline
 
+PIPELINE_TAG, STEP_TAG = "pipeline", "pipeline-step"
+"""The tags (``NAME=value``) of a step's run: ``tags.pipeline = 'pl-…'`` in the runs table
+or ``runs --filter`` lists a pipeline run's step runs."""
+
 if TYPE_CHECKING:
     from ..jobs import JobService
 
@@ -44,7 +48,7 @@ class Step:
             kernel=self.checked.kernel,
             gpus=self.spec.gpus,
             timeout=self.spec.timeout,
-            tags=[f"pipeline:{self.run.id}", f"pipeline-step:{self.name}"],
+            tags=[f"{PIPELINE_TAG}={self.run.id}", f"{STEP_TAG}={self.name}"],
             source="pipeline",
             run_id=run_id,
             shared_snapshot=snapshot,

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from ..gitcmd import failure_message, output_text
 from .create import Snapshot
-from .plumbing import SnapshotError, discover, git, git_text, identity_env, resolve_notebook
+from .plumbing import (
+    SnapshotError,
+    discover,
+    forget_discoveries,
+    git,
+    git_text,
+    identity_env,
+    resolve_notebook,
+)
 from .refs import create_ref, run_ref
 
 
@@ -76,6 +84,7 @@ def commit_notebook_to_branch(notebook_path: Path, message: str) -> str:
         if not tracked:  # undo our intent-to-add so a failed commit leaves the index as it was
             git(["rm", "--cached", "-q", "--", relpath], cwd=top, env=env, check=False)
         raise
+    forget_discoveries()  # HEAD moved: the snapshot that follows must see the new commit
     return git_text(["rev-parse", "--verify", "HEAD^{commit}"], cwd=top)
 
 

@@ -87,6 +87,14 @@ def one_discovery() -> Iterator[None]:
         _DISCOVERED.reset(token)
 
 
+def forget_discoveries() -> None:
+    """After this process moved a HEAD (a commit to the user's branch), the answers
+    :func:`one_discovery` remembered are stale: the next :func:`discover` asks git again."""
+    memo = _DISCOVERED.get()
+    if memo is not None:
+        memo.clear()
+
+
 def discover(start: Path) -> Repo | None:
     """Find the repository containing ``start`` in ONE git call (None: not in a repository);
     inside :func:`one_discovery`, once per directory."""
