@@ -90,8 +90,25 @@ export function triggerRequest(
   run: ISubmitRequest,
   state: ITriggerFormState
 ): ITriggerRequest {
-  const request: ITriggerRequest = {
+  return commitTriggerRequest(state, {
     notebook: run.notebook,
+    parameters: run.parameters ?? {},
+    kernel: run.kernel ?? null,
+    gpus: run.gpus ?? 0,
+    timeout: run.timeout ?? null,
+    tags: run.tags ?? []
+  });
+}
+
+/**
+ * An on-commit trigger of ``target`` (a notebook's run settings, or a
+ * pipeline file) with the section's branch, paths, policy and name.
+ */
+export function commitTriggerRequest(
+  state: ITriggerFormState,
+  target: Partial<ITriggerRequest>
+): ITriggerRequest {
+  const request: ITriggerRequest = {
     on_commit: state.branch.trim(),
     paths: parsePaths(state.paths),
     policy: state.policy,
@@ -99,11 +116,10 @@ export function triggerRequest(
     ks: 0.1,
     for_points: 1,
     active: true,
-    parameters: run.parameters ?? {},
-    kernel: run.kernel ?? null,
-    gpus: run.gpus ?? 0,
-    timeout: run.timeout ?? null,
-    tags: run.tags ?? []
+    parameters: {},
+    gpus: 0,
+    tags: [],
+    ...target
   };
   if (state.name.trim()) {
     request.name = state.name.trim();
