@@ -21,7 +21,7 @@ import {
 } from '../triggerForm';
 import { TriggersClient } from '../triggersApi';
 import { pipelineTriggerRequest } from './automateRequest';
-import { selectedPipeline } from './commands';
+import { pipelineOf, selectedPipeline } from './commands';
 
 export const AUTOMATE_PIPELINE = 'mlops:automate-pipeline';
 
@@ -69,8 +69,7 @@ export function addAutomatePipelineCommand(options: {
     icon: mlopsIcon,
     isVisible: () => selectedPipeline(fileBrowser) !== null,
     execute: async args => {
-      const path =
-        (args.path as string | undefined) ?? selectedPipeline(fileBrowser);
+      const path = pipelineOf(args, fileBrowser);
       if (!path) {
         return;
       }

@@ -6,6 +6,7 @@ import { JupyterFrontEnd } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { TranslationBundle } from '@jupyterlab/translation';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { MLOpsClient } from '../api';
 import { mlopsIcon } from '../icons';
@@ -31,6 +32,14 @@ export function selectedPipeline(
     }
   }
   return null;
+}
+
+/** The pipeline file a command acts on: its `path` argument, else the selection. */
+export function pipelineOf(
+  args: ReadonlyPartialJSONObject,
+  fileBrowser: IDefaultFileBrowser | null
+): string | null {
+  return (args.path as string | undefined) ?? selectedPipeline(fileBrowser);
 }
 
 export function addPipelineCommands(options: {
@@ -97,8 +106,7 @@ export function addPipelineCommands(options: {
     icon: mlopsIcon,
     isVisible: () => selectedPipeline(fileBrowser) !== null,
     execute: async args => {
-      const path =
-        (args.path as string | undefined) ?? selectedPipeline(fileBrowser);
+      const path = pipelineOf(args, fileBrowser);
       if (!path) {
         return;
       }
