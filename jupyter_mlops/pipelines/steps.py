@@ -55,7 +55,10 @@ class Step:
         )
 
 
-def _reader(git_dir: str, commit: str):  # type: ignore[no-untyped-def]
+def file_reader(git_dir: str, commit: str):  # type: ignore[no-untyped-def]
+    """A reader of files at ``commit`` (None for a missing one), as pipeline validation
+    takes: shared by starting a pipeline and by checking a schedule's or trigger's target."""
+
     def read(relpath: str) -> bytes | None:
         try:
             return read_file_at(git_dir, commit, relpath)
@@ -68,7 +71,7 @@ def _reader(git_dir: str, commit: str):  # type: ignore[no-untyped-def]
 def checked_steps(run: PipelineRun, spec: PipelineSpec) -> dict[str, CheckedStep]:
     """What validation says about each step, at the run's commit (again, in any process)."""
     snap = run.snapshot
-    read = _reader(snap["git_dir"], snap["commit"])
+    read = file_reader(snap["git_dir"], snap["commit"])
     return validate_pipeline(spec, snap["notebook_relpath"], read)
 
 
@@ -115,7 +118,7 @@ def start_pipeline(
         where = snapshot.notebook_relpath
         text = read_file_at(snapshot.git_dir, snapshot.commit, where)
         spec = with_values(parse_pipeline(text, where), typed, where)
-        read = _reader(snapshot.git_dir, snapshot.commit)
+        read = file_reader(snapshot.git_dir, snapshot.commit)
         checked = validate_pipeline(spec, where, read, raw_overrides)
         overrides = coerce_overrides(checked, split_overrides(raw_overrides, spec.steps)[0])
         run = PipelineRun(
@@ -126,7 +129,7 @@ def start_pipeline(
             source=source,
             snapshot=snapshot.to_dict(),
             spec=spec.model_dump(mode="json"),
-            overrides=_json_ready(overrides),
+            overrides=json_ready(overrides),
             no_cache=no_cache,
             fired_by=fired_by,
         )
@@ -166,7 +169,7 @@ def with_values(
     return spec.model_copy(update={"steps": steps})
 
 
-def _json_ready(values: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+def json_ready(values: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Tuples as lists: the overrides are stored as JSON."""
 
     def plain(v: Any) -> Any:

@@ -131,7 +131,7 @@ def _typed_overrides(values: Mapping[str, Any], error: type[Exception]) -> dict[
 def _source(path: Path, display: str, branch: str | None, error: type[Exception]) -> Any:
     """(text, tree path of the file, reader of the files beside it) from the branch's head
     or from disk."""
-    from ..pipelines.steps import _reader
+    from ..pipelines.steps import file_reader
     from ..snapshot.branches import resolve_branch
     from ..snapshot.plumbing import SnapshotError
     from ..snapshot.reading import read_file_at
@@ -142,7 +142,7 @@ def _source(path: Path, display: str, branch: str | None, error: type[Exception]
             text = read_file_at(head.git_dir, head.commit, head.notebook_relpath)
         except SnapshotError as err:
             raise error(str(err)) from None
-        return text, head.notebook_relpath, _reader(head.git_dir, head.commit)
+        return text, head.notebook_relpath, file_reader(head.git_dir, head.commit)
     if not path.is_file():
         raise error(f"pipeline file {display!r} does not exist")
 
@@ -165,7 +165,7 @@ def validated_pipeline_target(
     step values typed: the columns a schedule or a trigger stores to fire it. Raises
     ``error`` with a message saying what to fix (every problem of an invalid file)."""
     from ..pipelines.spec import PipelineInvalid, parse_pipeline
-    from ..pipelines.steps import _json_ready, with_values
+    from ..pipelines.steps import json_ready, with_values
     from ..pipelines.validation import coerce_overrides, split_overrides, validate_pipeline
 
     given = [
@@ -200,7 +200,7 @@ def validated_pipeline_target(
         "notebook_path": display,
         "notebook_abspath": str(path),
         "branch": branch,
-        "parameters": _json_ready(merged),
+        "parameters": json_ready(merged),
         "kernel_name": None,
         "target": PIPELINE,
     }
