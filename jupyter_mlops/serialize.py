@@ -17,6 +17,7 @@ from .store import Artifact, Run, RunEvent, RunStatus
 from .store.artifacts import LOGGED_PARAM_TYPE
 from .store.events import WARNING_EVENT
 from .store.queue import QUEUE_POSITION_ATTR
+from .store.run_rows import RunRow
 from .store.types import utcnow
 
 if TYPE_CHECKING:
@@ -30,14 +31,14 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def duration_seconds(run: Run) -> float | None:
+def duration_seconds(run: Run | RunRow) -> float | None:
     if run.started_at is None:
         return None
     end = run.finished_at or (None if RunStatus(run.status).is_terminal else utcnow())
     return (end - run.started_at).total_seconds() if end else None
 
 
-def run_summary(run: Run, *, queue_position: int | None = None) -> dict[str, Any]:
+def run_summary(run: Run | RunRow, *, queue_position: int | None = None) -> dict[str, Any]:
     """What a list row needs.
 
     ``queue_position`` (queued runs only; 1 = next to start) is taken from the argument, or
@@ -53,7 +54,7 @@ def run_summary(run: Run, *, queue_position: int | None = None) -> dict[str, Any
     return fields
 
 
-def _summary_fields(run: Run, queue_position: int | None) -> dict[str, Any]:
+def _summary_fields(run: Run | RunRow, queue_position: int | None) -> dict[str, Any]:
     return {
         "id": run.id,
         "status": run.status,

@@ -29,7 +29,7 @@ from .serialize import run_summary
 from .store import ACTIVE_STATUSES, RunStatus
 
 if TYPE_CHECKING:
-    from .store import Run, RunStore
+    from .store import RunStore
 
 __all__ = ["RunHistory", "svg_line_plot"]
 
@@ -282,7 +282,7 @@ class RunHistory(widgets.VBox):
             tag=self.tag.value.strip() or None,
             limit=self.limit,
         )
-        runs: list[Run] = page.runs
+        runs = page.runs
         metrics = self.store.latest_metric_values([r.id for r in runs])
         rows = []
         for run in runs:

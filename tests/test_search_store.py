@@ -286,3 +286,24 @@ def test_sorting_by_a_metric_walks_its_index_on_sqlite(filled) -> None:
         plan = " | ".join(row[-1] for row in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
     assert "ix_latest_metrics_key_value_run_id" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize("order_by", ["", "metrics.val/loss ASC", "params.lr DESC"])
+def test_list_rows_summarize_as_the_stored_runs_do(store: RunStore, order_by: str) -> None:
+    """A page is read as plain rows (:class:`~jupyter_mlops.store.run_rows.RunRow`), not
+    ORM runs: each summarizes exactly as the run read on its own does, parameters and tags
+    in the same order, the queued run with its queue position."""
+    from jupyter_mlops.serialize import run_summary
+
+    page = store.query_runs(order_by=order_by, limit=100)
+    listed = {row.id: run_summary(row) for row in page.runs}
+    assert set(listed) == set(RUNS)
+    for run_id, summary in listed.items():
+        run = store.require_run(run_id)
+        store.annotate_queue_positions([run])
+        assert summary == run_summary(run)
+    assert listed["r4"]["queue_position"] == 1
+    assert list(listed["r1"]["parameters"]) == ["lr", "opt", "steps"]
+    assert listed["r1"]["tags"] == ["baseline", "team=nlp"]
+    legacy = store.list_runs(limit=100).runs
+    assert {row.id: run_summary(row) for row in legacy} == listed

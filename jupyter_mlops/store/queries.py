@@ -15,20 +15,23 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
 
 from .models import Run, RunParam, RunTag
 from .queue import SlotQueue
+from .run_rows import RunRow, list_columns, run_rows
 from .search_filter import param_value_in
 
 
 @dataclass(frozen=True)
 class RunPage:
-    runs: list[Run]
+    """One page of runs, as list rows (:class:`RunRow`: no ORM instances; a detail
+    view reads the run itself)."""
+
+    runs: list[RunRow]
     next_cursor: str | None
 
 
-def _encode_cursor(run: Run) -> str:
+def _encode_cursor(run: RunRow) -> str:
     return f"{run.created_at.timestamp():.6f}:{run.id}"
 
 
@@ -90,7 +93,7 @@ class RunSearch(SlotQueue):
         """Runs matching every filter, newest first: any of ``status``, all of ``tags`` and
         ``params``, and ``text`` as a case-insensitive substring of the notebook path, the
         id or a tag; queued runs carry their queue position."""
-        query = select(Run).options(selectinload(Run.params), selectinload(Run.tags))
+        query = select(*list_columns())
         if status:
             query = query.where(Run.status.in_(list(status)))
         if notebook:  # any of the names (notebook.identity.notebook_names gives them all)
@@ -127,7 +130,7 @@ class RunSearch(SlotQueue):
             )
         query = query.order_by(Run.created_at.desc(), Run.id.desc()).limit(limit + 1)
         with self.reading() as session:
-            runs = list(session.scalars(query).all())
+            runs = run_rows(session, session.execute(query).all())
         next_cursor = _encode_cursor(runs[limit - 1]) if len(runs) > limit else None
         page = RunPage(runs=runs[:limit], next_cursor=next_cursor)
         self.annotate_queue_positions(page.runs)

@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 from .base import StoreBase
 from .locks import QUEUE, lock_in_transaction
 from .models import Run, RunEvent, RunStatus
+from .run_rows import RunRow
 from .types import utcnow
 
 QUEUE_POSITION_ATTR = "queue_position"
-"""Attribute set on queued :class:`Run` objects by :meth:`RunStore.annotate_queue_positions`
-(1 = next to start); ``serialize.run_summary`` reads it."""
+"""Attribute set on queued :class:`Run` (and list :class:`RunRow`) objects by
+:meth:`RunStore.annotate_queue_positions` (1 = next to start); ``serialize.run_summary``
+reads it."""
 _CLAIMED = (RunStatus.STARTING.value, RunStatus.RUNNING.value)
 
 
@@ -52,7 +54,9 @@ def _device_list(value: str | None) -> list[int]:
 class SlotQueue(StoreBase):
     """Queue positions and slot claims (a part of :class:`~jupyter_mlops.store.RunStore`)."""
 
-    def annotate_queue_positions(self, runs: Sequence[Run]) -> Sequence[Run]:
+    def annotate_queue_positions(
+        self, runs: Sequence[Run] | Sequence[RunRow]
+    ) -> Sequence[Run] | Sequence[RunRow]:
         """Set ``queue_position`` on the queued runs among ``runs`` (one query per queue on
         the page, none when no run is queued); returns ``runs``."""
         positions = self.queue_positions(runs)
@@ -60,14 +64,14 @@ class SlotQueue(StoreBase):
             setattr(run, QUEUE_POSITION_ATTR, positions.get(run.id))
         return runs
 
-    def queue_positions(self, runs: Iterable[Run]) -> dict[str, int]:
+    def queue_positions(self, runs: Iterable[Run | RunRow]) -> dict[str, int]:
         """{run id: position} of the queued runs among ``runs``; 1 is the next to start.
 
         A queue is a backend's on one host for the local backend (its runs wait for that
         machine's slots), one per backend otherwise (Dask orders its own queue; the
         position there is the submission order). Order: ``created_at``, then id.
         """
-        groups: dict[tuple[str, str | None], list[Run]] = {}
+        groups: dict[tuple[str, str | None], list[Run | RunRow]] = {}
         for run in runs:
             if run.status == RunStatus.QUEUED.value:
                 host = run.runner_host if run.backend == "local" else None

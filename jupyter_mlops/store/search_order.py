@@ -26,12 +26,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, literal_column, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..search_syntax import Field, OrderBy, parse_filter, parse_order_by
 from .models import LatestMetric, Run, RunParam, RunTag
 from .queries import RunPage, RunSearch
+from .run_rows import list_columns, run_rows
 from .search_filter import (
     ID_LIST_LIMIT,
     NULLABLE_ATTRIBUTES,
@@ -223,24 +224,23 @@ class RunQuery(RunSearch):
             start, key, last_id = decode_cursor(cursor, order_text)
             if not 0 <= start < len(phases):
                 raise ValueError(f"malformed cursor {cursor!r}; pass a next_cursor unchanged")
-        rows: list[tuple[Run, int, Any]] = []
+        found: list[tuple[Any, int]] = []  # (row: the list columns, then the sort key; phase)
         with self.reading() as session:
             condition = compile_filter(parsed, self.dialect, _matching_runs(session))
             for index in range(start, len(phases)):
-                wanted = limit + 1 - len(rows)
+                wanted = limit + 1 - len(found)
                 if wanted <= 0:
                     break
                 phase = phases[index]
                 query = self._phase_query(phase, condition, order.descending, wanted)
                 if index == start and last_id is not None:
                     query = query.where(_after(phase, key, last_id, order.descending))
-                for run, sort_key in session.execute(query).all():
-                    rows.append((run, index, sort_key))
-        page = [run for run, _, _ in rows[:limit]]
+                found.extend((row, index) for row in session.execute(query).all())
+            page = run_rows(session, [row for row, _ in found[:limit]])
         next_cursor = None
-        if len(rows) > limit:
-            run, index, sort_key = rows[limit - 1]
-            next_cursor = encode_cursor(order_text, index, sort_key, run.id)
+        if len(found) > limit:
+            row, index = found[limit - 1]
+            next_cursor = encode_cursor(order_text, index, row.sort_key, row.id)
         self.annotate_queue_positions(page)
         return RunPage(runs=page, next_cursor=next_cursor)
 
@@ -249,9 +249,7 @@ class RunQuery(RunSearch):
         phase: Phase, condition: ColumnElement[bool], descending: bool, limit: int
     ) -> Select[Any]:
         key = phase.key if phase.key is not None else phase.tie
-        query = select(Run, key.label("sort_key")).options(
-            selectinload(Run.params), selectinload(Run.tags)
-        )
+        query = select(*list_columns(), key.label("sort_key"))
         if phase.join is not None:
             query = phase.join(query)
         query = query.where(condition)
