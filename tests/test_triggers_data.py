@@ -86,6 +86,36 @@ def test_data_trigger_fires_once_per_new_version(
     assert first[:12] in note and second[:12] in note
 
 
+def test_data_going_back_to_an_earlier_content_fires_again(
+    jobs: JobService, store: RunStore, project: Path
+) -> None:
+    """A, B, A, B: three changes, three events (keyed by the hash alone, the return to A
+    and to B named events already claimed and fired nothing)."""
+    data = project / "live.csv"
+    a = write_csv(data, sample(50, 0.0, 1))
+    service = TriggerService(jobs)
+    trigger = service.create(
+        TriggerSpec(notebook=str(project / "notebooks/trivial.ipynb"), on_data=str(data))
+    )
+    recorder = Recorder(jobs)
+    w = watcher(jobs, recorder)
+    b = write_csv(data, sample(50, 0.0, 2))
+    assert len(look_all(w)) == 1
+    assert write_csv(data, sample(50, 0.0, 1)) == a
+    assert len(look_all(w)) == 1
+    assert write_csv(data, sample(50, 0.0, 2)) == b
+    assert len(look_all(w)) == 1 and look_all(w) == []
+    runs = recorder.wait(store, timeout=300)
+    assert [r.status for r in runs] == ["succeeded"] * 3
+    events = service.detail(trigger.id)["events"]
+    changes = sorted(
+        (e["key"], e["details"]["old_sha256"], e["details"]["new_sha256"]) for e in events
+    )
+    assert changes == sorted(
+        [(f"sha256:{b}#1", a, b), (f"sha256:{a}#2", b, a), (f"sha256:{b}#3", a, b)]
+    )
+
+
 def test_data_trigger_refuses_missing_data(jobs: JobService, project: Path) -> None:
     service = TriggerService(jobs)
     with pytest.raises(TriggerError, match="not found"):

@@ -54,9 +54,9 @@ def test_one_data_version_is_one_run(shared_store_env: dict[str, str], project: 
             runs = wait_for(lambda: all_ended(store, 2), "the third version's run")
         assert len(runs) == 2 and all(r.status == "succeeded" for r in runs)
         events = events_by_key(store, trigger_id)
-        assert sorted(events) == sorted([f"sha256:{second}", f"sha256:{third}"])
-        for old, new in ((first, second), (second, third)):
-            event = events[f"sha256:{new}"]
+        assert sorted(events) == sorted([f"sha256:{second}#1", f"sha256:{third}#2"])
+        for change, (old, new) in enumerate(((first, second), (second, third)), 1):
+            event = events[f"sha256:{new}#{change}"]
             assert event.state == "done"
             assert event.details == {"uri": str(data), "old_sha256": old, "new_sha256": new}
             note = fired_by(store, store.require_run(event.run_id))
@@ -89,15 +89,15 @@ def test_drift_below_fires_nothing_above_fires_once(
             (seen,) = wait_for(
                 lambda: list(events_by_key(store, trigger_id).values()), "the calm version"
             )
-            assert seen.key == f"sha256:{calm}" and seen.state == "skipped"
+            assert seen.key == f"sha256:{calm}#1" and seen.state == "skipped"
             assert seen.run_id is None and "no column drifted" in (seen.reason or "")
             assert trigger_runs(store) == []
             shifted = write_csv(live, sample(2000, 1.5, 4))  # 1.5 standard deviations away
             (run,) = wait_for(lambda: all_ended(store), "the drifted version's run")
         assert run.status == "succeeded", run.status_reason
         events = events_by_key(store, trigger_id)
-        assert sorted(events) == sorted([f"sha256:{calm}", f"sha256:{shifted}"])
-        fired = events[f"sha256:{shifted}"]
+        assert sorted(events) == sorted([f"sha256:{calm}#1", f"sha256:{shifted}#2"])
+        fired = events[f"sha256:{shifted}#2"]
         assert fired.state == "done" and fired.run_id == run.id
         figures = {d["column"]: d for d in fired.details["drift"]}
         assert figures["x"]["flagged"] is True and figures["x"]["psi"] > 0.2

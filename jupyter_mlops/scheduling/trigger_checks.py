@@ -217,16 +217,29 @@ def dataset_hash(uri: str) -> dict[str, Any]:
     return {"sha256": found.sha256, "size": found.size}
 
 
+def data_event_key(sha256: str, change: int) -> str:
+    """``sha256:HASH#N``: the dataset's content after the trigger's N-th change of it.
+
+    The count makes each change an event of its own: keyed by the hash alone, data that
+    goes back to an earlier content (A, B, A: a revert, a nightly file that alternates)
+    would name an event already claimed, and the change would fire nothing. Schedulers
+    that see the same change read the same count from the trigger's state, so they still
+    claim one event between them."""
+    return f"sha256:{sha256}#{change}"
+
+
 def check_data(trigger: Trigger, _look: Look) -> Outcome:
-    """Fires once per new content hash of the dataset, with the old and new hashes."""
+    """Fires once per change of the dataset's content (back to an earlier content too),
+    with the old and new hashes."""
     config, state = trigger.config, dict(trigger.state or {})
     now = dataset_hash(config["uri"])
     old = state.get("last_sha256")
     if now["sha256"] == old:
         return Outcome(state, [])
-    state["last_sha256"] = now["sha256"]
+    change = int(state.get("changes", 0)) + 1
+    state.update(last_sha256=now["sha256"], changes=change)
     details = {"uri": config["uri"], "old_sha256": old, "new_sha256": now["sha256"]}
-    return Outcome(state, [NewEvent(key=f"sha256:{now['sha256']}", details=details)])
+    return Outcome(state, [NewEvent(key=data_event_key(now["sha256"], change), details=details)])
 
 
 def check_drift(trigger: Trigger, look: Look) -> Outcome:
