@@ -10,7 +10,12 @@ or many:
   then removes blobs no row names. Without the lock the collector can remove a blob
   between a writer's ``put`` (which found it already there, under its digest) and its row
   insert. Writers hold it shared, the collector exclusive;
-* slot claims of the run queue (:data:`QUEUE`), see :mod:`jupyter_mlops.store.queue`.
+* slot claims of the run queue (:data:`QUEUE`), see :mod:`jupyter_mlops.store.queue`;
+* appends to monitored streams (:data:`STREAM_POINTS`): a metric trigger reads a stream's
+  points after the last id it saw, so ids must become visible in the order they are
+  given. Two PostgreSQL transactions can take ids 10 and 11 and commit 11 first; a
+  watcher reading then moves past 10, which it would never read. Held while appending,
+  each append's ids are committed before the next append takes its own.
 
 The locks live with the store because every process that needs them uses the same
 store: with PostgreSQL a lock is a transaction-scoped advisory lock (a crashed holder
@@ -44,6 +49,7 @@ class AdvisoryLock:
 MIGRATIONS = AdvisoryLock(zlib.crc32(b"jupyter-mlops-migrations"), ".migrate.lock")
 ARTIFACT_BLOBS = AdvisoryLock(zlib.crc32(b"jupyter-mlops-artifact-blobs"), ".blobs.lock")
 QUEUE = AdvisoryLock(0x6D6C6F71, None)  # "mloq"
+STREAM_POINTS = AdvisoryLock(zlib.crc32(b"jupyter-mlops-stream-points"), None)
 
 
 def lock_in_transaction(

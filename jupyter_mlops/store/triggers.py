@@ -32,6 +32,7 @@ from .claim_targets import (
     claimed_exists,
     claimed_status,
 )
+from .locks import STREAM_POINTS, lock_in_transaction
 from .models import RunEvent
 from .models_triggers import StreamPoint, Trigger, TriggerEvent
 from .schedule_fires import add_failed_run
@@ -377,6 +378,8 @@ class TriggerStore:
         ]
         if rows:
             with self.runs.writing() as session:
+                if self.runs.dialect == "postgresql":  # ids visible in order (SQLite's are)
+                    lock_in_transaction(session, STREAM_POINTS)
                 session.execute(insert(StreamPoint), rows)
         return len(rows)
 
