@@ -202,7 +202,13 @@ def test_a_runner_blocked_behind_a_stopped_one_gets_another_look(
     blocked = fake_runner(
         procs, "blocked00001", f"open({str(fifo)!r}).read()\nwhile True: pass", ready=False
     )
-    holder = fake_runner(procs, "holder000003", f"f = open({str(fifo)!r}, 'w')\n" + SLEEP)
+    holder = fake_runner(
+        procs, "holder000003", f"f = open({str(fifo)!r}, 'w')\nprint('held', flush=True)\n" + SLEEP
+    )
+    # stopped only once it holds the FIFO: stopped before its open (a loaded machine), it
+    # would never hold it, and the blocked one would wait in its own open for good
+    stdout = procs[-1].stdout
+    assert stdout is not None and stdout.readline() == b"held\n"
     silent_row(runs, "blocked00001", RunStatus.QUEUED, blocked)
     silent_row(runs, "holder000003", RunStatus.QUEUED, holder)
     os.kill(holder, signal.SIGSTOP)
