@@ -80,6 +80,7 @@ def test_a_daemonized_process_dies_with_its_run(
         # the daemon did escape: it is in neither the kernel's process group nor its tree
         assert kernel_pid is not None and os.getpgid(pid) != os.getpgid(kernel_pid)
         wait_until(lambda: process.ppid() != kernel_pid and alive(pid), timeout=30)
+        (pid_dir / "go").touch()  # the notebook waits for it: seen escaped before the end
         if end == "cancel":
             service.cancel(sub.run.id)
         run = wait_for(service, sub, timeout=180)
