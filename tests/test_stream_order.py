@@ -9,7 +9,6 @@ second must wait for it instead of committing a higher id first.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from jupyter_mlops.store import RunStore
 from jupyter_mlops.store.triggers import TriggerStore
 
 from .postgres import fresh_pg_database
+from .test_runs import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -29,14 +29,6 @@ def pg_store(postgres_server: str) -> Iterator[RunStore]:
     store = RunStore(fresh_pg_database(postgres_server))
     yield store
     store.close()
-
-
-def wait_until(condition: Any, what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def waiting_for_advisory_lock(store: RunStore) -> int:
@@ -66,7 +58,7 @@ def test_a_later_append_waits_for_an_earlier_uncommitted_one(pg_store: RunStore)
         first.start()
         assert inserted.wait(timeout=120), "the first append never reached its INSERT"
         second.start()
-        wait_until(lambda: waiting_for_advisory_lock(pg_store) == 1, "the second to wait")
+        wait_until(lambda: waiting_for_advisory_lock(pg_store) == 1, timeout=120)  # 2nd waits
         # neither is visible: the first has not committed, the second has not inserted
         assert streams.points_after("prod", "acc", 0) == []
     finally:
