@@ -55,7 +55,16 @@ STREAM_POINTS = AdvisoryLock(zlib.crc32(b"jupyter-mlops-stream-points"), None)
 def lock_in_transaction(
     conn: Connection | Session, lock: AdvisoryLock, *, exclusive: bool = True
 ) -> None:
-    """Take ``lock`` on PostgreSQL until the open transaction of ``conn`` ends."""
+    """Take ``lock`` on PostgreSQL until the open transaction of ``conn`` ends.
+
+    On SQLite a lock without a file needs nothing inside a write transaction (SQLite's
+    writers are exclusive already), so callers take it whatever the store; a lock with a
+    file is held around the transaction instead, with :func:`advisory_lock`."""
+    dialect = conn.get_bind().dialect if isinstance(conn, Session) else conn.dialect
+    if dialect.name != "postgresql":
+        if lock.file_suffix is not None:
+            raise ValueError(f"lock {lock.key:#x} is a file beside SQLite: use advisory_lock")
+        return
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     conn.execute(text(f"SELECT {function}(:key)"), {"key": lock.key})
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
 
 from .base import StoreBase
 from .locks import QUEUE, lock_in_transaction
@@ -98,12 +97,6 @@ class SlotQueue(StoreBase):
                         positions[run.id] = index[run.id]
         return positions
 
-    def _lock_queue(self, session: Session) -> None:
-        """Serialize slot claims: SQLite writers already are (BEGIN IMMEDIATE); PostgreSQL
-        takes a transaction-scoped advisory lock."""
-        if self.dialect == "postgresql":
-            lock_in_transaction(session, QUEUE)
-
     def claim_slot(
         self,
         run_id: str,
@@ -135,7 +128,7 @@ class SlotQueue(StoreBase):
         """
         with self.reading() if dry_run else self.writing() as session:
             if not dry_run:
-                self._lock_queue(session)
+                lock_in_transaction(session, QUEUE)  # slot claims one at a time
             row = session.execute(
                 select(
                     Run.status, Run.gpus, Run.created_at, Run.backend, Run.cancel_requested

@@ -378,8 +378,7 @@ class TriggerStore:
         ]
         if rows:
             with self.runs.writing() as session:
-                if self.runs.dialect == "postgresql":  # ids visible in order (SQLite's are)
-                    lock_in_transaction(session, STREAM_POINTS)
+                lock_in_transaction(session, STREAM_POINTS)  # ids become visible in order
                 session.execute(insert(StreamPoint), rows)
         return len(rows)
 
