@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .store import Artifact, Run, RunEvent, RunStatus
 from .store.artifacts import LOGGED_PARAM_TYPE
 from .store.events import WARNING_EVENT
-from .store.queue import QUEUE_POSITION_ATTR
-from .store.run_rows import RunRow
+from .store.run_rows import QUEUE_POSITION_ATTR, RunRow
 from .store.types import utcnow
 
 if TYPE_CHECKING:

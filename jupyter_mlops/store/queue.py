@@ -16,13 +16,9 @@ from sqlalchemy import and_, func, or_, select, update
 from .base import StoreBase
 from .locks import QUEUE, lock_in_transaction
 from .models import Run, RunEvent, RunStatus
-from .run_rows import RunRow
+from .run_rows import QUEUE_POSITION_ATTR, RunRow
 from .types import utcnow
 
-QUEUE_POSITION_ATTR = "queue_position"
-"""Attribute set on queued :class:`Run` (and list :class:`RunRow`) objects by
-:meth:`RunStore.annotate_queue_positions` (1 = next to start); ``serialize.run_summary``
-reads it."""
 _CLAIMED = (RunStatus.STARTING.value, RunStatus.RUNNING.value)
 
 

@@ -59,6 +59,11 @@ LIST_COLUMNS: tuple[str, ...] = (
 )
 """The run's columns a list row needs: the summary's fields and the queue's grouping."""
 
+QUEUE_POSITION_ATTR = "queue_position"
+"""Attribute set on queued :class:`Run` and :class:`RunRow` objects by
+:meth:`RunStore.annotate_queue_positions` (1 = next to start); ``serialize.run_summary``
+reads it."""
+
 
 class ParamRow:
     """One parameter of a listed run (the attributes of :class:`RunParam` it reads)."""
@@ -85,7 +90,7 @@ class RunRow:
     """A listed run: :data:`LIST_COLUMNS` as attributes, its parameters and tags sorted by
     name as :class:`Run`'s relationships are, and the queue position the list sets."""
 
-    __slots__ = (*LIST_COLUMNS, "params", "tags", "queue_position")
+    __slots__ = (*LIST_COLUMNS, "params", "tags", QUEUE_POSITION_ATTR)
 
     id: str
     status: str
@@ -103,7 +108,7 @@ class RunRow:
             setattr(self, name, value)
         self.params = []
         self.tags = []
-        self.queue_position = None
+        self.queue_position = None  # the slot named QUEUE_POSITION_ATTR
 
     def __repr__(self) -> str:
         return f"RunRow(id={self.id!r}, status={self.status!r})"
