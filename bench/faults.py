@@ -12,6 +12,9 @@ temporary data directory) and has a deadline of its own, so the sweep stays boun
 * the kernel SIGKILLed: the run fails at once, saying the kernel died;
 * a cell that daemonizes (``setsid -f``, a double fork) and the run cancelled / timed out:
   the daemon dies with the run;
+* a daemon that also clears its environment (``env -i``: no run marker), then its runner
+  SIGKILLed: the reconciler kills it through the run's cgroup (where the machine has a
+  writable cgroup v2; elsewhere this scenario fails, and says so);
 * 8 processes writing metric points to one SQLite store at once: none lost, no errors;
 * 3 scheduler processes firing one schedule: every slot fired exactly once.
 
@@ -250,6 +253,20 @@ def daemon_timeout(sweep: Sweep) -> Result:
     return Result(ok, f"run {run.status}; double-fork daemon {'dead' if dead else 'ALIVE'}")
 
 
+def daemon_runner_sigkill(sweep: Sweep) -> Result:
+    """A daemon with neither the kernel's session nor the run's marker (``env -i``), then
+    its runner killed: only the run's cgroup still holds it."""
+    run_id, daemon = daemon_run(sweep, "notebooks/daemon_scrubbed.ipynb", None)
+    runner = sweep.run(run_id).runner_pid
+    assert runner
+    os.kill(runner, signal.SIGKILL)
+    sweep.wait(lambda: not alive(runner), "runner exit")
+    run = sweep.reconciled(run_id)
+    dead = gone(sweep, [daemon])
+    ok = run.status == "lost" and dead
+    return Result(ok, f"run {run.status}; scrubbed daemon {'dead' if dead else 'ALIVE'}")
+
+
 def _write_points(url: str, worker: int, count: int) -> None:
     from jupyter_mlops.store.types import utcnow
 
@@ -358,6 +375,7 @@ SCENARIOS: dict[str, tuple[str, Callable[[Sweep], Result]]] = {
     "kernel-kill": ("kernel SIGKILL", kernel_sigkill),
     "daemon-cancel": ("daemonizing cell + cancel", daemon_cancel),
     "daemon-timeout": ("daemonizing cell + timeout", daemon_timeout),
+    "daemon-runner-kill": ("env -i daemon + runner SIGKILL", daemon_runner_sigkill),
     "writers": (f"{WRITERS} concurrent writers (SQLite)", concurrent_writers),
     "schedulers": (f"{SCHEDULERS} schedulers, one schedule", schedulers),
 }
@@ -382,7 +400,7 @@ def sweep_setup() -> Iterator[Sweep]:
         root = Path(tmp)
         project = root / "project"
         (project / "notebooks").mkdir(parents=True)
-        for name in ("slow", "daemon_setsid", "daemon_double_fork"):
+        for name in ("slow", "daemon_setsid", "daemon_double_fork", "daemon_scrubbed"):
             shutil.copy(NOTEBOOKS / f"{name}.ipynb", project / "notebooks")
         sleeper_notebook(project / "sleeper.ipynb")
         for args in (

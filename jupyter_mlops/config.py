@@ -112,6 +112,18 @@ def runner_host_mode(value: str) -> str:
     return mode
 
 
+def run_cgroup_choice(value: str) -> str:
+    """``c.MLOps.run_cgroup``: 'auto', 'off' (any case) or an absolute directory."""
+    text = str(value).strip()
+    if text.lower() in RUNNER_HOST_MODES:
+        return text.lower()
+    if not os.path.isabs(text):
+        raise ValueError(
+            f"run_cgroup must be 'auto', 'off' or an absolute cgroup v2 directory, got {value!r}"
+        )
+    return os.path.normpath(text)
+
+
 def max_tag_length(value: int) -> int:
     """``c.MLOps.max_tag_length``: the store's tag column holds at most 255 characters."""
     if value > 255:
@@ -167,6 +179,17 @@ class Settings:
         metadata=option(
             "Seconds past a run's timeout after which the reconciler ends it as timed_out "
             "itself (the runner did not: it hangs); time for a runner to store its outputs."
+        ),
+    )
+    run_cgroup: str = field(
+        default="auto",
+        metadata=option(
+            "A cgroup v2 of its own for each run's processes, so that the end of a run (and "
+            "a reconciler, once its runner is gone) kills all of them whatever they did to "
+            "escape: 'auto' (under the runner's own cgroup, where the machine has cgroup v2 "
+            "and allows it), 'off', or the cgroup v2 directory to create them in (such as a "
+            "delegated systemd slice).",
+            check=run_cgroup_choice,
         ),
     )
     backend: str = field(

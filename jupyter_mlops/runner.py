@@ -51,6 +51,7 @@ from .processes import (
     kill_descendants,
     kill_run_process,
 )
+from .run_cgroup import RunCgroup
 from .runner_live_output import OutputRecorder
 from .runner_outputs import OUTPUT_NOTEBOOK, RunOutputs
 from .runner_progress import ProgressReporter
@@ -89,6 +90,8 @@ class Runner:
         self._kernel_starter: KernelStarter | None = None
         self.handover = Handover()
         """Secret parameter values and texts to redact, given aside from the store."""
+        self.cgroup: RunCgroup | None = None
+        """The run's own cgroup, when the runner could make one (:mod:`.run_cgroup`)."""
 
     def on_kernel_started(self, pid: int | None) -> None:
         self.kernel_pid = pid
@@ -107,6 +110,8 @@ class Runner:
         """Kill everything the run started that is still alive: the kernel's tree, then
         every other descendant of this runner (a subreaper, so also what daemonized)."""
         killed = self.kill_kernel() + kill_descendants()
+        if self.cgroup is not None:  # what left this runner's tree another way
+            killed += self.cgroup.kill_others()
         if killed:
             log.info("run %s: killed what it left running: %s", self.run_id, killed)
         return killed
@@ -553,12 +558,16 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     reaper = become_subreaper()
+    settings = Settings.from_env()
+    cgroup, cgroup_line = RunCgroup.enter(args[0], settings.runs_dir / args[0], settings.run_cgroup)
     log.info(
-        "run %s: process containment: %s",
+        "run %s: process containment: %s; %s",
         args[0],
         "child subreaper" if reaper else "process tree and group only (no subreaper here)",
+        cgroup_line,
     )
-    runner = Runner(Settings.from_env(), args[0])
+    runner = Runner(settings, args[0])
+    runner.cgroup = cgroup
     try:
         status = runner.execute()
     except BaseException as err:  # a bug of ours must still end the run, never leave it running
@@ -570,6 +579,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         kill_descendants()  # whatever path ended the run, none of its processes stays
+        if cgroup is not None:
+            cgroup.close()
         runner.store.close()
     return EXIT_CODES.get(status, 1)
 

@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from jupyter_mlops.config import Settings
-from jupyter_mlops.jobs import JobService, RunSpec
+from jupyter_mlops.jobs import JobService, RunSpec, Submission
 from jupyter_mlops.store import RunStatus, RunStore
 
 from .test_runs import wait_for, wait_until
@@ -44,6 +44,23 @@ def daemon_pid(pid_dir: Path) -> int | None:
     path = pid_dir / "daemon.pid"
     text = path.read_text().strip() if path.exists() else ""
     return int(text) if text.isdigit() else None
+
+
+def start_daemon_run(
+    service: JobService, project: Path, route: str, pid_dir: Path
+) -> tuple[Submission, int]:
+    """Submit ``notebooks/<route>.ipynb`` holding until cancelled; the run and its daemon."""
+    pid_dir.mkdir()
+    sub = service.submit(
+        RunSpec(
+            notebook=str(project / f"notebooks/{route}.ipynb"),
+            parameters={"pid_dir": str(pid_dir), "end": "hold"},
+        )
+    )
+    wait_until(lambda: daemon_pid(pid_dir) is not None, timeout=120)
+    pid = daemon_pid(pid_dir)
+    assert pid is not None
+    return sub, pid
 
 
 @pytest.mark.parametrize(

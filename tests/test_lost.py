@@ -23,14 +23,14 @@ import psutil
 import pytest
 
 from jupyter_mlops.config import Settings
-from jupyter_mlops.jobs import JobService, RunSpec
+from jupyter_mlops.jobs import JobService
 from jupyter_mlops.processes import hostname
 from jupyter_mlops.store import Run, RunStatus, RunStore
 from jupyter_mlops.store.lost import reconcile_runs
 from jupyter_mlops.store.types import utcnow
 
 from .conftest import mlops
-from .test_escapes import alive, daemon_pid
+from .test_escapes import alive, start_daemon_run
 from .test_runs import start_slow_run, wait_until
 
 
@@ -131,17 +131,7 @@ def test_a_daemon_of_a_runner_killed_with_sigkill_is_found_by_its_marker(
     settings: Settings, store: RunStore, project: Path, tmp_path: Path
 ) -> None:
     service = JobService(settings, store)
-    pid_dir = tmp_path / "pids"
-    pid_dir.mkdir()
-    sub = service.submit(
-        RunSpec(
-            notebook=str(project / "notebooks/daemon_setsid.ipynb"),
-            parameters={"pid_dir": str(pid_dir), "end": "hold"},
-        )
-    )
-    wait_until(lambda: daemon_pid(pid_dir) is not None, timeout=120)
-    daemon = daemon_pid(pid_dir)
-    assert daemon is not None
+    sub, daemon = start_daemon_run(service, project, "daemon_setsid", tmp_path / "pids")
     run = store.require_run(sub.run.id)
     assert run.runner_pid is not None and run.runner_create_time is not None
     assert run.kernel_create_time is not None

@@ -11,7 +11,8 @@ frozen file system) is lost too, and a run past its timeout (plus ``timeout_grac
 timed out from here, since the runner that should enforce it may be the one that hangs.
 Both kill the run's processes first. Only processes proven to be the run's are killed
 (see :mod:`jupyter_mlops.processes`): a recorded pid that now names another process is
-left alone, also when a read-only command (``show``, ``runs``) reconciles.
+left alone, also when a read-only command (``show``, ``runs``) reconciles; a run's own
+cgroup holds only its processes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import psutil
 
 from ..config import Settings
 from ..processes import hostname, kill_marked, kill_run_process, runner_alive
+from ..run_cgroup import kill_run_cgroup
 from .hung import Silent, end_hung
 from .models import Run, RunStatus
 from .store import RunStore
@@ -108,8 +110,10 @@ def overdue_reason(run: Run, *, now: datetime, grace: float) -> str | None:
 def stop_run_processes(run: Run) -> list[int]:
     """Kill what is left of a run on this host: its runner's tree, its kernel's tree, and
     whatever else carries its marker (what escaped both trees and outlived the runner).
-    Only processes proven to be the run's are signalled."""
-    killed = kill_run_process(run.runner_pid, run.id, "runner", run.runner_create_time)
+    Only processes proven to be the run's are signalled: those in the cgroup its runner
+    made for it (:mod:`jupyter_mlops.run_cgroup`), and the recorded or marked ones."""
+    killed = kill_run_cgroup(run.id, run.run_dir)
+    killed += kill_run_process(run.runner_pid, run.id, "runner", run.runner_create_time)
     killed += kill_run_process(run.kernel_pid, run.id, "kernel", run.kernel_create_time)
     return killed + kill_marked(run.id)
 
