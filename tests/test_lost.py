@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from jupyter_mlops.config import Settings
+from jupyter_mlops.config import ENV_RUN_ID, Settings
 from jupyter_mlops.jobs import JobService
 from jupyter_mlops.processes import hostname
 from jupyter_mlops.store import Run, RunStatus, RunStore
@@ -222,3 +222,32 @@ def test_a_stopped_runners_timeout_is_enforced_from_outside(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         store.close()
+
+
+def test_a_slot_claimed_by_a_dispatcher_that_died_before_starting_the_runner(
+    settings: Settings, store: RunStore, project: Path, unrelated: list[subprocess.Popen[bytes]]
+) -> None:
+    """The window between a dispatcher's claim (``queued -> starting``, no runner pid yet)
+    and the runner recording itself: while the claim is fresh the run is left alone; once
+    its heartbeat is older than ``lost_after`` it is lost with a reason that says what
+    happened, and a process carrying its marker (what such a runner would have started) is
+    killed, while an unrelated one is not."""
+    run = running_row(store, project, "claimednopid")
+    store.update_run(run.id, status=RunStatus.QUEUED.value, started_at=None)
+    claim = store.claim_slot(run.id, host=hostname(), max_concurrent=None, gpu_indices=[])
+    assert claim.claimed and store.require_run(run.id).runner_pid is None
+    bystander = start_unrelated(unrelated)
+    marked = subprocess.Popen(
+        ["sleep", "1000"], start_new_session=True, env={**os.environ, ENV_RUN_ID: run.id}
+    )
+    unrelated.append(marked)
+    assert reconcile_runs(store, settings) == []
+    assert store.require_run(run.id).status == "starting"
+    store.update_run(run.id, heartbeat_at=utcnow().replace(year=2020))
+    assert reconcile_runs(store, settings) == [run.id]
+    lost = store.require_run(run.id)
+    assert lost.status == "lost"
+    assert "its slot was claimed but no runner recorded itself" in (lost.status_reason or "")
+    assert "None" not in (lost.status_reason or "")
+    wait_until(lambda: marked.poll() is not None, timeout=30)
+    assert bystander.is_running() and bystander.status() != psutil.STATUS_ZOMBIE

@@ -84,6 +84,13 @@ def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str
                 "the process that was to start its runner when a slot was free (a server or "
                 f"`run --wait`) stopped beating {age:.0f} s ago"
             )
+        if run.runner_pid is None:
+            # claimed by a dispatcher that died before its runner recorded a pid (a runner
+            # it did start carries the run's marker and is killed by :func:`mark_lost`)
+            return (
+                "its slot was claimed but no runner recorded itself: the process that was "
+                f"to start it (a server or `run --wait`) stopped {age:.0f} s ago"
+            )
         return f"runner process {run.runner_pid} died{when} without recording a final status"
     if age < lost_after:
         return None
