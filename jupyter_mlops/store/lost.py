@@ -85,8 +85,9 @@ def lost_reason(run: Run, *, here: str, now: datetime, lost_after: float) -> str
                 f"`run --wait`) stopped beating {age:.0f} s ago"
             )
         if run.runner_pid is None:
-            # claimed by a dispatcher that died before its runner recorded a pid (a runner
-            # it did start carries the run's marker and is killed by :func:`mark_lost`)
+            # claimed by a dispatcher that died before its runner recorded a pid; a runner
+            # it did start is in the run's cgroup, and what that runner started carries the
+            # run's marker: :func:`mark_lost` kills both
             return (
                 "its slot was claimed but no runner recorded itself: the process that was "
                 f"to start it (a server or `run --wait`) stopped {age:.0f} s ago"
