@@ -214,18 +214,25 @@ def test_torch_section_and_cache(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
-def test_capture_does_not_import_torch_and_warm_is_fast(tmp_path: Path) -> None:
+def test_capture_does_not_import_torch_and_a_warm_capture_probes_nothing(tmp_path: Path) -> None:
+    """The first capture probes torch in a subprocess (its ``import torch`` costs seconds)
+    and caches the static facts; the second reads the cache and starts no probe. Counted,
+    not timed: a loaded machine makes any wall-clock bound a coin toss."""
     code = (
-        "import sys, time, json\n"
+        "import sys, json\n"
         "from pathlib import Path\n"
-        "from jupyter_mlops.environment import capture_environment\n"
-        "times = []\n"
+        "from jupyter_mlops import environment\n"
+        "probes = []\n"
+        "run_python = environment._run_python\n"
+        "def counting(python, code):\n"
+        "    probes[-1] += code == environment._TORCH_PROBE\n"
+        "    return run_python(python, code)\n"
+        "environment._run_python = counting\n"
         "for _ in range(2):\n"
-        "    t = time.perf_counter()\n"
-        "    env = capture_environment(kernel_name='python3', kernel_python=sys.executable,\n"
-        f"                              cache_dir=Path({str(tmp_path)!r}))\n"
-        "    times.append(time.perf_counter() - t)\n"
-        "print(json.dumps({'torch_imported': 'torch' in sys.modules, 'times': times,\n"
+        "    probes.append(0)\n"
+        "    env = environment.capture_environment(kernel_name='python3',\n"
+        f"        kernel_python=sys.executable, cache_dir=Path({str(tmp_path)!r}))\n"
+        "print(json.dumps({'torch_imported': 'torch' in sys.modules, 'probes': probes,\n"
         "                  'cache': env['torch']['cache']}))\n"
     )
     proc = subprocess.run(
@@ -234,9 +241,7 @@ def test_capture_does_not_import_torch_and_warm_is_fast(tmp_path: Path) -> None:
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["torch_imported"] is False
     assert result["cache"] == "hit"
-    cold, warm = result["times"]
-    assert warm < cold
-    assert warm < 1.0, result
+    assert result["probes"] == [1, 0], result
 
 
 def _make_venv(root: Path) -> Path:
