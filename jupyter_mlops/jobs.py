@@ -513,7 +513,9 @@ class JobService:
         here = hostname()
         for run_id, reason in found.items():
             run = self.store.get_run(run_id)
-            if run is not None and mark_lost(self.store, run, reason, here=here):
+            if run is not None and mark_lost(
+                self.store, run, reason, here=here, runs_dir=self.settings.runs_dir
+            ):
                 lost.append(run_id)
         return lost
 

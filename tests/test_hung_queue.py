@@ -29,6 +29,7 @@ from jupyter_mlops.backends.dispatch import SlotDispatcher
 from jupyter_mlops.backends.queue import QueuePolicy, SlotWaiter
 from jupyter_mlops.config import Settings
 from jupyter_mlops.processes import create_time, hostname
+from jupyter_mlops.run_cgroup import CGROUP_FILE
 from jupyter_mlops.store import RunStatus, RunStore
 from jupyter_mlops.store.lost import HUNG, lost_reason, reconcile_runs
 from jupyter_mlops.store.types import utcnow
@@ -73,6 +74,8 @@ def test_a_stopped_queued_runner_is_lost_and_the_queue_moves_on(
     assert (position(store, head), position(store, behind)) == (1, 2)
     runner_pid = store.require_run(head.run.id).runner_pid
     assert runner_pid is not None
+    record = queue_settings.runs_dir / head.run.id / CGROUP_FILE  # its cgroup, if any
+    cgroup = Path(record.read_text()) if record.exists() else None
     os.kill(runner_pid, signal.SIGSTOP)
     try:
         runner = psutil.Process(runner_pid)
@@ -82,6 +85,8 @@ def test_a_stopped_queued_runner_is_lost_and_the_queue_moves_on(
         lost = wait_status(store, head, "lost", timeout=120)
         assert (lost.status_reason or "").startswith(QUEUED_HUNG), lost.status_reason
         wait_until(lambda: not alive(runner_pid), timeout=30)
+        # a queued run has no run_dir in the store: its cgroup is found all the same
+        assert not record.exists() and (cgroup is None or not cgroup.exists())
         started = wait_status(store, behind, "running", timeout=120)
         assert lost.finished_at is not None and started.started_at is not None
         assert started.started_at >= lost.finished_at

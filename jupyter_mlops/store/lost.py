@@ -18,6 +18,7 @@ cgroup holds only its processes.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import psutil
 
@@ -115,29 +116,31 @@ def overdue_reason(run: Run, *, now: datetime, grace: float) -> str | None:
     )
 
 
-def stop_run_processes(run: Run) -> list[int]:
+def stop_run_processes(run: Run, runs_dir: Path) -> list[int]:
     """Kill what is left of a run on this host: its runner's tree, its kernel's tree, and
     whatever else carries its marker (what escaped both trees and outlived the runner).
     Only processes proven to be the run's are signalled: those in the cgroup its runner
-    made for it (:mod:`jupyter_mlops.run_cgroup`), and the recorded or marked ones."""
-    killed = kill_run_cgroup(run.id, run.run_dir)
+    made for it (:mod:`jupyter_mlops.run_cgroup`; its record is in the run directory, also
+    for a run still queued, which has none in the store yet), and the recorded or marked
+    ones."""
+    killed = kill_run_cgroup(run.id, run.run_dir or str(runs_dir / run.id))
     killed += kill_run_process(run.runner_pid, run.id, "runner", run.runner_create_time)
     killed += kill_run_process(run.kernel_pid, run.id, "kernel", run.kernel_create_time)
     return killed + kill_marked(run.id)
 
 
-def mark_lost(store: RunStore, run: Run, reason: str, *, here: str) -> bool:
+def mark_lost(store: RunStore, run: Run, reason: str, *, here: str, runs_dir: Path) -> bool:
     if run.runner_host == here:
-        stop_run_processes(run)  # nothing the notebook started outlives its runner
+        stop_run_processes(run, runs_dir)  # nothing the notebook started outlives its runner
     return store.transition(run.id, RunStatus.LOST, reason=reason, current_cell=None)
 
 
-def mark_timed_out(store: RunStore, run: Run, reason: str, *, here: str) -> bool:
+def mark_timed_out(store: RunStore, run: Run, reason: str, *, here: str, runs_dir: Path) -> bool:
     """End a run whose runner did not enforce its timeout (only runs on this host, whose
     processes can be killed first; elsewhere the heartbeat rule finds a hung runner)."""
     if run.runner_host != here:
         return False
-    stop_run_processes(run)
+    stop_run_processes(run, runs_dir)
     return store.transition(run.id, RunStatus.TIMED_OUT, reason=reason, current_cell=None)
 
 
@@ -155,7 +158,9 @@ def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = Fal
             continue
         if run.runner_host == here:
             overdue = overdue_reason(run, now=now, grace=settings.timeout_grace)
-            if overdue is not None and mark_timed_out(store, run, overdue, here=here):
+            if overdue is not None and mark_timed_out(
+                store, run, overdue, here=here, runs_dir=settings.runs_dir
+            ):
                 ended.append(run.id)
                 continue
         reason = lost_reason(run, here=here, now=now, lost_after=settings.lost_after)
@@ -163,10 +168,13 @@ def reconcile_runs(store: RunStore, settings: Settings, *, host_only: bool = Fal
             continue
         if reason.startswith(HUNG):
             silent.append(Silent(run, reason))
-        elif mark_lost(store, run, reason, here=here):
+        elif mark_lost(store, run, reason, here=here, runs_dir=settings.runs_dir):
             ended.append(run.id)
     return ended + end_hung(
-        store, silent, settings, lambda run, reason: mark_lost(store, run, reason, here=here)
+        store,
+        silent,
+        settings,
+        lambda run, reason: mark_lost(store, run, reason, here=here, runs_dir=settings.runs_dir),
     )
 
 
