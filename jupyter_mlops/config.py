@@ -112,10 +112,15 @@ def runner_host_mode(value: str) -> str:
     return mode
 
 
+RUN_CGROUP_MODES = ("auto", "off")
+"""``c.MLOps.run_cgroup``'s words; any other value names a directory."""
+
+
 def run_cgroup_choice(value: str) -> str:
-    """``c.MLOps.run_cgroup``: 'auto', 'off' (any case) or an absolute directory."""
+    """``c.MLOps.run_cgroup``: one of :data:`RUN_CGROUP_MODES` (any case) or an absolute
+    directory."""
     text = str(value).strip()
-    if text.lower() in RUNNER_HOST_MODES:
+    if text.lower() in RUN_CGROUP_MODES:
         return text.lower()
     if not os.path.isabs(text):
         raise ValueError(
