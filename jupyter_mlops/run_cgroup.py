@@ -81,6 +81,16 @@ def _populated(cgroup: Path) -> bool:
     return "populated 1" in events
 
 
+def _sigkill(pids: list[int]) -> list[int]:
+    """SIGKILL each of ``pids``; the ones that were signalled (the others are gone)."""
+    killed: list[int] = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+    return killed
+
+
 def _kill_all(cgroup: Path) -> list[int]:
     """SIGKILL every process in ``cgroup`` (``cgroup.kill`` where the kernel has it, else
     one by one until it is empty), wait until it is empty and remove it. The pids seen."""
@@ -90,9 +100,7 @@ def _kill_all(cgroup: Path) -> list[int]:
     except OSError:  # before Linux 5.14: one by one, again for what forks meanwhile
         deadline = time.monotonic() + EMPTY_DEADLINE_S
         while (pids := _procs(cgroup)) and time.monotonic() < deadline:
-            for pid in pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+            _sigkill(pids)
             seen += [pid for pid in pids if pid not in seen]
             time.sleep(0.02)
     deadline = time.monotonic() + EMPTY_DEADLINE_S
@@ -143,13 +151,7 @@ class RunCgroup:
     def kill_others(self) -> list[int]:
         """SIGKILL every process of the run but this runner (a cancel or a timeout: the
         runner still records the outputs)."""
-        killed: list[int] = []
-        for pid in _procs(self.path):
-            if pid != os.getpid():
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-                    killed.append(pid)
-        return killed
+        return _sigkill([pid for pid in _procs(self.path) if pid != os.getpid()])
 
     def close(self) -> list[int]:
         """Step back into the cgroup this runner came from, then kill what is left of the
