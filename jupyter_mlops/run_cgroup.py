@@ -36,6 +36,9 @@ GROUP_DIR = "jupyter-mlops"
 """The directory, under the parent cgroup, that holds one cgroup per run."""
 EMPTY_DEADLINE_S = 30.0
 """How long a killed cgroup may take to empty before it is left for the next look."""
+STALE_AFTER_S = 60.0
+"""An empty run cgroup this old is a leftover: its runner was killed and its run never
+reconciled (a runner moves in within microseconds of making it)."""
 
 
 def cgroup2_mount() -> Path | None:
@@ -89,6 +92,29 @@ def _sigkill(pids: list[int]) -> list[int]:
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
     return killed
+
+
+def _sweep_stale(parent: Path, keep: Path) -> list[Path]:
+    """Remove the empty run cgroups under ``parent`` older than :data:`STALE_AFTER_S`: what a
+    runner killed with SIGKILL leaves when nobody reconciles its run. They hold no process,
+    but would pile up. One still in use is never empty, and one with child cgroups of its
+    own refuses ``rmdir``. The cgroups removed."""
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        siblings = [entry for entry in parent.iterdir() if entry.is_dir() and entry != keep]
+    except OSError:
+        return removed
+    for cgroup in siblings:
+        try:
+            stale = now - cgroup.stat().st_mtime > STALE_AFTER_S
+        except OSError:
+            continue
+        if stale and not _populated(cgroup):
+            with contextlib.suppress(OSError):
+                cgroup.rmdir()
+                removed.append(cgroup)
+    return removed
 
 
 def _kill_all(cgroup: Path) -> list[int]:
@@ -146,7 +172,9 @@ class RunCgroup:
             return None, f"no per-run cgroup ({path} is not usable here: {err.strerror or err})"
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / CGROUP_FILE).write_text(str(path))
-        return cls(path, origin, run_dir), f"cgroup v2 {path}"
+        swept = _sweep_stale(parent, keep=path)
+        note = f" (removed {len(swept)} empty cgroups left by killed runners)" if swept else ""
+        return cls(path, origin, run_dir), f"cgroup v2 {path}{note}"
 
     def kill_others(self) -> list[int]:
         """SIGKILL every process of the run but this runner (a cancel or a timeout: the

@@ -14,6 +14,9 @@ import contextlib
 import dataclasses
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +149,50 @@ def test_the_run_cgroup_setting_takes_auto_off_or_a_directory(
         MLOps(run_cgroup="ml.slice")
     monkeypatch.setenv("JUPYTER_MLOPS_RUN_CGROUP", "off")  # how a runner receives it
     assert Settings.from_env().run_cgroup == "off"
+
+
+@needs_cgroup
+def test_a_new_run_removes_empty_cgroups_that_killed_runners_left(tmp_path: Path) -> None:
+    """A runner killed with SIGKILL whose run nobody reconciles leaves its cgroup behind,
+    empty. The next runner to start removes such leftovers once they are a minute old, and
+    never one that a process is in or one just made (its runner is moving in)."""
+    mount = cgroup2_mount()
+    mine = own_cgroup(mount) if mount else None
+    assert mine is not None
+    parent = mine / f"jupyter-mlops-sweep-{os.getpid()}"  # apart from the real runs' cgroups
+    parent.mkdir()
+    leftover, just_made, busy = (parent / name for name in ("leftover", "just_made", "busy"))
+    sleeper = subprocess.Popen(["sleep", "600"])
+    try:
+        for cgroup in (leftover, just_made, busy):
+            cgroup.mkdir()
+        (busy / "cgroup.procs").write_text(str(sleeper.pid))
+        an_hour_ago = time.time() - 3600
+        for cgroup in (leftover, busy):
+            os.utime(cgroup, (an_hour_ago, an_hour_ago))
+        runner = (
+            "import sys; from pathlib import Path; from jupyter_mlops.run_cgroup import RunCgroup\n"
+            "cgroup, line = RunCgroup.enter('new_run', Path(sys.argv[1]), sys.argv[2])\n"
+            "print(line); assert cgroup is not None; cgroup.close()\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", runner, str(tmp_path / "run"), str(parent)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert "removed 1 empty cgroups left by killed runners" in done.stdout
+        assert sorted(p.name for p in parent.iterdir() if p.is_dir()) == ["busy", "just_made"]
+        assert own_cgroup(mount, sleeper.pid) == busy and sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        for cgroup in (leftover, just_made, busy, parent / "new_run", parent):
+            wait_until(lambda c=cgroup: not c.exists() or not _has_procs(c), timeout=30)
+            with contextlib.suppress(FileNotFoundError):
+                cgroup.rmdir()
+
+
+def _has_procs(cgroup: Path) -> bool:
+    return bool((cgroup / "cgroup.procs").read_text().strip())
