@@ -219,8 +219,11 @@ class TriggerWatcher:
         return event.run_id
 
     def maintain(self, now: datetime) -> None:
-        """Record events whose claimer died before submitting as failed runs."""
-        lost = self.store.recover_stale_events(now, timeout=self.claim_timeout)
+        """Record events whose claimer died before submitting as failed runs, and finish
+        those whose claimer died between submitting and finishing."""
+        lost = self.store.recover_stale_events(
+            now, timeout=self.claim_timeout, describe=describe_event
+        )
         if lost:
             log.warning(
                 "recorded %d claimed but never submitted trigger run(s): %s", len(lost), lost

@@ -16,7 +16,7 @@ Exactly once, across any number of scheduler processes sharing the store:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -297,9 +297,19 @@ class TriggerStore:
             pass  # recovery recorded this run id at the same moment: it exists
         return event.run_id
 
-    def recover_stale_events(self, now: datetime, *, timeout: float, limit: int = 100) -> list[str]:
+    def recover_stale_events(
+        self,
+        now: datetime,
+        *,
+        timeout: float,
+        describe: Callable[[Trigger, dict[str, Any]], str] | None = None,
+        limit: int = 100,
+    ) -> list[str]:
         """Pending events claimed more than ``timeout`` seconds ago whose run does not exist
-        were lost with their claimer: record each as a FAILED run (the claimed id)."""
+        were lost with their claimer: record each as a FAILED run (the claimed id). One
+        whose run exists lost only its bookkeeping (the claimer died between submitting
+        and :meth:`finish_event`): it is finished, with ``describe``'s note of why the run
+        fired, which the claimer had not written either."""
         horizon = now - timedelta(seconds=timeout)
         with self.runs.reading() as session:
             rows = session.execute(
@@ -324,7 +334,8 @@ class TriggerStore:
             )
             with self.runs.reading() as session:
                 if claimed_exists(session, event.target, event.run_id):
-                    self.finish_event(event)  # the run exists: only the bookkeeping was missing
+                    note = describe(event.trigger, event.details) if describe else None
+                    self.finish_event(event, note)  # the run exists: only the bookkeeping
                     continue
             self.record_failed_event(event, reason)
             recorded.append(event.run_id)
