@@ -7,6 +7,7 @@ fired it (its snapshot ref points there), once per commit whatever the number of
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,15 @@ import pytest
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService
 from jupyter_mlops.scheduling.trigger_service import TriggerError, TriggerService, TriggerSpec
-from jupyter_mlops.scheduling.triggers import TriggerWatcher, wake_file_for
+from jupyter_mlops.scheduling.triggers import (
+    TriggerWatcher,
+    describe_event,
+    run_spec_for_event,
+    wake_file_for,
+)
 from jupyter_mlops.store import RunStore
-from jupyter_mlops.store.triggers import TriggerStore
+from jupyter_mlops.store.triggers import EventRecord, NewEvent, TriggerStore
+from jupyter_mlops.store.types import utcnow
 from jupyter_mlops.tracking.streams import push_to_stream
 
 from .conftest import git, mlops_line
@@ -167,6 +174,40 @@ def test_metric_trigger_fires_once_per_crossing(
     assert sorted(tuple(e["details"]["values"]) for e in events) == [(0.85, 0.8), (0.85, 0.8)]
 
 
+def test_a_claimer_that_dies_after_submitting_is_finished_with_its_note(
+    jobs: JobService, store: RunStore, project: Path
+) -> None:
+    """A scheduler killed between submitting an event's run and marking the event done
+    leaves the run (it goes on) and a pending event without the note of why it fired. Once
+    the claim is stale, another scheduler finishes the event and writes the note, once."""
+    trigger = TriggerService(jobs).create(
+        TriggerSpec(notebook=str(project / "notebooks/trivial.ipynb"), on_commit="main")
+    )
+    sha = commit_file(project, "c.txt", "3\n", "a change")
+    details = {"commit": sha, "branch": "main", "subject": "a change"}
+    triggers = TriggerStore(store)
+    (claimed,) = triggers.advance(
+        trigger, {"last_commit": sha}, [NewEvent(sha, details)], holder="dead"
+    ) or [None]
+    assert claimed is not None
+    recorder = Recorder(jobs)
+    recorder(run_spec_for_event(claimed))  # submitted; then the claimer dies: no finish_event
+    (run,) = recorder.wait(store, timeout=180)
+    assert run.status == "succeeded", run.status_reason
+    survivor = TriggerWatcher(triggers, recorder, holder="survivor")
+    survivor.maintain(utcnow())  # the claim is fresh: its claimer may still finish it
+    assert [e.state for e in triggers.events_of(trigger.id)] == ["pending"]
+    assert store.events(run.id, kind="trigger") == []
+    later = utcnow() + timedelta(seconds=survivor.claim_timeout + 60)
+    for _ in range(2):  # the second pass finds nothing left to do
+        survivor.maintain(later)
+        assert [(e.state, e.run_id) for e in triggers.events_of(trigger.id)] == [("done", run.id)]
+        notes = [e.message for e in store.events(run.id, kind="trigger")]
+        assert notes == [describe_event(claimed.trigger, details)] and sha[:12] in notes[0]
+    assert store.require_run(run.id).status == "succeeded"  # not recorded as failed
+    assert len(recorder.submissions) == 1
+
+
 def test_hooks_install_wakes_the_watchers(project: Path, env: dict[str, str]) -> None:
     data_dir = Path(env["JUPYTER_MLOPS_DATA_DIR"])
     wake = wake_file_for(data_dir)
@@ -208,6 +249,12 @@ def test_metrics_push_cli(env: dict[str, str], settings: Settings) -> None:
 # -- three scheduler processes ----------------------------------------------------------------
 
 
+def all_done(store: RunStore, trigger_id: str) -> list[EventRecord]:
+    """The trigger's events once every one of them is done, else an empty list."""
+    events = TriggerStore(store).events_of(trigger_id)
+    return events if all(e.state == "done" for e in events) else []
+
+
 def test_three_schedulers_two_commits_exactly_two_runs(
     shared_store_env: dict[str, str], project: Path
 ) -> None:
@@ -224,9 +271,12 @@ def test_three_schedulers_two_commits_exactly_two_runs(
             kill_scheduler(procs[0])  # one scheduler dies mid-way
             second = commit_file(project, "two.txt", "2\n", "two")
             runs = wait_for(lambda: all_ended(store, 2), "both runs to end")
-            events = TriggerStore(store).events_of(trigger_id)
+            # Killed between submitting the first run and marking its event done, the
+            # first claimer leaves the event pending until a survivor's recovery (after
+            # the claim timeout) finishes it: wait for that, do not assume it was quick.
+            events = wait_for(lambda: all_done(store, trigger_id), "both events to be done")
             assert sorted(e.key for e in events) == sorted([first, second])
-            assert all(e.state == "done" for e in events)
+            assert all(len(store.events(r.id, kind="trigger")) == 1 for r in runs)
             assert sorted(r.commit_sha for r in runs) == sorted([first, second])
             assert all(r.status == "succeeded" for r in runs), [r.status_reason for r in runs]
             assert len(runs) == 2
