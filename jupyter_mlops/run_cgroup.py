@@ -95,8 +95,9 @@ def _sigkill(pids: list[int]) -> list[int]:
 
 
 def _sweep_stale(parent: Path, keep: Path) -> list[Path]:
-    """Remove the empty run cgroups under ``parent`` older than :data:`STALE_AFTER_S`: what a
-    runner killed with SIGKILL leaves when nobody reconciles its run. They hold no process,
+    """Remove the empty cgroups under ``parent`` (a :data:`GROUP_DIR`, which holds nothing
+    but run cgroups) older than :data:`STALE_AFTER_S`: what a runner killed with SIGKILL
+    leaves when nobody reconciles its run. They hold no process,
     but would pile up. One still in use is never empty, and one with child cgroups of its
     own refuses ``rmdir``. The cgroups removed."""
     removed: list[Path] = []
@@ -172,7 +173,9 @@ class RunCgroup:
             return None, f"no per-run cgroup ({path} is not usable here: {err.strerror or err})"
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / CGROUP_FILE).write_text(str(path))
-        swept = _sweep_stale(parent, keep=path)
+        # Only in a directory of run cgroups alone: one named by the setting (a systemd
+        # slice) may hold the empty cgroups of other software.
+        swept = _sweep_stale(parent, keep=path) if parent.name == GROUP_DIR else []
         note = f" (removed {len(swept)} empty cgroups left by killed runners)" if swept else ""
         return cls(path, origin, run_dir), f"cgroup v2 {path}{note}"
 

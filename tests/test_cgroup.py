@@ -152,15 +152,21 @@ def test_the_run_cgroup_setting_takes_auto_off_or_a_directory(
 
 
 @needs_cgroup
-def test_a_new_run_removes_empty_cgroups_that_killed_runners_left(tmp_path: Path) -> None:
+@pytest.mark.parametrize("group_dir", ["jupyter-mlops", "ml.slice"])
+def test_a_new_run_removes_empty_cgroups_that_killed_runners_left(
+    tmp_path: Path, group_dir: str
+) -> None:
     """A runner killed with SIGKILL whose run nobody reconciles leaves its cgroup behind,
     empty. The next runner to start removes such leftovers once they are a minute old, and
-    never one that a process is in or one just made (its runner is moving in)."""
+    never one that a process is in or one just made (its runner is moving in). In a
+    directory the setting names (``ml.slice``: a systemd slice that other software shares)
+    it removes nothing but its own."""
     mount = cgroup2_mount()
     mine = own_cgroup(mount) if mount else None
     assert mine is not None
-    parent = mine / f"jupyter-mlops-sweep-{os.getpid()}"  # apart from the real runs' cgroups
-    parent.mkdir()
+    top = mine / f"jupyter-mlops-sweep-{os.getpid()}"  # apart from the real runs' cgroups
+    parent = top / group_dir
+    parent.mkdir(parents=True)
     leftover, just_made, busy = (parent / name for name in ("leftover", "just_made", "busy"))
     sleeper = subprocess.Popen(["sleep", "600"])
     try:
@@ -182,13 +188,17 @@ def test_a_new_run_removes_empty_cgroups_that_killed_runners_left(tmp_path: Path
             timeout=120,
             check=True,
         )
-        assert "removed 1 empty cgroups left by killed runners" in done.stdout
-        assert sorted(p.name for p in parent.iterdir() if p.is_dir()) == ["busy", "just_made"]
+        left = sorted(p.name for p in parent.iterdir() if p.is_dir())
+        if group_dir == "jupyter-mlops":
+            assert "removed 1 empty cgroups left by killed runners" in done.stdout
+            assert left == ["busy", "just_made"]
+        else:
+            assert "removed" not in done.stdout and left == ["busy", "just_made", "leftover"]
         assert own_cgroup(mount, sleeper.pid) == busy and sleeper.poll() is None
     finally:
         sleeper.kill()
         sleeper.wait()
-        for cgroup in (leftover, just_made, busy, parent / "new_run", parent):
+        for cgroup in (leftover, just_made, busy, parent / "new_run", parent, top):
             wait_until(lambda c=cgroup: not c.exists() or not _has_procs(c), timeout=30)
             with contextlib.suppress(FileNotFoundError):
                 cgroup.rmdir()
