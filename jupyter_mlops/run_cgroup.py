@@ -97,9 +97,9 @@ def _sigkill(pids: list[int]) -> list[int]:
 def _sweep_stale(parent: Path, keep: Path) -> list[Path]:
     """Remove the empty cgroups under ``parent`` (a :data:`GROUP_DIR`, which holds nothing
     but run cgroups) older than :data:`STALE_AFTER_S`: what a runner killed with SIGKILL
-    leaves when nobody reconciles its run. They hold no process,
-    but would pile up. One still in use is never empty, and one with child cgroups of its
-    own refuses ``rmdir``. The cgroups removed."""
+    leaves when nobody reconciles its run. They hold no process, but would pile up. One
+    still in use is never empty, and one with child cgroups of its own refuses ``rmdir``.
+    The cgroups removed."""
     removed: list[Path] = []
     now = time.time()
     try:
