@@ -2,10 +2,11 @@
 
 A pid in the store is only a number: after a reboot, a container restart or a long
 uptime it may name any process. Every pid that is later signalled is therefore stored
-with an identity, its ``create_time`` (psutil, seconds since the epoch) plus a marker
-that only the run's own processes carry: the run id in the runner's command line, and
-``JUPYTER_MLOPS_RUN_ID`` in the kernel's environment (which everything the kernel starts
-inherits). :func:`kill_run_process` signals a process only when both match.
+with an identity: its start in seconds since boot (:func:`started_since_boot`; a reused
+pid starts later, and after a reboot it would need the same start to the clock tick)
+plus a marker that only the run's own processes carry: the run id in the runner's command
+line, and ``JUPYTER_MLOPS_RUN_ID`` in the kernel's environment (which everything the
+kernel starts inherits). :func:`kill_run_process` signals a process only when both match.
 """
 
 from __future__ import annotations
@@ -99,19 +100,46 @@ def kill_tree(pid: int | None, *, include_group: bool = True) -> list[int]:
 
 ProcessKind = Literal["runner", "kernel"]
 
-CREATE_TIME_TOLERANCE_S = 1.0
-"""``create_time`` is derived from the boot time, which the kernel may report one second
-apart in two reads; a reused pid is started later than that (and lacks the marker too)."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+"""The unit of ``starttime`` in ``/proc/PID/stat``."""
+
+LEGACY_EPOCH_ABOVE = 1e9
+"""Start times above this (2001 as seconds since the epoch; 31 years of uptime as seconds
+since boot) were written by versions that recorded psutil's epoch ``create_time``."""
+
+LEGACY_TOLERANCE_S = 1.0
+"""How far apart two epoch ``create_time`` reads of one process may be (the kernel reports
+the boot time to the second); a reused pid starts later than that (and lacks the marker)."""
 
 
-def create_time(pid: int | None) -> float | None:
-    """The process's start time (psutil, epoch seconds): with its pid, its identity."""
+def started_since_boot(pid: int | None) -> float | None:
+    """When the process started, in seconds since boot: with its pid, its identity.
+
+    The ``starttime`` of ``/proc/PID/stat``, which nothing changes. psutil's epoch
+    ``create_time`` adds the boot time as the wall clock sees it now, so a clock step
+    (NTP, a resumed VM) of more than a second made every live runner look like a reused
+    pid to the reconciler, which then ended its run as lost and killed its cgroup.
+    Elsewhere than Linux, psutil's epoch value (compared as the legacy kind)."""
     if not pid:
         return None
+    if sys.platform.startswith("linux"):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            return int(stat.rsplit(")", 1)[1].split()[19]) / CLOCK_TICKS  # field 22
+        except (OSError, IndexError, ValueError):
+            return None
     try:
         return psutil.Process(pid).create_time()
     except psutil.Error:
         return None
+
+
+def _same_start(proc: psutil.Process, recorded: float) -> bool:
+    """Did ``proc`` start when ``recorded`` says (see :func:`started_since_boot`)?"""
+    if recorded > LEGACY_EPOCH_ABOVE:
+        return abs(proc.create_time() - recorded) <= LEGACY_TOLERANCE_S
+    now = started_since_boot(proc.pid)
+    return now is not None and abs(now - recorded) < 0.5 / CLOCK_TICKS
 
 
 def _has_marker(proc: psutil.Process, run_id: str, kind: ProcessKind) -> bool:
@@ -135,7 +163,7 @@ def run_process(
         proc = psutil.Process(pid)
         if proc.status() == psutil.STATUS_ZOMBIE:
             return None
-        if started is not None and abs(proc.create_time() - started) > CREATE_TIME_TOLERANCE_S:
+        if started is not None and not _same_start(proc, started):
             return None
         return proc if _has_marker(proc, run_id, kind) else None
     except psutil.Error:

@@ -45,11 +45,11 @@ from .kernel_start import KERNEL_LOG, KernelStarter, KernelStartError
 from .masking import Handover, take_handover
 from .processes import (
     become_subreaper,
-    create_time,
     exit_without_finalizing,
     hostname,
     kill_descendants,
     kill_run_process,
+    started_since_boot,
 )
 from .run_cgroup import RunCgroup
 from .runner_live_output import OutputRecorder
@@ -95,7 +95,7 @@ class Runner:
 
     def on_kernel_started(self, pid: int | None) -> None:
         self.kernel_pid = pid
-        self.kernel_create_time = create_time(pid)
+        self.kernel_create_time = started_since_boot(pid)
         self.store.update_run(
             self.run_id, kernel_pid=pid, kernel_create_time=self.kernel_create_time
         )
@@ -230,7 +230,9 @@ class Runner:
         me = os.getpid()
         if run.status == RunStatus.STARTING.value and run.runner_pid in (None, me):
             # a dispatcher claimed the slot and then started this runner (backends.dispatch)
-            self.store.update_run(self.run_id, runner_pid=me, runner_create_time=create_time(me))
+            self.store.update_run(
+                self.run_id, runner_pid=me, runner_create_time=started_since_boot(me)
+            )
             log.info(
                 "run %s: started in its slot (GPUs: %s)",
                 self.run_id,
@@ -238,7 +240,7 @@ class Runner:
             )
             return None
         self.store.set_queued_runner(
-            self.run_id, pid=me, host=hostname(), create_time=create_time(me)
+            self.run_id, pid=me, host=hostname(), create_time=started_since_boot(me)
         )
         waiter = SlotWaiter(
             self.store,
@@ -251,7 +253,7 @@ class Runner:
         )
         claim = waiter.wait(
             runner_pid=me,
-            runner_create_time=create_time(me),
+            runner_create_time=started_since_boot(me),
             runner_host=hostname(),
             run_dir=str(self.run_dir),
         )

@@ -28,7 +28,7 @@ import pytest
 from jupyter_mlops.backends.dispatch import SlotDispatcher
 from jupyter_mlops.backends.queue import QueuePolicy, SlotWaiter
 from jupyter_mlops.config import Settings
-from jupyter_mlops.processes import create_time, hostname
+from jupyter_mlops.processes import hostname, started_since_boot
 from jupyter_mlops.run_cgroup import CGROUP_FILE
 from jupyter_mlops.store import RunStatus, RunStore
 from jupyter_mlops.store.lost import HUNG, lost_reason, reconcile_runs
@@ -152,7 +152,7 @@ def silent_row(store: RunStore, run_id: str, status: RunStatus, pid: int) -> Non
         heartbeat_at=an_hour_ago,
         started_at=None if status is RunStatus.QUEUED else an_hour_ago,
         runner_pid=pid,
-        runner_create_time=create_time(pid),
+        runner_create_time=started_since_boot(pid),
     )
 
 

@@ -16,6 +16,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pytest
 
 from jupyter_mlops.config import ENV_RUN_ID, Settings
 from jupyter_mlops.jobs import JobService
-from jupyter_mlops.processes import hostname
+from jupyter_mlops.processes import hostname, started_since_boot
 from jupyter_mlops.store import Run, RunStatus, RunStore
 from jupyter_mlops.store.lost import reconcile_runs
 from jupyter_mlops.store.types import utcnow
@@ -86,9 +87,9 @@ def test_a_reused_kernel_pid_is_never_killed(
         project,
         "reusedpid001",
         runner_pid=reused_runner.pid,
-        runner_create_time=reused_runner.create_time() - 3600,
+        runner_create_time=started_since_boot(reused_runner.pid) - 3600,
         kernel_pid=reused_kernel.pid,
-        kernel_create_time=reused_kernel.create_time() - 3600,
+        kernel_create_time=started_since_boot(reused_kernel.pid) - 3600,
     )
     running_row(
         store,
@@ -96,7 +97,7 @@ def test_a_reused_kernel_pid_is_never_killed(
         "reusedpid002",
         runner_pid=None,
         kernel_pid=same_start_no_marker.pid,
-        kernel_create_time=same_start_no_marker.create_time(),
+        kernel_create_time=started_since_boot(same_start_no_marker.pid),
         heartbeat_at=utcnow().replace(year=2020),
     )
     assert sorted(reconcile_runs(store, settings)) == ["reusedpid001", "reusedpid002"]
@@ -118,13 +119,70 @@ def test_read_only_commands_kill_nothing_unproven(
         "reusedpid003",
         runner_pid=reused.pid,
         kernel_pid=reused.pid,
-        kernel_create_time=reused.create_time() + 7200,
+        kernel_create_time=started_since_boot(reused.pid) + 7200,
     )
     env = {**os.environ, **settings.runner_env()}
     listing = mlops("runs", "--json", env=env)
     assert listing.returncode == 0, listing.stderr
     assert store.require_run("reusedpid003").status == "lost"
     assert reused.is_running() and reused.status() != psutil.STATUS_ZOMBIE
+
+
+def test_a_wall_clock_step_leaves_a_live_runner_alone(
+    settings: Settings,
+    store: RunStore,
+    project: Path,
+    unrelated: list[subprocess.Popen[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A clock step (NTP, a resumed VM) after a runner recorded its identity must not make
+    it look like a reused pid: the reconciler would end its run as lost and kill it (a
+    runner handed a queued run was killed so, once, in CI). psutil's epoch start times add
+    the boot time as the wall clock sees it at each call; the step is made there, in this
+    process only, since stepping the machine's clock is not for a test."""
+    run_id = "clockstep001"
+    runner = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()", run_id],
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
+    unrelated.append(runner)
+    running_row(
+        store,
+        project,
+        run_id,
+        runner_pid=runner.pid,
+        runner_create_time=started_since_boot(runner.pid),
+    )
+    before = store.require_run(run_id).status
+    stepped = psutil._pslinux.boot_time() + 5.0  # type: ignore[attr-defined]
+    monkeypatch.setattr(psutil._pslinux, "boot_time", lambda: stepped)
+    assert reconcile_runs(store, settings) == []
+    assert store.require_run(run_id).status == before != "lost"
+    assert runner.poll() is None
+
+
+def test_an_epoch_start_time_of_an_earlier_version_still_proves_a_runner(
+    settings: Settings, store: RunStore, project: Path, unrelated: list[subprocess.Popen[bytes]]
+) -> None:
+    """Rows written before the start was recorded in seconds since boot hold psutil's epoch
+    ``create_time``; a run still going across the upgrade keeps its runner."""
+    run_id = "epochstart01"
+    runner = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()", run_id],
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
+    unrelated.append(runner)
+    epoch = psutil.Process(runner.pid).create_time()
+    running_row(store, project, run_id, runner_pid=runner.pid, runner_create_time=epoch)
+    assert reconcile_runs(store, settings) == []
+    assert runner.poll() is None
+    running_row(
+        store, project, "epochstart02", runner_pid=runner.pid, runner_create_time=epoch - 60
+    )
+    assert reconcile_runs(store, settings) == ["epochstart02"]  # a minute off: not it
+    assert runner.poll() is None
 
 
 def test_a_daemon_of_a_runner_killed_with_sigkill_is_found_by_its_marker(

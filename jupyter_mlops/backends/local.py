@@ -25,11 +25,11 @@ from typing import Any
 
 from ..gpus import check_gpu_request, usable_gpus
 from ..processes import (
-    create_time,
     hostname,
     runner_alive,
     runner_environment,
     start_runner,
+    started_since_boot,
 )
 from ..runner_host import start_hosted_runner
 from ..runner_stop import EXIT_CODES
@@ -76,14 +76,16 @@ class LocalBackend(Backend):
         """A runner that waits in ``queued`` for its slot itself."""
         proc = self._spawn(run_id)
         self.store.set_queued_runner(
-            run_id, pid=proc.pid, host=hostname(), create_time=create_time(proc.pid)
+            run_id, pid=proc.pid, host=hostname(), create_time=started_since_boot(proc.pid)
         )
         return proc
 
     def _start_claimed(self, run_id: str) -> RunnerProcess:
         """The runner of a run whose slot the dispatcher has just claimed."""
         proc = self._spawn(run_id)
-        self.store.update_run(run_id, runner_pid=proc.pid, runner_create_time=create_time(proc.pid))
+        self.store.update_run(
+            run_id, runner_pid=proc.pid, runner_create_time=started_since_boot(proc.pid)
+        )
         return proc
 
     def _spawn(self, run_id: str) -> RunnerProcess:
@@ -122,7 +124,7 @@ class HostedRunner:
         self.pid = pid
         self.run_id = run_id
         self.store = store
-        self.started = create_time(pid)
+        self.started = started_since_boot(pid)
 
     def poll(self) -> int | None:
         if runner_alive(self.pid, self.run_id, self.started):

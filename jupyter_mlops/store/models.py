@@ -119,12 +119,13 @@ class Run(Base):
     run_dir: Mapped[str | None] = mapped_column(Text)
     runner_pid: Mapped[int | None] = mapped_column(Integer)
     runner_create_time: Mapped[float | None] = mapped_column(Float)
-    """The runner's start time (psutil ``create_time``): with ``runner_pid`` its identity,
-    so a reused pid is never signalled (see :mod:`jupyter_mlops.processes`)."""
+    """When the runner started, in seconds since its machine booted (older rows: psutil's
+    epoch ``create_time``): with ``runner_pid`` its identity, so a reused pid is never
+    signalled (see :func:`jupyter_mlops.processes.started_since_boot`)."""
     runner_host: Mapped[str | None] = mapped_column(String(255))
     kernel_pid: Mapped[int | None] = mapped_column(Integer)
     kernel_create_time: Mapped[float | None] = mapped_column(Float)
-    """The kernel's start time (psutil ``create_time``), as ``runner_create_time``."""
+    """When the kernel started, as ``runner_create_time``."""
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
 
     cells_total: Mapped[int | None] = mapped_column(Integer)
