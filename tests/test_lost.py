@@ -51,6 +51,19 @@ def start_unrelated(procs: list[subprocess.Popen[bytes]]) -> psutil.Process:
     return psutil.Process(proc.pid)
 
 
+def start_runner_look_alike(
+    procs: list[subprocess.Popen[bytes]], run_id: str
+) -> subprocess.Popen[bytes]:
+    """A live process with the run's runner marker (the run id on its command line)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()", run_id],
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
+    procs.append(proc)
+    return proc
+
+
 def running_row(store: RunStore, project: Path, run_id: str, **fields: object) -> Run:
     now = utcnow()
     values: dict[str, object] = {"started_at": now, "heartbeat_at": now, **fields}
@@ -141,12 +154,7 @@ def test_a_wall_clock_step_leaves_a_live_runner_alone(
     the boot time as the wall clock sees it at each call; the step is made there, in this
     process only, since stepping the machine's clock is not for a test."""
     run_id = "clockstep001"
-    runner = subprocess.Popen(
-        [sys.executable, "-c", "import sys; sys.stdin.read()", run_id],
-        stdin=subprocess.PIPE,
-        start_new_session=True,
-    )
-    unrelated.append(runner)
+    runner = start_runner_look_alike(unrelated, run_id)
     running_row(
         store,
         project,
@@ -168,12 +176,7 @@ def test_an_epoch_start_time_of_an_earlier_version_still_proves_a_runner(
     """Rows written before the start was recorded in seconds since boot hold psutil's epoch
     ``create_time``; a run still going across the upgrade keeps its runner."""
     run_id = "epochstart01"
-    runner = subprocess.Popen(
-        [sys.executable, "-c", "import sys; sys.stdin.read()", run_id],
-        stdin=subprocess.PIPE,
-        start_new_session=True,
-    )
-    unrelated.append(runner)
+    runner = start_runner_look_alike(unrelated, run_id)
     epoch = psutil.Process(runner.pid).create_time()
     running_row(store, project, run_id, runner_pid=runner.pid, runner_create_time=epoch)
     assert reconcile_runs(store, settings) == []
