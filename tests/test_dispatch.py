@@ -23,6 +23,7 @@ from .test_queue import (  # noqa: F401
     status,
     stays,
     wait_status,
+    where_it_stands,
 )
 from .test_runs import wait_for
 
@@ -138,7 +139,10 @@ def test_handing_off_gives_each_waiting_run_a_runner_of_its_own(
     waiting = behind.waiting
     assert dispatching.hand_off_queued() == [waiting.run.id]
     queued = store.require_run(waiting.run.id)
-    assert queued.status == "queued" and queued.runner_pid in runner_processes(waiting.run.id)
+    found = runner_processes(waiting.run.id)
+    assert queued.status == "queued" and queued.runner_pid in found, (
+        f"runners found: {found}; {where_it_stands(store, waiting.run.id)}"
+    )
     behind.holder_gate.touch()
     behind.gate.touch()
     assert wait_for(dispatching, waiting).status == "succeeded"

@@ -82,17 +82,20 @@ def wait_status(store: RunStore, sub: Submission, wanted: str, timeout: float = 
     try:
         wait_until(lambda: status(store, sub) == wanted, timeout=timeout)
     except AssertionError:
-        run = store.require_run(sub.run.id)
-        events = [(e.status, e.message) for e in store.events(run.id, kind="status")]
-        logs = list(
-            Path("/tmp").glob(f"pytest-of-*/pytest-*/*/mlops-data/runs/{run.id}/runner.log")
-        )
-        tail = logs[0].read_text(errors="replace")[-3000:] if logs else "(no runner.log found)"
-        raise AssertionError(
-            f"run {run.id} is {run.status!r} ({run.status_reason}), not {wanted!r}; "
-            f"events {events}\nits runner.log ends:\n{tail}"
-        ) from None
+        raise AssertionError(f"not {wanted!r}: {where_it_stands(store, sub.run.id)}") from None
     return store.require_run(sub.run.id)
+
+
+def where_it_stands(store: RunStore, run_id: str) -> str:
+    """A failing test's account of a run: its status, how it got there, its runner's log."""
+    run = store.require_run(run_id)
+    events = [(e.status, e.message) for e in store.events(run.id, kind="status")]
+    logs = list(Path("/tmp").glob(f"pytest-of-*/pytest-*/*/mlops-data/runs/{run.id}/runner.log"))
+    tail = logs[0].read_text(errors="replace")[-3000:] if logs else "(no runner.log found)"
+    return (
+        f"run {run.id} is {run.status!r} ({run.status_reason}), runner {run.runner_pid}; "
+        f"events {events}\nits runner.log ends:\n{tail}"
+    )
 
 
 def kill_slot_holder(store: RunStore, held: Run, waiting: Submission) -> None:
