@@ -113,6 +113,8 @@ class RunSpec(RunSettings):
     whichever scheduler process fired them)."""
     submitted_by: str | None = None
     """Who submitted it (:mod:`jupyter_mlops.identity`): recorded on the run."""
+    fired_by: str | None = None
+    """Why a trigger fired it: written with the run, so no run is ever without it."""
     untyped_without_parameters_cell: bool = False
     """papermill's way for a notebook without a ``parameters`` cell: inject the values
     untyped at the top, with a warning, instead of refusing them (the CLI's ``-p``)."""
@@ -321,6 +323,7 @@ class JobService:
             ),
             tags=spec.tags,
             secrets=secrets,
+            fired_by=spec.fired_by,
         )
         if untagged_warning:
             self.store.add_warning(run.id, untagged_warning)
@@ -359,6 +362,7 @@ class JobService:
         tags: Sequence[str],
         secrets: Mapping[str, Any],
         before_launch: Callable[[Run], None] | None = None,
+        fired_by: str | None = None,
     ) -> Submission:
         """Store the run, then launch it; ``before_launch`` writes what its runner needs
         besides the run row (a verification request) in between."""
@@ -366,7 +370,7 @@ class JobService:
 
         try:
             self.backend.prepare(run)
-            run = self.store.create_run(run, params=params, tags=tags)
+            run = self.store.create_run(run, params=params, tags=tags, fired_by=fired_by)
         except Exception:
             delete_run_ref(run.git_dir, run.id)  # no row, no orphan ref
             raise

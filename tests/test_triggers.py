@@ -174,12 +174,13 @@ def test_metric_trigger_fires_once_per_crossing(
     assert sorted(tuple(e["details"]["values"]) for e in events) == [(0.85, 0.8), (0.85, 0.8)]
 
 
-def test_a_claimer_that_dies_after_submitting_is_finished_with_its_note(
+def test_a_run_has_its_trigger_note_even_when_its_claimer_dies_after_submitting(
     jobs: JobService, store: RunStore, project: Path
 ) -> None:
     """A scheduler killed between submitting an event's run and marking the event done
-    leaves the run (it goes on) and a pending event without the note of why it fired. Once
-    the claim is stale, another scheduler finishes the event and writes the note, once."""
+    leaves the run (it goes on, with the note of why it fired, written with the run) and a
+    pending event. Once the claim is stale, another scheduler finishes the event; the run
+    keeps its one note."""
     trigger = TriggerService(jobs).create(
         TriggerSpec(notebook=str(project / "notebooks/trivial.ipynb"), on_commit="main")
     )
@@ -197,13 +198,14 @@ def test_a_claimer_that_dies_after_submitting_is_finished_with_its_note(
     survivor = TriggerWatcher(triggers, recorder, holder="survivor")
     survivor.maintain(utcnow())  # the claim is fresh: its claimer may still finish it
     assert [e.state for e in triggers.events_of(trigger.id)] == ["pending"]
-    assert store.events(run.id, kind="trigger") == []
+    note = describe_event(claimed.trigger, details)
+    assert [e.message for e in store.events(run.id, kind="trigger")] == [note]
     later = utcnow() + timedelta(seconds=survivor.claim_timeout + 60)
     for _ in range(2):  # the second pass finds nothing left to do
         survivor.maintain(later)
         assert [(e.state, e.run_id) for e in triggers.events_of(trigger.id)] == [("done", run.id)]
         notes = [e.message for e in store.events(run.id, kind="trigger")]
-        assert notes == [describe_event(claimed.trigger, details)] and sha[:12] in notes[0]
+        assert notes == [note] and sha[:12] in notes[0]
     assert store.require_run(run.id).status == "succeeded"  # not recorded as failed
     assert len(recorder.submissions) == 1
 

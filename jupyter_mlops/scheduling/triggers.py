@@ -76,6 +76,7 @@ def run_spec_for_event(event: ClaimedEvent) -> RunSpec:
         timeout=trigger.timeout_s,
         tags=list(trigger.tags or []),
         run_id=event.run_id,
+        fired_by=describe_event(trigger, event.details),
         **pinned,
     )
 
@@ -214,16 +215,14 @@ class TriggerWatcher:
             return self.store.record_failed_event(
                 event, f"the triggered run could not start: {err}"
             )
-        self.store.finish_event(event, describe_event(event.trigger, event.details))
+        self.store.finish_event(event)
         log.info("trigger %s fired %s as run %s", event.trigger.id, event.key, event.run_id)
         return event.run_id
 
     def maintain(self, now: datetime) -> None:
         """Record events whose claimer died before submitting as failed runs, and finish
         those whose claimer died between submitting and finishing."""
-        lost = self.store.recover_stale_events(
-            now, timeout=self.claim_timeout, describe=describe_event
-        )
+        lost = self.store.recover_stale_events(now, timeout=self.claim_timeout)
         if lost:
             log.warning(
                 "recorded %d claimed but never submitted trigger run(s): %s", len(lost), lost

@@ -127,8 +127,10 @@ class RunLifecycle(StoreBase):
         *,
         params: Mapping[str, tuple[Any, ...]] = {},
         tags: Iterable[str] = (),
+        fired_by: str | None = None,
     ) -> Run:
-        """Insert a run with its parameters and tags in one transaction (all or nothing).
+        """Insert a run with its parameters and tags in one transaction (all or nothing);
+        ``fired_by``: the note of why a trigger fired it, an event of kind ``trigger``.
 
         Returns ``run`` itself, as written: the flush fills its column defaults and the
         session does not expire it, so reading the row back (half the cost of a submit's
@@ -162,6 +164,16 @@ class RunLifecycle(StoreBase):
                 _INSERT_EVENT,
                 {"run_id": run.id, "at": run.created_at, "kind": "status", "status": run.status},
             )
+            if fired_by is not None:
+                conn.execute(
+                    _INSERT_EVENT,
+                    {
+                        "run_id": run.id,
+                        "at": run.created_at,
+                        "kind": "trigger",
+                        "message": fired_by,
+                    },
+                )
         return run
 
     def get_run(self, run_id: str) -> Run | None:

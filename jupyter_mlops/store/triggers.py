@@ -16,7 +16,7 @@ Exactly once, across any number of scheduler processes sharing the store:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +33,6 @@ from .claim_targets import (
     claimed_status,
 )
 from .locks import STREAM_POINTS, lock_in_transaction
-from .models import RunEvent
 from .models_triggers import StreamPoint, Trigger, TriggerEvent
 from .schedule_fires import add_failed_run
 from .store import RunStore
@@ -249,14 +248,10 @@ class TriggerStore:
                 session.execute(insert(TriggerEvent), rows)
         return claimed
 
-    def finish_event(self, event: ClaimedEvent, note: str | None = None) -> None:
-        """The event's run was submitted: mark it done, remember it as the last run, and
-        write ``note`` (why it fired) into the run's events, in one transaction."""
+    def finish_event(self, event: ClaimedEvent) -> None:
+        """The event's run was submitted (with the note of why it fired, written with the
+        run): mark the event done and remember its run as the trigger's last, at once."""
         with self.runs.writing() as session:
-            if note is not None and event.target != PIPELINE:  # a pipeline run has it already
-                session.add(
-                    RunEvent(run_id=event.run_id, at=utcnow(), kind="trigger", message=note)
-                )
             session.execute(
                 update(TriggerEvent)
                 .where(TriggerEvent.trigger_id == event.trigger.id, TriggerEvent.key == event.key)
@@ -302,14 +297,12 @@ class TriggerStore:
         now: datetime,
         *,
         timeout: float,
-        describe: Callable[[Trigger, dict[str, Any]], str] | None = None,
         limit: int = 100,
     ) -> list[str]:
         """Pending events claimed more than ``timeout`` seconds ago whose run does not exist
         were lost with their claimer: record each as a FAILED run (the claimed id). One
         whose run exists lost only its bookkeeping (the claimer died between submitting
-        and :meth:`finish_event`): it is finished, with ``describe``'s note of why the run
-        fired, which the claimer had not written either."""
+        and :meth:`finish_event`; the run has its note of why it fired): it is finished."""
         horizon = now - timedelta(seconds=timeout)
         with self.runs.reading() as session:
             rows = session.execute(
@@ -334,8 +327,7 @@ class TriggerStore:
             )
             with self.runs.reading() as session:
                 if claimed_exists(session, event.target, event.run_id):
-                    note = describe(event.trigger, event.details) if describe else None
-                    self.finish_event(event, note)  # the run exists: only the bookkeeping
+                    self.finish_event(event)  # the run exists: only the bookkeeping
                     continue
             self.record_failed_event(event, reason)
             recorded.append(event.run_id)
