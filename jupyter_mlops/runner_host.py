@@ -46,6 +46,12 @@ LOCK_NAME = "runner-host.lock"
 LOG_NAME = "runner-host.log"
 """What a host started by the server prints (where it listens, why it stopped)."""
 CONNECT_TIMEOUT_S = 2.0
+"""How long a host may take to accept a connection; one that does not is taken for gone."""
+REPLY_TIMEOUT_S = 15.0
+"""How long to wait for the pid of the runner a host forks once it has the request. A host
+that has the request forks the runner, however long that takes on a loaded machine: giving
+up sooner and starting a fresh runner would give the run two runners. A host that hangs
+(SIGSTOP) costs each submit this long before it falls back to a fresh runner."""
 ARGV_ROOM = "--argv-room=" + "_" * 96
 """Padding on the host's command line: the space a forked runner writes its own into."""
 
@@ -70,6 +76,7 @@ def start_hosted_runner(
             sock.settimeout(CONNECT_TIMEOUT_S)
             sock.connect(str(path))
             sock.sendall(request + b"\n")
+            sock.settimeout(REPLY_TIMEOUT_S)
             reply = sock.makefile("rb").readline()
         return int(json.loads(reply)["pid"])
     except (OSError, ValueError, KeyError, TypeError):

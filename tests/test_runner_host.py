@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,12 @@ import pytest
 
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec
-from jupyter_mlops.runner_host import runner_host_up
+from jupyter_mlops.runner_host import (
+    CONNECT_TIMEOUT_S,
+    runner_host_up,
+    socket_path,
+    start_hosted_runner,
+)
 
 from .conftest import mlops
 from .test_runs import all_output_text, executed_notebook, wait_for, wait_until
@@ -150,3 +158,33 @@ def test_the_cli_runs_through_the_host(
     shown = mlops("show", run_id, "--json", env=env)
     assert json.loads(shown.stdout)["status"] == "succeeded"
     assert host.poll() is None  # still up for the next run
+
+
+def test_a_host_slow_to_fork_is_waited_for_not_doubled(tmp_path: Path) -> None:
+    """A host that has the request forks the runner however long a loaded machine makes it
+    take; the submitter waits for its pid instead of giving up after the connect timeout
+    and starting a second runner for the same run. The host here is a stand-in that
+    answers only after longer than ``CONNECT_TIMEOUT_S`` (a fault a real host shows only
+    on a machine far busier than a test's)."""
+    sock_path = socket_path(tmp_path)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(sock_path))
+    server.listen(1)
+    requests: list[dict[str, Any]] = []
+
+    def slow_host() -> None:
+        conn, _ = server.accept()
+        with conn:
+            requests.append(json.loads(conn.makefile("rb").readline()))
+            time.sleep(CONNECT_TIMEOUT_S + 1.5)  # the fault: a fork that takes this long
+            conn.sendall(b'{"pid": 4242}\n')
+
+    thread = threading.Thread(target=slow_host, daemon=True)
+    thread.start()
+    try:
+        pid = start_hosted_runner(tmp_path, "slowfork0001", tmp_path / "run", {})
+    finally:
+        thread.join(timeout=60)
+        server.close()
+    assert pid == 4242
+    assert [r["run_id"] for r in requests] == ["slowfork0001"]
