@@ -31,6 +31,7 @@ from jupyter_mlops.server.schedule_handlers import schedule_handlers
 from jupyter_mlops.server.stream_handlers import EventsHandler
 
 from .conftest import NOTEBOOKS, extension_server_config, use_data_dir
+from .test_queue import where_it_stands
 
 SPEC_PATH = Path(__file__).parent.parent / "jupyter_mlops" / "server" / "openapi.yaml"
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
@@ -544,7 +545,13 @@ async def test_cancel_a_running_run_and_the_event_stream(
         queued = await stream.wait_for(run_event_for(run["id"]))
         assert int(queued["id"]) > 0
         assert set(queued["data"]) == documented_keys("RunSummary")
-        await stream.wait_for(run_event_for(run["id"], "running"))
+        try:
+            await stream.wait_for(run_event_for(run["id"], "running"))
+        except TimeoutError:  # seen once beside two burners: say where the run stood
+            raise AssertionError(
+                f"no 'running' event; keepalives seen {stream.comments.count('keepalive')}; "
+                f"{where_it_stands(mlops.store, run['id'])}"
+            ) from None
         await wait_until(lambda: (pid_dir / "child.pid").exists(), timeout=60)
         child = int((pid_dir / "child.pid").read_text())
         assert psutil.pid_exists(child)
