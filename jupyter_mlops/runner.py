@@ -228,20 +228,17 @@ class Runner:
 
         original_host = run.runner_host
         me = os.getpid()
+        my_start = started_since_boot(me)  # with ``me``, this runner's identity
         if run.status == RunStatus.STARTING.value and run.runner_pid in (None, me):
             # a dispatcher claimed the slot and then started this runner (backends.dispatch)
-            self.store.update_run(
-                self.run_id, runner_pid=me, runner_create_time=started_since_boot(me)
-            )
+            self.store.update_run(self.run_id, runner_pid=me, runner_create_time=my_start)
             log.info(
                 "run %s: started in its slot (GPUs: %s)",
                 self.run_id,
                 run.cuda_visible_devices or "none",
             )
             return None
-        self.store.set_queued_runner(
-            self.run_id, pid=me, host=hostname(), create_time=started_since_boot(me)
-        )
+        self.store.set_queued_runner(self.run_id, pid=me, host=hostname(), create_time=my_start)
         waiter = SlotWaiter(
             self.store,
             self.run_id,
@@ -253,7 +250,7 @@ class Runner:
         )
         claim = waiter.wait(
             runner_pid=me,
-            runner_create_time=started_since_boot(me),
+            runner_create_time=my_start,
             runner_host=hostname(),
             run_dir=str(self.run_dir),
         )
