@@ -326,6 +326,16 @@ class Settings:
             check=runner_host_mode,
         ),
     )
+    warm_kernels: int = field(
+        default=1,
+        metadata=option(
+            "Warm kernels the runner host keeps for each kind of run it has seen (kernel, "
+            "environment, seed): a run of that kind adopts one instead of waiting for its "
+            "kernel to start, and gives the same results and records. Runs with GPUs or "
+            "secret parameters always start their own. 0: none.",
+            minimum=0,
+        ),
+    )
 
     @property
     def resolved_db_url(self) -> str:

@@ -265,7 +265,9 @@ class JobService:
         secret_names = self._secret_names(declared)
         kernel = resolve_kernel(spec.kernel, nb)
         seed_default = next((p for p in declared if p.name == SEED_PARAMETER), None)
-        seed = self._choose_seed(spec.seed, values, seed_default)
+        seed = self._choose_seed(
+            spec.seed, values, seed_default, kernel if not spec.gpus and not secrets else None
+        )
         if seed_default is not None and (
             spec.seed is not None or SEED_PARAMETER in values or seed != seed_default.default
         ):
@@ -389,12 +391,18 @@ class JobService:
         return Submission(self.store.require_run(run.id), handle)
 
     def _choose_seed(
-        self, seed: int | None, values: Mapping[str, Any], declared: Any | None
+        self,
+        seed: int | None,
+        values: Mapping[str, Any],
+        declared: Any | None,
+        warm_kernel: str | None = None,
     ) -> int:
         """The run's seed, one value with a ``seed`` parameter: the seed given (``--seed``,
         the form's Seed field), else the ``seed`` parameter given, else the ``seed``
         parameter's default in the notebook (``seed = 0`` runs with 0, as the notebook
-        says), else (no ``seed`` parameter, or ``seed = None``) a random one, recorded.
+        says), else (no ``seed`` parameter, or ``seed = None``) a random one, recorded:
+        drawn ahead by the backend for a warm kernel of ``warm_kernel`` when it keeps one
+        (:mod:`jupyter_mlops.warm_pool`; ``PYTHONHASHSEED`` is fixed at a kernel's start).
         A seed and a ``seed`` parameter that disagree are refused."""
         given = values.get(SEED_PARAMETER)
         if seed is not None and given is not None and seed != given:
@@ -404,7 +412,8 @@ class JobService:
         if chosen is None and declared is not None and is_strict_int(declared.default):
             chosen, where = declared.default, "the seed parameter's default"
         if chosen is None:
-            return secrets.randbelow(DRAWN_SEED_BOUND)
+            offered = self.backend.offered_seed(warm_kernel) if warm_kernel else None
+            return offered if offered is not None else secrets.randbelow(DRAWN_SEED_BOUND)
         check_seed(chosen, where)
         return chosen
 

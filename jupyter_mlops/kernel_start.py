@@ -41,6 +41,20 @@ class KernelStartError(RuntimeError):
         self.stderr_tail = stderr_tail
 
 
+def new_kernel_manager(kernel_name: str) -> Any:
+    """An ``AsyncKernelManager`` for ``kernel_name``, found where the runner finds kernels
+    (:func:`jupyter_mlops.kernels.kernel_dirs`): one per start attempt, so each gets new
+    ports."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    from .kernels import kernel_dirs
+
+    return AsyncKernelManager(
+        kernel_name=kernel_name, kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs())
+    )
+
+
 class KernelStarter:
     """Starts one kernel (an ``AsyncKernelManager``), retrying a start that dies.
 
@@ -92,6 +106,20 @@ class KernelStarter:
             )
         self.on_started(getattr(manager.provisioner, "pid", None))
         return manager
+
+    def take(self, manager: Any, log_offset: int) -> None:
+        """Make a kernel launched earlier (a warm kernel, :mod:`jupyter_mlops.warm_kernel`)
+        this starter's first attempt: :meth:`wait_ready` waits for it like for its own, and
+        a retry launches a fresh one. Its stderr must already go to ``log_path``, from
+        ``log_offset`` on."""
+        self.attempt = 1
+        self.manager = manager
+        self._log_offset = log_offset
+
+    @property
+    def log_offset(self) -> int:
+        """Where the current attempt's kernel output starts in ``log_path``."""
+        return self._log_offset
 
     def wait_ready(self) -> Any:
         """The manager of a kernel that answered ``kernel_info``; raises

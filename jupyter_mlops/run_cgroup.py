@@ -151,15 +151,19 @@ class RunCgroup:
     run_dir: Path
 
     @classmethod
-    def enter(cls, run_id: str, run_dir: Path, setting: str) -> tuple[RunCgroup | None, str]:
+    def enter(
+        cls, run_id: str, run_dir: Path, setting: str, origin: Path | None = None
+    ) -> tuple[RunCgroup | None, str]:
         """Move this process into a new cgroup for the run; it, or None, and a line for
-        the runner log saying which containment applies and why."""
+        the runner log saying which containment applies and why. ``origin``: the cgroup
+        the run's cgroup is made under (and stepped back into), when it is not this
+        process's own."""
         if setting == "off":
             return None, "no per-run cgroup (c.MLOps.run_cgroup = 'off')"
         if setting != "auto" and not os.path.isabs(setting):
             return None, f"no per-run cgroup (c.MLOps.run_cgroup = {setting!r} is no directory)"
         mount = cgroup2_mount()
-        origin = own_cgroup(mount) if mount else None
+        origin = origin or (own_cgroup(mount) if mount else None)
         if mount is None or origin is None:
             return None, "no per-run cgroup (no cgroup v2 hierarchy on this machine)"
         parent = Path(setting) if setting != "auto" else origin / GROUP_DIR
@@ -178,6 +182,30 @@ class RunCgroup:
         swept = _sweep_stale(parent, keep=path) if parent.name == GROUP_DIR else []
         note = f" (removed {len(swept)} empty cgroups left by killed runners)" if swept else ""
         return cls(path, origin, run_dir), f"cgroup v2 {path}{note}"
+
+    def hand_to_run(self, run_id: str, run_dir: Path, setting: str) -> tuple[RunCgroup | None, str]:
+        """Make a new cgroup for the run (:meth:`enter`) and move every process of this one
+        (a warm runner's, :mod:`jupyter_mlops.warm_pool`: this runner and its warm kernel)
+        into it, then remove this one (cgroup v2 cannot rename a cgroup). None, with this
+        cgroup killed, where that cannot be done whole: the warm kernel is then not used."""
+        cgroup, line = RunCgroup.enter(run_id, run_dir, setting, origin=self.origin)
+        if cgroup is None:
+            self.close()
+            return None, line
+        deadline = time.monotonic() + EMPTY_DEADLINE_S
+        while (pids := _procs(self.path)) and time.monotonic() < deadline:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    (cgroup.path / "cgroup.procs").write_text(str(pid))
+        try:
+            self.path.rmdir()
+        except OSError as err:
+            log.warning("could not hand the cgroup %s to run %s: %s", self.path, run_id, err)
+            _kill_all(self.path)
+            return None, line
+        with contextlib.suppress(OSError):
+            (self.run_dir / CGROUP_FILE).unlink()
+        return cgroup, f"{line} (with the warm runner's processes)"
 
     def kill_others(self) -> list[int]:
         """SIGKILL every process of the run but this runner (a cancel or a timeout: the

@@ -29,19 +29,18 @@ environment record in :mod:`jupyter_mlops.runner_outputs`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._imports import skip_slow_jsonschema_formats
 from .artifacts import open_artifact_store
-from .config import ENV_RUN_ID, ENV_SEED, Settings
-from .kernel_start import KERNEL_LOG, KernelStarter, KernelStartError
+from .config import Settings
+from .kernel_start import KernelStartError
 from .masking import Handover, take_handover
 from .processes import (
     become_subreaper,
@@ -52,11 +51,16 @@ from .processes import (
     started_since_boot,
 )
 from .run_cgroup import RunCgroup
+from .runner_kernel import RunKernel
 from .runner_live_output import OutputRecorder
 from .runner_outputs import OUTPUT_NOTEBOOK, RunOutputs
+from .runner_parameters import notebook_parameters
 from .runner_progress import ProgressReporter
 from .runner_stop import EXIT_CODES, Outcome, StopControl
 from .store import Run, RunStatus, RunStore
+
+if TYPE_CHECKING:
+    from .warm_kernel import WarmKernel
 
 log = logging.getLogger("jupyter_mlops.runner")
 
@@ -69,7 +73,13 @@ WARM_RENDERER: Any = None
 class Runner:
     """Runs one stored run to its terminal status."""
 
-    def __init__(self, settings: Settings, run_id: str, store: RunStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        run_id: str,
+        store: RunStore | None = None,
+        warm: WarmKernel | None = None,
+    ) -> None:
         self.settings = settings
         self.run_id = run_id
         self.store = store or RunStore.from_settings(settings)
@@ -87,7 +97,8 @@ class Runner:
         self._kernel_cuda: dict[str, Any] | None = None
         self._sampler: Any = None
         self._recorder: OutputRecorder | None = None
-        self._kernel_starter: KernelStarter | None = None
+        self.kernel = RunKernel(self, warm)
+        """The run's kernel: a warm runner's, adopted (``warm``), or started for it."""
         self.handover = Handover()
         """Secret parameter values and texts to redact, given aside from the store."""
         self.cgroup: RunCgroup | None = None
@@ -158,14 +169,14 @@ class Runner:
         try:
             notebook = self._materialize(run)
             self._record_datasets(run, notebook)
-            starter = self._start_kernel(run, notebook.parent)
+            self.kernel.start(run, notebook.parent)
             # Import the execution stack here, in the main thread and while the kernel
             # boots, before the background thread imports parts of it: concurrent first
             # imports of one package can see a partially initialized module
             # (jupyter_client.manager was seen doing that).
             _import_execution_stack()
             background.start()
-            kernel_manager = starter.wait_ready()
+            kernel_manager = self.kernel.ready(notebook.parent, run.id)
             outcome = self._execute_notebook(run, notebook, reporter, kernel_manager)
         except KernelStartError as err:
             log.error("run %s: the kernel did not start: %s", self.run_id, err)
@@ -190,7 +201,8 @@ class Runner:
             if sampler is not None:
                 sampler.stop()
             self.kill_kernel()  # nothing the notebook started outlives the run
-            _release_kernel(self._kernel_starter.manager if self._kernel_starter else None)
+            self.kernel.discard_unused()
+            _release_kernel(self.kernel.manager)
         if background.is_alive() or background.ident is not None:
             background.join(timeout=60)
         self.kill_leftovers()  # what daemonized out of the kernel's tree, too
@@ -334,56 +346,10 @@ class Runner:
             self.store, self.settings, run, notebook, notebook_parameters(run, self.handover)
         )
 
-    def _start_kernel(self, run: Run, cwd: Path) -> KernelStarter:
-        """Launch the run's kernel in ``cwd``; :meth:`KernelStarter.wait_ready` later waits
-        for it to answer (retrying a kernel that died while starting) and gives its (asyncio)
-        kernel manager.
-
-        Launched before papermill is imported and the notebook parameterized, so the kernel
-        process boots (about 0.7 s of its own CPU) while this process does that work; the
-        notebook client then connects to this kernel instead of starting one.
-        """
-        from jupyter_client.kernelspec import KernelSpecManager
-        from jupyter_client.manager import AsyncKernelManager
-
-        from .kernels import kernel_dirs
-
-        self._kernel_environment(run)
-        self._kernel_starter = KernelStarter(
-            lambda: AsyncKernelManager(
-                kernel_name=run.kernel_name,
-                kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs()),
-            ),
-            cwd=cwd,
-            log_path=self.run_dir / KERNEL_LOG,
-            on_started=self.on_kernel_started,
-            on_retry=self._kernel_start_retried,
-            stop_requested=lambda: self.stopping.requested,
-        )
-        self._kernel_starter.launch()
-        return self._kernel_starter
-
-    def _kernel_start_retried(self, attempt: int, why: str) -> None:
-        self.outputs.warn(f"kernel start attempt {attempt} failed, started again: {why}")
-
     def _in_background(self, run: Run) -> None:
         """What the run needs besides the notebook, done while the kernel boots (mostly
         waiting on the kernel's interpreter; no HTML warm-up competes with the cells)."""
         self.outputs.capture_environment(run, redact=self.handover.values_to_redact())
-
-    def _kernel_environment(self, run: Run) -> None:
-        """What the kernel inherits: seed, run id, the secret parameters (which the
-        injected cell reads from there) and only the GPUs granted to the run."""
-        from .masking import env_text, secret_env_name
-
-        for name, value in secret_parameters(run, self.handover).items():
-            os.environ[secret_env_name(name)] = env_text(value)
-        os.environ[ENV_SEED] = str(run.seed)
-        os.environ[ENV_RUN_ID] = run.id
-        os.environ["PYTHONHASHSEED"] = str(run.seed % (2**32))
-        os.environ["CUDA_VISIBLE_DEVICES"] = run.cuda_visible_devices or ""
-        if run.cuda_visible_devices:  # NVML's indices (granted by the queue) are PCI order
-            os.environ["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"
 
     def _execute_notebook(
         self, run: Run, notebook: Path, reporter: ProgressReporter, kernel_manager: Any
@@ -501,42 +467,6 @@ def _import_execution_stack() -> None:
     import papermill  # noqa: F401
 
 
-def notebook_parameters(run: Run, handover: Handover | None = None) -> dict[str, Any]:
-    """The values injected into the notebook: the job's parameters, not the ones the
-    notebook itself logged with ``log_params`` (those are results, and their names need
-    not be valid Python identifiers). A secret parameter is a
-    :class:`~jupyter_mlops.masking.SecretFromEnv` marker: the injected cell reads it from
-    the kernel's environment."""
-    from .masking import SECRET_PARAM_TYPE, SecretFromEnv, secret_env_name
-    from .store.artifacts import injected_params
-
-    secrets = secret_parameters(run, handover or Handover())
-    return {
-        p.name: (
-            SecretFromEnv(secret_env_name(p.name), is_json=not isinstance(secrets[p.name], str))
-            if p.type_name == SECRET_PARAM_TYPE
-            else json.loads(p.value_json)
-        )
-        for p in injected_params(run)
-    }
-
-
-def secret_parameters(run: Run, handover: Handover) -> dict[str, Any]:
-    """{name: value} of the run's secret parameters, from the hand-over; a secret the
-    runner was not given fails the run (its value exists nowhere else)."""
-    from .masking import SECRET_PARAM_TYPE
-    from .store.artifacts import injected_params
-
-    names = [p.name for p in injected_params(run) if p.type_name == SECRET_PARAM_TYPE]
-    missing = [n for n in names if n not in handover.parameters]
-    if missing:
-        raise RuntimeError(
-            f"the value of the secret parameter(s) {', '.join(missing)} did not reach the "
-            "runner (it is never stored; reproduce the run giving it again)"
-        )
-    return {n: handover.parameters[n] for n in names}
-
-
 def _kernel_language(kernel_manager: Any) -> str | None:
     spec = getattr(kernel_manager, "kernel_spec", None)
     return getattr(spec, "language", None)
@@ -548,7 +478,13 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    warm: WarmKernel | None = None,
+    warm_cgroup: RunCgroup | None = None,
+) -> int:
+    """``python -m jupyter_mlops.runner RUN_ID``; from a warm runner
+    (:mod:`jupyter_mlops.warm_pool`) also its kernel and the cgroup it is in."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m jupyter_mlops.runner RUN_ID", file=sys.stderr)
@@ -558,14 +494,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     reaper = become_subreaper()
     settings = Settings.from_env()
-    cgroup, cgroup_line = RunCgroup.enter(args[0], settings.runs_dir / args[0], settings.run_cgroup)
+    run_dir = settings.runs_dir / args[0]
+    if warm_cgroup is not None:
+        cgroup, cgroup_line = warm_cgroup.hand_to_run(args[0], run_dir, settings.run_cgroup)
+        if cgroup is None:  # the warm kernel is outside the run's cgroup, or killed
+            warm = _without_warm_kernel(warm)
+    else:
+        cgroup, cgroup_line = RunCgroup.enter(args[0], run_dir, settings.run_cgroup)
+        if cgroup is not None:  # a warm kernel would be outside the run's cgroup
+            warm = _without_warm_kernel(warm)
     log.info(
         "run %s: process containment: %s; %s",
         args[0],
         "child subreaper" if reaper else "process tree and group only (no subreaper here)",
         cgroup_line,
     )
-    runner = Runner(settings, args[0])
+    runner = Runner(settings, args[0], warm=warm)
     runner.cgroup = cgroup
     try:
         status = runner.execute()
@@ -577,11 +521,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     finally:
+        runner.kernel.discard_unused()  # a warm kernel of a run that ended before its start
         kill_descendants()  # whatever path ended the run, none of its processes stays
         if cgroup is not None:
             cgroup.close()
         runner.store.close()
     return EXIT_CODES.get(status, 1)
+
+
+def _without_warm_kernel(warm: WarmKernel | None) -> None:
+    """Kill a warm kernel that is not in the run's cgroup: the run starts its own."""
+    if warm is not None:
+        warm.discard()
 
 
 if __name__ == "__main__":

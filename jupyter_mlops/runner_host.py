@@ -36,6 +36,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,8 @@ REPLY_TIMEOUT_S = 15.0
 that has the request forks the runner, however long that takes on a loaded machine: giving
 up sooner and starting a fresh runner would give the run two runners. A host that hangs
 (SIGSTOP) costs each submit this long before it falls back to a fresh runner."""
+SWEEP_EVERY_S = 5.0
+"""How often an idle host looks for dead, expired or surplus warm runners."""
 ARGV_ROOM = "--argv-room=" + "_" * 96
 """Padding on the host's command line: the space a forked runner writes its own into."""
 
@@ -61,32 +64,62 @@ def socket_path(data_dir: Path) -> Path:
 
 
 def start_hosted_runner(
-    data_dir: Path, run_id: str, run_dir: Path, env: dict[str, str]
+    data_dir: Path,
+    run_id: str,
+    run_dir: Path,
+    env: dict[str, str],
+    warm: dict[str, Any] | None = None,
 ) -> int | None:
     """Ask the runner host of ``data_dir`` to fork the runner of ``run_id``; its pid, or
-    None when no host answers (start one the ordinary way then)."""
-    path = socket_path(data_dir)
-    if not path.exists() or len(str(path)) > 100:
-        return None
-    request = json.dumps(
-        {"run_id": run_id, "run_dir": str(run_dir), "env": env, "executable": sys.executable}
-    ).encode()
+    None when no host answers (start one the ordinary way then). ``warm`` (the run's
+    ``kernel_name`` and ``seed``) lets the host hand the run to a warm runner of that kind
+    (:mod:`jupyter_mlops.warm_pool`)."""
+    request = {"run_id": run_id, "run_dir": str(run_dir), "env": env, "executable": sys.executable}
+    if warm is not None:
+        request.update(warm, warm=True)
+    reply = _ask(data_dir, request, REPLY_TIMEOUT_S)
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(CONNECT_TIMEOUT_S)
-            sock.connect(str(path))
-            sock.sendall(request + b"\n")
-            sock.settimeout(REPLY_TIMEOUT_S)
-            reply = sock.makefile("rb").readline()
-        return int(json.loads(reply)["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
-        log.info("no runner host answered at %s; starting a fresh runner", path)
+        return int(reply["pid"]) if reply is not None else None
+    except (KeyError, TypeError, ValueError):
         return None
+
+
+def offer_seed(data_dir: Path, kernel_name: str, env: dict[str, str]) -> int | None:
+    """A seed for a run that draws its own: that of a warm runner the host keeps for drawn
+    seeds of this kind of run, reserved for it; None (draw it yourself) without one."""
+    offer = {"kernel_name": kernel_name, "env": env, "executable": sys.executable}
+    reply = _ask(data_dir, {"offer": offer}, CONNECT_TIMEOUT_S)
+    seed = reply.get("seed") if reply is not None else None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def warm_runners(data_dir: Path) -> list[dict[str, Any]] | None:
+    """The warm runners the host of ``data_dir`` keeps (None: no host answers)."""
+    reply = _ask(data_dir, {"run_id": ""}, CONNECT_TIMEOUT_S)
+    return list(reply.get("warm") or []) if reply is not None else None
 
 
 def runner_host_up(data_dir: Path) -> bool:
     """Does a runner host answer at ``data_dir``'s socket?"""
-    return start_hosted_runner(data_dir, "", data_dir, {}) is not None
+    return warm_runners(data_dir) is not None
+
+
+def _ask(data_dir: Path, request: dict[str, Any], reply_timeout: float) -> dict[str, Any] | None:
+    """The host's one-line JSON reply to ``request``, or None when no host answers."""
+    path = socket_path(data_dir)
+    if not path.exists() or len(str(path)) > 100:
+        return None
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(CONNECT_TIMEOUT_S)
+            sock.connect(str(path))
+            sock.sendall(json.dumps(request).encode() + b"\n")
+            sock.settimeout(reply_timeout)
+            reply = json.loads(sock.makefile("rb").readline())
+    except (OSError, ValueError):
+        log.info("no runner host answered at %s", path)
+        return None
+    return reply if isinstance(reply, dict) else None
 
 
 def host_argv() -> list[str]:
@@ -134,7 +167,7 @@ def _preload() -> Any:
     return renderer
 
 
-def _set_command_line(args: list[str]) -> bool:
+def set_command_line(args: list[str]) -> bool:
     """Write ``args`` over this process's command line (``/proc/self/cmdline``); False when
     they do not fit in the room the host was started with."""
     fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
@@ -146,7 +179,7 @@ def _set_command_line(args: list[str]) -> bool:
     return True
 
 
-def _same_interpreter_as(executable: str | None) -> None:
+def same_interpreter_as(executable: str | None) -> None:
     """Take the submitter's name for this interpreter (``python`` or ``python3.11``, a
     venv's link): what the runner records (and resolves the kernel with) must not depend on
     who started it. Only the same binary's name is taken."""
@@ -163,7 +196,7 @@ def _become_runner(request: dict[str, Any], renderer: Any, ready: int) -> int:
     not be recognized as the run's runner)."""
     from .processes import RUNNER_LOG
 
-    named = _set_command_line([sys.executable, "-m", "jupyter_mlops.runner", request["run_id"]])
+    named = set_command_line([sys.executable, "-m", "jupyter_mlops.runner", request["run_id"]])
     os.write(ready, b"1" if named else b"0")
     os.close(ready)
     if not named:
@@ -171,27 +204,43 @@ def _become_runner(request: dict[str, Any], renderer: Any, ready: int) -> int:
     os.setsid()
     run_dir = Path(request["run_dir"])
     run_dir.mkdir(parents=True, exist_ok=True)
-    os.chdir(run_dir)
-    log_fd = os.open(run_dir / RUNNER_LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    redirect_output(run_dir / RUNNER_LOG)
+    return run_hosted(request, renderer)
+
+
+def redirect_output(log_path: Path) -> None:
+    """stdin from /dev/null, stdout and stderr appended to ``log_path``."""
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
     os.close(null)
+
+
+def run_hosted(
+    request: dict[str, Any], renderer: Any, warm: Any = None, warm_cgroup: Any = None
+) -> int:
+    """Run the request's run in this (forked) process, in its run directory and with the
+    submitter's environment; from a warm runner, with its kernel and cgroup."""
+    os.chdir(request["run_dir"])
     os.environ.clear()
     os.environ.update(request["env"])
-    _same_interpreter_as(request.get("executable"))
+    same_interpreter_as(request.get("executable"))
     for handler in logging.getLogger().handlers[:]:
         logging.getLogger().removeHandler(handler)
     from . import runner
 
     runner.WARM_RENDERER = renderer
-    return runner.main([request["run_id"]])
+    return runner.main([request["run_id"]], warm=warm, warm_cgroup=warm_cgroup)
 
 
-def serve(data_dir: Path) -> None:
-    """Listen for runs to fork until killed (``jupyter mlops worker``)."""
+def serve(data_dir: Path, warm_kernels: int = 0) -> None:
+    """Listen for runs to fork until killed (``jupyter mlops worker``), keeping
+    ``warm_kernels`` warm runners of each kind of run seen (:mod:`.warm_pool`)."""
+    from .warm_pool import POOL_DIR, WarmPool
+
     path = socket_path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = open(data_dir / LOCK_NAME, "a")  # noqa: SIM115 (held, open, for the host's life)
@@ -207,44 +256,77 @@ def serve(data_dir: Path) -> None:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(str(path))
     server.listen(16)
+    server.settimeout(SWEEP_EVERY_S)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked runners are reaped by the kernel
+
+    def close_in_child() -> None:
+        server.close()
+        lock.close()  # the lock is the host's, not its runners'
+
+    pool = WarmPool(data_dir / POOL_DIR, warm_kernels, close_in_child, renderer)
     print(f"runner host {os.getpid()} listening at {path}", flush=True)
     while True:
-        conn, _ = server.accept()
+        try:
+            conn, _ = server.accept()
+        except TimeoutError:
+            pool.sweep()
+            continue
+        taken = None
         with conn:
             try:
                 request = json.loads(conn.makefile("rb").readline())
             except ValueError:
                 continue
-            if not request.get("run_id"):
-                conn.sendall(b'{"pid": 0}\n')  # a liveness question
+            if not isinstance(request, dict):
                 continue
-            ready_read, ready_write = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                server.close()
-                conn.close()
-                lock.close()  # the lock is the host's, not its runners'
-                os.close(ready_read)
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                code = 1
-                try:
-                    code = _become_runner(request, renderer, ready_write)
-                finally:
-                    from .processes import exit_without_finalizing
+            if "offer" in request:
+                offer = request["offer"] if isinstance(request["offer"], dict) else {}
+                conn.sendall(json.dumps({"seed": pool.offer(offer)}).encode() + b"\n")
+                continue
+            if not request.get("run_id"):  # a liveness question, or what is warm
+                conn.sendall(json.dumps({"pid": 0, "warm": pool.describe()}).encode() + b"\n")
+                continue
+            pid, taken = pool.take(request)
+            if not pid:
+                pid = _fork_runner(request, renderer, close_in_child, pool.forget_in_child)
+            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        pool.after(request, taken)
 
-                    exit_without_finalizing(code)
-            os.close(ready_write)
-            named = os.read(ready_read, 1) == b"1"
+
+def _fork_runner(
+    request: dict[str, Any],
+    renderer: Any,
+    close_in_child: Callable[[], None],
+    forget_in_child: Callable[[], None],
+) -> int:
+    """Fork a (cold) runner for the request's run; its pid once it is named the run's
+    runner, else 0."""
+    ready_read, ready_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            close_in_child()
+            forget_in_child()  # a warm runner must see its socket close with the host
             os.close(ready_read)
-            conn.sendall(json.dumps({"pid": pid if named else 0}).encode() + b"\n")
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            code = _become_runner(request, renderer, ready_write)
+        finally:
+            from .processes import exit_without_finalizing
+
+            exit_without_finalizing(code)
+    os.close(ready_write)
+    named = os.read(ready_read, 1) == b"1"
+    os.close(ready_read)
+    return pid if named else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     from .config import Settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    serve(Settings.from_env().data_dir)
+    settings = Settings.from_env()
+    serve(settings.data_dir, settings.warm_kernels)
     return 0
 
 

@@ -49,6 +49,11 @@ class Backend(ABC):
         """Refuse at submit a request for ``count`` GPUs that can never run (raise
         :class:`~jupyter_mlops.gpus.GPURequestError`). By default nothing is refused."""
 
+    def offered_seed(self, kernel_name: str) -> int | None:
+        """A seed for a run that would draw its own, offered by where it will run (a warm
+        kernel launched with it, :mod:`jupyter_mlops.warm_pool`); None: draw one."""
+        return None
+
     def prepare(self, run: Run) -> None:  # noqa: B027 (optional: empty on purpose)
         """Fill fields of a new run before its row is written (e.g. ``runner_host``)."""
 

@@ -31,7 +31,7 @@ from ..processes import (
     start_runner,
     started_since_boot,
 )
-from ..runner_host import start_hosted_runner
+from ..runner_host import offer_seed, start_hosted_runner
 from ..runner_stop import EXIT_CODES
 from ..store import Run, RunStatus
 from .base import Backend, LaunchHandle
@@ -70,11 +70,15 @@ class LocalBackend(Backend):
     def launch(self, run: Run) -> LaunchHandle:
         if self.dispatcher is not None:
             return self.dispatcher.submit(run.id, run)
-        return self._start_waiting(run.id)
+        return self._start_waiting(run.id, run)
 
-    def _start_waiting(self, run_id: str) -> RunnerProcess:
+    def offered_seed(self, kernel_name: str) -> int | None:
+        """The seed of a warm runner the runner host keeps for runs like this one."""
+        return offer_seed(self.settings.data_dir, kernel_name, self._runner_env())
+
+    def _start_waiting(self, run_id: str, run: Run | None = None) -> RunnerProcess:
         """A runner that waits in ``queued`` for its slot itself."""
-        proc = self._spawn(run_id)
+        proc = self._spawn(run_id, run)
         self.store.set_queued_runner(
             run_id, pid=proc.pid, host=hostname(), create_time=started_since_boot(proc.pid)
         )
@@ -88,17 +92,28 @@ class LocalBackend(Backend):
         )
         return proc
 
-    def _spawn(self, run_id: str) -> RunnerProcess:
+    def _spawn(self, run_id: str, run: Run | None = None) -> RunnerProcess:
         """The run's runner: forked by the machine's runner host when one is up (see
-        :mod:`jupyter_mlops.runner_host`), else a fresh ``python -m jupyter_mlops.runner``."""
-        env = {**os.environ, **self.settings.runner_env()}
+        :mod:`jupyter_mlops.runner_host`; with a warm kernel for a run without GPUs, when
+        the host keeps one of its kind), else a fresh ``python -m jupyter_mlops.runner``."""
+        env = self._runner_env()
         run_dir = self.settings.runs_dir / run_id
-        pid = start_hosted_runner(self.settings.data_dir, run_id, run_dir, runner_environment(env))
+        run = run or self.store.get_run(run_id)
+        warm = (
+            {"kernel_name": run.kernel_name, "seed": run.seed}
+            if run is not None and not run.gpus
+            else None
+        )
+        pid = start_hosted_runner(self.settings.data_dir, run_id, run_dir, env, warm)
         if pid:
             return HostedRunner(pid, run_id, self.store)
         proc = start_runner(run_id, run_dir, env)
         threading.Thread(target=proc.wait, name=f"reap-{run_id}", daemon=True).start()
         return proc
+
+    def _runner_env(self) -> dict[str, str]:
+        """A runner's whole environment, as :meth:`_spawn` gives it."""
+        return runner_environment({**os.environ, **self.settings.runner_env()})
 
     def cancel(self, run: Run) -> None:
         """Stop the run's runner: ``SIGTERM`` while it runs (it cancels and kills the
