@@ -271,7 +271,6 @@ def serve(data_dir: Path, warm_kernels: int = 0) -> None:
         except TimeoutError:
             pool.sweep()
             continue
-        taken = None
         with conn:
             try:
                 request = json.loads(conn.makefile("rb").readline())
@@ -282,23 +281,36 @@ def serve(data_dir: Path, warm_kernels: int = 0) -> None:
             if "offer" in request:
                 offer = request["offer"] if isinstance(request["offer"], dict) else {}
                 conn.sendall(json.dumps({"seed": pool.offer(offer)}).encode() + b"\n")
-                continue
-            if not request.get("run_id"):  # a liveness question, or what is warm
+            elif not request.get("run_id"):  # a liveness question, or what is warm
                 conn.sendall(json.dumps({"pid": 0, "warm": pool.describe()}).encode() + b"\n")
-                continue
-            pid, taken = pool.take(request)
-            if not pid:
-                pid = _fork_runner(request, renderer, close_in_child, pool.forget_in_child)
-            conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-        pool.after(request, taken)
+            else:
+                _serve_run(request, renderer, close_in_child, conn, pool)
+        pool.fill_pending()  # after the reply and with its connection closed
 
 
-def _fork_runner(
+def _serve_run(
     request: dict[str, Any],
     renderer: Any,
     close_in_child: Callable[[], None],
-    forget_in_child: Callable[[], None],
-) -> int:
+    conn: socket.socket,
+    pool: Any,
+) -> None:
+    """Start the request's run: on a warm runner of its kind, else a forked cold runner;
+    reply with its pid."""
+    pid, taken = pool.take(request)
+    if not pid:
+
+        def in_child() -> None:
+            close_in_child()
+            conn.close()  # the submitter's, not the runner's
+            pool.forget_in_child()  # a warm runner must see its socket close with the host
+
+        pid = _fork_runner(request, renderer, in_child)
+    conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+    pool.after(request, taken)
+
+
+def _fork_runner(request: dict[str, Any], renderer: Any, close_in_child: Callable[[], None]) -> int:
     """Fork a (cold) runner for the request's run; its pid once it is named the run's
     runner, else 0."""
     ready_read, ready_write = os.pipe()
@@ -307,7 +319,6 @@ def _fork_runner(
         code = 1
         try:
             close_in_child()
-            forget_in_child()  # a warm runner must see its socket close with the host
             os.close(ready_read)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             code = _become_runner(request, renderer, ready_write)

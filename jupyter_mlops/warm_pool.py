@@ -117,6 +117,7 @@ class WarmPool:
         self._drawn_without_offer: dict[WarmSpec, list[float]] = {}
         """When runs of a kind found no warm runner for a drawn seed (they draw their own)."""
         self._used: dict[WarmSpec, float] = {}
+        self._pending: list[tuple[WarmSpec, int | None]] = []
 
     def offer(self, request: dict[str, Any]) -> int | None:
         """A drawn seed for a run of the request's kind: a free warm runner's, reserved for
@@ -131,7 +132,7 @@ class WarmPool:
                 slot.reserved_at = time.monotonic()
                 return slot.seed
         self._drawn_without_offer.setdefault(spec, []).append(time.monotonic())
-        self._fill(spec, None)
+        self._pending.append((spec, None))
         return None
 
     def take(self, request: dict[str, Any]) -> tuple[int | None, WarmSlot | None]:
@@ -158,10 +159,17 @@ class WarmPool:
         if spec is None or not isinstance(seed, int):
             return
         if taken is not None:
-            self._fill(spec, None if taken.drawn else seed)
+            self._pending.append((spec, None if taken.drawn else seed))
         elif self._recent_unoffered(spec):
-            self._drawn_without_offer[spec].pop(0)  # its offer already started one
+            self._drawn_without_offer[spec].pop(0)  # its offer already asked for one
         else:
+            self._pending.append((spec, seed))
+
+    def fill_pending(self) -> None:
+        """Fork the warm runners asked for since the last reply (called after it, so the
+        fork is on no submitter's path)."""
+        pending, self._pending = self._pending, []
+        for spec, seed in pending:
             self._fill(spec, seed)
 
     def sweep(self) -> None:
@@ -172,8 +180,7 @@ class WarmPool:
                 now - self._used.get(slot.spec, slot.born) > IDLE_S
             )
             if expired or not slot.alive():
-                self.slots.remove(slot)
-                slot.close()
+                self._let_go(slot)
 
     def forget_in_child(self) -> None:
         """In a process forked from the host: close its copies of the warm runners'
@@ -199,29 +206,40 @@ class WarmPool:
         return bool(times)
 
     def _fill(self, spec: WarmSpec, seed: int | None) -> None:
-        """Fork a warm runner of ``spec`` (seed ``seed``, or a new drawn one) unless there
-        are ``size`` free ones of that kind and seed already."""
+        """Fork a warm runner of ``spec`` with ``seed`` (None: a new drawn one) unless
+        ``size`` free ones like it are kept already. A kind never has more than ``size``
+        warm runners, reserved ones included (a burst of submits does not fork one per
+        run): the oldest free one of another seed makes room, a reserved one never does."""
         self.sweep()
         drawn = seed is None
-        free = [
+        mine = [s for s in self.slots if s.spec == spec]
+        alike = [
             s
-            for s in self.slots
-            if s.spec == spec
-            and s.drawn == drawn
-            and s.reserved_at is None
-            and (drawn or s.seed == seed)
+            for s in mine
+            if s.reserved_at is None and s.drawn == drawn and (drawn or s.seed == seed)
         ]
-        if len(free) >= self.size:
+        if len(alike) >= self.size:
+            return
+        others = [s for s in mine if s.reserved_at is None and s not in alike]
+        while len(mine) >= self.size and others:
+            oldest = others.pop(0)
+            mine.remove(oldest)
+            self._let_go(oldest)
+        if len(mine) >= self.size:
             return
         kinds = sorted({s.spec for s in self.slots} | {spec}, key=lambda k: self._used.get(k, 0))
         for stale in kinds[: max(0, len(kinds) - MAX_KINDS)]:
             for slot in [s for s in self.slots if s.spec == stale]:
-                self.slots.remove(slot)
-                slot.close()
+                self._let_go(slot)
         chosen = secrets.randbelow(DRAWN_SEED_BOUND) if seed is None else seed
         slot = self._fork(spec, chosen, drawn)
         if slot is not None:
             self.slots.append(slot)
+
+    def _let_go(self, slot: WarmSlot) -> None:
+        if slot in self.slots:
+            self.slots.remove(slot)
+        slot.close()
 
     def _fork(self, spec: WarmSpec, seed: int, drawn: bool) -> WarmSlot | None:
         mine, theirs = socket.socketpair()

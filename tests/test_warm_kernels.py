@@ -20,7 +20,7 @@ import pytest
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec
 from jupyter_mlops.processes import RUNNER_LOG
-from jupyter_mlops.runner_host import runner_host_up, warm_runners
+from jupyter_mlops.runner_host import offer_seed, runner_host_up, warm_runners
 from jupyter_mlops.warm_kernel import MARKER_PLACEHOLDER
 from jupyter_mlops.warm_runner import WARM_RUNNER_ARG
 
@@ -247,3 +247,18 @@ def test_a_run_with_a_secret_parameter_starts_its_own_kernel(
         for o in c.get("outputs", [])
     )
     assert f"api_key length {len(secret)}" in text
+
+
+def test_a_burst_of_drawn_seed_submits_keeps_one_warm_kernel_of_the_kind(
+    service: JobService, settings: Settings, host: Any
+) -> None:
+    """Each seed is offered once, and runs that find none free draw their own: the host
+    does not fork a warm runner per waiting run (``warm_kernels`` of a kind, reserved ones
+    included)."""
+    env = service.backend._runner_env()  # type: ignore[attr-defined]
+    assert offer_seed(settings.data_dir, "python3", env) is None  # none yet: one is started
+    first = wait_for_warm(settings, drawn=True)
+    seeds = [offer_seed(settings.data_dir, "python3", env) for _ in range(5)]
+    assert seeds == [first["seed"], None, None, None, None]
+    listed = warm_runners(settings.data_dir) or []
+    assert [(w["seed"], w["reserved"]) for w in listed] == [(first["seed"], True)]
