@@ -15,14 +15,14 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import ENV_RUN_ID, ENV_SEED
 from .kernel_start import KERNEL_LOG, KernelStarter, new_kernel_manager
 from .runner_parameters import secret_parameters
 
 if TYPE_CHECKING:
-    from .runner import Runner
+    from .masking import Handover
     from .store import Run
     from .warm_kernel import WarmKernel
 
@@ -43,10 +43,21 @@ def kernel_variables(seed: int, run_id: str, cuda_visible_devices: str | None) -
     return variables
 
 
+class KernelOwner(Protocol):
+    """What of its runner the run's kernel start needs (:class:`jupyter_mlops.runner.Runner`)."""
+
+    handover: Handover
+    run_dir: Path
+    stopping: Any
+    outputs: Any
+
+    def on_kernel_started(self, pid: int | None) -> None: ...
+
+
 class RunKernel:
     """Starts the kernel of one runner's run, from a warm kernel when it was given one."""
 
-    def __init__(self, runner: Runner, warm: WarmKernel | None = None) -> None:
+    def __init__(self, runner: KernelOwner, warm: WarmKernel | None = None) -> None:
         self.runner = runner
         self.warm = warm
         self._adopting: WarmKernel | None = None
