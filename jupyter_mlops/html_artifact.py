@@ -2,7 +2,8 @@
 
 Rendering is optional output: nobody waits for it to learn how a run ended. The runner
 records the terminal status first and renders afterwards (:func:`store_html`, from the
-executed notebook in its run directory); until that artifact exists, the HTML view
+executed notebook in its run directory), unless runs wait for a slot (then their CPU comes
+first, and the rendering is left to the first view); until that artifact exists, the HTML view
 renders the stored executed notebook itself (:func:`ensure_html`) and stores the result,
 so the first view of a run whose runner was killed after its status, or that finished
 before this existed, still shows its HTML, and later views read the cached artifact.

@@ -217,7 +217,10 @@ class Runner:
             self.run_id, outcome.status, reason=outcome.reason, current_cell=None, **outcome.error
         )
         log.info("run %s: %s", self.run_id, outcome.status.value)
-        self.outputs.store_html()
+        if self.store.runs_waiting(run.backend, run.runner_host):
+            log.info("run %s: runs wait for a slot; its HTML is made on first view", self.run_id)
+        else:
+            self.outputs.store_html()
         return outcome.status
 
     def _verify(self, status: RunStatus) -> None:

@@ -91,3 +91,29 @@ async def test_a_run_with_no_executed_notebook_has_no_html(
     mlops.store.create_run(make_run("a0a0a0a00004"))
     resp = await api("GET", "/runs/a0a0a0a00004/html", expect=404)
     assert "no HTML rendering" in resp.data["message"]
+
+
+def test_a_run_ending_while_runs_wait_leaves_its_html_to_its_first_view(
+    service: JobService, store: RunStore, project: Path, tmp_path: Path
+) -> None:
+    """Optional output yields the CPU to the queue: with a run waiting for a slot, the
+    runner that just recorded its status does not render; the first view does."""
+    import dataclasses
+
+    single = JobService(dataclasses.replace(service.settings, max_concurrent_runs=1), store)
+    gated = str(project / "notebooks" / "gated.ipynb")
+    gates = [tmp_path / "gate-a", tmp_path / "gate-b"]
+    first = single.submit(RunSpec(notebook=gated, parameters={"gate": str(gates[0])}))
+    second = single.submit(RunSpec(notebook=gated, parameters={"gate": str(gates[1])}))
+    third = single.submit(RunSpec(notebook=str(project / "notebooks" / "trivial.ipynb")))
+    gates[0].touch()  # the first ends; the second takes its slot; the third still waits
+    done = wait_for(single, first)
+    assert done.status == "succeeded", done.status_reason
+    assert store.require_run(third.run.id).status == "queued"
+    assert store.get_artifact(done.id, "output.html") is None
+    viewed = ensure_html(store, open_artifact_store(service.settings), done.id)
+    assert viewed is not None and viewed.kind == "html"
+    gates[1].touch()
+    ends = [wait_for(single, s) for s in (second, third)]
+    assert [r.status for r in ends] == ["succeeded", "succeeded"]
+    assert store.get_artifact(third.run.id, "output.html") is not None  # nothing waited

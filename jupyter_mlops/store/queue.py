@@ -93,6 +93,20 @@ class SlotQueue(StoreBase):
                         positions[run.id] = index[run.id]
         return positions
 
+    def runs_waiting(self, backend: str, host: str | None) -> bool:
+        """Does a run of this queue (a backend's, on one host for the local backend) wait
+        for a slot? One indexed look, for a runner deciding whether optional work may take
+        CPU from the runs behind it."""
+        with self.reading() as session:
+            query = select(Run.id).where(
+                Run.status == RunStatus.QUEUED.value, Run.backend == backend
+            )
+            if backend == "local":
+                query = query.where(
+                    Run.runner_host == host if host is not None else Run.runner_host.is_(None)
+                )
+            return session.scalars(query.limit(1)).first() is not None
+
     def claim_slot(
         self,
         run_id: str,
