@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import time
@@ -104,7 +105,8 @@ class WarmSlot:
 
 
 class WarmPool:
-    """The host's warm runners (``size`` of each kind; none when ``size`` is 0)."""
+    """The host's warm runners: up to ``size`` of each kind for drawn seeds and ``size`` for
+    given ones (none when ``size`` is 0)."""
 
     def __init__(
         self, root: Path, size: int, close_in_child: Callable[[], None], renderer: Any
@@ -179,7 +181,10 @@ class WarmPool:
             expired = (slot.reserved_at is not None and now - slot.reserved_at > RESERVE_S) or (
                 now - self._used.get(slot.spec, slot.born) > IDLE_S
             )
-            if expired or not slot.alive():
+            if not slot.alive():
+                self._let_go(slot)
+                shutil.rmtree(self.root / str(slot.pid), ignore_errors=True)  # it died early
+            elif expired:
                 self._let_go(slot)
 
     def forget_in_child(self) -> None:
@@ -208,11 +213,12 @@ class WarmPool:
     def _fill(self, spec: WarmSpec, seed: int | None) -> None:
         """Fork a warm runner of ``spec`` with ``seed`` (None: a new drawn one) unless
         ``size`` free ones like it are kept already. A kind never has more than ``size``
-        warm runners, reserved ones included (a burst of submits does not fork one per
-        run): the oldest free one of another seed makes room, a reserved one never does."""
+        warm runners for drawn seeds and ``size`` for given ones, reserved ones included (a
+        burst of submits does not fork one per run): the oldest free one of another given
+        seed makes room, a reserved one never does."""
         self.sweep()
         drawn = seed is None
-        mine = [s for s in self.slots if s.spec == spec]
+        mine = [s for s in self.slots if s.spec == spec and s.drawn == drawn]
         alike = [
             s
             for s in mine
