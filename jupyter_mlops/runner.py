@@ -217,11 +217,19 @@ class Runner:
             self.run_id, outcome.status, reason=outcome.reason, current_cell=None, **outcome.error
         )
         log.info("run %s: %s", self.run_id, outcome.status.value)
-        if self.store.runs_waiting(run.backend, run.runner_host):
-            log.info("run %s: runs wait for a slot; its HTML is made on first view", self.run_id)
-        else:
+        if self._queue_is_empty(run):
             self.outputs.store_html()
+        else:
+            log.info("run %s: runs wait for a slot; its HTML is made on first view", self.run_id)
         return outcome.status
+
+    def _queue_is_empty(self, run: Run) -> bool:
+        """No run waits for a slot of this run's queue (optional work may take the CPU)."""
+        try:
+            return not self.store.runs_waiting(run.backend, run.runner_host)
+        except Exception:  # the status is recorded; an unreadable queue changes nothing
+            log.warning("run %s: could not look at the queue", self.run_id, exc_info=True)
+            return True
 
     def _verify(self, status: RunStatus) -> None:
         """A verified reproduction's verdict, recorded here, where the run ends, whoever
