@@ -18,6 +18,13 @@ is opened, no thread runs in the host), so each runner starts from a fresh state
 kernel is a new process either way. The host outlives the server and the CLI that use it;
 a runner outlives the host (it is in its own session): killing the host loses nothing.
 
+The host also keeps warm runners (:mod:`jupyter_mlops.warm_pool`): forked runners-to-be
+with a kernel already launched, one for each kind of run it has seen (``c.MLOps.warm_kernels``).
+A run of that kind is handed to one and adopts its kernel (:mod:`jupyter_mlops.warm_kernel`),
+skipping the kernel start; any other run is forked as above. Besides a run to start, the
+host answers a liveness question (with its warm runners, :func:`warm_runners`) and
+:func:`offer_seed`.
+
 Started by ``jupyter mlops worker``, or by the server extension with
 ``c.MLOps.runner_host = "auto"`` (:func:`start_runner_host`). One host per data directory:
 it holds a lock file (:data:`LOCK_NAME`) for its life, so a second one started at the same
