@@ -224,7 +224,10 @@ class Runner:
         return outcome.status
 
     def _queue_is_empty(self, run: Run) -> bool:
-        """No run waits for a slot of this run's queue (optional work may take the CPU)."""
+        """No run waits for a slot of this machine (optional work may take the CPU). A Dask
+        worker's CPU is not the queue's: it always renders."""
+        if run.backend != "local":
+            return True
         try:
             return not self.store.runs_waiting(run.backend, run.runner_host)
         except Exception:  # the status is recorded; an unreadable queue changes nothing
