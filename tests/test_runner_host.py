@@ -45,6 +45,11 @@ and snapshot commit)."""
 
 @pytest.fixture
 def host(settings: Settings, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    yield from running_host(settings, env)
+
+
+def running_host(settings: Settings, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """``jupyter mlops worker`` with ``env`` while the caller yields; SIGKILLed after."""
     proc = subprocess.Popen(
         ["jupyter", "mlops", "worker"],
         env=env,

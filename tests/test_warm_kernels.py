@@ -20,12 +20,12 @@ import pytest
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec
 from jupyter_mlops.processes import RUNNER_LOG
-from jupyter_mlops.runner_host import offer_seed, runner_host_up, warm_runners
+from jupyter_mlops.runner_host import offer_seed, warm_runners
 from jupyter_mlops.warm_kernel import MARKER_PLACEHOLDER
 from jupyter_mlops.warm_runner import WARM_RUNNER_ARG
 
 from .conftest import git
-from .test_runner_host import differences, stable
+from .test_runner_host import differences, running_host, stable
 from .test_runs import executed_notebook, wait_for, wait_until
 
 PROBE = r"""
@@ -75,19 +75,7 @@ def probe_project(project: Path) -> Path:
 
 @pytest.fixture
 def host(settings: Settings, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(
-        ["jupyter", "mlops", "worker"],
-        env={**env, "JUPYTER_MLOPS_WARM_KERNELS": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    wait_until(lambda: runner_host_up(settings.data_dir) or proc.poll() is not None, 120)
-    assert proc.poll() is None, "the runner host exited"
-    yield proc
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    yield from running_host(settings, {**env, "JUPYTER_MLOPS_WARM_KERNELS": "1"})
     wait_until(lambda: not warm_processes(), 60)  # its warm runners follow it
 
 
