@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import socket
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ def warm_runner_main(
         starter.manager, starter.log_offset, spec.kernel_name, seed, launch_env, str(pool_dir)
     )
     log.info("warm runner %d: kernel %s launched; %s", os.getpid(), warm.pid, cgroup_line)
-    line = sock.makefile("rb").readline()  # blocks until a run comes or the host lets go
+    line = _wait_for_run(sock)
     request: dict[str, Any] = json.loads(line) if line.strip() else {}
     run_id = str(request.get("run_id") or "")
     named = bool(run_id) and set_command_line(
@@ -89,6 +90,25 @@ def warm_runner_main(
         shutil.rmtree(pool_dir, ignore_errors=True)
         return 0
     return _become_runner(request, warm, cgroup, pool_dir, renderer)
+
+
+def _wait_for_run(sock: socket.socket) -> bytes:
+    """The host's request line, or b"" when the host let go, died, or this warm runner was
+    told to stop (SIGTERM, SIGINT): then it cleans up like one the host let go, its kernel
+    and cgroup included."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+    try:
+        return sock.makefile("rb").readline()
+    except (SystemExit, OSError):
+        return b""
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL)
 
 
 def _become_runner(

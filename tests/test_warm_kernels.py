@@ -20,6 +20,7 @@ import pytest
 from jupyter_mlops.config import Settings
 from jupyter_mlops.jobs import JobService, RunSpec
 from jupyter_mlops.processes import RUNNER_LOG
+from jupyter_mlops.run_cgroup import cgroup2_mount, own_cgroup
 from jupyter_mlops.runner_host import offer_seed, warm_runners
 from jupyter_mlops.warm_kernel import MARKER_PLACEHOLDER
 from jupyter_mlops.warm_runner import WARM_RUNNER_ARG
@@ -250,3 +251,20 @@ def test_a_burst_of_drawn_seed_submits_keeps_one_warm_kernel_of_the_kind(
     assert seeds == [first["seed"], None, None, None, None]
     listed = warm_runners(settings.data_dir) or []
     assert [(w["seed"], w["reserved"]) for w in listed] == [(first["seed"], True)]
+
+
+def test_a_warm_runner_told_to_stop_takes_its_kernel_and_cgroup_with_it(
+    service: JobService, probe_project: Path, settings: Settings, host: Any
+) -> None:
+    probe_run(service, probe_project, seed=6)
+    warm = wait_for_warm(settings, seed=6)
+    runner = psutil.Process(warm["pid"])
+    kernels = runner.children()
+    assert kernels, "the warm runner has no kernel"
+    cgroup = own_cgroup(cgroup2_mount() or Path("/"), warm["pid"])
+    runner.terminate()
+    gone = [runner, *kernels]
+    wait_until(lambda: all(not p.is_running() or p.status() == "zombie" for p in gone), 60)
+    if cgroup is not None and cgroup.name.startswith("warm-"):
+        wait_until(lambda: not cgroup.exists(), 60)
+    assert not (settings.data_dir / "warm-kernels" / str(warm["pid"])).exists()
