@@ -34,6 +34,9 @@ MAX_DEPTH = 32
 """Levels of nesting (objects and arrays) a request body, or one value in it, may have."""
 MAX_SEED = 2**32 - 1
 """The largest seed: NumPy's ``seed()`` takes 0 .. 2**32-1 (and the store's column more)."""
+DRAWN_SEED_BOUND = 2**31 - 1
+"""A seed drawn for a run is below this (any framework's seed function takes it): by the job
+service, or ahead by the runner host for a warm kernel (:mod:`jupyter_mlops.warm_pool`)."""
 SEED_RANGE = "an integer from 0 to 2**32-1 (4294967295)"
 TAG_COLUMN_LENGTH = 255
 """The store's tag column: ``max_tag_length`` cannot exceed it."""

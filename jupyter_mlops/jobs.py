@@ -26,6 +26,7 @@ from .backends.local import LocalBackend
 from .config import Settings
 from .gpus import GPURequestError
 from .input_rules import (
+    DRAWN_SEED_BOUND,
     InputLimits,
     check_parameters,
     check_seed,
@@ -66,8 +67,6 @@ __all__ = [
 log = logging.getLogger("jupyter_mlops.jobs")
 
 SEED_PARAMETER = "seed"
-DRAWN_SEED_BOUND = 2**31 - 1
-"""A seed drawn for a run is below this (any framework's seed function takes it)."""
 
 
 @dataclass(kw_only=True)

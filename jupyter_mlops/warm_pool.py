@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .input_rules import DRAWN_SEED_BOUND
+
 log = logging.getLogger("jupyter_mlops.warm_pool")
 
 POOL_DIR = "warm-kernels"
@@ -49,8 +51,6 @@ IDLE_S = 3600.0
 HANDOFF_TIMEOUT_S = 10.0
 MAX_KINDS = 4
 """Warm runners are kept for at most this many kinds of run (the least recently used go)."""
-DRAWN_SEED_BOUND = 2**31 - 1
-"""As :data:`jupyter_mlops.jobs.DRAWN_SEED_BOUND` (a seed any framework takes)."""
 
 
 @dataclass(frozen=True)
@@ -140,10 +140,10 @@ class WarmPool:
     def take(self, request: dict[str, Any]) -> tuple[int | None, WarmSlot | None]:
         """Hand the run of ``request`` to a warm runner of its kind and seed: its pid once
         it named itself the run's runner (None: fork a cold runner), and that warm runner."""
-        spec = WarmSpec.of(request) if request.get("warm") and self.size else None
-        seed = request.get("seed")
-        if spec is None or not isinstance(seed, int):
+        wanted = self._wanted(request)
+        if wanted is None:
             return None, None
+        spec, seed = wanted
         self._used[spec] = time.monotonic()
         for slot in [s for s in self.slots if s.spec == spec and s.seed == seed]:
             self.slots.remove(slot)
@@ -156,10 +156,10 @@ class WarmPool:
         """Keep a warm runner ready for the next run like ``request`` (forked after the
         reply, so off this run's path): of a drawn seed when the run's came from a warm
         runner kept for drawn seeds or was drawn when none was free, else of its seed."""
-        spec = WarmSpec.of(request) if request.get("warm") and self.size else None
-        seed = request.get("seed")
-        if spec is None or not isinstance(seed, int):
+        wanted = self._wanted(request)
+        if wanted is None:
             return
+        spec, seed = wanted
         if taken is not None:
             self._pending.append((spec, None if taken.drawn else seed))
         elif self._recent_unoffered(spec):
@@ -194,15 +194,18 @@ class WarmPool:
             with contextlib.suppress(OSError):
                 slot.sock.close()
 
-    def close(self) -> None:
-        for slot in self.slots:
-            slot.close()
-        self.slots.clear()
-
     def describe(self) -> list[dict[str, Any]]:
         return [slot.describe() for slot in self.slots if slot.alive()]
 
     # -- inside -------------------------------------------------------------------------
+
+    def _wanted(self, request: dict[str, Any]) -> tuple[WarmSpec, int] | None:
+        """The kind and seed of a run request that may use a warm runner, else None."""
+        spec = WarmSpec.of(request) if request.get("warm") and self.size else None
+        seed = request.get("seed")
+        if spec is None or not isinstance(seed, int):
+            return None
+        return spec, seed
 
     def _recent_unoffered(self, spec: WarmSpec) -> bool:
         """Did a run of this kind draw its own seed lately (so this one is that run)?"""
@@ -219,11 +222,7 @@ class WarmPool:
         self.sweep()
         drawn = seed is None
         mine = [s for s in self.slots if s.spec == spec and s.drawn == drawn]
-        alike = [
-            s
-            for s in mine
-            if s.reserved_at is None and s.drawn == drawn and (drawn or s.seed == seed)
-        ]
+        alike = [s for s in mine if s.reserved_at is None and (drawn or s.seed == seed)]
         if len(alike) >= self.size:
             return
         others = [s for s in mine if s.reserved_at is None and s not in alike]
