@@ -170,6 +170,11 @@ class RunCgroup:
         path = parent / run_id
         try:
             path.mkdir(parents=True, exist_ok=True)
+            if _populated(path):
+                # Another runner of this run lives in it (a Dask task run again after its
+                # worker died, a duplicate start): not this runner's to join, nor to kill
+                # when it ends; this one finds the run taken and ends without starting it.
+                return None, f"no per-run cgroup ({path} holds another runner of this run)"
             (path / "cgroup.procs").write_text(str(os.getpid()))
         except OSError as err:
             with contextlib.suppress(OSError):

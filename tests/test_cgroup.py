@@ -25,6 +25,7 @@ import pytest
 
 from jupyter_mlops.config import ENV_RUN_ID, Settings
 from jupyter_mlops.jobs import JobService, RunSpec, Submission
+from jupyter_mlops.processes import start_runner
 from jupyter_mlops.run_cgroup import CGROUP_FILE, cgroup2_mount, own_cgroup
 from jupyter_mlops.store import RunStatus, RunStore
 
@@ -206,3 +207,31 @@ def test_a_new_run_removes_empty_cgroups_that_killed_runners_left(
 
 def _has_procs(cgroup: Path) -> bool:
     return bool((cgroup / "cgroup.procs").read_text().strip())
+
+
+@needs_cgroup
+def test_a_second_runner_of_a_running_run_leaves_its_cgroup_and_processes_alone(
+    service: JobService, settings: Settings, project: Path, tmp_path: Path
+) -> None:
+    """What Dask does when a worker dies: it runs the task again, and a second runner of
+    the run starts beside the first (still recording the loss, or still running). It finds
+    the run taken and ends; the run's cgroup, the first runner and its kernel are not its."""
+    gate = tmp_path / "gate"
+    sub = service.submit(
+        RunSpec(notebook=str(project / "notebooks/gated.ipynb"), parameters={"gate": str(gate)})
+    )
+    wait_until(lambda: service.store.require_run(sub.run.id).kernel_pid is not None, 120)
+    run = service.store.require_run(sub.run.id)
+    cgroup = run_cgroup(service, run.id)
+    env = {**os.environ, **settings.runner_env()}
+    second = start_runner(run.id, Path(str(run.run_dir)), env)
+    second.wait(timeout=120)
+    log = (Path(str(run.run_dir)) / "runner.log").read_text()
+    assert "holds another runner of this run" in log
+    assert alive(run.runner_pid) and alive(run.kernel_pid)  # type: ignore[arg-type]
+    assert run_cgroup(service, run.id) == cgroup and cgroup.exists()
+    assert service.store.require_run(run.id).status == RunStatus.RUNNING.value
+    gate.touch()
+    done = wait_for(service, sub)
+    assert done.status == RunStatus.SUCCEEDED.value, done.status_reason
+    assert not cgroup.exists()
