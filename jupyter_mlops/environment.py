@@ -33,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from .package_probe import INTERPRETER_PROBE, probe_this_interpreter
+
 __all__ = [
     "SCHEMA_VERSION",
     "SECRET_NAME_PATTERN",
@@ -146,72 +148,6 @@ def filter_environment_variables(
 
 _PROBE_MARKER = "__JUPYTER_MLOPS_PROBE__"
 
-# Runs in-process or with another interpreter (``python -c``), so it is plain source that
-# works on old Pythons (3.8+) and imports nothing heavy; both paths execute this same code.
-_INTERPRETER_PROBE = r"""
-import json, os, platform, re, sys
-
-def probe():
-    import importlib.metadata as md
-    import importlib.util
-    packages, sources = {}, {}
-    for dist in md.distributions():
-        try:
-            name = dist.metadata["Name"]
-        except Exception:
-            name = None
-        if not name:
-            continue
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in packages:
-            continue
-        packages[key] = dist.version
-        try:
-            text = dist.read_text("direct_url.json")
-        except Exception:
-            text = None
-        if text:
-            try:
-                info = json.loads(text)
-                source = {"url": info.get("url")}
-                vcs = info.get("vcs_info") or {}
-                if vcs.get("commit_id"):
-                    source["commit"] = vcs["commit_id"]
-                if (info.get("dir_info") or {}).get("editable"):
-                    source["editable"] = True
-                sources[key] = source
-            except Exception:
-                pass
-    torch_dist = None
-    if "torch" in packages:
-        torch_dist = {"version": packages["torch"]}
-        try:
-            spec = importlib.util.find_spec("torch")
-            location = list(spec.submodule_search_locations or [])[0] if spec else None
-        except Exception:
-            location = None
-        if location:
-            torch_dist["location"] = os.path.realpath(location)
-            mtimes = []
-            for path in (location, os.path.join(location, "version.py")):
-                try:
-                    mtimes.append(os.stat(path).st_mtime_ns)
-                except OSError:
-                    mtimes.append(None)
-            torch_dist["mtime_ns"] = mtimes
-    return {
-        "python": {
-            "version": platform.python_version(),
-            "implementation": platform.python_implementation(),
-            "executable": sys.executable,
-            "prefix": sys.prefix,
-        },
-        "packages": dict(sorted(packages.items())),
-        "package_sources": dict(sorted(sources.items())),
-        "torch_dist": torch_dist,
-    }
-"""
-
 _TORCH_PROBE = r"""
 import json
 import torch
@@ -293,13 +229,12 @@ def _is_current_interpreter(python: str | None) -> bool:
         return False
 
 
-def _probe_interpreter(python: str | None, current: bool) -> dict[str, Any]:
+def _probe_interpreter(python: str | None, current: bool, cache_dir: Path | None) -> Any:
+    """Packages and Python of ``python`` (:mod:`.package_probe`), this one's in-process."""
     if current:
-        namespace: dict[str, Any] = {}
-        exec(compile(_INTERPRETER_PROBE, "<jupyter_mlops interpreter probe>", "exec"), namespace)
-        return namespace["probe"]()
+        return probe_this_interpreter(cache_dir)
     assert python is not None
-    code = _INTERPRETER_PROBE + f"\nprint({_PROBE_MARKER!r} + json.dumps(probe(), default=str))\n"
+    code = INTERPRETER_PROBE + f"\nprint({_PROBE_MARKER!r} + json.dumps(probe(), default=str))\n"
     return _run_python(python, code)
 
 
@@ -544,7 +479,7 @@ def capture_environment(
     }
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="mlops-env") as pool:
         gpus_future = pool.submit(_safe, _probe_gpus)
-        interp = _safe(lambda: _probe_interpreter(python, current))
+        interp = _safe(lambda: _probe_interpreter(python, current, cache_dir))
         gpus = gpus_future.result()
     if "error" in interp:
         result["python"] = interp
@@ -553,6 +488,7 @@ def capture_environment(
     else:
         result["python"] = interp["python"]
         result["packages"] = interp["packages"]
+        result["packages_cache"] = interp.get("packages_cache", "disabled")
         result["package_sources"] = {
             name: {k: redact_value(v) if isinstance(v, str) else v for k, v in source.items()}
             for name, source in interp["package_sources"].items()
