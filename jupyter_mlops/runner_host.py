@@ -158,19 +158,28 @@ def start_runner_host(data_dir: Path, env: dict[str, str]) -> int | None:
 
 
 def _preload() -> Any:
-    """Import what every runner imports, and compile the HTML templates once."""
+    """Import what every runner and a handed-off ``jupyter mlops run`` import, and do once
+    the in-memory preparations each would do on first use (ORM mappers, the notebook
+    schema's validators, the HTML templates). Nothing is opened and no thread started."""
     from ._imports import skip_slow_jsonschema_formats
 
     skip_slow_jsonschema_formats()
     import jupyter_client.manager  # noqa: F401
     import nbclient  # noqa: F401
+    import nbformat
     import papermill  # noqa: F401
+    from sqlalchemy.orm import configure_mappers
 
-    from . import papermill_engine, runner  # noqa: F401
+    from . import jobs, papermill_engine, runner  # noqa: F401
+    from .cli import handoff, run  # noqa: F401 (what a handed-off ``jupyter mlops run`` runs)
     from .rendering import NotebookHtmlRenderer
 
+    configure_mappers()  # done once here, not by each run's first query
+    for minor in (4, 5):  # the notebook schema's compiled validators (nbformat caches them)
+        empty = nbformat.v4.new_notebook(nbformat_minor=minor)
+        nbformat.reads(nbformat.writes(empty), as_version=4)
     renderer = NotebookHtmlRenderer()
-    renderer._exporter_instance()
+    renderer.warm_up()
     return renderer
 
 
@@ -267,8 +276,10 @@ def serve(data_dir: Path, warm_kernels: int = 0) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked runners are reaped by the kernel
 
     def close_in_child() -> None:
+        """In a forked child: what is the host's, not its runners' or commands'."""
         server.close()
-        lock.close()  # the lock is the host's, not its runners'
+        lock.close()
+        pool.forget_in_child()  # a warm runner must see its socket close with the host
 
     pool = WarmPool(data_dir / POOL_DIR, warm_kernels, close_in_child, renderer)
     print(f"runner host {os.getpid()} listening at {path}", flush=True)
@@ -279,13 +290,14 @@ def serve(data_dir: Path, warm_kernels: int = 0) -> None:
             pool.sweep()
             continue
         with conn:
-            try:
-                request = json.loads(conn.makefile("rb").readline())
-            except ValueError:
+            request, fds = read_request(conn)
+            if request is None:
                 continue
-            if not isinstance(request, dict):
-                continue
-            if "offer" in request:
+            if "cli" in request:  # a ``jupyter mlops`` command to run for the CLI
+                from .cli.handoff import start_command
+
+                start_command(request["cli"], fds, conn, close_in_child)
+            elif "offer" in request:
                 offer = request["offer"] if isinstance(request["offer"], dict) else {}
                 conn.sendall(json.dumps({"seed": pool.offer(offer)}).encode() + b"\n")
             elif not request.get("run_id"):  # a liveness question, or what is warm
@@ -293,6 +305,27 @@ def serve(data_dir: Path, warm_kernels: int = 0) -> None:
             else:
                 _serve_run(request, renderer, close_in_child, conn, pool)
         pool.fill_pending()  # after the reply and with its connection closed
+
+
+def read_request(conn: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
+    """One request (a JSON line) and the file descriptors that came with it (a handed-off
+    command's standard streams); (None, []) for anything else."""
+    chunks, fds = [], []
+    try:
+        while not chunks or not chunks[-1].endswith(b"\n"):
+            data, received, _flags, _addr = socket.recv_fds(conn, 1 << 16, 3)
+            fds += received
+            if not data:
+                break
+            chunks.append(data)
+        request = json.loads(b"".join(chunks))
+    except (OSError, ValueError):
+        request = None
+    if not isinstance(request, dict) or ("cli" not in request and fds):
+        for fd in fds:
+            os.close(fd)
+        return None, []
+    return request, fds
 
 
 def _serve_run(
@@ -310,7 +343,6 @@ def _serve_run(
         def in_child() -> None:
             close_in_child()
             conn.close()  # the submitter's, not the runner's
-            pool.forget_in_child()  # a warm runner must see its socket close with the host
 
         pid = _fork_runner(request, renderer, in_child)
     conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
