@@ -77,10 +77,13 @@ class MLOpsBaseApp(JupyterApp):
     :attr:`typed_parameters` (``-y``, ``-r``) before traitlets sees the command line."""
     raw_parameters: dict[str, str]
     typed_parameters: dict[str, Any]
+    command_line: list[str]
+    """The command's own arguments as given (what a runner host is handed to run it)."""
 
     _store: Any = None
 
     def parse_command_line(self, argv: list[str] | None = None) -> None:
+        self.command_line = list(sys.argv[1:] if argv is None else argv)
         if self.takes_parameters:
             given, argv = split_parameters(argv)
             self.raw_parameters, self.typed_parameters = given.raw, given.typed

@@ -12,6 +12,8 @@ from traitlets import Bool
 from .base import EXIT_FAILED, EXIT_OK, JSON_FLAG, STATUS_EXIT, MLOpsBaseApp
 
 FINISHING_POLL_S = 0.05
+EAGER_FOLLOW_S = 5.0
+"""How long ``--wait`` reads the run every :data:`FINISHING_POLL_S` before backing off."""
 
 
 def wait_for_run(app: MLOpsBaseApp, run_id: str, handle: Any, progress: bool) -> int:
@@ -26,7 +28,8 @@ def wait_for_run(app: MLOpsBaseApp, run_id: str, handle: Any, progress: bool) ->
 
         bar = tqdm(total=None, unit="cell", desc=run_id, file=sys.stderr, leave=True)
     service = app.jobs()
-    delay = 0.05
+    delay = FINISHING_POLL_S
+    following_since = time.monotonic()
     last_status, last_cells = "", -1
     try:
         while True:
@@ -39,10 +42,12 @@ def wait_for_run(app: MLOpsBaseApp, run_id: str, handle: Any, progress: bool) ->
             else:
                 time.sleep(delay)
             run = store.require_run(run_id)
-            # Back off to 2 reads a second while cells run; once the last cell is done
-            # only artifacts remain, so look every 50 ms to return as soon as it ends.
+            # Look every 50 ms while the run is young (most runs that end within seconds
+            # are waited for by someone) and once its last cell is done (only artifacts
+            # remain); in between, back off to 2 reads a second.
             last_cell_done = bool(run.cells_total) and run.cells_done >= (run.cells_total or 0)
-            delay = FINISHING_POLL_S if last_cell_done else min(delay * 1.5, 0.5)
+            young = time.monotonic() - following_since < EAGER_FOLLOW_S
+            delay = FINISHING_POLL_S if last_cell_done or young else min(delay * 1.5, 0.5)
             if bar is not None and (run.status, run.cells_done) != (last_status, last_cells):
                 bar.total = run.cells_total
                 bar.n = run.cells_done
@@ -86,10 +91,12 @@ class SubmittingApp(MLOpsBaseApp):
         """With ``--wait``, leave with ``os._exit`` once the result is printed: the run is
         recorded and its runner detached, so finalizing SQLAlchemy, zmq and the rest only
         keeps the user's shell (or script) waiting."""
+        from .handoff import IN_HOST
+
         try:
             super().start()
         except SystemExit as done:
-            if not self.wait:
+            if not self.wait or IN_HOST:  # a runner host's child reports its exit first
                 raise
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
             from ..processes import exit_without_finalizing

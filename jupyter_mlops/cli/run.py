@@ -61,6 +61,11 @@ class RunApp(SubmittingApp):
     takes_parameters = True
 
     def run(self) -> int:
+        from .handoff import hand_off
+
+        handed_off = hand_off(self.settings.data_dir, ["run", *self.command_line])
+        if handed_off is not None:  # a runner host ran this command, warm
+            return handed_off
         from ..jobs import RunSpec
 
         notebook = self.one_argument("notebook path")
