@@ -257,7 +257,9 @@ class Runner:
         my_start = started_since_boot(me)  # with ``me``, this runner's identity
         if run.status == RunStatus.STARTING.value and run.runner_pid in (None, me):
             # a dispatcher claimed the slot and then started this runner (backends.dispatch)
-            self.store.update_run(self.run_id, runner_pid=me, runner_create_time=my_start)
+            if not self.store.take_started_run(self.run_id, pid=me, create_time=my_start):
+                log.info("run %s: another runner took it; nothing to do", self.run_id)
+                return RunStatus.STARTING
             log.info(
                 "run %s: started in its slot (GPUs: %s)",
                 self.run_id,

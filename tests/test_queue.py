@@ -450,3 +450,15 @@ def test_the_backend_is_a_type_plug_in(
         MLOps(backend_class="jupyter_mlops.store.RunStore")  # not a Backend
     with pytest.raises(ValueError, match="unknown backend"):
         service_with(queue_settings, store, backend="no_such_module.Backend")
+
+
+def test_of_two_runners_of_a_starting_run_only_one_takes_it(store: RunStore) -> None:
+    """A dispatcher claimed the slot; two runners read the run before either wrote (a
+    duplicate start): the store lets only the first name itself the run's runner."""
+    store.create_run(make_run("0123456789ab", created_at=utcnow()))
+    assert store.transition("0123456789ab", RunStatus.STARTING)  # the dispatcher's claim
+    assert store.take_started_run("0123456789ab", pid=101, create_time=1.0)
+    assert store.take_started_run("0123456789ab", pid=101, create_time=1.0)  # again: still its
+    assert not store.take_started_run("0123456789ab", pid=202, create_time=2.0)
+    run = store.require_run("0123456789ab")
+    assert (run.runner_pid, run.runner_create_time) == (101, 1.0)

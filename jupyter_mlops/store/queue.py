@@ -233,6 +233,23 @@ class SlotQueue(StoreBase):
             )
         return SlotClaim(True, RunStatus.STARTING.value, devices=devices)
 
+    def take_started_run(self, run_id: str, *, pid: int, create_time: float | None) -> bool:
+        """Name this process the runner of a run a dispatcher claimed a slot for
+        (``starting``), unless another runner already is: whether it is now this one's.
+        One statement, so of two runners started for one run only one ever runs it."""
+        with self.writing() as session:
+            result = session.execute(
+                update(Run)
+                .where(
+                    Run.id == run_id,
+                    Run.status == RunStatus.STARTING.value,
+                    or_(Run.runner_pid.is_(None), Run.runner_pid == pid),
+                )
+                .values(runner_pid=pid, runner_create_time=create_time)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount == 1)
+
     def set_queued_runner(
         self,
         run_id: str,
