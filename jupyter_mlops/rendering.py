@@ -46,7 +46,11 @@ class NotebookHtmlRenderer:
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x\n")]
         node = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# x"), cell])
         node.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-        node.metadata["language_info"] = {"name": "python"}
+        node.metadata["language_info"] = {  # as ipykernel writes it: IPython's lexer
+            "name": "python",
+            "pygments_lexer": "ipython3",
+            "codemirror_mode": {"name": "ipython", "version": 3},
+        }
         with self._lock:
             self._exporter_instance().from_notebook_node(node)
 

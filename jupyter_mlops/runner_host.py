@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import importlib
 import json
 import logging
 import os
@@ -157,21 +158,55 @@ def start_runner_host(data_dir: Path, env: dict[str, str]) -> int | None:
     return proc.pid
 
 
+PRELOADED = (
+    "jupyter_client.manager",
+    "nbclient",
+    "papermill",
+    "nbformat",
+    "sqlite3",
+    "jupyter_mlops.jobs",
+    "jupyter_mlops.runner",
+    "jupyter_mlops.papermill_engine",
+    "jupyter_mlops.cli.run",  # a handed-off ``jupyter mlops run`` (:mod:`.cli.handoff`)
+    "jupyter_mlops.cli.handoff",
+    # what the runner imports on its way, lazily (a plain CLI never needs them)
+    "jupyter_mlops.backends.queue",
+    "jupyter_mlops.code_archive",
+    "jupyter_mlops.datasets.recording",
+    "jupyter_mlops.environment",
+    "jupyter_mlops.gpus",
+    "jupyter_mlops.html_artifact",
+    "jupyter_mlops.kernels",
+    "jupyter_mlops.masking",
+    "jupyter_mlops.notebook.inspection",
+    "jupyter_mlops.runner_cells",
+    "jupyter_mlops.runtime_facts",
+    "jupyter_mlops.snapshot.plumbing",
+    "jupyter_mlops.snapshot.reading",
+    "jupyter_mlops.system_metrics",
+    "jupyter_mlops.verify.service",
+    "jupyter_mlops.warm_kernel",
+)
+"""Imported by the host once, so that no forked runner imports them (about 0.2 s each)."""
+PRELOADED_IF_INSTALLED = ("pynvml",)
+
+
 def _preload() -> Any:
     """Import what every runner and a handed-off ``jupyter mlops run`` import, and do once
     the in-memory preparations each would do on first use (ORM mappers, the notebook
-    schema's validators, the HTML templates). Nothing is opened and no thread started."""
+    schema's validators, the HTML templates and lexers). Nothing is opened and no thread
+    started."""
     from ._imports import skip_slow_jsonschema_formats
 
     skip_slow_jsonschema_formats()
-    import jupyter_client.manager  # noqa: F401
-    import nbclient  # noqa: F401
+    for name in PRELOADED:
+        importlib.import_module(name)
+    for name in PRELOADED_IF_INSTALLED:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
     import nbformat
-    import papermill  # noqa: F401
     from sqlalchemy.orm import configure_mappers
 
-    from . import jobs, papermill_engine, runner  # noqa: F401
-    from .cli import handoff, run  # noqa: F401 (what a handed-off ``jupyter mlops run`` runs)
     from .rendering import NotebookHtmlRenderer
 
     configure_mappers()  # done once here, not by each run's first query
