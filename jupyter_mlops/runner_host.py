@@ -205,11 +205,11 @@ def _preload() -> Any:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
     import nbformat
-    from sqlalchemy.orm import configure_mappers
 
     from .rendering import NotebookHtmlRenderer
+    from .store.models import configure_orm
 
-    configure_mappers()  # done once here, not by each run's first query
+    configure_orm()
     for minor in (4, 5):  # the notebook schema's compiled validators (nbformat caches them)
         empty = nbformat.v4.new_notebook(nbformat_minor=minor)
         nbformat.reads(nbformat.writes(empty), as_version=4)

@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column, relationship
 
 from .types import JSONType, UTCDateTime, utcnow
 
@@ -364,3 +364,9 @@ class SchedulerLease(Base):
     holder: Mapped[str] = mapped_column(String(255))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def configure_orm() -> None:
+    """Configure every mapper now rather than on the first query (a runner host does it
+    once for all the runners it forks)."""
+    configure_mappers()
