@@ -87,9 +87,8 @@ class LocalBackend(Backend):
     def _start_claimed(self, run_id: str) -> RunnerProcess:
         """The runner of a run whose slot the dispatcher has just claimed."""
         proc = self._spawn(run_id)
-        self.store.update_run(
-            run_id, runner_pid=proc.pid, runner_create_time=started_since_boot(proc.pid)
-        )
+        # As the runner names itself: only while no other runner is (two never run it).
+        self.store.take_started_run(run_id, pid=proc.pid, create_time=started_since_boot(proc.pid))
         return proc
 
     def _spawn(self, run_id: str, run: Run | None = None) -> RunnerProcess:
