@@ -73,8 +73,13 @@ def test_a_handed_off_run_prints_exits_and_records_as_one_run_here(
         failed = mlops("run", "notebooks/broken.ipynb", "--wait", env=env, cwd=project)
         bad = mlops("run", "notebooks/params.ipynb", "-p", "nope", "1", env=env, cwd=project)
         detached = mlops("run", "notebooks/trivial.ipynb", env=env, cwd=project)
-        notebooks = [cmd.split()[1].split("/")[1] for cmd, _ in handed_off(log)]
-        assert notebooks == ["params.ipynb", "broken.ipynb", "params.ipynb", "trivial.ipynb"]
+        again = mlops("reproduce", run_id_of(here)[:8], "--wait", env=env, cwd=project)
+        commands = [cmd.split()[:2] for cmd, _ in handed_off(log)]
+        assert commands == [["run", f"notebooks/{n}.ipynb"] for n in ("params", "broken")] + [
+            ["run", "notebooks/params.ipynb"],
+            ["run", "notebooks/trivial.ipynb"],
+            ["reproduce", run_id_of(here)[:8]],
+        ]
     finally:
         next(hosts, None)
     assert there.returncode == 0, there.stderr
@@ -95,7 +100,10 @@ def test_a_handed_off_run_prints_exits_and_records_as_one_run_here(
     assert bad.returncode == 2 and "nope" in bad.stderr and "Traceback" not in bad.stderr
     assert detached.returncode == 0 and re.fullmatch(r"[0-9a-f]{12}\n", detached.stdout)
     wait_until(lambda: store.require_run(detached.stdout.strip()).status == "succeeded", 120)
-    assert store.count_runs() == 5  # the refused -p made no run
+    assert again.returncode == 0, again.stderr
+    copy = store.require_run(run_id_of(again))
+    assert (copy.reproduced_from, copy.status, copy.seed) == (ids[0], "succeeded", 5)
+    assert store.count_runs() == 6  # the refused -p made no run
 
 
 def test_ctrl_c_reaches_the_handed_off_command_and_the_run_goes_on(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from traitlets import Bool
 
@@ -86,6 +86,24 @@ class SubmittingApp(MLOpsBaseApp):
     }
     wait = Bool(False).tag(config=True)
     progress = Bool(True).tag(config=True)
+    command_path: ClassVar[tuple[str, ...]] = ()
+    """The command's words after ``jupyter mlops`` (``("schedule", "run-now")``): what a
+    runner host is handed to run it (:mod:`.handoff`); empty: never handed off."""
+
+    def run(self) -> int:
+        """Hand the command to the machine's runner host, which runs it warm; else (no
+        host, or one that refuses) :meth:`submit` here."""
+        if self.command_path:
+            from .handoff import hand_off
+
+            handed_off = hand_off(self.settings.data_dir, [*self.command_path, *self.command_line])
+            if handed_off is not None:
+                return handed_off
+        return self.submit()
+
+    def submit(self) -> int:
+        """Start the run (and follow it with ``--wait``): the command's exit code."""
+        raise NotImplementedError
 
     def start(self) -> None:
         """With ``--wait``, leave with ``os._exit`` once the result is printed: the run is

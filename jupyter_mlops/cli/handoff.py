@@ -1,4 +1,6 @@
-"""``jupyter mlops run`` handed to the runner host: the CLI's work done in a warm process.
+"""``jupyter mlops run`` (and ``reproduce``, ``schedule run-now``: the commands that start
+a run, :class:`~jupyter_mlops.cli.follow.SubmittingApp`) handed to the runner host: the
+CLI's work done in a warm process.
 
 A fresh ``jupyter mlops run`` spends most of a second importing the job service, the
 store's ORM and nbformat before the run even exists. With a runner host up for the data

@@ -64,7 +64,9 @@ class ReproduceApp(SubmittingApp):
         Unicode(), help="Another regex of volatile output text (--verify; repeatable)."
     ).tag(config=True)
 
-    def run(self) -> int:
+    command_path = ("reproduce",)
+
+    def submit(self) -> int:
         run_id = self.run_id_argument()
         if not self.verify:
             submission = self.jobs().reproduce(

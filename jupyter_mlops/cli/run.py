@@ -59,13 +59,9 @@ class RunApp(SubmittingApp):
     commit_message = Unicode("", help="Message for --commit.").tag(config=True)
 
     takes_parameters = True
+    command_path = ("run",)
 
-    def run(self) -> int:
-        from .handoff import hand_off
-
-        handed_off = hand_off(self.settings.data_dir, ["run", *self.command_line])
-        if handed_off is not None:  # a runner host ran this command, warm
-            return handed_off
+    def submit(self) -> int:
         from ..jobs import RunSpec
 
         notebook = self.one_argument("notebook path")

@@ -179,8 +179,9 @@ class ScheduleRunNowApp(SubmittingApp, ScheduleBaseApp):
     name = "jupyter-mlops-schedule-run-now"
     description = "Run a schedule's notebook once, now (prints the run id)."
     flags = dict(SubmittingApp.flags)
+    command_path = ("schedule", "run-now")
 
-    def run(self) -> int:
+    def submit(self) -> int:
         service = self.service()
         submission = service.run_now(self.schedule_id(service), "cli")
         print(submission.run.id)
