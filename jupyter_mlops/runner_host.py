@@ -325,21 +325,37 @@ def serve(data_dir: Path, warm_kernels: int = 0) -> None:
             pool.sweep()
             continue
         with conn:
+            conn.settimeout(CONNECT_TIMEOUT_S)  # a client that stalls must not hold the host
             request, fds = read_request(conn)
-            if request is None:
-                continue
-            if "cli" in request:  # a ``jupyter mlops`` command to run for the CLI
-                from .cli.handoff import start_command
-
-                start_command(request["cli"], fds, conn, close_in_child)
-            elif "offer" in request:
-                offer = request["offer"] if isinstance(request["offer"], dict) else {}
-                conn.sendall(json.dumps({"seed": pool.offer(offer)}).encode() + b"\n")
-            elif not request.get("run_id"):  # a liveness question, or what is warm
-                conn.sendall(json.dumps({"pid": 0, "warm": pool.describe()}).encode() + b"\n")
-            else:
-                _serve_run(request, renderer, close_in_child, conn, pool)
+            try:
+                if request is not None:
+                    _answer(request, fds, conn, renderer, close_in_child, pool)
+            except OSError as err:  # the client went before its answer: serve the next one
+                log.warning("a request went unanswered: %s", err)
         pool.fill_pending()  # after the reply and with its connection closed
+
+
+def _answer(
+    request: dict[str, Any],
+    fds: list[int],
+    conn: socket.socket,
+    renderer: Any,
+    close_in_child: Callable[[], None],
+    pool: Any,
+) -> None:
+    """Do what the request asks: run a CLI command, offer a seed, say what is warm, or
+    start a run."""
+    if "cli" in request:  # a ``jupyter mlops`` command to run for the CLI
+        from .cli.handoff import start_command
+
+        start_command(request["cli"], fds, conn, close_in_child)
+    elif "offer" in request:
+        offer = request["offer"] if isinstance(request["offer"], dict) else {}
+        conn.sendall(json.dumps({"seed": pool.offer(offer)}).encode() + b"\n")
+    elif not request.get("run_id"):  # a liveness question, or what is warm
+        conn.sendall(json.dumps({"pid": 0, "warm": pool.describe()}).encode() + b"\n")
+    else:
+        _serve_run(request, renderer, close_in_child, conn, pool)
 
 
 def read_request(conn: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:

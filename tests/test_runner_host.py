@@ -193,3 +193,18 @@ def test_a_host_slow_to_fork_is_waited_for_not_doubled(tmp_path: Path) -> None:
         server.close()
     assert pid == 4242
     assert [r["run_id"] for r in requests] == ["slowfork0001"]
+
+
+def test_a_client_gone_before_its_answer_and_one_that_stalls_leave_the_host_serving(
+    settings: Settings, host: subprocess.Popen[bytes]
+) -> None:
+    path = str(socket_path(settings.data_dir))
+    for _ in range(3):  # asks, and leaves at once: the host's answer meets a closed socket
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(path)
+            sock.sendall(b'{"run_id": ""}\n')
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stalled:
+        stalled.connect(path)
+        stalled.sendall(b'{"run_id": ')  # half a request, and nothing more
+        wait_until(lambda: runner_host_up(settings.data_dir), 60)  # answered meanwhile
+    assert host.poll() is None

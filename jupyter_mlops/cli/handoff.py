@@ -115,7 +115,8 @@ def hand_off(data_dir: Path, argv: list[str]) -> int | None:
         sock.settimeout(CONNECT_TIMEOUT_S)
         sock.connect(str(path))
         request = json.dumps({"cli": {**command, **package_identity()}}).encode() + b"\n"
-        socket.send_fds(sock, [request], list(STDIO))
+        sent = socket.send_fds(sock, [request], list(STDIO))
+        sock.sendall(request[sent:])  # a big environment may not go in one message
         sock.settimeout(REPLY_TIMEOUT_S)  # as for a runner: a hung host is given up on
         replies = sock.makefile("rb")
         reply = _json_line(replies)
