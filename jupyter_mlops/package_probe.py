@@ -164,6 +164,7 @@ def cached_packages(
 
 def _write(path: Path, data: dict[str, Any]) -> None:
     """Atomically (a concurrent run reads the old file or the new, never half of one)."""
+    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".packages-", suffix=".tmp")
@@ -172,5 +173,6 @@ def _write(path: Path, data: dict[str, Any]) -> None:
         os.replace(tmp, path)
     except OSError as err:
         log.warning("could not cache the package list in %s: %s", path.parent, err)
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

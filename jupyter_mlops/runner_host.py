@@ -270,17 +270,24 @@ def redirect_output(log_path: Path) -> None:
     os.close(null)
 
 
+def become_submitter(cwd: str, env: dict[str, str], executable: str | None) -> None:
+    """In a process forked from the host: the submitter's working directory, whole
+    environment and interpreter name, and none of the host's log handlers."""
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    same_interpreter_as(executable)
+    root = logging.getLogger()
+    for handler in root.handlers[:]:
+        root.removeHandler(handler)
+
+
 def run_hosted(
     request: dict[str, Any], renderer: Any, warm: Any = None, warm_cgroup: Any = None
 ) -> int:
     """Run the request's run in this (forked) process, in its run directory and with the
     submitter's environment; from a warm runner, with its kernel and cgroup."""
-    os.chdir(request["run_dir"])
-    os.environ.clear()
-    os.environ.update(request["env"])
-    same_interpreter_as(request.get("executable"))
-    for handler in logging.getLogger().handlers[:]:
-        logging.getLogger().removeHandler(handler)
+    become_submitter(request["run_dir"], request["env"], request.get("executable"))
     from . import runner
 
     runner.WARM_RENDERER = renderer

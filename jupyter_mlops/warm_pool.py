@@ -253,8 +253,7 @@ class WarmPool:
             code = 1
             try:
                 mine.close()
-                for slot in self.slots:
-                    slot.sock.close()
+                self.forget_in_child()
                 self.close_in_child()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 from .warm_runner import warm_runner_main

@@ -106,10 +106,11 @@ def test_a_handed_off_run_prints_exits_and_records_as_one_run_here(
     assert store.count_runs() == 6  # the refused -p made no run
 
 
-def test_ctrl_c_reaches_the_handed_off_command_and_the_run_goes_on(
-    env: dict[str, str], project: Path, settings: Settings, host_log: Path, tmp_path: Path
-) -> None:
-    gate = tmp_path / "gate"
+def gated_cli_run(
+    env: dict[str, str], project: Path, settings: Settings, gate: Path, host_log: Path
+) -> tuple[subprocess.Popen[str], RunStore, int]:
+    """``jupyter mlops run gated.ipynb --wait``, once its run is running: the CLI, the
+    store, and the pid of the host's child that runs the command."""
     cli = subprocess.Popen(
         ["jupyter", "mlops", "run", "notebooks/gated.ipynb", "-p", "gate", str(gate), "--wait"],
         env=env,
@@ -121,12 +122,24 @@ def test_ctrl_c_reaches_the_handed_off_command_and_the_run_goes_on(
     store = RunStore.from_settings(settings)
     wait_until(lambda: store.count_runs() == 1 and store.list_runs().runs[0].status == "running")
     [(_, child)] = handed_off(host_log)
+    return cli, store, child
+
+
+def gone(pid: int) -> bool:
+    return not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+
+
+def test_ctrl_c_reaches_the_handed_off_command_and_the_run_goes_on(
+    env: dict[str, str], project: Path, settings: Settings, host_log: Path, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    cli, store, child = gated_cli_run(env, project, settings, gate, host_log)
     assert psutil.Process(child).ppid() != cli.pid  # the host's child, not the CLI's
     cli.send_signal(signal.SIGINT)
     out, err = cli.communicate(timeout=120)
     assert cli.returncode == 128 + signal.SIGINT, err
     assert "KeyboardInterrupt" in err
-    wait_until(lambda: not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie")
+    wait_until(lambda: gone(child))
     run = store.require_run(out.strip())
     assert run.status == "running"  # interrupting the wait does not cancel the run
     gate.touch()
@@ -137,19 +150,10 @@ def test_a_killed_cli_takes_its_handed_off_command_along_and_loses_no_run(
     env: dict[str, str], project: Path, settings: Settings, host_log: Path, tmp_path: Path
 ) -> None:
     gate = tmp_path / "gate"
-    cli = subprocess.Popen(
-        ["jupyter", "mlops", "run", "notebooks/gated.ipynb", "-p", "gate", str(gate), "--wait"],
-        env=env,
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    store = RunStore.from_settings(settings)
-    wait_until(lambda: store.count_runs() == 1 and store.list_runs().runs[0].status == "running")
-    [(_, child)] = handed_off(host_log)
+    cli, store, child = gated_cli_run(env, project, settings, gate, host_log)
     cli.kill()
-    cli.wait()
-    wait_until(lambda: not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie")
+    cli.communicate(timeout=120)  # the child holds the pipes too: ends once it is gone
+    wait_until(lambda: gone(child))
     run = store.list_runs().runs[0]
     gate.touch()
     wait_until(lambda: store.require_run(run.id).status == "succeeded", 120)

@@ -174,18 +174,20 @@ def start_command(
     must run the command itself). Returns at once: the host does not wait for commands."""
     why = refusal(request, fds)
     pid = 0
-    if why is None:
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                close_in_child()
-                code = _run_command(request, fds, conn)
-            finally:
-                os._exit(code)
-        log.info("`jupyter mlops %s` handed to pid %d", " ".join(request["argv"]), pid)
-    for fd in fds:  # the child's now (or nobody's)
-        os.close(fd)
+    try:
+        if why is None:
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    close_in_child()
+                    code = _run_command(request, fds, conn)
+                finally:
+                    os._exit(code)
+            log.info("`jupyter mlops %s` handed to pid %d", " ".join(request["argv"]), pid)
+    finally:
+        for fd in fds:  # the child's now (or nobody's, if the fork failed)
+            os.close(fd)
     reply = {"pid": pid} if why is None else {"refused": why}
     with contextlib.suppress(OSError):
         conn.sendall(json.dumps(reply).encode() + b"\n")
@@ -230,18 +232,12 @@ def _run_command(request: dict[str, Any], fds: list[int], conn: socket.socket) -
 def _become_the_cli(request: dict[str, Any]) -> None:
     """The CLI's working directory, umask, environment, interpreter name and command line;
     none of the host's logging."""
-    from ..runner_host import same_interpreter_as
+    from ..runner_host import become_submitter
 
-    os.chdir(request["cwd"])
+    become_submitter(request["cwd"], request["env"], request.get("executable"))
     if isinstance(request.get("umask"), int):
         os.umask(request["umask"])
-    os.environ.clear()
-    os.environ.update(request["env"])
-    same_interpreter_as(request.get("executable"))
-    root = logging.getLogger()
-    for handler in root.handlers[:]:  # the host's log is not the command's
-        root.removeHandler(handler)
-    root.setLevel(logging.WARNING)
+    logging.getLogger().setLevel(logging.WARNING)  # a new process's, not the host's INFO
     sys.argv = [sys.argv[0], *request["argv"]]
 
 
