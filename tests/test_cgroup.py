@@ -205,6 +205,11 @@ def test_a_new_run_removes_empty_cgroups_that_killed_runners_left(
                 cgroup.rmdir()
 
 
+def _kernel_up_and_running(service: JobService, run_id: str) -> bool:
+    run = service.store.require_run(run_id)
+    return run.kernel_pid is not None and run.status == RunStatus.RUNNING.value
+
+
 def _has_procs(cgroup: Path) -> bool:
     return bool((cgroup / "cgroup.procs").read_text().strip())
 
@@ -220,7 +225,9 @@ def test_a_second_runner_of_a_running_run_leaves_its_cgroup_and_processes_alone(
     sub = service.submit(
         RunSpec(notebook=str(project / "notebooks/gated.ipynb"), parameters={"gate": str(gate)})
     )
-    wait_until(lambda: service.store.require_run(sub.run.id).kernel_pid is not None, 120)
+    # The kernel's pid is recorded a moment before the run turns `running`: wait for both,
+    # so that the status asserted below is the first runner's, untouched by the second.
+    wait_until(lambda: _kernel_up_and_running(service, sub.run.id), 120)
     run = service.store.require_run(sub.run.id)
     cgroup = run_cgroup(service, run.id)
     env = {**os.environ, **settings.runner_env()}

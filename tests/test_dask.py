@@ -194,7 +194,9 @@ def test_a_killed_worker_loses_only_its_run(
     assert store.require_run(other.run.id).status == "running"  # untouched
     other_gate.touch()
     assert wait_for(service, other).status == "succeeded"
-    time.sleep(1.0)  # Dask re-ran the dead worker's task: its runner must change nothing
+    # Dask runs the dead worker's task again: that runner finds the run ended, changes nothing
+    runner_log = Path(str(lost.run_dir)) / "runner.log"
+    wait_until(lambda: "; nothing to do" in runner_log.read_text(), timeout=120)
     assert store.require_run(doomed.run.id).status == "lost"
     assert service.reconcile() == []
     assert store.count_runs() == 2
