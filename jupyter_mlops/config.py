@@ -112,6 +112,17 @@ def runner_host_mode(value: str) -> str:
     return mode
 
 
+CLI_RUNNER_MODES = ("fork", "spawn")
+
+
+def cli_runner_mode(value: str) -> str:
+    """``c.MLOps.cli_runner``: one of :data:`CLI_RUNNER_MODES` (any case)."""
+    mode = str(value).strip().lower()
+    if mode not in CLI_RUNNER_MODES:
+        raise ValueError(f"cli_runner must be 'fork' or 'spawn', got {value!r}")
+    return mode
+
+
 RUN_CGROUP_MODES = ("auto", "off")
 """``c.MLOps.run_cgroup``'s words; any other value names a directory."""
 
@@ -324,6 +335,17 @@ class Settings:
             "runs outlive the server). 'off': the server starts none; a host started by "
             "`jupyter mlops worker` is used either way.",
             check=runner_host_mode,
+        ),
+    )
+    cli_runner: str = field(
+        default="fork",
+        metadata=option(
+            "How `jupyter mlops run` (reproduce, schedule run-now) starts its run's runner "
+            "when no runner host is up. 'fork': the command forks itself into the runner, "
+            "with the store's imports already loaded (the run starts about 0.8 s sooner; "
+            "its record is the same). 'spawn': a fresh `python -m jupyter_mlops.runner`, "
+            "as the server always does.",
+            check=cli_runner_mode,
         ),
     )
     warm_kernels: int = field(

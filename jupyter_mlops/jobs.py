@@ -539,6 +539,13 @@ class JobService:
         if isinstance(self.backend, LocalBackend):
             self.backend.dispatch_in_process()
 
+    def fork_cold_runners(self) -> None:
+        """Without a runner host, start each runner by forking this process (a CLI command,
+        with the store's imports loaded) instead of spawning a fresh Python (local
+        backend; see :mod:`jupyter_mlops.self_fork`)."""
+        if isinstance(self.backend, LocalBackend):
+            self.backend.fork_cold_runners = True
+
     def hand_off_queued(self) -> list[str]:
         """Give every run still waiting for a slot in this process a runner that waits by
         itself; returns their ids."""

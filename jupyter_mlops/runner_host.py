@@ -402,12 +402,12 @@ def _serve_run(
             close_in_child()
             conn.close()  # the submitter's, not the runner's
 
-        pid = _fork_runner(request, renderer, in_child)
+        pid = fork_runner(request, renderer, in_child)
     conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
     pool.after(request, taken)
 
 
-def _fork_runner(request: dict[str, Any], renderer: Any, close_in_child: Callable[[], None]) -> int:
+def fork_runner(request: dict[str, Any], renderer: Any, close_in_child: Callable[[], None]) -> int:
     """Fork a (cold) runner for the request's run; its pid once it is named the run's
     runner, else 0."""
     ready_read, ready_write = os.pipe()

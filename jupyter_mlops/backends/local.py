@@ -21,6 +21,7 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from ..gpus import check_gpu_request, usable_gpus
@@ -44,6 +45,9 @@ class LocalBackend(Backend):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.dispatcher: SlotDispatcher | None = None
+        self.fork_cold_runners = False
+        """Without a runner host, fork this process into each runner instead of spawning
+        one (:mod:`jupyter_mlops.self_fork`): for the CLI's submitting commands only."""
 
     def dispatch_in_process(self) -> SlotDispatcher:
         """From now on, start each run's runner when its slot is free, from this process
@@ -106,9 +110,22 @@ class LocalBackend(Backend):
         pid = start_hosted_runner(self.settings.data_dir, run_id, run_dir, env, warm)
         if pid:
             return HostedRunner(pid, run_id, self.store)
+        if self.fork_cold_runners and (pid := self._fork_self(run_id, run_dir, env)):
+            return HostedRunner(pid, run_id, self.store)
         proc = start_runner(run_id, run_dir, env)
         threading.Thread(target=proc.wait, name=f"reap-{run_id}", daemon=True).start()
         return proc
+
+    def _fork_self(self, run_id: str, run_dir: Path, env: dict[str, str]) -> int:
+        """This process forked into the run's runner (0: not forked); its child is reaped
+        by a daemon thread, as a spawned runner is."""
+        from ..self_fork import fork_runner_from_here
+
+        engine = self.store.engine
+        pid = fork_runner_from_here(run_id, run_dir, env, lambda: engine.dispose(close=False))
+        if pid:
+            threading.Thread(target=_reap, args=(pid,), name=f"reap-{run_id}", daemon=True).start()
+        return pid
 
     def _runner_env(self) -> dict[str, str]:
         """A runner's whole environment, as :meth:`_spawn` gives it."""
@@ -130,9 +147,15 @@ class LocalBackend(Backend):
                 os.kill(run.runner_pid, signal.SIGURG if queued else signal.SIGTERM)
 
 
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
 class HostedRunner:
-    """The launch handle of a runner forked by the runner host (not this process's child):
-    it ends when the process is gone; its exit code is its run's status's."""
+    """The launch handle of a forked runner (by the runner host, or this process forked
+    into it): it ends when the process is gone (or a zombie); its exit code is its run's
+    status's."""
 
     def __init__(self, pid: int, run_id: str, store: Any) -> None:
         self.pid = pid

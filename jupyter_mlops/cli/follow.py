@@ -105,6 +105,14 @@ class SubmittingApp(MLOpsBaseApp):
         """Start the run (and follow it with ``--wait``): the command's exit code."""
         raise NotImplementedError
 
+    def jobs(self) -> Any:
+        """The job service, whose runners are this process forked when no runner host is
+        up: it has the store's imports loaded already (:mod:`jupyter_mlops.self_fork`)."""
+        service = super().jobs()
+        if service.settings.cli_runner == "fork":
+            service.fork_cold_runners()
+        return service
+
     def start(self) -> None:
         """With ``--wait``, leave with ``os._exit`` once the result is printed: the run is
         recorded and its runner detached, so finalizing SQLAlchemy, zmq and the rest only
