@@ -9,8 +9,9 @@ every contender alike) of:
 * ``jupyter mlops run --wait`` against the ``papermill`` CLI of a lean venv (papermill,
   ipykernel and nbclient only, made once under ``--lean-venv``; ``--same-python`` uses this
   interpreter's papermill instead, which also imports the Jupyter server's packages:
-  jsonschema's format checkers cost it 2-3 s more here), as fresh processes (goal <= 1.3x
-  cold);
+  jsonschema's format checkers cost it 2-3 s more here), as fresh processes, each started
+  by its path (no version manager's shim; goal <= 1.3x cold: with no runner host, the CLI
+  forks itself into its runner, see ``jupyter_mlops.self_fork``);
 * both again with the runner host up (``jupyter mlops worker``, with its warm kernels: how
   many runs adopted one is printed; goals <= 1.0 s and 1.0x);
 
@@ -147,6 +148,14 @@ def lean_papermill(venv: Path) -> str:
     return str(exe)
 
 
+def this_jupyter() -> str:
+    """``jupyter`` of this interpreter by its path, as the lean venv's ``papermill`` is run:
+    a version manager's shim on ``PATH`` (pyenv's: 0.4 s of bash per command here) is no
+    part of either contender."""
+    exe = Path(sys.executable).parent / "jupyter"
+    return str(exe) if exe.exists() else "jupyter"
+
+
 def create_run_ms(data_dir: Path, count: int) -> float:
     store = RunStore.from_settings(Settings(data_dir=data_dir))
     params = {"lr": (0.01, "float"), "epochs": (3, "int"), "name": ("x", "str")}
@@ -232,7 +241,7 @@ def main() -> None:
         pm_exe = "papermill" if args.same_python else lean_papermill(args.lean_venv)
         baseline = "same Python" if args.same_python else f"lean venv {args.lean_venv}"
         papermill = [pm_exe, "--no-progress-bar", "trivial.ipynb", str(root / "pm.ipynb")]
-        mlops = ["jupyter", "mlops", "run", "trivial.ipynb", "--wait", "--no-progress"]
+        mlops = [this_jupyter(), "mlops", "run", "trivial.ipynb", "--wait", "--no-progress"]
 
         proc, url = start_server(root, repo, env)
         store = RunStore.from_settings(Settings(data_dir=data))

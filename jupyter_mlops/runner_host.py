@@ -426,6 +426,9 @@ def fork_runner(request: dict[str, Any], renderer: Any, close_in_child: Callable
     os.close(ready_write)
     named = os.read(ready_read, 1) == b"1"
     os.close(ready_read)
+    if not named:  # it exits at once: reaped here (or by the kernel, where SIGCHLD is ignored)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
     return pid if named else 0
 
 

@@ -19,10 +19,12 @@ The server never forks itself: it is large and has many threads.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from .runner_host import fork_runner
@@ -40,14 +42,16 @@ RESET_SIGNALS = (
 """Signals a command may have taken: a fresh runner starts with their default action."""
 
 
-def fork_runner_from_here(
-    run_id: str, run_dir: Path, env: Mapping[str, str], forget_in_child: Callable[[], None]
-) -> int:
+def fork_runner_from_here(run_id: str, run_dir: Path, env: Mapping[str, str]) -> int:
     """Fork this process into the run's runner; its pid (a child of this process, to be
     reaped), or 0 when this process may not fork (threads) or the child could not name
     itself the runner (its command line is too short): then nothing was started.
-    ``forget_in_child`` drops, in the child, what is this process's (its store's
-    connections) without closing it for the parent."""
+
+    The child never touches what this process opened: the command's store and its
+    connections stay referenced, unused, until the child leaves with ``os._exit``, so none
+    is closed or written to there (closing a SQLite connection the parent shares could
+    checkpoint under it; PostgreSQL's would end the parent's session). The runner opens
+    its own store."""
     if threading.active_count() != 1:
         return 0
     for stream in (sys.stdout, sys.stderr):  # written once, by this process, not twice
@@ -58,12 +62,7 @@ def fork_runner_from_here(
         "env": dict(env),
         "executable": sys.executable,
     }
-
-    def in_child() -> None:
-        forget_in_child()
-        _as_a_fresh_process(run_id)
-
-    return fork_runner(request, None, in_child)
+    return fork_runner(request, None, lambda: _as_a_fresh_process(run_id))
 
 
 def _as_a_fresh_process(run_id: str) -> None:
@@ -76,8 +75,22 @@ def _as_a_fresh_process(run_id: str) -> None:
     for signum in RESET_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    _close_inherited_descriptors()
     Application.clear_instance()  # papermill's and nbclient's log is the runner's, not the CLI's
     traitlets.log._logger = None
     from . import runner
 
     sys.argv = [str(runner.__file__), run_id]
+
+
+def _close_inherited_descriptors() -> None:
+    """Close what the command was given beyond stdin, stdout and stderr, as a spawned
+    runner never gets it (``close_fds``): a pipe its caller waits on to end must not stay
+    open for the run's whole life. Those are the inheritable descriptors: every one Python
+    or SQLite opens is close-on-exec (PEP 446), and stays."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2:
+            with contextlib.suppress(OSError):  # the listing's own descriptor, gone
+                if os.get_inheritable(fd):
+                    os.close(fd)

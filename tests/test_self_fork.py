@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import select
 import signal
 import subprocess
 from pathlib import Path
@@ -83,3 +84,34 @@ def test_the_forked_runner_is_the_commands_child_in_its_own_session_and_outlives
     gate.touch()
     wait_until(lambda: store.require_run(run.id).status == "succeeded", 120)
     assert "Traceback" not in (Path(str(run.run_dir)) / "runner.log").read_text()
+
+
+def test_a_pipe_given_to_the_command_closes_when_the_command_ends_not_the_run(
+    env: dict[str, str], project: Path, settings: Settings, tmp_path: Path
+) -> None:
+    """A caller that waits for the end of a pipe it gave the command (an inherited
+    descriptor beyond stdin, stdout and stderr) is not held for the run's life."""
+    gate = tmp_path / "gate"
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, True)
+    try:
+        cli = subprocess.Popen(
+            ["jupyter", "mlops", "run", "notebooks/gated.ipynb", "-p", "gate", str(gate)],
+            env=env,
+            cwd=project,
+            stdout=subprocess.PIPE,
+            text=True,
+            pass_fds=(write_end,),
+        )
+        os.close(write_end)
+        out, _ = cli.communicate(timeout=120)
+        assert cli.returncode == 0
+        ready, _, _ = select.select([read_end], [], [], 60)
+        assert ready and os.read(read_end, 1) == b""  # every writer is gone
+    finally:
+        os.close(read_end)
+    store = RunStore.from_settings(settings)
+    run_id = out.strip().splitlines()[-1]
+    wait_until(lambda: store.require_run(run_id).status == "running", 120)
+    gate.touch()
+    wait_until(lambda: store.require_run(run_id).status == "succeeded", 120)

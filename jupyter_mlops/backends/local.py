@@ -121,8 +121,7 @@ class LocalBackend(Backend):
         by a daemon thread, as a spawned runner is."""
         from ..self_fork import fork_runner_from_here
 
-        engine = self.store.engine
-        pid = fork_runner_from_here(run_id, run_dir, env, lambda: engine.dispose(close=False))
+        pid = fork_runner_from_here(run_id, run_dir, env)
         if pid:
             threading.Thread(target=_reap, args=(pid,), name=f"reap-{run_id}", daemon=True).start()
         return pid
