@@ -47,11 +47,9 @@ def fork_runner_from_here(run_id: str, run_dir: Path, env: Mapping[str, str]) ->
     reaped), or 0 when this process may not fork (threads) or the child could not name
     itself the runner (its command line is too short): then nothing was started.
 
-    The child never touches what this process opened: the command's store and its
-    connections stay referenced, unused, until the child leaves with ``os._exit``, so none
-    is closed or written to there (closing a SQLite connection the parent shares could
-    checkpoint under it; PostgreSQL's would end the parent's session). The runner opens
-    its own store."""
+    The caller closes its store's connections first (SQLite's per-process lock state
+    must not cross a fork); the child never uses the command's store objects, and opens
+    its own store as any runner does."""
     if threading.active_count() != 1:
         return 0
     for stream in (sys.stdout, sys.stderr):  # written once, by this process, not twice

@@ -118,9 +118,18 @@ class LocalBackend(Backend):
 
     def _fork_self(self, run_id: str, run_dir: Path, env: dict[str, str]) -> int:
         """This process forked into the run's runner (0: not forked); its child is reaped
-        by a daemon thread, as a spawned runner is."""
+        by a daemon thread, as a spawned runner is. No store connection may be open across
+        the fork: SQLite keeps per-process lock state that the child would inherit (its
+        documentation: never fork with a connection open), a PostgreSQL socket would be
+        shared. So the store's connections are closed first (the next use reopens one), and
+        a store with one in use spawns instead."""
         from ..self_fork import fork_runner_from_here
 
+        engine = self.store.engine
+        in_use = getattr(engine.pool, "checkedout", None)  # QueuePool's (SQLite, PostgreSQL)
+        if in_use is None or in_use():
+            return 0
+        engine.dispose()
         pid = fork_runner_from_here(run_id, run_dir, env)
         if pid:
             threading.Thread(target=_reap, args=(pid,), name=f"reap-{run_id}", daemon=True).start()
